@@ -1,0 +1,1 @@
+"""SSP Hub: the FastAPI service, CLI, store, keys and projections."""

@@ -1,0 +1,246 @@
+"""The FastAPI service: ingest, outcomes, queues, joint view, health and metrics.
+
+``create_api(settings)`` builds everything; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import Body, FastAPI, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import ValidationError
+
+from hub.auth import PrincipalDep, StoreDep, readable_queues
+from hub.crypto import PayloadCipher
+from hub.keys import FileKeyProvider
+from hub.logs import get_logger
+from hub.metrics import StoreCollector
+from hub.settings import AGENCIES, Settings
+from hub.store import Store, decode_cursor
+from schemas.events import CanonicalEvent
+from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
+from streams.policy import load_policy
+
+log = get_logger("hub.api")
+PRODUCE_TIMEOUT_S = 15.0
+
+
+def _field_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic errors without ``input``/``ctx``: they can hold the submitted value."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        out.append({"field": ".".join(loc) or "<body>", "type": str(err.get("type", "")),
+                    "message": str(err.get("msg", ""))})
+    return out
+
+
+def _error(status_code: int, reason: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": reason, **extra}, status_code=status_code)
+
+
+def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    policy = load_policy(settings.resolved_policy_file)
+    ring = FileKeyProvider(settings.resolved_key_file,
+                           create=settings.mode != "production").load()
+    cipher = PayloadCipher(ring)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store or Store.open(settings.resolved_database_url)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers, acks="all",
+            enable_idempotence=False, linger_ms=2, request_timeout_ms=10_000,
+        )
+        app.state.producer = producer
+        app.state.producer_started = False
+        try:
+            await producer.start()
+            app.state.producer_started = True
+        except KafkaError:
+            log.warning("broker_unavailable_at_start")
+        registry = CollectorRegistry()
+        registry.register(StoreCollector(app.state.store))
+        app.state.registry = registry
+        try:
+            yield
+        finally:
+            if app.state.producer_started:
+                await producer.stop()
+            if store is None:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="SSP Hub", version="0.1.0", lifespan=lifespan,
+        description="Secure integration hub for SSP (retsplejeloven §115).",
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid request", errors=_field_errors(list(exc.errors())))
+
+    async def _ensure_producer(request: Request) -> AIOKafkaProducer:
+        producer: AIOKafkaProducer = request.app.state.producer
+        if not request.app.state.producer_started:
+            try:
+                await producer.start()
+                request.app.state.producer_started = True
+            except KafkaError as exc:
+                raise HTTPException(503, "broker unavailable; retry later",
+                                    headers={"Retry-After": "5"}) from exc
+        return producer
+
+    @app.post(
+        "/api/v1/ingest/{agency}", status_code=status.HTTP_202_ACCEPTED,
+        responses={403: {}, 404: {}, 409: {}, 422: {}, 503: {}},
+        summary="Publish a canonical event (schema version 1)",
+    )
+    async def ingest(
+        agency: str, request: Request, store: StoreDep, principal: PrincipalDep,
+        body: Annotated[dict[str, Any], Body(
+            description="A canonical event v1 (schemas/json/canonical-event.v1.json)")],
+    ) -> dict[str, Any]:
+        if agency not in AGENCIES:
+            raise HTTPException(404, f"unknown agency; known: {', '.join(AGENCIES)}")
+        if principal.role != f"agency:{agency}":
+            raise HTTPException(403, f"this token may not publish for agency {agency}")
+        try:
+            event = CanonicalEvent.model_validate(body)
+        except ValidationError as exc:
+            return _error(422, "invalid event",  # type: ignore[return-value]
+                          errors=_field_errors(list(exc.errors())))
+        if event.source.agency.value != agency:
+            return _error(422, "invalid event", errors=[{  # type: ignore[return-value]
+                "field": "source.agency", "type": "agency_mismatch",
+                "message": "must equal the agency in the path"}])
+        event_id = str(event.event_id)
+        accepted_at = dt.datetime.now(dt.UTC)
+        if not await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at):
+            return {"event_id": event_id, "duplicate": True}
+        producer = await _ensure_producer(request)
+        payload = event.model_dump_json(by_alias=True).encode("utf-8")
+        key_id, blob = cipher.encrypt(payload, event_id, agency)
+        headers = [
+            (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
+            (H_EVENT_ID, event_id.encode()), (H_INGESTED_AT, accepted_at.isoformat().encode()),
+        ]
+        try:
+            await asyncio.wait_for(
+                producer.send_and_wait(ingest_topic(agency), blob, key=event_id.encode(),
+                                       headers=headers),
+                PRODUCE_TIMEOUT_S,
+            )
+        except (KafkaError, TimeoutError) as exc:
+            await asyncio.to_thread(store.release_event, event_id)
+            log.warning("ingest_not_acknowledged", agency=agency, error=type(exc).__name__)
+            raise HTTPException(503, "broker did not acknowledge; retry later",
+                                headers={"Retry-After": "5"}) from exc
+        return {"event_id": event_id}
+
+    @app.get("/api/v1/events/{event_id}", summary="The outcome of one event")
+    async def event_outcome(event_id: str, store: StoreDep,
+                            principal: PrincipalDep) -> dict[str, Any]:
+        if principal.role not in ("security_officer", "admin") and \
+                not principal.role.startswith("agency:"):
+            raise HTTPException(403, f"role {principal.role} may not read event outcomes")
+        row = await asyncio.to_thread(store.event, event_id)
+        if row is None or (principal.role.startswith("agency:")
+                           and principal.role != f"agency:{row['agency']}"):
+            raise HTTPException(404, "no such event for this caller")
+        return {
+            "event_id": row["event_id"], "status": row["status"], "queues": row["queues"],
+            "reason": row["reason"], "rule_ids": row["rule_ids"],
+            "policy_version": row["policy_version"], "agency": row["agency"],
+            "accepted_at": row["accepted_at"], "decided_at": row["decided_at"],
+        }
+
+    @app.get("/api/v1/queues", summary="Queues the caller may see, with concern counts")
+    async def list_queues(store: StoreDep, principal: PrincipalDep) -> dict[str, Any]:
+        if principal.role in ("security_officer", "admin"):
+            visible: tuple[str, ...] = policy.queues
+        else:
+            visible = readable_queues(principal, policy.queues)
+            if principal.role != "consultant":
+                raise HTTPException(403, f"role {principal.role} has no queues")
+        counts = await asyncio.to_thread(store.queue_counts, visible)
+        items = [{"queue": q, "title": policy.doc.queues[q], "concerns": counts.get(q, 0)}
+                 for q in visible]
+        return {"items": items, "next_cursor": None}
+
+    def _check_cursor(cursor: str | None) -> None:
+        if cursor is not None:
+            try:
+                decode_cursor(cursor)
+            except ValueError as exc:
+                raise HTTPException(422, "cursor is not one this API issued") from exc
+
+    @app.get("/api/v1/queues/{queue}/concerns", summary="Routed concerns in a queue, newest first")
+    async def queue_concerns(
+        queue: str, store: StoreDep, principal: PrincipalDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
+    ) -> dict[str, Any]:
+        if queue not in policy.queues:
+            raise HTTPException(404, "unknown queue")
+        if queue not in readable_queues(principal, policy.queues):
+            raise HTTPException(403, "this principal may not read that queue")
+        _check_cursor(cursor)
+        page = await asyncio.to_thread(store.concerns_page, queues=[queue], pseudonym=None,
+                                       limit=limit, cursor=cursor)
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @app.get("/api/v1/subjects/{pseudonym}/concerns",
+             summary="Joint view: one pseudonymised young person across agencies")
+    async def subject_concerns(
+        pseudonym: str, store: StoreDep, principal: PrincipalDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
+    ) -> dict[str, Any]:
+        queues = readable_queues(principal, policy.queues)
+        if not queues:
+            raise HTTPException(403, "only consultants with queues see the joint view")
+        _check_cursor(cursor)
+        page = await asyncio.to_thread(store.concerns_page, queues=queues, pseudonym=pseudonym,
+                                       limit=limit, cursor=cursor)
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @app.get("/api/v1/whoami", summary="The calling principal")
+    async def whoami(principal: PrincipalDep) -> dict[str, Any]:
+        return {"name": principal.name, "role": principal.role, "queues": list(principal.queues)}
+
+    @app.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Broker and store reachable")
+    async def readyz(request: Request, store: StoreDep) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.to_thread(store.ping)
+            checks["store"] = "ok"
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            checks["store"] = "unreachable"
+        try:
+            producer = await _ensure_producer(request)
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), 5)
+            checks["broker"] = "ok"
+        except (HTTPException, KafkaError, TimeoutError):
+            checks["broker"] = "unreachable"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    async def metrics(request: Request) -> PlainTextResponse:
+        body = await asyncio.to_thread(generate_latest, request.app.state.registry)
+        return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,66 @@
+"""Principals, roles and the FastAPI dependencies that check them. Default deny."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.settings import AGENCIES
+from hub.store import Principal, Store
+
+ROLES: tuple[str, ...] = (
+    *(f"agency:{a}" for a in AGENCIES), "consultant", "security_officer", "admin",
+)
+TOKEN_PREFIX = "ssp_"
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+_bearer = HTTPBearer(auto_error=False, description="API token from `ssp-hub users add`")
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def current_principal(
+    store: StoreDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    principal = store.principal_by_token(creds.credentials)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str) -> object:
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role {principal.role} may not do this")
+        return principal
+    return Depends(check)
+
+
+def readable_queues(principal: Principal, all_queues: tuple[str, ...]) -> tuple[str, ...]:
+    """Which queues' concerns a principal may read: consultants their own, nobody else."""
+    if principal.role == "consultant":
+        return tuple(q for q in principal.queues if q in all_queues)
+    return ()

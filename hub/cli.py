@@ -1,0 +1,180 @@
+"""``ssp-hub``: the command line (typer). See DESIGN.md §6 for the contract."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.auth import ROLES, new_token
+from hub.errors import HubError
+from hub.keys import FileKeyProvider
+from hub.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="SSP Hub: secure §115 integration hub for SSP work.")
+users_app = typer.Typer(no_args_is_help=True, help="Principals and their tokens.")
+keys_app = typer.Typer(no_args_is_help=True, help="Key material.")
+policy_app = typer.Typer(no_args_is_help=True, help="The §115 policy file.")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(policy_app, name="policy")
+
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
+
+
+def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option("--role", help=f"one of: {', '.join(ROLES)}")],
+    queue: Annotated[list[str] | None, typer.Option("--queue", help="a queue (consultants)")]
+    = None,
+    password: Annotated[bool, typer.Option("--password", help="also set a login password")]
+    = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a principal and print its API token (the last line)."""
+    from streams.policy import load_policy
+    from hub.store import Store
+
+    settings = _settings(data_dir)
+    if role not in ROLES:
+        _fail(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+    queues = list(queue or [])
+    known = load_policy(settings.resolved_policy_file).queues
+    for q in queues:
+        if q not in known:
+            _fail(f"unknown queue {q!r}; the policy has: {', '.join(known)}")
+    if queues and role != "consultant":
+        _fail("only consultants are given queues")
+    pw_hash = None
+    if password:
+        from argon2 import PasswordHasher
+
+        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        pw_hash = PasswordHasher().hash(secret)
+    store = Store.open(settings.resolved_database_url)
+    token = new_token()
+    try:
+        store.add_principal(name, role, queues, token, pw_hash)
+    except Exception as exc:  # noqa: BLE001
+        import sqlalchemy as sa
+
+        if isinstance(exc, sa.exc.IntegrityError):
+            _fail(f"a principal named {name!r} exists already")
+        raise
+    finally:
+        store.close()
+    typer.echo(f"created {role} {name}" + (f" for queues {', '.join(queues)}" if queues else ""))
+    typer.echo(token)
+
+
+@keys_app.command("init")
+def keys_init(data_dir: DataDirOpt = None) -> None:
+    """Create the key file (mode 0600) if it does not exist."""
+    settings = _settings(data_dir)
+    path = settings.resolved_key_file
+    if path.exists():
+        _fail(f"{path} exists already; refusing to overwrite keys")
+    FileKeyProvider(path, create=True).load()
+    typer.echo(f"wrote {path} (mode 600)")
+
+
+@policy_app.command("test")
+def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")] = None) -> None:
+    """Run every rule's examples and print a table. Exit 1 if any fails."""
+    from streams.policy import load_policy, run_examples
+
+    path = file or Settings().resolved_policy_file
+    try:
+        policy = load_policy(path)
+    except HubError as exc:
+        _fail(str(exc))
+        return
+    results = run_examples(policy)
+    typer.echo(f"policy {policy.doc.policy} {policy.version}")
+    typer.echo(f"{'rule':32} {'#':>2} {'expected':28} {'got':28} result")
+    for r in results:
+        exp = r.expected.effect + ":" + (",".join(r.expected.queues or []) or
+                                         (r.expected.reason or ""))
+        got = r.got.effect + ":" + (",".join(r.got.queues) or (r.got.reason or ""))
+        typer.echo(f"{r.rule_id:32} {r.index:>2} {exp:28} {got:28} "
+                   f"{'ok' if r.passed else 'FAIL'}")
+    failed = sum(not r.passed for r in results)
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("worker")
+def worker(data_dir: DataDirOpt = None) -> None:
+    """Run the stream processor (faust worker) until stopped."""
+    import faust
+
+    from hub.logs import configure
+    from hub.topics import ensure_topics
+    from streams.app import create_stream_app
+    from streams.policy import load_policy
+
+    settings = _settings(data_dir)
+    configure(settings.log_level)
+    asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
+    stream_app = create_stream_app(settings)
+    level = {"warning": "warn", "critical": "crit"}.get(settings.log_level, settings.log_level)
+    faust.Worker(stream_app, loglevel=level, quiet=True).execute_from_commandline()
+
+
+@app.command("api")
+def api(data_dir: DataDirOpt = None,
+        port: Annotated[int | None, typer.Option("--port")] = None) -> None:
+    """Run the HTTP API (uvicorn) until stopped."""
+    import uvicorn
+
+    from hub.api import create_api
+    from hub.logs import configure
+
+    settings = _settings(data_dir, api_port=port)
+    configure(settings.log_level)
+    uvicorn.run(create_api(settings), host=settings.api_host, port=settings.api_port,
+                log_level="warning")
+
+
+@app.command("demo")
+def demo(
+    no_sample_data: Annotated[bool, typer.Option("--no-sample-data")] = False,
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    data_dir: Annotated[Path, typer.Option("--data-dir")] = Path("ssp-hub-demo"),
+) -> None:
+    """Start the embedded stack (tansu broker, worker, API) with sample data."""
+    from hub.demo import run_demo
+
+    sys.exit(run_demo(data_dir=data_dir, port=port, sample_data=not no_sample_data))
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        app()
+    except HubError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Key material: a versioned key ring, held in a 0600 key file for the embedded default.
+
+``KeyProvider`` is the one-method seam for a KMS; ``FileKeyProvider`` is the shipped
+implementation. Key bytes are never logged or put in exception messages.
+
+Key file format (JSON, version 1)::
+
+    {"format": 1,
+     "hmac": {"ssp": {"1": "<base64 32 bytes>"}},      # pseudonym keys per domain and version
+     "aes": {"1": "<base64 32 bytes>"},                  # AES-256-GCM data keys
+     "ed25519": {"1": "<base64 32-byte private seed>"},  # log checkpoint signing keys
+     "current": {"hmac:ssp": 1, "aes": 1, "ed25519": 1}}
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, NoEncryption
+
+from hub.errors import KeyFileError
+
+KEY_FILE_FORMAT = 1
+PSEUDONYM_DOMAINS = ("ssp",)
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    hmac: dict[str, dict[int, bytes]]
+    aes: dict[int, bytes]
+    ed25519: dict[int, bytes]
+    current: dict[str, int]
+
+    def __repr__(self) -> str:  # never print key bytes
+        return f"KeyRing(current={self.current!r})"
+
+    def current_aes(self) -> tuple[int, bytes]:
+        version = self.current["aes"]
+        return version, self.aes[version]
+
+    def current_hmac(self, domain: str) -> tuple[int, bytes]:
+        version = self.current[f"hmac:{domain}"]
+        return version, self.hmac[domain][version]
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(self.ed25519[self.current["ed25519"]])
+
+
+class KeyProvider(Protocol):
+    """Where keys come from: the key file here, a KMS in production."""
+
+    def load(self) -> KeyRing: ...
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def new_keyring() -> KeyRing:
+    seed = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
+    return KeyRing(
+        hmac={d: {1: secrets.token_bytes(32)} for d in PSEUDONYM_DOMAINS},
+        aes={1: secrets.token_bytes(32)},
+        ed25519={1: seed},
+        current={"aes": 1, "ed25519": 1, **{f"hmac:{d}": 1 for d in PSEUDONYM_DOMAINS}},
+    )
+
+
+def _dump(ring: KeyRing) -> str:
+    doc = {
+        "format": KEY_FILE_FORMAT,
+        "hmac": {d: {str(v): _b64(k) for v, k in ks.items()} for d, ks in ring.hmac.items()},
+        "aes": {str(v): _b64(k) for v, k in ring.aes.items()},
+        "ed25519": {str(v): _b64(k) for v, k in ring.ed25519.items()},
+        "current": ring.current,
+    }
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def _parse(text: str) -> KeyRing:
+    try:
+        doc = json.loads(text)
+        if doc.get("format") != KEY_FILE_FORMAT:
+            raise KeyFileError(f"key file format must be {KEY_FILE_FORMAT}")
+        ring = KeyRing(
+            hmac={
+                d: {int(v): base64.b64decode(k) for v, k in ks.items()}
+                for d, ks in doc["hmac"].items()
+            },
+            aes={int(v): base64.b64decode(k) for v, k in doc["aes"].items()},
+            ed25519={int(v): base64.b64decode(k) for v, k in doc["ed25519"].items()},
+            current={str(k): int(v) for k, v in doc["current"].items()},
+        )
+        ring.current_aes()
+        for domain in PSEUDONYM_DOMAINS:
+            ring.current_hmac(domain)
+        ring.signing_key()
+    except KeyFileError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:
+        # The message names the problem, never the content.
+        raise KeyFileError("key file is malformed; restore it from backup") from exc
+    return ring
+
+
+class FileKeyProvider:
+    """Keys in a JSON file with mode 0600. Refuses files that others can read."""
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.path = path
+        self.create = create
+
+    def load(self) -> KeyRing:
+        if not self.path.exists():
+            if not self.create:
+                raise KeyFileError(
+                    f"key file {self.path} is missing; create it with `ssp-hub keys init`"
+                )
+            self.write(new_keyring())
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyFileError(
+                f"key file {self.path} is readable by others (mode {mode:o}); "
+                "run `chmod 600` on it"
+            )
+        return _parse(self.path.read_text(encoding="utf-8"))
+
+    def write(self, ring: KeyRing) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(_dump(ring))
+        os.replace(tmp, self.path)

@@ -1,0 +1,55 @@
+"""The one settings object. Nothing else in the code base reads the environment.
+
+Every value can be set with an ``SSP_HUB_`` environment variable (``SSP_HUB_BOOTSTRAP_SERVERS``,
+``SSP_HUB_DATABASE_URL``, ...). Secrets never live here: keys are in the key file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AGENCIES: tuple[str, ...] = ("school", "social", "police")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SSP_HUB_", extra="forbid")
+
+    mode: Literal["dev", "production"] = Field(
+        "dev", description="production refuses to create a missing key file"
+    )
+    data_dir: Path = Path("ssp-hub-data")
+    bootstrap_servers: str = "127.0.0.1:9092"
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/hub.db"
+    )
+    key_file: Path | None = Field(None, description="default <data_dir>/keys.json")
+    policy_file: Path | None = Field(None, description="default: the shipped Vordingborg policy")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    topic_partitions: int = 4
+    replication_factor: int = 1
+    ingest_retention_ms: int = 24 * 3600 * 1000
+    worker_batch_size: int = 1000
+    worker_batch_within: float = 0.02
+    worker_id: str = "ssp-hub-worker"
+    worker_session_timeout: float = 10.0
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keys.json"
+
+    @property
+    def resolved_policy_file(self) -> Path:
+        return self.policy_file or Path(__file__).resolve().parent.parent / "streams" / \
+            "policies" / "vordingborg.yaml"

@@ -1,0 +1,333 @@
+"""The queryable store: principals, event outcomes, routed concerns, the worker's ledger.
+
+SQLAlchemy Core against SQLite (embedded default, WAL so that the CLI can add users while the
+hub runs) or PostgreSQL (``SSP_HUB_DATABASE_URL``). The schema is owned by Alembic
+(``hub/migrations``); :func:`migrate` brings a database to head.
+
+Every write here is idempotent: the projector and the worker may see a message twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+principals = sa.Table(
+    "principals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("role", sa.String(50), nullable=False),
+    sa.Column("queues", sa.Text, nullable=False, default="[]"),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("event_id", sa.String(100), primary_key=True),
+    sa.Column("agency", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("queues", sa.Text, nullable=False, default="[]"),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("rule_ids", sa.Text, nullable=False, default="[]"),
+    sa.Column("policy_version", sa.String(80), nullable=True),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_events_status", "status"),
+)
+
+concerns = sa.Table(
+    "concerns", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("pseudonym", sa.String(100), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("routed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("event_id", "queue", name="uq_concerns_event_queue"),
+    sa.Index("ix_concerns_queue_seq", "queue", "seq"),
+    sa.Index("ix_concerns_pseudonym", "pseudonym"),
+)
+
+# The worker's durable de-duplication ledger: an event id here has had its outputs
+# acknowledged by the broker. A redelivered or re-sent event is skipped.
+processed = sa.Table(
+    "processed", metadata,
+    sa.Column("event_id", sa.String(100), primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are ≥256-bit random, so one SHA-256 is enough (no stretching needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (Alembic ``upgrade head``)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    name: str
+    role: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s:{seq}".encode()).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    try:
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        kind, _, value = text.partition(":")
+        if kind != "s":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeError) as exc:
+        raise ValueError("cursor is not one this API issued") from exc
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
+        engine = make_engine(url)
+        if migrate_schema:
+            migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    # -- principals ---------------------------------------------------------------------
+    def add_principal(self, name: str, role: str, queues: Sequence[str], token: str,
+                      password_hash: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(principals.insert().values(
+                name=name, role=role, queues=json.dumps(list(queues)),
+                token_hash=hash_token(token), password_hash=password_hash, created_at=_now(),
+            ))
+
+    def replace_token(self, name: str, token: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(principals.update().where(principals.c.name == name)
+                                  .values(token_hash=hash_token(token)))
+            return bool(result.rowcount)
+
+    def principal_by_token(self, token: str) -> Principal | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(principals.c.id, principals.c.name, principals.c.role,
+                          principals.c.queues)
+                .where(principals.c.token_hash == hash_token(token))
+            ).first()
+        if row is None:
+            return None
+        return Principal(row.id, row.name, row.role, tuple(json.loads(row.queues)))
+
+    # -- ingest -------------------------------------------------------------------------
+    def claim_event(self, event_id: str, agency: str, accepted_at: dt.datetime) -> bool:
+        """Record an accepted event as pending. False if the event id was seen before."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(events.insert().values(
+                    event_id=event_id, agency=agency, status="pending", queues="[]",
+                    rule_ids="[]", accepted_at=accepted_at,
+                ))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def release_event(self, event_id: str) -> None:
+        """Undo :meth:`claim_event` when the broker never acknowledged the event."""
+        with self.engine.begin() as conn:
+            conn.execute(events.delete().where(
+                (events.c.event_id == event_id) & (events.c.status == "pending")))
+
+    def event(self, event_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(events).where(events.c.event_id == event_id)).first()
+        if row is None:
+            return None
+        return {
+            "event_id": row.event_id, "agency": row.agency, "status": row.status,
+            "queues": json.loads(row.queues), "reason": row.reason,
+            "rule_ids": json.loads(row.rule_ids), "policy_version": row.policy_version,
+            "accepted_at": _aware(row.accepted_at), "decided_at": _aware(row.decided_at),
+        }
+
+    # -- worker ledger ------------------------------------------------------------------
+    def already_processed(self, event_ids: Iterable[str]) -> set[str]:
+        ids = list(event_ids)
+        if not ids:
+            return set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(processed.c.event_id).where(processed.c.event_id.in_(ids))
+            )
+            return {r.event_id for r in rows}
+
+    def mark_processed(self, outcomes: Sequence[tuple[str, str]]) -> None:
+        if not outcomes:
+            return
+        now = _now()
+        rows = [{"event_id": e, "status": s, "processed_at": now} for e, s in outcomes]
+        with self.engine.begin() as conn:
+            _insert_ignore(conn, processed, rows, ["event_id"])
+
+    # -- projections --------------------------------------------------------------------
+    def project_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> None:
+        """Upsert outcomes. A decided outcome never goes back to pending."""
+        if not outcomes:
+            return
+        with self.engine.begin() as conn:
+            _insert_ignore(conn, events, [
+                {"event_id": o["event_id"], "agency": o["agency"], "status": "pending",
+                 "queues": "[]", "rule_ids": "[]", "accepted_at": o["ingested_at"]}
+                for o in outcomes
+            ], ["event_id"])
+            conn.execute(
+                events.update().where(events.c.event_id == sa.bindparam("b_event_id")),
+                [{"b_event_id": o["event_id"], "status": o["status"],
+                  "queues": json.dumps(o["queues"]), "reason": o["reason"],
+                  "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
+                  "decided_at": o["decided_at"]} for o in outcomes],
+            )
+
+    def project_concerns(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        now = _now()
+        with self.engine.begin() as conn:
+            _insert_ignore(conn, concerns, [
+                {"event_id": r["event_id"], "queue": r["queue"], "pseudonym": r["pseudonym"],
+                 "payload": r["payload"], "occurred_at": r["occurred_at"], "routed_at": now}
+                for r in rows
+            ], ["event_id", "queue"])
+
+    def queue_counts(self, queues: Sequence[str] | None) -> dict[str, int]:
+        stmt = sa.select(concerns.c.queue, sa.func.count()).group_by(concerns.c.queue)
+        if queues is not None:
+            stmt = stmt.where(concerns.c.queue.in_(list(queues)))
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+
+    def concerns_page(self, *, queues: Sequence[str], pseudonym: str | None, limit: int,
+                      cursor: str | None) -> Page:
+        stmt = sa.select(concerns.c.seq, concerns.c.payload).where(
+            concerns.c.queue.in_(list(queues)))
+        if pseudonym is not None:
+            stmt = stmt.where(concerns.c.pseudonym == pseudonym)
+        if cursor is not None:
+            stmt = stmt.where(concerns.c.seq < decode_cursor(cursor))
+        stmt = stmt.order_by(concerns.c.seq.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(
+            items=[json.loads(r.payload) for r in rows],
+            next_cursor=encode_cursor(rows[-1].seq) if more and rows else None,
+        )
+
+    def outcome_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(events.c.status, sa.func.count())
+                                .group_by(events.c.status))
+            return {r[0]: int(r[1]) for r in rows}
+
+    def routed_latencies(self) -> list[float]:
+        """Seconds from acceptance to decision of routed events (for the metrics histogram)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(events.c.accepted_at, events.c.decided_at).where(
+                (events.c.status == "routed") & events.c.accepted_at.is_not(None)
+                & events.c.decided_at.is_not(None)))
+            out = []
+            for accepted, decided in rows:
+                a, d = _aware(accepted), _aware(decided)
+                assert a is not None and d is not None
+                out.append(max(0.0, (d - a).total_seconds()))
+            return out
+
+
+def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
+                   keys: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+    else:  # pragma: no cover - only the two supported dialects are configured
+        raise NotImplementedError(dialect)

@@ -1,0 +1,44 @@
+"""Creating the hub's topics (idempotent) with the settings' partitions and replication."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from hub.settings import AGENCIES, Settings
+from schemas.wire import DEADLETTER_TOPIC, OUTCOMES_TOPIC, cases_topic, ingest_topic
+
+
+def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
+    rf = settings.replication_factor
+    parts = settings.topic_partitions
+    raw = {"retention.ms": str(settings.ingest_retention_ms)}
+    topics = [NewTopic(ingest_topic(a), parts, rf, topic_configs=raw) for a in AGENCIES]
+    topics += [NewTopic(cases_topic(q), parts, rf) for q in queues]
+    topics += [NewTopic(OUTCOMES_TOPIC, parts, rf), NewTopic(DEADLETTER_TOPIC, parts, rf)]
+    return topics
+
+
+async def ensure_topics(settings: Settings, queues: tuple[str, ...], timeout: float = 60) -> None:
+    """Create every topic that does not exist yet. Retries until the broker answers."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [t for t in hub_topics(settings, queues) if t.name not in existing]
+            for topic in missing:
+                try:
+                    await admin.create_topics([topic])
+                except TopicAlreadyExistsError:
+                    pass
+            return
+        except KafkaError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()

@@ -1,0 +1,145 @@
+"""The canonical event, schema version 1 (DESIGN.md §6).
+
+Fields that hold personal data carry a :class:`PersonalData` mark in their annotation, so that
+minimisation and the no-plaintext tests read the mark instead of keeping a second list.
+Unknown fields are rejected (``extra="forbid"``), never ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from schemas.cpr import normalise_cpr
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Marks a field as personal data. ``kind`` says what it is (cpr, name, address, text)."""
+
+    kind: str
+
+
+class Agency(StrEnum):
+    school = "school"
+    social = "social"
+    police = "police"
+
+
+class Kind(StrEnum):
+    concern = "concern"
+    school_absence = "school_absence"
+    police_registration = "police_registration"
+
+
+class Collaboration(StrEnum):
+    SSP = "SSP"
+    SSP_PLUS = "SSP+"
+    PSP = "PSP"
+    KSP = "KSP"
+
+
+class Purpose(StrEnum):
+    crime_prevention = "crime_prevention"
+    investigation = "investigation"
+
+
+class Category(StrEnum):
+    crime = "crime"
+    substance_abuse = "substance_abuse"
+    school_absence = "school_absence"
+    group_conflict = "group_conflict"
+    insecurity = "insecurity"
+    extremism = "extremism"
+    radicalisation = "radicalisation"
+    honour_related_conflict = "honour_related_conflict"
+    negative_social_control = "negative_social_control"
+    wellbeing = "wellbeing"
+
+
+class Area(StrEnum):
+    praestoe = "praestoe"
+    stege = "stege"
+    vordingborg = "vordingborg"
+    other = "other"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    acute = "acute"
+
+
+class Consent(StrEnum):
+    sought = "sought"
+    given = "given"
+    refused = "refused"
+    overridden = "overridden"
+    not_sought = "not_sought"
+
+
+Cpr = Annotated[str, AfterValidator(normalise_cpr), PersonalData("cpr")]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(_Strict):
+    agency: Agency
+    system: ShortText
+    unit: ShortText
+
+
+class Subject(_Strict):
+    cpr: Cpr
+    name: Annotated[str | None, PersonalData("name"), Field(max_length=200)] = None
+    address: Annotated[str | None, PersonalData("address"), Field(max_length=300)] = None
+    school: Annotated[str | None, PersonalData("quasi"), Field(max_length=200)] = None
+    class_: Annotated[
+        str | None, PersonalData("quasi"), Field(alias="class", max_length=50)
+    ] = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              str_strip_whitespace=True)
+
+
+class RelatedPerson(_Strict):
+    role: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z_]+$")]
+    cpr: Annotated[str | None, AfterValidator(lambda v: v if v is None else normalise_cpr(v)),
+                   PersonalData("cpr")] = None
+    name: Annotated[str | None, PersonalData("name"), Field(max_length=200)] = None
+
+
+class CanonicalEvent(_Strict):
+    """An event as an agency system publishes it (schema version 1)."""
+
+    event_id: uuid.UUID
+    schema_version: Literal[1]
+    kind: Kind
+    occurred_at: dt.datetime
+    source: Source
+    collaboration: Collaboration
+    purpose: Purpose
+    subject: Subject
+    related_persons: list[RelatedPerson] = Field(default_factory=list, max_length=20)
+    category: Category
+    area: Area
+    severity: Severity
+    description: Annotated[str, PersonalData("text"), Field(max_length=10_000)] = ""
+    consent: Consent
+    necessity: Annotated[str, PersonalData("text"), Field(max_length=5_000)] = ""
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-03-02T14:05:00+01:00")
+        return value

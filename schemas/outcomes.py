@@ -1,0 +1,31 @@
+"""The outcome of one ingested event: exactly one of routed, rejected, quarantined."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OutcomeStatus(StrEnum):
+    pending = "pending"
+    routed = "routed"
+    rejected = "rejected"
+    quarantined = "quarantined"
+
+
+class EventOutcome(BaseModel):
+    """Published on the ``outcomes`` topic and answered by ``GET /api/v1/events/{id}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str
+    agency: str
+    status: OutcomeStatus
+    queues: list[str] = Field(default_factory=list)
+    reason: str | None = None
+    rule_ids: list[str] = Field(default_factory=list)
+    policy_version: str | None = None
+    ingested_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None

@@ -1,0 +1,27 @@
+"""Topic and header names: the on-the-wire contract between ingest, worker and projector.
+
+Topic keys are event ids (random UUIDs). Headers carry only key ids, agency names, reasons
+and timestamps — never personal data.
+"""
+
+from __future__ import annotations
+
+INGEST_PREFIX = "ingest."
+CASES_PREFIX = "cases."
+OUTCOMES_TOPIC = "outcomes"
+DEADLETTER_TOPIC = "deadletter"
+
+H_KEY_ID = "ssp-key-id"
+H_AGENCY = "ssp-agency"
+H_EVENT_ID = "ssp-event-id"
+H_INGESTED_AT = "ssp-ingested-at"
+H_REASON = "ssp-reason"
+H_SOURCE_TOPIC = "ssp-source-topic"
+
+
+def ingest_topic(agency: str) -> str:
+    return INGEST_PREFIX + agency
+
+
+def cases_topic(queue: str) -> str:
+    return CASES_PREFIX + queue

@@ -1,0 +1,196 @@
+"""The faust-streaming worker: two thin agents around the pure pipeline.
+
+* ``route``   ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>, outcomes,
+              deadletter. Batched with ``take_events``; outputs are awaited (acks=all) before
+              the batch is recorded in the ledger, and only then acknowledged to faust.
+* ``project`` outcomes + cases.* → the queryable store (idempotent upserts).
+
+Duplicates are stopped by the store's ``processed`` ledger (durable across restarts and shared
+by all workers). We keep the ledger in the store rather than in a faust Table because a table
+routes each changelog write by the *current* event's partition, which is wrong for keys set
+while handling a batch.
+
+On any unexpected error the process exits at once (status 70) without acknowledging the
+batch: faust's ``take_events`` acknowledges in a ``finally``, and a worker whose agent died
+must never look alive (faust-streaming#523). The supervisor restarts it; Kafka redelivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import faust
+
+from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.keys import FileKeyProvider
+from hub.logs import get_logger
+from hub.settings import AGENCIES, Settings
+from hub.store import Store
+from schemas.wire import (
+    CASES_PREFIX,
+    DEADLETTER_TOPIC,
+    H_EVENT_ID,
+    H_REASON,
+    H_SOURCE_TOPIC,
+    OUTCOMES_TOPIC,
+    cases_topic,
+    ingest_topic,
+)
+from streams.pipeline import (
+    IngestRecord,
+    Pipeline,
+    Quarantined,
+    Rejected,
+    Result,
+    Routed,
+    concern_json,
+    dedupe_batch,
+    outcome_json,
+)
+from streams.policy import load_policy
+
+log = get_logger("streams")
+EXIT_AGENT_FAILED = 70
+
+
+def _record(event: Any) -> IngestRecord:
+    msg = event.message
+    headers = {k: v for k, v in (msg.headers or [])}
+    return IngestRecord(topic=msg.topic, key=msg.key, value=msg.value, headers=headers)
+
+
+def _event_id(record: IngestRecord, fallback: str) -> str:
+    raw = record.headers.get(H_EVENT_ID) or record.key
+    try:
+        text = raw.decode("ascii") if raw else ""
+    except UnicodeDecodeError:
+        text = ""
+    return text[:100] if text else fallback
+
+
+def _die(exc: BaseException) -> None:
+    log.critical("agent_failed_exiting", error=type(exc).__name__)
+    os._exit(EXIT_AGENT_FAILED)
+
+
+def create_stream_app(settings: Settings, *, store: Store | None = None) -> faust.App:
+    policy = load_policy(settings.resolved_policy_file)
+    ring = FileKeyProvider(settings.resolved_key_file,
+                           create=settings.mode != "production").load()
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy)
+    db = store or Store.open(settings.resolved_database_url)
+
+    app = faust.App(
+        settings.worker_id,
+        broker=[f"kafka://{b}" for b in settings.bootstrap_servers.split(",")],
+        datadir=str(settings.data_dir / "faust"),
+        web_enabled=False,
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.replication_factor,
+        producer_acks=-1,
+        producer_linger=0.005,
+        producer_max_batch_size=256 * 1024,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        # Short session/rebalance timeouts: a killed worker's partitions move within seconds.
+        broker_session_timeout=settings.worker_session_timeout,
+        broker_heartbeat_interval=1.0,
+        broker_rebalance_timeout=settings.worker_session_timeout,
+        stream_buffer_maxsize=4 * settings.worker_batch_size,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    ingest = app.topic(*(ingest_topic(a) for a in AGENCIES), key_type=bytes, value_type=bytes)
+    projected = app.topic(OUTCOMES_TOPIC, *(cases_topic(q) for q in policy.queues),
+                          key_type=bytes, value_type=bytes)
+
+    async def send(topic: str, key: str, value: bytes,
+                   headers: Sequence[tuple[str, bytes]] = ()) -> Awaitable[Any]:
+        fut: Awaitable[Any] = await app.producer.send(
+            topic=topic, key=key.encode("ascii"), value=value, partition=None, timestamp=None,
+            headers=list(headers),
+        )
+        return fut
+
+    async def emit(event_id: str, result: Result) -> list[Awaitable[Any]]:
+        futures: list[Awaitable[Any]] = []
+        if isinstance(result, Routed):
+            for concern in result.concerns:
+                futures.append(await send(cases_topic(concern.queue), event_id,
+                                          concern_json(concern)))
+        elif isinstance(result, Quarantined):
+            rec = result.record
+            headers = [(k, v) for k, v in rec.headers.items()
+                       if k not in (H_REASON, H_SOURCE_TOPIC)]
+            headers += [(H_REASON, (result.outcome.reason or "").encode("ascii", "replace")),
+                        (H_SOURCE_TOPIC, rec.topic.encode("ascii"))]
+            # Still encrypted: the dead letter holds the original ciphertext, untouched.
+            futures.append(await send(DEADLETTER_TOPIC, event_id, rec.value, headers))
+        outcome = result.outcome
+        if outcome.event_id != event_id:
+            outcome = outcome.model_copy(update={"event_id": event_id})
+        futures.append(await send(OUTCOMES_TOPIC, event_id, outcome_json(outcome)))
+        return futures
+
+    @app.agent(ingest, concurrency=1)
+    async def route(stream: Any) -> None:
+        async for batch in stream.take_events(settings.worker_batch_size,
+                                              within=settings.worker_batch_within):
+            try:
+                pairs = []
+                for ev in batch:
+                    rec = _record(ev)
+                    msg = ev.message
+                    pairs.append((_event_id(rec, f"{msg.topic}/{msg.partition}/{msg.offset}"),
+                                  rec))
+                records = dedupe_batch([r for _, r in pairs])
+                keep = {id(r) for r in records}
+                todo = [(e, r) for e, r in pairs if id(r) in keep]
+                done = await asyncio.to_thread(db.already_processed, [e for e, _ in todo])
+                now = dt.datetime.now(dt.UTC)
+                futures: list[Awaitable[Any]] = []
+                ledger: list[tuple[str, str]] = []
+                for event_id, rec in todo:
+                    if event_id in done:
+                        continue
+                    result = pipeline.process(rec, now)
+                    futures += await emit(event_id, result)
+                    ledger.append((event_id, result.outcome.status.value))
+                await asyncio.gather(*futures)
+                await asyncio.to_thread(db.mark_processed, ledger)
+            except Exception as exc:  # noqa: BLE001 - see module docstring
+                _die(exc)
+
+    @app.agent(projected, concurrency=1)
+    async def project(stream: Any) -> None:
+        async for batch in stream.take_events(settings.worker_batch_size,
+                                              within=settings.worker_batch_within):
+            try:
+                outcomes: list[dict[str, Any]] = []
+                concerns: list[dict[str, Any]] = []
+                for ev in batch:
+                    msg = ev.message
+                    doc = json.loads(msg.value)
+                    if msg.topic == OUTCOMES_TOPIC:
+                        for field in ("ingested_at", "decided_at"):
+                            if doc.get(field):
+                                doc[field] = dt.datetime.fromisoformat(doc[field])
+                        outcomes.append(doc)
+                    elif msg.topic.startswith(CASES_PREFIX):
+                        concerns.append({
+                            "event_id": doc["event_id"], "queue": doc["queue"],
+                            "pseudonym": doc["pseudonym"], "payload": msg.value.decode("utf-8"),
+                            "occurred_at": dt.datetime.fromisoformat(doc["occurred_at"]),
+                        })
+                await asyncio.to_thread(db.project_concerns, concerns)
+                await asyncio.to_thread(db.project_outcomes, outcomes)
+            except Exception as exc:  # noqa: BLE001 - see module docstring
+                _die(exc)
+
+    return app

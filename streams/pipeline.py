@@ -1,0 +1,197 @@
+"""The worker's work as a chain of typed steps that a unit test runs without Kafka.
+
+    decrypt → validate → decide (policy) → minimise + pseudonymise → route
+
+``process`` turns one ingest record into exactly one :data:`Result`: ``Routed``, ``Rejected``
+or ``Quarantined``. Faults in the data are values; only bugs raise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.errors import CryptoError
+from schemas.concerns import ConcernSource, RoutedConcern
+from schemas.cpr import age_at
+from schemas.events import CanonicalEvent
+from schemas.outcomes import EventOutcome, OutcomeStatus
+from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
+from streams.policy import Policy
+
+# Fields of the canonical event that never leave the hub in this version. Free text is
+# withheld until the scrubber exists: fail closed.
+WITHHELD = (
+    "subject.cpr",
+    "subject.name",
+    "subject.address",
+    "subject.school",
+    "subject.class",
+    "related_persons",
+    "description",
+    "necessity",
+)
+
+
+@dataclass(frozen=True)
+class IngestRecord:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: Mapping[str, bytes]
+
+
+@dataclass(frozen=True)
+class Routed:
+    outcome: EventOutcome
+    concerns: tuple[RoutedConcern, ...]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    outcome: EventOutcome
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    outcome: EventOutcome
+    record: IngestRecord
+
+
+Result = Routed | Rejected | Quarantined
+
+
+def _header(record: IngestRecord, name: str) -> str | None:
+    raw = record.headers.get(name)
+    try:
+        return raw.decode("ascii") if raw is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
+def _ingested_at(record: IngestRecord) -> dt.datetime | None:
+    raw = _header(record, H_INGESTED_AT)
+    try:
+        return dt.datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Field paths and error types only; pydantic's ``input`` is dropped (it holds the value)."""
+    parts = sorted({
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}:{err['type']}" for err in exc.errors()
+    })
+    return "invalid:" + ",".join(parts[:10])
+
+
+class Pipeline:
+    """Holds the reusable objects (ciphers, MAC, policy) so per-event work stays small."""
+
+    def __init__(self, cipher: PayloadCipher, pseudonymise: Pseudonymiser, policy: Policy) -> None:
+        self.cipher = cipher
+        self.pseudonymise = pseudonymise
+        self.policy = policy
+
+    def process(self, record: IngestRecord, now: dt.datetime | None = None) -> Result:
+        now = now or dt.datetime.now(dt.UTC)
+        event_id = _header(record, H_EVENT_ID) or (
+            record.key.decode("ascii", "replace") if record.key else ""
+        )
+        agency = _header(record, H_AGENCY) or ""
+        ingested_at = _ingested_at(record)
+
+        def quarantine(reason: str) -> Quarantined:
+            return Quarantined(
+                EventOutcome(event_id=event_id, agency=agency, status=OutcomeStatus.quarantined,
+                             reason=reason, ingested_at=ingested_at, decided_at=now),
+                record,
+            )
+
+        key_id = _header(record, H_KEY_ID)
+        if not event_id or not agency or not key_id:
+            return quarantine("missing_header")
+        if record.topic != f"ingest.{agency}":
+            return quarantine("agency_topic_mismatch")
+        try:
+            plaintext = self.cipher.decrypt(key_id, record.value, event_id, agency)
+        except CryptoError:
+            return quarantine("undecryptable")
+        try:
+            event = CanonicalEvent.model_validate_json(plaintext)
+        except ValidationError as exc:
+            return quarantine(describe_validation_error(exc))
+        if str(event.event_id) != event_id:
+            return quarantine("event_id_mismatch")
+        if event.source.agency.value != agency:
+            return quarantine("source_agency_mismatch")
+
+        facts = {
+            "kind": event.kind.value,
+            "purpose": event.purpose.value,
+            "collaboration": event.collaboration.value,
+            "category": event.category.value,
+            "area": event.area.value,
+            "severity": event.severity.value,
+            "consent": event.consent.value,
+            "agency": agency,
+        }
+        decision = self.policy.decide(facts)
+        if decision.effect == "reject":
+            return Rejected(EventOutcome(
+                event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
+                reason=decision.reason, rule_ids=list(decision.rule_ids),
+                policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
+            ))
+        pseudonym = self.pseudonymise(event.subject.cpr)
+        age = age_at(event.subject.cpr, event.occurred_at.date())
+        source = ConcernSource(agency=event.source.agency, unit=event.source.unit)
+        concerns = tuple(
+            RoutedConcern(
+                event_id=event.event_id, queue=queue, pseudonym=pseudonym, age=age,
+                category=event.category, area=event.area, severity=event.severity,
+                occurred_at=event.occurred_at, source=source,
+                collaboration=event.collaboration, consent=event.consent,
+                rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
+                withheld=list(WITHHELD),
+            )
+            for queue in decision.queues
+        )
+        return Routed(
+            EventOutcome(
+                event_id=event_id, agency=agency, status=OutcomeStatus.routed,
+                queues=list(decision.queues), rule_ids=list(decision.rule_ids),
+                policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
+            ),
+            concerns,
+        )
+
+
+def outcome_json(outcome: EventOutcome) -> bytes:
+    return outcome.model_dump_json().encode("utf-8")
+
+
+def concern_json(concern: RoutedConcern) -> bytes:
+    return concern.model_dump_json().encode("utf-8")
+
+
+def dedupe_batch(records: Sequence[IngestRecord]) -> list[IngestRecord]:
+    """Keep the first record of each event id inside one batch."""
+    seen: set[bytes | None] = set()
+    out = []
+    for record in records:
+        ident = record.headers.get(H_EVENT_ID, record.key)
+        if ident in seen and ident is not None:
+            continue
+        seen.add(ident)
+        out.append(record)
+    return out
+
+
+def parse_outcome(value: bytes) -> EventOutcome:
+    return EventOutcome.model_validate(json.loads(value))
