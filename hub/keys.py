@@ -135,10 +135,21 @@ class FileKeyProvider:
             )
         return _parse(self.path.read_text(encoding="utf-8"))
 
-    def write(self, ring: KeyRing) -> None:
+    def write(self, ring: KeyRing, *, replace: bool = False) -> None:
+        """Write atomically. Without ``replace`` an existing file wins: two processes that
+        start at once on a fresh data dir end up with the same keys."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_dump(ring))
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(_dump(ring))
+            if replace:
+                os.replace(tmp, self.path)
+            else:
+                try:
+                    os.link(tmp, self.path)
+                except FileExistsError:
+                    pass
+        finally:
+            tmp.unlink(missing_ok=True)

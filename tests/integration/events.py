@@ -1,0 +1,80 @@
+"""Test events: valid canonical events with fresh ids, and a record of every identifier used,
+so that a test can search the broker for any of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from typing import Any
+
+# Every CPR, name and address handed to the hub in this session.
+IDENTIFIERS: set[str] = set()
+
+FIRST = ["Mads", "Sofie", "Emil", "Freja", "Noah", "Ida", "Oscar", "Clara", "Aksel", "Alma"]
+LAST = ["Jørgensen", "Kristiansen", "Mikkelsen", "Frederiksen", "Thygesen", "Østergaard"]
+STREETS = ["Algade", "Storegade", "Østergade", "Havnevej", "Præstøvej", "Kirkepladsen"]
+TOWNS = ["4720 Præstø", "4780 Stege", "4760 Vordingborg"]
+UNITS = {"school": "Stege Skole", "social": "Børn og Familie, Vordingborg",
+         "police": "Sydsjællands og Lolland-Falsters Politi"}
+SYSTEMS = {"school": "elevadministration", "social": "fagsystem", "police": "polsas"}
+
+
+def cpr_for(born: dt.date, rng: random.Random) -> str:
+    """A CPR with a real birth date and the century digit the CPR office uses."""
+    yy = born.year % 100
+    if born.year >= 2000:
+        seventh = rng.choice(["4", "9"] if yy <= 36 else ["5", "6", "7", "8"])
+    else:
+        seventh = rng.choice("0123")
+    return f"{born:%d%m}{yy:02d}{seventh}{rng.randrange(1000):03d}"
+
+
+def make_event(agency: str = "school", *, category: str = "group_conflict",
+               area: str = "stege", purpose: str = "crime_prevention", age: int = 14,
+               kind: str = "concern", seed: int | None = None, **overrides: Any
+               ) -> dict[str, Any]:
+    rng = random.Random(seed)
+    occurred = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    born = occurred.date() - dt.timedelta(days=365 * age + rng.randrange(30, 300))
+    cpr = cpr_for(born, rng)
+    name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {uuid.uuid4().hex[:6]}"
+    address = f"{rng.choice(STREETS)} {rng.randrange(1, 99)}, {rng.choice(TOWNS)}"
+    guardian_cpr = cpr_for(dt.date(1980, 5, 17), rng)
+    guardian = f"{rng.choice(FIRST)} {rng.choice(LAST)} {uuid.uuid4().hex[:6]}"
+    IDENTIFIERS.update({cpr, f"{cpr[:6]}-{cpr[6:]}", name, address, guardian_cpr, guardian})
+    event: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "schema_version": 1,
+        "kind": kind,
+        "occurred_at": occurred.isoformat(),
+        "source": {"agency": agency, "system": SYSTEMS[agency], "unit": UNITS[agency]},
+        "collaboration": "SSP",
+        "purpose": purpose,
+        "subject": {"cpr": cpr, "name": name, "address": address, "school": "Stege Skole",
+                    "class": "8.x"},
+        "related_persons": [{"role": "guardian", "cpr": guardian_cpr, "name": guardian}],
+        "category": category,
+        "area": area,
+        "severity": "medium",
+        "description": f"{name} var involveret i en konflikt ved {address}.",
+        "consent": "given",
+        "necessity": f"Deling er nødvendig for at forebygge, at {name} begår kriminalitet.",
+    }
+    event.update(overrides)
+    return event
+
+
+# Issue 2's routing table, written out independently of the policy file.
+ROUTING: dict[str, str | None] = {
+    "extremism": "infohus", "radicalisation": "infohus", "honour_related_conflict": "infohus",
+    "negative_social_control": "infohus", "group_conflict": "beredskab",
+    "insecurity": "beredskab", "crime": None, "substance_abuse": None,
+    "school_absence": None, "wellbeing": None,
+}
+AREA_GROUP = {"praestoe": "omraade-praestoe", "stege": "omraade-stege",
+              "vordingborg": "omraade-vordingborg", "other": "beredskab"}
+
+
+def expected_queue(category: str, area: str) -> str:
+    return ROUTING[category] or AREA_GROUP[area]

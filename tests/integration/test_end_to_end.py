@@ -1,0 +1,293 @@
+"""One event end to end, on a real broker and a real database (issue 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from hub.crypto import PayloadCipher
+from hub.keys import FileKeyProvider
+from schemas.wire import (
+    DEADLETTER_TOPIC,
+    H_AGENCY,
+    H_EVENT_ID,
+    H_INGESTED_AT,
+    H_KEY_ID,
+    H_REASON,
+    OUTCOMES_TOPIC,
+    ingest_topic,
+)
+from tests.integration.events import ROUTING, expected_queue, make_event
+from tests.integration.hubstack import HubStack, read_all_topics
+
+pytestmark = pytest.mark.integration
+ALL_QUEUES = ("beredskab", "infohus", "opsoegende", "omraade-praestoe", "omraade-stege",
+              "omraade-vordingborg", "underretning")
+
+
+@pytest.fixture(scope="module")
+def tokens(hub: HubStack) -> dict[str, str]:
+    return {
+        "school": hub.principal("skole", "agency:school"),
+        "social": hub.principal("social", "agency:social"),
+        "police": hub.principal("politi", "agency:police"),
+        "consultant": hub.principal("konsulent", "consultant", ALL_QUEUES),
+        "beredskab": hub.principal("beredskab", "consultant", ("beredskab",)),
+        "officer": hub.principal("sikkerhed", "security_officer"),
+    }
+
+
+def _post(hub: HubStack, token: str, agency: str, event: dict[str, Any]) -> Any:
+    with hub.client(token) as c:
+        return c.post(f"/api/v1/ingest/{agency}", json=event)
+
+
+def _produce_raw(hub: HubStack, records: list[tuple[str, bytes, bytes, list[Any]]]) -> None:
+    async def go() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=hub.settings.bootstrap_servers,
+                                    acks="all")
+        await producer.start()
+        try:
+            for topic, key, value, headers in records:
+                await producer.send_and_wait(topic, value, key=key, headers=headers)
+        finally:
+            await producer.stop()
+    asyncio.run(go())
+
+
+def _encrypted(hub: HubStack, agency: str, event_id: str, payload: bytes
+               ) -> tuple[str, bytes, bytes, list[Any]]:
+    cipher = PayloadCipher(FileKeyProvider(hub.settings.resolved_key_file, create=False).load())
+    key_id, blob = cipher.encrypt(payload, event_id, agency)
+    headers = [(H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
+               (H_EVENT_ID, event_id.encode()),
+               (H_INGESTED_AT, b"2026-03-02T14:05:01+00:00")]
+    return ingest_topic(agency), event_id.encode(), blob, headers
+
+
+def test_school_concern_comes_out_pseudonymised_in_the_right_queue(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    event = make_event("school", category="group_conflict", area="stege", age=14)
+    resp = _post(hub, tokens["school"], "school", event)
+    assert resp.status_code == 202, resp.text
+    assert resp.json() == {"event_id": event["event_id"]}
+    hub.wait_outcomes([event["event_id"]])
+
+    with hub.client(tokens["school"]) as c:
+        outcome = c.get(f"/api/v1/events/{event['event_id']}").json()
+    assert outcome["status"] == "routed"
+    assert outcome["queues"] == ["beredskab"]
+
+    with hub.client(tokens["beredskab"]) as c:
+        items = c.get("/api/v1/queues/beredskab/concerns", params={"limit": 1000}).json()["items"]
+    concern = next(i for i in items if i["event_id"] == event["event_id"])
+    assert concern["pseudonym"].startswith("ssp1:")
+    assert concern["age"] == 14
+    assert (concern["category"], concern["area"], concern["severity"]) == (
+        "group_conflict", "stege", "medium")
+    assert concern["source"] == {"agency": "school", "unit": "Stege Skole"}
+    assert concern["consent"] == "given"
+    text = json.dumps(concern, ensure_ascii=False)
+    for secret in (event["subject"]["cpr"], event["subject"]["name"],
+                   event["subject"]["address"], event["description"], event["necessity"],
+                   event["related_persons"][0]["name"], "8.x"):
+        assert secret not in text
+
+
+def test_all_three_agencies_reach_their_queues_and_the_joint_view(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    school = make_event("school", category="wellbeing", area="praestoe", seed=7)
+    police = make_event("police", category="crime", area="praestoe", seed=7)
+    social = make_event("social", category="radicalisation", area="vordingborg", seed=7)
+    assert school["subject"]["cpr"] == police["subject"]["cpr"] == social["subject"]["cpr"]
+    for agency, event in (("school", school), ("police", police), ("social", social)):
+        assert _post(hub, tokens[agency], agency, event).status_code == 202
+    rows = hub.wait_outcomes([e["event_id"] for e in (school, police, social)])
+    assert {r["status"] for r in rows.values()} == {"routed"}
+
+    with hub.client(tokens["consultant"]) as c:
+        concerns = c.get("/api/v1/queues/omraade-praestoe/concerns").json()["items"]
+        pseudonym = next(i for i in concerns if i["event_id"] == school["event_id"])["pseudonym"]
+        joint = c.get(f"/api/v1/subjects/{pseudonym}/concerns").json()["items"]
+    assert {i["event_id"] for i in joint} >= {school["event_id"], police["event_id"],
+                                              social["event_id"]}
+    assert {i["source"]["agency"] for i in joint} >= {"school", "police", "social"}
+
+
+@pytest.mark.parametrize("category", sorted(ROUTING))
+@pytest.mark.parametrize("area", ["praestoe", "stege", "vordingborg", "other"])
+def test_routing_table_end_to_end(hub: HubStack, tokens: dict[str, str], category: str,
+                                  area: str) -> None:
+    event = make_event("social", category=category, area=area)
+    assert _post(hub, tokens["social"], "social", event).status_code == 202
+    row = hub.wait_outcomes([event["event_id"]])[event["event_id"]]
+    assert row["status"] == "routed"
+    assert row["queues"] == [expected_queue(category, area)]
+
+
+def test_investigation_purpose_is_rejected(hub: HubStack, tokens: dict[str, str]) -> None:
+    event = make_event("police", category="crime", purpose="investigation")
+    assert _post(hub, tokens["police"], "police", event).status_code == 202
+    hub.wait_outcomes([event["event_id"]])
+    with hub.client(tokens["police"]) as c:
+        outcome = c.get(f"/api/v1/events/{event['event_id']}").json()
+    assert outcome["status"] == "rejected"
+    assert outcome["reason"] == "purpose_not_permitted"
+    assert outcome["queues"] == []
+
+
+def test_same_event_id_twice_is_accepted_once(hub: HubStack, tokens: dict[str, str]) -> None:
+    event = make_event("school", category="insecurity", area="other")
+    first = _post(hub, tokens["school"], "school", event)
+    second = _post(hub, tokens["school"], "school", event)
+    assert first.status_code == second.status_code == 202
+    assert second.json()["event_id"] == event["event_id"]
+    hub.wait_outcomes([event["event_id"]])
+    records = read_all_topics(hub.settings.bootstrap_servers)
+    ingested = [r for r in records
+                if r[0] == ingest_topic("school") and r[1] == event["event_id"].encode()]
+    assert len(ingested) == 1
+
+
+def test_redelivered_ingest_record_is_not_processed_twice(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    event = make_event("school", category="crime", area="stege")
+    assert _post(hub, tokens["school"], "school", event).status_code == 202
+    hub.wait_outcomes([event["event_id"]])
+    original = next(r for r in read_all_topics(hub.settings.bootstrap_servers)
+                    if r[0] == ingest_topic("school") and r[1] == event["event_id"].encode())
+    _produce_raw(hub, [(original[0], event["event_id"].encode(), original[2], original[3])])
+    # A marker after the copy: once it has an outcome the copy has been seen too
+    # (same topic and key partition order is not guaranteed, so wait on both topics' ends).
+    marker = make_event("school", category="crime", area="stege")
+    marker["event_id"] = str(uuid.uuid4())
+    _produce_raw(hub, [_encrypted(hub, "school", marker["event_id"],
+                                  json.dumps(marker).encode())])
+    hub.wait_outcomes([marker["event_id"]])
+    records = read_all_topics(hub.settings.bootstrap_servers)
+    outcomes = [r for r in records if r[0] == OUTCOMES_TOPIC and r[1] == event["event_id"].encode()]
+    assert len(outcomes) == 1
+
+
+def test_undecryptable_and_invalid_events_are_quarantined_still_encrypted(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    garbage_id = str(uuid.uuid4())
+    garbage = (ingest_topic("police"), garbage_id.encode(), b"\x00not-a-ciphertext" * 8, [
+        (H_KEY_ID, b"aes:1"), (H_AGENCY, b"police"), (H_EVENT_ID, garbage_id.encode()),
+        (H_INGESTED_AT, b"2026-03-02T14:05:01+00:00")])
+    bad = make_event("police", category="crime")
+    bad["subject"]["cpr"] = "3213999999"
+    invalid = _encrypted(hub, "police", bad["event_id"], json.dumps(bad).encode())
+    _produce_raw(hub, [garbage, invalid])
+    rows = hub.wait_outcomes([garbage_id, bad["event_id"]])
+    assert rows[garbage_id]["status"] == "quarantined"
+    assert rows[garbage_id]["reason"] == "undecryptable"
+    assert rows[bad["event_id"]]["status"] == "quarantined"
+    assert rows[bad["event_id"]]["reason"].startswith("invalid:")
+    assert "subject.cpr" in rows[bad["event_id"]]["reason"]
+    assert "3213999999" not in rows[bad["event_id"]]["reason"]
+
+    dead = {r[1]: r for r in read_all_topics(hub.settings.bootstrap_servers)
+            if r[0] == DEADLETTER_TOPIC}
+    assert dead[garbage_id.encode()][2] == garbage[2]
+    assert dead[bad["event_id"].encode()][2] == invalid[2]  # the ciphertext, untouched
+    assert dict(dead[garbage_id.encode()][3])[H_REASON] == b"undecryptable"
+
+
+def test_accounting_invariant_over_mixed_events(hub: HubStack, tokens: dict[str, str]) -> None:
+    expected: dict[str, str] = {}
+    for i in range(12):
+        ev = make_event("school", category="wellbeing", area="vordingborg")
+        assert _post(hub, tokens["school"], "school", ev).status_code == 202
+        expected[ev["event_id"]] = "routed"
+        if i % 3 == 0:  # a duplicate post: accepted once, no second outcome
+            assert _post(hub, tokens["school"], "school", ev).status_code == 202
+    for _ in range(5):
+        ev = make_event("police", category="crime", purpose="investigation")
+        assert _post(hub, tokens["police"], "police", ev).status_code == 202
+        expected[ev["event_id"]] = "rejected"
+    raw = []
+    for _ in range(4):
+        ev = make_event("social", category="crime")
+        ev["schema_version"] = 2
+        raw.append(_encrypted(hub, "social", ev["event_id"], json.dumps(ev).encode()))
+        expected[ev["event_id"]] = "quarantined"
+    _produce_raw(hub, raw)
+    invalid_http = make_event("school")
+    invalid_http["subject"]["cpr"] = "123"
+    assert _post(hub, tokens["school"], "school", invalid_http).status_code == 422
+
+    rows = hub.wait_outcomes(list(expected))
+    got = {e: rows[e]["status"] for e in expected}
+    assert got == expected
+    counts = {s: sum(1 for v in got.values() if v == s) for s in ("routed", "rejected",
+                                                                   "quarantined")}
+    assert sum(counts.values()) == len(expected) == 21
+    assert counts == {"routed": 12, "rejected": 5, "quarantined": 4}
+    assert hub.store is not None
+    assert hub.store.event(invalid_http["event_id"]) is None  # refused at the door
+
+
+def test_wrong_agency_missing_token_and_foreign_queue_are_refused(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    event = make_event("police")
+    assert _post(hub, tokens["school"], "police", event).status_code == 403
+    with hub.client() as c:
+        assert c.post("/api/v1/ingest/school", json=make_event("school")).status_code == 401
+        assert c.get("/api/v1/queues").status_code == 401
+    with hub.client("ssp_not-a-real-token") as c:
+        assert c.get("/api/v1/queues").status_code == 401
+    with hub.client(tokens["beredskab"]) as c:
+        assert c.get("/api/v1/queues/infohus/concerns").status_code == 403
+        assert [q["queue"] for q in c.get("/api/v1/queues").json()["items"]] == ["beredskab"]
+    with hub.client(tokens["consultant"]) as c:
+        mine = make_event("school")
+        assert c.post("/api/v1/ingest/school", json=mine).status_code == 403
+    with hub.client(tokens["social"]) as c:
+        school_event = make_event("school")
+        _post(hub, tokens["school"], "school", school_event)
+        assert c.get(f"/api/v1/events/{school_event['event_id']}").status_code == 404
+
+
+def test_paging_returns_each_concern_once(hub: HubStack, tokens: dict[str, str]) -> None:
+    ids = []
+    for i in range(7):
+        ev = make_event("school", category="substance_abuse", area="praestoe")
+        assert _post(hub, tokens["school"], "school", ev).status_code == 202
+        ids.append(ev["event_id"])
+        if i in (5, 6):  # the last one is routed strictly after the others
+            hub.wait_outcomes(ids)
+    seen: list[str] = []
+    cursor = None
+    with hub.client(tokens["consultant"]) as c:
+        while True:
+            params: dict[str, Any] = {"limit": 3}
+            if cursor:
+                params["cursor"] = cursor
+            page = c.get("/api/v1/queues/omraade-praestoe/concerns", params=params).json()
+            assert len(page["items"]) <= 3
+            seen += [i["event_id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert c.get("/api/v1/queues/omraade-praestoe/concerns",
+                     params={"limit": 1001}).status_code == 422
+    assert len(seen) == len(set(seen))
+    assert set(ids) <= set(seen)
+    assert all(seen.index(ids[-1]) < seen.index(e) for e in ids[:-1])  # newest first
+
+
+def test_health_readiness_and_metrics(hub: HubStack) -> None:
+    with hub.client() as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        ready = c.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"] == {"store": "ok", "broker": "ok"}
+        metrics = c.get("/metrics").text
+    assert 'ssp_hub_events_total{outcome="routed"}' in metrics
+    assert "ssp_hub_ingest_to_routed_seconds_bucket" in metrics
