@@ -13,10 +13,15 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AGENCIES: tuple[str, ...] = ("school", "social", "police")
+SECRETS_DIR = "/run/secrets"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SSP_HUB_", extra="forbid")
+    # Docker/Kubernetes secrets: a file /run/secrets/ssp_hub_database_url sets database_url.
+    model_config = SettingsConfigDict(
+        env_prefix="SSP_HUB_", extra="forbid",
+        secrets_dir=SECRETS_DIR if Path(SECRETS_DIR).is_dir() else None,
+    )
 
     mode: Literal["dev", "production"] = Field(
         "dev", description="production refuses to create a missing key file"

@@ -1,0 +1,13 @@
+# Image for the hub API and workers (docker-compose.yml). Python deps from PyPI only.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY hub hub
+COPY streams streams
+COPY connectors connectors
+COPY schemas schemas
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 ssphub \
+    && mkdir -p /var/lib/ssp-hub && chown ssphub /var/lib/ssp-hub
+USER ssphub
+EXPOSE 8000
+CMD ["ssp-hub", "api"]
