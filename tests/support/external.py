@@ -16,11 +16,14 @@ Example (pytest)::
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
+
+from aiokafka.admin import AIOKafkaAdminClient
 
 __all__ = [
     "KAFKA_LOCAL",
@@ -47,6 +50,7 @@ KafkaMode = Literal["single", "cluster"]
 FETCH_TIMEOUT = 600.0
 START_TIMEOUT = 300.0
 STOP_TIMEOUT = 120.0
+IN_SYNC_TIMEOUT = 60.0
 
 
 class ExternalServiceError(RuntimeError):
@@ -66,10 +70,10 @@ def _run(args: list[str | Path], timeout: float) -> str:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr
-        if isinstance(stderr, bytes):
-            stderr = stderr.decode(errors="replace")
-        msg = f"{' '.join(cmd)} timed out after {timeout:.0f}s\n{stderr or ''}"
+        # typeshed says bytes, but with text=True it is str (or None).
+        raw: object = exc.stderr
+        stderr = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw or "")
+        msg = f"{' '.join(cmd)} timed out after {timeout:.0f}s\n{stderr}"
         raise ExternalServiceError(msg) from exc
     if proc.returncode != 0:
         msg = f"{' '.join(cmd)} failed with exit code {proc.returncode}\n{proc.stderr}"
@@ -106,8 +110,41 @@ class KafkaHandle:
         _run([KAFKA_LOCAL, "kill-node", self.workdir, str(n)], STOP_TIMEOUT)
 
     def start_node(self, n: int) -> None:
-        """Start node ``n`` again (same ports and data) and wait until it serves."""
+        """Start node ``n`` again (same ports and data) and wait until it serves.
+
+        The node serves clients at once, but its replicas rejoin the ISR only after
+        catching up: await :meth:`wait_in_sync` before failing another node.
+        """
         _run([KAFKA_LOCAL, "start-node", self.workdir, str(n)], START_TIMEOUT)
+
+    async def wait_in_sync(self) -> None:
+        """Wait until every partition of every topic has a leader and a full ISR.
+
+        With min.insync.replicas=2 of 3, killing a node while another one is still
+        catching up leaves partitions with one in-sync replica: acks=all produces
+        then fail with NotEnoughReplicas until the lagging node catches up.
+        Gives up after ``IN_SYNC_TIMEOUT`` seconds (wrap in ``asyncio.timeout`` for less).
+        """
+        lagging: list[str] = []
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            async with asyncio.timeout(IN_SYNC_TIMEOUT):
+                while True:
+                    lagging = [
+                        f"{topic['topic']}-{part['partition']}"
+                        for topic in await admin.describe_topics()
+                        for part in topic["partitions"]
+                        if part["leader"] < 0 or set(part["isr"]) != set(part["replicas"])
+                    ]
+                    if not lagging:
+                        return
+                    await asyncio.sleep(0.2)
+        except TimeoutError as exc:
+            msg = f"partitions not in sync after {IN_SYNC_TIMEOUT:.0f}s: {sorted(lagging)[:20]}"
+            raise ExternalServiceError(msg) from exc
+        finally:
+            await admin.close()
 
     def __enter__(self) -> Self:
         return self
