@@ -226,7 +226,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
         try:
             await asyncio.to_thread(store.ping)
             checks["store"] = "ok"
-        except Exception:  # noqa: BLE001 - any failure means not ready
+        except Exception:
             checks["store"] = "unreachable"
         try:
             producer = await _ensure_producer(request)

@@ -14,7 +14,7 @@ from hub.store import Principal, Store
 ROLES: tuple[str, ...] = (
     *(f"agency:{a}" for a in AGENCIES), "consultant", "security_officer", "admin",
 )
-TOKEN_PREFIX = "ssp_"
+TOKEN_PREFIX = "ssp_"  # noqa: S105 - a visible prefix, not a secret
 
 
 def new_token() -> str:

@@ -50,8 +50,8 @@ def users_add(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create a principal and print its API token (the last line)."""
-    from streams.policy import load_policy
     from hub.store import Store
+    from streams.policy import load_policy
 
     settings = _settings(data_dir)
     if role not in ROLES:
@@ -73,7 +73,7 @@ def users_add(
     token = new_token()
     try:
         store.add_principal(name, role, queues, token, pw_hash)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         import sqlalchemy as sa
 
         if isinstance(exc, sa.exc.IntegrityError):

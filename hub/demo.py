@@ -8,10 +8,12 @@ feeds the sample events from all three agencies. Ctrl-C stops everything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -71,16 +73,23 @@ async def _feed(base: str, tokens: dict[str, str]) -> dict[str, int]:
     return counts
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the demo stops API, worker and broker together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
                  worker_log: Path) -> None:
-    server = uvicorn.Server(uvicorn.Config(create_api(settings), host=settings.api_host,
+    server = _Server(uvicorn.Config(create_api(settings), host=settings.api_host,
                                            port=settings.api_port, log_level="warning"))
     worker = _start_worker(settings, worker_log)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serving = asyncio.create_task(server.serve())
     base = f"http://{settings.api_host}:{settings.api_port}"
     try:
@@ -104,10 +113,8 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
             if worker.poll() is not None:
                 print(f"worker exited with {worker.returncode}; restarting", flush=True)
                 worker = _start_worker(settings, worker_log)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
-            except TimeoutError:
-                pass
     finally:
         server.should_exit = True
         await serving

@@ -15,6 +15,7 @@ Key file format (JSON, version 1)::
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, NoEncryption
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from hub.errors import KeyFileError
 
@@ -147,9 +148,7 @@ class FileKeyProvider:
             if replace:
                 os.replace(tmp, self.path)
             else:
-                try:
+                with contextlib.suppress(FileExistsError):
                     os.link(tmp, self.path)
-                except FileExistsError:
-                    pass
         finally:
             tmp.unlink(missing_ok=True)

@@ -312,7 +312,8 @@ class Store:
             out = []
             for accepted, decided in rows:
                 a, d = _aware(accepted), _aware(decided)
-                assert a is not None and d is not None
+                assert a is not None
+                assert d is not None
                 out.append(max(0.0, (d - a).total_seconds()))
             return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -21,9 +22,10 @@ def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
     return topics
 
 
-async def ensure_topics(settings: Settings, queues: tuple[str, ...], timeout: float = 60) -> None:
+async def ensure_topics(settings: Settings, queues: tuple[str, ...],
+                        wait_s: float = 60) -> None:
     """Create every topic that does not exist yet. Retries until the broker answers."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + wait_s
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
         try:
@@ -31,10 +33,8 @@ async def ensure_topics(settings: Settings, queues: tuple[str, ...], timeout: fl
             existing = set(await admin.list_topics())
             missing = [t for t in hub_topics(settings, queues) if t.name not in existing]
             for topic in missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics([topic])
-                except TopicAlreadyExistsError:
-                    pass
             return
         except KafkaError:
             if asyncio.get_running_loop().time() > deadline:

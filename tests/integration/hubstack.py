@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,7 @@ async def _read_all(bootstrap: str) -> list[tuple[str, bytes | None, bytes, list
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public call
+    await consumer._client.force_metadata_update()
     return consumer.partitions_for_topic(topic) or set()
 
 
@@ -154,7 +154,7 @@ def read_all_topics(bootstrap: str) -> list[tuple[str, bytes | None, bytes, list
 
 
 def start_stack(workdir: Path, bootstrap: str, database_url: str | None,
-                replication_factor: int = 1) -> Iterator[HubStack]:
+                replication_factor: int = 1) -> Generator[HubStack, None, None]:
     data_dir = workdir / "data"
     logs = workdir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
