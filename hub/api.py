@@ -68,6 +68,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
             await producer.start()
             app.state.producer_started = True
         except KafkaError:
+            await producer.stop()
             log.warning("broker_unavailable_at_start")
         registry = CollectorRegistry()
         registry.register(StoreCollector(app.state.store))
@@ -96,6 +97,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
                 await producer.start()
                 request.app.state.producer_started = True
             except KafkaError as exc:
+                await producer.stop()
                 raise HTTPException(503, "broker unavailable; retry later",
                                     headers={"Retry-After": "5"}) from exc
         return producer
@@ -124,10 +126,12 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
                 "field": "source.agency", "type": "agency_mismatch",
                 "message": "must equal the agency in the path"}])
         event_id = str(event.event_id)
+        # The producer first: a 503 here must leave no claim behind, or the retry that
+        # Retry-After invites would be answered as a duplicate of an event never produced.
+        producer = await _ensure_producer(request)
         accepted_at = dt.datetime.now(dt.UTC)
         if not await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at):
             return {"event_id": event_id, "duplicate": True}
-        producer = await _ensure_producer(request)
         payload = event.model_dump_json(by_alias=True).encode("utf-8")
         key_id, blob = cipher.encrypt(payload, event_id, agency)
         headers = [

@@ -43,9 +43,9 @@ class PayloadCipher:
         return self.key_id, nonce + ct
 
     def decrypt(self, key_id: str, blob: bytes, event_id: str, agency: str) -> bytes:
+        kind, _, version = key_id.partition(":")
         try:
-            kind, _, version = key_id.partition(":")
-            cipher = self._ciphers[int(version)] if kind == "aes" else None
+            cipher = self._ciphers.get(int(version)) if kind == "aes" else None
         except ValueError:
             cipher = None
         if cipher is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -17,7 +17,19 @@ PERSONAL_KEYS = frozenset({
     "cpr", "name", "address", "subject", "related_persons", "description", "necessity",
     "password", "token", "authorization", "key",
 })
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _CPR_LIKE.sub("[cpr]", value)
+    if isinstance(value, Mapping):
+        return {k: "[redacted]" if str(k).lower() in PERSONAL_KEYS else _scrub(v)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(_scrub(v) for v in value) if not isinstance(value, tuple) \
+            else tuple(_scrub(v) for v in value)
+    return value
 
 
 def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
@@ -25,8 +37,8 @@ def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
     for key in list(event_dict):
         if key.lower() in PERSONAL_KEYS:
             event_dict[key] = "[redacted]"
-        elif isinstance(event_dict[key], str):
-            event_dict[key] = _CPR_LIKE.sub("[cpr]", event_dict[key])
+        else:
+            event_dict[key] = _scrub(event_dict[key])
     return event_dict
 
 

@@ -27,14 +27,12 @@ class StoreCollector(Collector):
             events.add_metric([outcome], counts.get(outcome, 0))
         yield events
 
-        latencies = self.store.routed_latencies()
-        buckets = []
-        for bound in LATENCY_BUCKETS:
-            buckets.append((str(bound), sum(1 for x in latencies if x <= bound)))
-        buckets.append(("+Inf", len(latencies)))
+        cumulative, total, seconds = self.store.routed_latency_histogram(LATENCY_BUCKETS)
+        buckets = [(str(b), n) for b, n in zip(LATENCY_BUCKETS, cumulative, strict=True)]
+        buckets.append(("+Inf", total))
         hist = HistogramMetricFamily("ssp_hub_ingest_to_routed_seconds",
                                      "Seconds from ingest acknowledgement to routing decision")
-        hist.add_metric([], buckets, sum_value=sum(latencies))
+        hist.add_metric([], buckets, sum_value=seconds)
         yield hist
 
         queues = CounterMetricFamily("ssp_hub_routed_concerns", "Routed concerns by queue",

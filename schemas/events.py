@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.cpr import normalise_cpr
+from schemas.cpr import birth_date, normalise_cpr
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,9 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # hide_input_in_errors: str(ValidationError) must never carry a CPR or a name.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              hide_input_in_errors=True)
 
 
 class Source(_Strict):
@@ -107,8 +109,10 @@ class Subject(_Strict):
         str | None, PersonalData("quasi"), Field(alias="class", max_length=50)
     ] = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              str_strip_whitespace=True)
+    # `class` is a Python keyword, so the attribute is `class_`; only `class` is accepted
+    # as input (no populate_by_name: the contract knows one spelling).
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              hide_input_in_errors=True)
 
 
 class RelatedPerson(_Strict):
@@ -143,3 +147,9 @@ class CanonicalEvent(_Strict):
         if value.tzinfo is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-03-02T14:05:00+01:00")
         return value
+
+    @model_validator(mode="after")
+    def _after_birth(self) -> CanonicalEvent:
+        if self.occurred_at.date() < birth_date(self.subject.cpr):
+            raise ValueError("occurred_at lies before the subject's birth date (from subject.cpr)")
+        return self

@@ -45,7 +45,6 @@ from streams.pipeline import (
     IngestRecord,
     Pipeline,
     Quarantined,
-    Rejected,
     Result,
     Routed,
     concern_json,
@@ -164,7 +163,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                     ledger.append((event_id, result.outcome.status.value))
                 await asyncio.gather(*futures)
                 await asyncio.to_thread(db.mark_processed, ledger)
-            except Exception as exc:  # noqa: BLE001 - see module docstring
+            except Exception as exc:
                 _die(exc)
 
     @app.agent(projected, concurrency=1)
@@ -190,7 +189,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                         })
                 await asyncio.to_thread(db.project_concerns, concerns)
                 await asyncio.to_thread(db.project_outcomes, outcomes)
-            except Exception as exc:  # noqa: BLE001 - see module docstring
+            except Exception as exc:
                 _die(exc)
 
     return app

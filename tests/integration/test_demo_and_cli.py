@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +86,11 @@ def test_demo_routes_sample_data_from_all_three_agencies_and_stops_cleanly(
     assert proc.returncode == 0, rest
     assert "stopped." in rest
     assert _processes_mentioning(str(tmp_path / "demo")) == []
+    broker = re.search(r"broker\s+127\.0\.0\.1:(\d+)", "".join(lines))
+    assert broker is not None
+    for p in (int(broker.group(1)), port):
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", p), timeout=1).close()
 
 
 def _processes_mentioning(marker: str) -> list[int]:

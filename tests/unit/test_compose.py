@@ -61,6 +61,7 @@ def test_compose_holds_no_secret() -> None:
             if re.search(r"PASSWORD|SECRET|TOKEN|KEY$", key):
                 assert key.endswith("_FILE") or str(value).startswith("/run/secrets/"), name
     assert not re.search(r"[A-Za-z0-9+/]{40,}={0,2}", text), "something key-like is inlined"
-    assert "postgresql://" not in text and "postgresql+psycopg://" not in text
+    assert "postgresql://" not in text
+    assert "postgresql+psycopg://" not in text
     for secret in doc["secrets"].values():
         assert secret["file"].startswith("./secrets/")

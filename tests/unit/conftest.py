@@ -1,0 +1,57 @@
+"""Unit-test fixtures: no broker, no network; every hub object built fresh from a new key ring."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.keys import KeyRing, new_keyring
+from streams.pipeline import Pipeline
+from streams.policy import Policy, load_policy
+from tests.unit.factories import SHIPPED_POLICY
+
+
+@contextmanager
+def without_hub_environment() -> Iterator[None]:
+    """Settings read SSP_HUB_* variables; a CI run on PostgreSQL must not leak into unit tests."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.upper().startswith("SSP_HUB_"):
+                mp.delenv(name)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_hub_environment() -> Iterator[None]:
+    with without_hub_environment():
+        yield
+
+
+@pytest.fixture(scope="session")
+def shipped_policy() -> Policy:
+    return load_policy(SHIPPED_POLICY)
+
+
+@pytest.fixture
+def keyring() -> KeyRing:
+    return new_keyring()
+
+
+@pytest.fixture
+def cipher(keyring: KeyRing) -> PayloadCipher:
+    return PayloadCipher(keyring)
+
+
+@pytest.fixture
+def pseudonymiser(keyring: KeyRing) -> Pseudonymiser:
+    return Pseudonymiser(keyring, "ssp")
+
+
+@pytest.fixture
+def pipeline(cipher: PayloadCipher, pseudonymiser: Pseudonymiser,
+             shipped_policy: Policy) -> Pipeline:
+    return Pipeline(cipher, pseudonymiser, shipped_policy)
