@@ -1,0 +1,1005 @@
+"""Throughput benchmark: raw aiokafka passthrough vs. the hub, on the same broker, ~1 KB events.
+
+    python -m bench.throughput [--events N] [--broker embedded|HOST:PORT[,...]] [--profile FILE]
+
+One run, one broker (by default an embedded tansu started here on a free loopback port):
+
+(a) **baseline** — pre-produce N 1 KB messages to ``bench.src`` (4 partitions), then time one
+    aiokafka consumer group that re-produces every record to ``bench.dst`` (``getmany`` batches
+    of up to ``--batch`` records, acks=all, send futures awaited per batch, offsets committed
+    per batch) until N are forwarded. Repeated ``--baseline-rounds`` (3) times with fresh
+    messages and consumer groups, the median reported: one round's window is only ~1 s.
+
+(b) **hub** — pre-produce N encrypted canonical events to ``ingest.<agency>`` exactly as
+    ``POST /api/v1/ingest/{agency}`` does (pydantic-validated event serialised with
+    ``model_dump_json(by_alias=True)``, AES-GCM with the key file in a fresh data dir, the
+    headers key id / agency / event id / ingested-at, key = event id), start ONE worker
+    subprocess (``python -m hub.cli worker``) and time the drain until every event has its
+    outcome in the store. Then **paced** phases produce at ``--paced-fractions`` (50 % and
+    20 %) of the measured drain rate for ``--paced-seconds`` each, to measure latency without a
+    backlog; the passthrough is then run paced at the first rate for a latency floor.
+
+Both throughputs are measured the same way: the clock starts when the first output is visible
+(baseline: the first batch committed; hub: the first outcome in the store) and counts the
+events after that, so consumer-group join and worker start-up are excluded (and reported
+separately).
+
+Latency. The bench stamps ``ssp-ingested-at`` with the wall-clock time at which it hands the
+event to its producer — where the API stamps ``accepted_at``, just before its produce. The
+projector stores that header as ``events.accepted_at`` (the bench does *not* pre-seed the
+``events`` table with ``Store.claim_event``: that would add N SQLite writes competing with the
+worker for the one write lock, and the projector keeps the seeded value anyway). From the store:
+
+* ``ingest→routed``  = ``concerns.routed_at − events.accepted_at``: the routed concern is in its
+  queue in the store (``routed_at`` is taken by the projector just before it writes). Primary.
+* ``ingest→decided`` = ``events.decided_at − events.accepted_at``: the worker's decision time,
+  which is what ``/metrics`` exposes as the ingest→routed histogram. ``decided_at`` is taken at
+  the *start* of a worker batch, so it omits the batch's own processing, the produce acks and
+  the projection.
+
+Under backlog the latency is queueing (it includes the pre-produce and the worker start-up) and
+says little; the paced numbers are the ones to quote as latency.
+
+A JSON result goes to ``bench/results/<UTC timestamp>.json`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from bench.profile_summary import render as render_profile
+from bench.profile_summary import summarise as summarise_profile
+from hub.crypto import PayloadCipher
+from hub.embedded import EmbeddedBroker, start_embedded_broker
+from hub.keys import FileKeyProvider
+from hub.sample_data import sample_events
+from hub.settings import Settings
+from hub.store import Store, concerns, events
+from hub.topics import ensure_topics
+from schemas.events import CanonicalEvent
+from schemas.wire import (
+    H_AGENCY,
+    H_EVENT_ID,
+    H_INGESTED_AT,
+    H_KEY_ID,
+    OUTCOMES_TOPIC,
+    cases_topic,
+    ingest_topic,
+)
+from streams.policy import Policy, load_policy
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "bench" / "results"
+EVENT_BYTES = 1024
+SRC_TOPIC = "bench.src"
+DST_TOPIC = "bench.dst"
+BENCH_PARTITIONS = 4
+# The worker's producer settings (streams/app.py), used for every producer in the bench.
+PRODUCER_KW: dict[str, Any] = {
+    "acks": "all", "enable_idempotence": False, "linger_ms": 5,
+    "max_batch_size": 256 * 1024, "request_timeout_ms": 30_000,
+}
+_FILLER = (
+    " Episoden er drøftet med teamet, og der er aftalt en opfølgende samtale med den unge og "
+    "forældrene i næste uge. Kontaktlæreren holder øje med fremmøde og trivsel i klassen, og "
+    "SSP-konsulenten orienteres, hvis situationen udvikler sig."
+)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- events ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IngestMessage:
+    agency: str
+    event_id: str
+    blob: bytes
+    key_id: str
+    expected: str  # "routed" or "rejected"
+    queues: tuple[str, ...]
+
+    def headers(self, ingested_at: dt.datetime) -> list[tuple[str, bytes]]:
+        return [(H_KEY_ID, self.key_id.encode()), (H_AGENCY, self.agency.encode()),
+                (H_EVENT_ID, self.event_id.encode()),
+                (H_INGESTED_AT, ingested_at.isoformat().encode())]
+
+
+def _facts(event: CanonicalEvent) -> dict[str, str]:
+    return {"kind": event.kind.value, "purpose": event.purpose.value,
+            "collaboration": event.collaboration.value, "category": event.category.value,
+            "area": event.area.value, "severity": event.severity.value,
+            "consent": event.consent.value, "agency": event.source.agency.value}
+
+
+def _pad_to(doc: dict[str, Any], size: int) -> CanonicalEvent:
+    """The event with its description lengthened (or cut) so that its JSON is ``size`` bytes."""
+    base = str(doc.get("description", ""))
+    text = (base + _FILLER * (1 + size // len(_FILLER))).encode("utf-8")
+    keep = len(base.encode("utf-8"))
+    event = CanonicalEvent.model_validate({**doc, "description": base})
+    for _ in range(6):
+        length = len(event.model_dump_json(by_alias=True).encode("utf-8"))
+        if length == size:
+            break
+        keep = max(0, keep + size - length)
+        desc = text[:keep].decode("utf-8", "ignore").rstrip()
+        event = CanonicalEvent.model_validate({**doc, "description": desc})
+    return event
+
+
+class EventFactory:
+    """Realistic ~1 KB events from hub.sample_data with fresh uuid4 ids, encrypted as the API does.
+
+    Mix: every ``reject_every``-th event is an investigation-purpose event (rejected by §115
+    stk. 2); the rest are concerns the policy routes. Other sample events (signals etc.) are not
+    used.
+    """
+
+    def __init__(self, cipher: PayloadCipher, policy: Policy, reject_every: int) -> None:
+        self.cipher = cipher
+        self.policy = policy
+        self.reject_every = reject_every
+        self.routable: list[dict[str, Any]] = []
+        self.rejects: list[dict[str, Any]] = []
+        for _agency, doc in sample_events():
+            event = CanonicalEvent.model_validate(doc)
+            decision = policy.decide(_facts(event))
+            if decision.effect == "route":
+                self.routable.append(doc)
+            elif decision.reason == "purpose_not_permitted":
+                self.rejects.append(doc)
+        if not self.routable or not self.rejects:
+            raise RuntimeError("sample data lacks routable or investigation-purpose events")
+        self.count = 0
+        self.sizes: list[int] = []
+
+    def make(self) -> IngestMessage:
+        i = self.count
+        self.count += 1
+        if self.reject_every and i % self.reject_every == self.reject_every - 1:
+            template = self.rejects[(i // self.reject_every) % len(self.rejects)]
+        else:
+            template = self.routable[i % len(self.routable)]
+        event_id = str(uuid.uuid4())
+        event = _pad_to({**template, "event_id": event_id}, EVENT_BYTES)
+        decision = self.policy.decide(_facts(event))
+        agency = event.source.agency.value
+        payload = event.model_dump_json(by_alias=True).encode("utf-8")
+        self.sizes.append(len(payload))
+        key_id, blob = self.cipher.encrypt(payload, event_id, agency)
+        return IngestMessage(agency, event_id, blob, key_id,
+                             "routed" if decision.effect == "route" else "rejected",
+                             decision.queues)
+
+    def batch(self, n: int) -> list[IngestMessage]:
+        return [self.make() for _ in range(n)]
+
+
+# -- kafka helpers ---------------------------------------------------------------------------
+
+async def create_topics(bootstrap: str, names: Sequence[str], partitions: int, rf: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        for name in names:
+            if name in existing:
+                continue
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(name, partitions, rf)])
+    finally:
+        await admin.close()
+
+
+async def start_at_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Commit the current end offsets for ``group``, so it starts after anything already there.
+
+    A no-op on the fresh embedded broker; on a shared broker it keeps earlier runs' data out.
+    tansu 0.6 answers ListOffsets(latest) with the *last batch's base offset* + 1, not the high
+    watermark, so we seek there and read on to the true end before committing.
+    """
+    # A consumer without subscriptions knows no partitions on real Kafka (its metadata
+    # request names no topics); a producer's partitions_for() fetches them.
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        parts = [TopicPartition(t, p) for t in topics
+                 for p in sorted(await producer.partitions_for(t))]
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        ends = await consumer.end_offsets(parts)
+        if not any(ends.values()):
+            return
+        for tp, offset in ends.items():
+            consumer.seek(tp, offset)
+        while await consumer.getmany(timeout_ms=1000, max_records=10_000):
+            pass
+        positions = {tp: await consumer.position(tp) for tp in parts}
+        await consumer.commit(positions)
+        for tp, offset in positions.items():
+            if await consumer.committed(tp) != offset:
+                raise RuntimeError(f"committing the start offset of {group} on {tp} failed")
+    finally:
+        await consumer.stop()
+
+
+async def send_all(producer: Any, messages: Iterable[tuple[str, bytes, bytes, Any]],
+                   window: int = 4000) -> None:
+    """Produce (topic, key, value, headers) without waiting per message; await acks per window.
+
+    ``headers`` may be a callable; it is called right before the message is handed over.
+    """
+    pending: list[Any] = []
+    for topic, key, value, headers in messages:
+        hdrs = headers() if callable(headers) else headers
+        pending.append(await producer.send(topic, value, key=key, headers=hdrs))
+        if len(pending) >= window:
+            await asyncio.gather(*pending)
+            pending.clear()
+    await asyncio.gather(*pending)
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def proc_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process (Linux /proc), for CPU-per-event figures."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "p50_ms": None, "p99_ms": None, "max_ms": None, "mean_ms": None}
+    ordered = sorted(values)
+
+    def rank(q: float) -> float:  # nearest rank
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+    return {"n": len(ordered), "p50_ms": round(1000 * rank(0.50), 1),
+            "p99_ms": round(1000 * rank(0.99), 1), "max_ms": round(1000 * ordered[-1], 1),
+            "mean_ms": round(1000 * sum(ordered) / len(ordered), 1)}
+
+
+# -- (a) baseline ----------------------------------------------------------------------------
+
+# Same shape as a hub ingest message: 36-byte uuid key, four small headers, ~1 KB value (the
+# hub's ciphertext is 1 KB of JSON + 28 bytes of nonce and tag).
+PASSTHROUGH_VALUE_BYTES = EVENT_BYTES + 28
+
+
+def passthrough_message(sent_at: dt.datetime) -> tuple[str, bytes, bytes, Any]:
+    return (SRC_TOPIC, str(uuid.uuid4()).encode(), os.urandom(PASSTHROUGH_VALUE_BYTES),
+            [(H_KEY_ID, b"aes:1"), (H_AGENCY, b"school"), (H_EVENT_ID, b"x" * 36),
+             (H_INGESTED_AT, sent_at.isoformat().encode())])
+
+
+@dataclass
+class PassthroughRun:
+    forwarded: int = 0
+    batches: int = 0
+    t_first_record: float | None = None
+    t_first_done: float | None = None
+    first_count: int = 0
+    t_end: float | None = None
+    latencies: list[float] = field(default_factory=list)
+
+
+async def passthrough(consumer: Any, producer: Any, n: int, batch: int,
+                      run: PassthroughRun, *, record_latency: bool = False) -> None:
+    """Forward ``n`` records src → dst: getmany, send all, await the acks, commit, repeat."""
+    deadline = time.monotonic() + max(120.0, n / 100)
+    while run.forwarded < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"passthrough forwarded only {run.forwarded}/{n}")
+        data = await consumer.getmany(timeout_ms=200, max_records=batch)
+        if not data:
+            continue
+        if run.t_first_record is None:
+            run.t_first_record = time.monotonic()
+        futures = []
+        stamps: list[bytes] = []
+        for records in data.values():
+            for rec in records:
+                futures.append(await producer.send(DST_TOPIC, rec.value, key=rec.key,
+                                                   headers=list(rec.headers)))
+                if record_latency:
+                    stamps.append(dict(rec.headers).get(H_INGESTED_AT, b""))
+        await asyncio.gather(*futures)
+        await consumer.commit()
+        if record_latency:
+            now = now_utc()
+            run.latencies += [(now - dt.datetime.fromisoformat(s.decode())).total_seconds()
+                              for s in stamps if s]
+        run.forwarded += len(futures)
+        run.batches += 1
+        if run.t_first_done is None:
+            run.t_first_done, run.first_count = time.monotonic(), run.forwarded
+    run.t_end = time.monotonic()
+
+
+def passthrough_consumer(bootstrap: str, group: str, batch: int) -> Any:
+    return AIOKafkaConsumer(SRC_TOPIC, bootstrap_servers=bootstrap, group_id=group,
+                            enable_auto_commit=False, auto_offset_reset="earliest",
+                            max_poll_records=batch)
+
+
+async def run_baseline(bootstrap: str, n: int, batch: int, rf: int) -> dict[str, Any]:
+    group = f"bench-passthrough-{uuid.uuid4().hex[:8]}"
+    await create_topics(bootstrap, [SRC_TOPIC, DST_TOPIC], BENCH_PARTITIONS, rf)
+    await start_at_end(bootstrap, group, [SRC_TOPIC])
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_KW)
+    await producer.start()
+    consumer: Any = None
+    run = PassthroughRun()
+    try:
+        t0 = time.monotonic()
+        await send_all(producer, (passthrough_message(now_utc()) for _ in range(n)))
+        produce_s = time.monotonic() - t0
+        log(f"baseline: pre-produced {n} messages in {produce_s:.1f}s")
+        consumer = passthrough_consumer(bootstrap, group, batch)
+        t_start = time.monotonic()
+        await consumer.start()
+        await passthrough(consumer, producer, n, batch, run)
+    finally:
+        if consumer is not None:
+            await consumer.stop()
+        await producer.stop()
+    assert run.t_first_record is not None
+    assert run.t_first_done is not None
+    assert run.t_end is not None
+    measured = n - run.first_count
+    elapsed = run.t_end - run.t_first_done
+    return {
+        "events": n, "value_bytes": PASSTHROUGH_VALUE_BYTES, "batch_max": batch,
+        "batches": run.batches, "pre_produce_s": round(produce_s, 2),
+        "pre_produce_events_per_s": round(n / produce_s, 1),
+        "join_s": round(run.t_first_record - t_start, 2),
+        "measured_events": measured, "elapsed_s": round(elapsed, 3),
+        "events_per_s": round(measured / elapsed, 1) if elapsed > 0 else None,
+    }
+
+
+async def run_baseline_paced(bootstrap: str, rate: float, seconds: float, batch: int
+                             ) -> dict[str, Any]:
+    """The passthrough at the hub's paced rate: produce → forwarded and acked, one hop.
+
+    The floor the broker and aiokafka set for any consume→produce step on this broker; the hub
+    has two such hops (ingest → worker → outcomes/cases → projector) plus its own work.
+    """
+    group = f"bench-passthrough-paced-{uuid.uuid4().hex[:8]}"
+    await start_at_end(bootstrap, group, [SRC_TOPIC])
+    n = max(50, int(rate * seconds))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_KW)
+    await producer.start()
+    consumer = passthrough_consumer(bootstrap, group, batch)
+    run = PassthroughRun()
+    try:
+        await consumer.start()
+        deadline = time.monotonic() + 60
+        while not consumer.assignment():
+            if time.monotonic() > deadline:
+                raise TimeoutError("passthrough consumer got no partitions")
+            await asyncio.sleep(0.05)
+        forward = asyncio.create_task(
+            passthrough(consumer, producer, n, batch, run, record_latency=True))
+        pending: list[Any] = []
+        t0 = time.monotonic()
+        for i in range(n):
+            topic, key, value, headers = passthrough_message(now_utc())
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
+            await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.monotonic()))
+        achieved = n / (time.monotonic() - t0)
+        await asyncio.gather(*pending)
+        await forward
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return {"events": n, "target_events_per_s": round(rate, 1),
+            "achieved_events_per_s": round(achieved, 1),
+            "latency_produce_to_forwarded": percentiles(run.latencies)}
+
+
+# -- (b) the hub -----------------------------------------------------------------------------
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def check_alive(self) -> None:
+        code = self.process.poll()
+        if code is not None:
+            raise RuntimeError(f"worker exited with status {code}; log tail:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                log("worker did not stop within 20s of SIGTERM; killing it")
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+
+def start_worker(settings: Settings, log_path: Path) -> Worker:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
+    env.update({
+        "SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "SSP_HUB_DATA_DIR": str(settings.data_dir),
+        "SSP_HUB_LOG_LEVEL": "warning",
+        "SSP_HUB_WORKER_ID": settings.worker_id,
+        "SSP_HUB_TOPIC_PARTITIONS": str(settings.topic_partitions),
+        "SSP_HUB_REPLICATION_FACTOR": str(settings.replication_factor),
+        "PYTHONUNBUFFERED": "1",
+    })
+    with log_path.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker"], env=env,
+                                cwd=settings.data_dir, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return Worker(proc, log_path)
+
+
+class Profiler:
+    """py-spy record (raw collapsed stacks) on the worker for a while during the drain."""
+
+    def __init__(self, path: Path, pid: int, duration: float) -> None:
+        self.path = path
+        spy = Path(sys.executable).with_name("py-spy")
+        exe = str(spy) if spy.exists() else (shutil.which("py-spy") or "py-spy")
+        self.log_path = path.with_suffix(path.suffix + ".log")
+        with self.log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                [exe, "record", "--pid", str(pid), "--format", "raw", "--output", str(path),
+                 "--duration", str(max(1, round(duration))), "--rate", "100",
+                 "--threads", "--nolineno", "--full-filenames"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.started = time.monotonic()
+
+    def finish(self) -> float:
+        """Stop early if still running (py-spy writes its output on SIGINT)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return time.monotonic() - self.started
+
+
+async def group_join_time(bootstrap: str, group: str, worker: Worker,
+                          stop: asyncio.Event) -> float | None:
+    """Seconds from worker spawn to the first time its consumer group is Stable."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        while not stop.is_set():
+            try:
+                answers = await admin.describe_consumer_groups([group])
+                for response in answers:
+                    for grp in response.groups:
+                        state, members = grp[2], grp[5]
+                        if state == "Stable" and members:
+                            return time.monotonic() - worker.started
+            except Exception as exc:  # not every broker answers DescribeGroups
+                log(f"DescribeGroups failed ({type(exc).__name__}); group join not measured")
+                return None
+            await asyncio.sleep(0.1)
+        return None
+    finally:
+        await admin.close()
+
+
+def decided_count(store: Store) -> int:
+    counts = store.outcome_counts()
+    return sum(v for k, v in counts.items() if k != "pending")
+
+
+async def wait_for_outcomes(store: Store, worker: Worker, target: int, limit_s: float,
+                            interval: float = 0.1,
+                            on_first: Callable[[float, int], None] | None = None,
+                            ) -> tuple[float, int, float]:
+    """Poll the store until ``target`` events are decided.
+
+    Returns (monotonic time of the first poll that saw the count move, the count then, the time
+    the target was reached).
+    """
+    deadline = time.monotonic() + limit_s
+    base = await asyncio.to_thread(decided_count, store)
+    first: tuple[float, int] | None = None
+    last_report = time.monotonic()
+    while True:
+        worker.check_alive()
+        count = await asyncio.to_thread(decided_count, store)
+        now = time.monotonic()
+        if first is None and count > base:
+            first = (now, count)
+            if on_first is not None:
+                on_first(now, count)
+        if count >= target:
+            assert first is not None
+            return first[0], first[1], now
+        if now > deadline:
+            raise TimeoutError(f"only {count}/{target} outcomes after {limit_s:.0f}s; "
+                               f"worker log tail:\n{worker.log_tail()}")
+        if now - last_report > 10:
+            log(f"  … {count}/{target} outcomes")
+            last_report = now
+        await asyncio.sleep(interval)
+
+
+def ingest_tuples(messages: Sequence[IngestMessage]) -> Iterator[tuple[str, bytes, bytes, Any]]:
+    for m in messages:
+        yield (ingest_topic(m.agency), m.event_id.encode(), m.blob,
+               lambda m=m: m.headers(now_utc()))
+
+
+async def send_paced(producer: Any, messages: Sequence[IngestMessage], rate: float) -> float:
+    """Produce at ``rate`` events/s, each stamped when handed over. Returns the achieved rate."""
+    pending: list[Any] = []
+    t0 = time.monotonic()
+    sent = 0
+    while sent < len(messages):
+        due = min(len(messages), int((time.monotonic() - t0) * rate) + 1)
+        while sent < due:
+            m = messages[sent]
+            pending.append(await producer.send(ingest_topic(m.agency), m.blob,
+                                               key=m.event_id.encode(),
+                                               headers=m.headers(now_utc())))
+            sent += 1
+        if len(pending) > 2000:
+            await asyncio.gather(*pending)
+            pending.clear()
+        next_at = t0 + sent / rate
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    await asyncio.gather(*pending)
+    return len(messages) / (time.monotonic() - t0)
+
+
+def latencies(store: Store, ids: set[str]) -> dict[str, Any]:
+    """ingest→routed (concern in the store) and ingest→decided for the routed events in ``ids``."""
+    stmt = (sa.select(events.c.event_id, events.c.accepted_at, events.c.decided_at,
+                      sa.func.max(concerns.c.routed_at))
+            .join(concerns, concerns.c.event_id == events.c.event_id)
+            .where(events.c.status == "routed")
+            .group_by(events.c.event_id, events.c.accepted_at, events.c.decided_at))
+
+    def aware(value: dt.datetime) -> dt.datetime:
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+    routed: list[float] = []
+    decided: list[float] = []
+    lag: list[float] = []
+    with store.engine.connect() as conn:
+        for event_id, accepted, decided_at, routed_at in conn.execute(stmt):
+            if event_id not in ids or accepted is None:
+                continue
+            routed.append((aware(routed_at) - aware(accepted)).total_seconds())
+            if decided_at is not None:
+                decided.append((aware(decided_at) - aware(accepted)).total_seconds())
+                lag.append((aware(routed_at) - aware(decided_at)).total_seconds())
+    return {"ingest_to_routed": percentiles(routed), "ingest_to_decided": percentiles(decided),
+            "decided_to_routed": percentiles(lag)}
+
+
+def batch_sizes(store: Store, ids: set[str]) -> dict[str, float | None]:
+    """Mean events per worker batch (one ``decided_at`` stamp each) and per projection write
+    (one ``routed_at`` stamp each)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(events.c.event_id, events.c.decided_at)).all()
+        proj = conn.execute(sa.select(concerns.c.event_id, concerns.c.routed_at)).all()
+    decided = [r.decided_at for r in rows if r.event_id in ids and r.decided_at is not None]
+    routed = [r.routed_at for r in proj if r.event_id in ids]
+    return {
+        "route_batch_mean": round(len(decided) / len(set(decided)), 1) if decided else None,
+        "projection_batch_mean": round(len(routed) / len(set(routed)), 1) if routed else None,
+    }
+
+
+def route_stage_rate(store: Store, ids: set[str]) -> float | None:
+    """The worker's decision rate alone, from the batch-start stamps (``decided_at``).
+
+    Events whose batch started in [first, last) batch start, over that span: excludes the
+    projection, which under backlog lags the route agent (both share one consumer).
+    """
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(events.c.event_id, events.c.decided_at)
+                            .where(events.c.decided_at.is_not(None))).all()
+    stamps = sorted(r.decided_at for r in rows if r.event_id in ids)
+    if len(stamps) < 2 or stamps[0] == stamps[-1]:
+        return None
+    before_last = sum(1 for s in stamps if s < stamps[-1])
+    return float(before_last / (stamps[-1] - stamps[0]).total_seconds())
+
+
+def store_totals(store: Store) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        n_concerns = conn.execute(sa.select(sa.func.count()).select_from(concerns)).scalar_one()
+    return {"outcomes": store.outcome_counts(), "concerns": int(n_concerns)}
+
+
+async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespace
+                  ) -> dict[str, Any]:
+    run = uuid.uuid4().hex[:8]
+    data_dir = (workdir / "hub").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # A fresh group per run: with start_at_end() it sees only this run's events on any broker.
+    settings = Settings(data_dir=data_dir, bootstrap_servers=bootstrap,
+                        worker_id=f"ssp-hub-bench-{run}",
+                        replication_factor=args.replication_factor)
+    policy = load_policy(settings.resolved_policy_file)
+    ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
+    factory = EventFactory(PayloadCipher(ring), policy, args.reject_every)
+    store = Store.open(settings.resolved_database_url)
+    result: dict[str, Any] = {"data_dir": str(data_dir)}
+    worker: Worker | None = None
+    profiler: Profiler | None = None
+    producer: Any = None
+    try:
+        await ensure_topics(settings, policy.queues)
+        await start_at_end(bootstrap, settings.worker_id,
+                           [ingest_topic(a) for a in ("school", "social", "police")]
+                           + [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues])
+
+        t0 = time.monotonic()
+        backlog = factory.batch(n)
+        build_s = time.monotonic() - t0
+        sizes = factory.sizes[:]
+        log(f"hub: built and encrypted {n} events in {build_s:.1f}s "
+            f"(JSON {min(sizes)}–{max(sizes)} bytes, mean {sum(sizes) / len(sizes):.0f})")
+
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_KW)
+        await producer.start()
+        t0 = time.monotonic()
+        await send_all(producer, ingest_tuples(backlog))
+        produce_s = time.monotonic() - t0
+        log(f"hub: pre-produced {n} events in {produce_s:.1f}s; starting one worker")
+
+        worker = start_worker(settings, data_dir / "worker.log")
+        stop_join = asyncio.Event()
+        join_task = asyncio.create_task(
+            group_join_time(bootstrap, settings.worker_id, worker, stop_join))
+        cpu: dict[str, float | None] = {}
+
+        def on_first(_now: float, count: int) -> None:
+            nonlocal profiler
+            assert worker is not None
+            cpu["worker_start"] = proc_cpu_seconds(worker.pid)
+            cpu["bench_start"] = time.process_time()
+            if args.broker_pid:
+                cpu["broker_start"] = proc_cpu_seconds(args.broker_pid)
+            log(f"hub: first outcomes after {time.monotonic() - worker.started:.1f}s "
+                f"({count}); draining")
+            if args.profile is not None:
+                profiler = Profiler(args.profile, worker.pid, args.profile_seconds)
+
+        t_first, first_count, t_end = await wait_for_outcomes(
+            store, worker, n, limit_s=max(150.0, n / 50), on_first=on_first)
+        cpu_worker_end = proc_cpu_seconds(worker.pid)
+        cpu_bench_end = time.process_time()
+        cpu_broker_end = proc_cpu_seconds(args.broker_pid) if args.broker_pid else None
+        profile_s = profiler.finish() if profiler is not None else None
+        stop_join.set()
+        join_s = await join_task
+        measured = n - first_count
+        elapsed = t_end - t_first
+        rate = measured / elapsed if elapsed > 0 else 0.0
+        result["backlog"] = {
+            "events": n, "event_json_bytes_mean": round(sum(sizes) / len(sizes)),
+            "build_s": round(build_s, 2), "pre_produce_s": round(produce_s, 2),
+            "pre_produce_events_per_s": round(n / produce_s, 1),
+            "worker_group_join_s": round(join_s, 2) if join_s is not None else None,
+            "worker_first_outcome_s": round(t_first - worker.started, 2),
+            "measured_events": measured, "elapsed_s": round(elapsed, 3),
+            "events_per_s": round(rate, 1),
+        }
+        if cpu.get("worker_start") is not None and cpu_worker_end is not None:
+            worker_cpu = cpu_worker_end - (cpu["worker_start"] or 0.0)
+            result["backlog"]["worker_cpu_s"] = round(worker_cpu, 2)
+            result["backlog"]["worker_cpu_util"] = round(worker_cpu / elapsed, 2)
+            result["backlog"]["worker_cpu_ms_per_event"] = round(1000 * worker_cpu / measured, 3)
+        if cpu.get("bench_start") is not None:
+            result["backlog"]["bench_process_cpu_util"] = round(
+                (cpu_bench_end - (cpu["bench_start"] or 0.0)) / elapsed, 2)
+        result["backlog"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        if cpu.get("broker_start") is not None and cpu_broker_end is not None:
+            broker_cpu = cpu_broker_end - (cpu["broker_start"] or 0.0)
+            result["backlog"]["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
+        log(f"hub: drained {measured} events in {elapsed:.1f}s = {rate:.0f} events/s")
+
+        if profiler is not None and args.profile is not None:
+            result["profile"] = {"file": str(args.profile), "seconds": round(profile_s or 0, 1)}
+            if args.profile.exists():
+                summary = summarise_profile(args.profile.read_text(encoding="utf-8"))
+                result["profile"]["summary"] = summary.as_dict(25)
+                result["profile"]["text"] = render_profile(summary, 20)
+            else:
+                result["profile"]["error"] = profiler.log_path.read_text(errors="replace")[-2000:]
+
+        # Paced phases: the same worker, no backlog, one rate after the other.
+        everything = list(backlog)
+        result["paced"] = []
+        for fraction in args.paced_fractions:
+            paced_rate = max(1.0, fraction * rate)
+            paced_n = max(50, int(paced_rate * args.paced_seconds))
+            paced = factory.batch(paced_n)
+            log(f"hub: paced phase, {paced_n} events at {paced_rate:.0f} events/s "
+                f"({fraction:.0%} of the drain rate)")
+            achieved = await send_paced(producer, paced, paced_rate)
+            everything += paced
+            await wait_for_outcomes(store, worker, len(everything), limit_s=120)
+            paced_ids = {m.event_id for m in paced}
+            result["paced"].append({
+                "fraction": fraction, "events": paced_n,
+                "target_events_per_s": round(paced_rate, 1),
+                "achieved_events_per_s": round(achieved, 1),
+                "latency": latencies(store, paced_ids), **batch_sizes(store, paced_ids)})
+
+        backlog_ids = {m.event_id for m in backlog}
+        result["backlog"]["latency"] = latencies(store, backlog_ids)
+        result["backlog"].update(batch_sizes(store, backlog_ids))
+        stage = route_stage_rate(store, backlog_ids)
+        result["backlog"]["route_stage_events_per_s"] = round(stage, 1) if stage else None
+
+        expected_outcomes = {
+            "routed": sum(m.expected == "routed" for m in everything),
+            "rejected": sum(m.expected == "rejected" for m in everything),
+        }
+        expected_concerns = sum(len(m.queues) for m in everything if m.expected == "routed")
+        totals = store_totals(store)
+        result["store"] = totals
+        result["expected"] = {"outcomes": expected_outcomes, "concerns": expected_concerns}
+        result["accounting_ok"] = (
+            {k: v for k, v in totals["outcomes"].items() if v}
+            == {k: v for k, v in expected_outcomes.items() if v}
+            and totals["concerns"] == expected_concerns
+        )
+        if not result["accounting_ok"]:
+            log(f"hub: ACCOUNTING MISMATCH: store {totals} expected "
+                f"{result['expected']}")
+    finally:
+        if profiler is not None:
+            profiler.finish()
+        if worker is not None:
+            code = worker.stop()
+            result["worker_exit_status"] = code
+            if code not in (0, -signal.SIGTERM):
+                result["worker_log_tail"] = worker.log_tail()
+        if producer is not None:
+            await producer.stop()
+        store.close()
+    return result
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def _ms(value: Any) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def render_table(result: dict[str, Any]) -> str:
+    base = result["baseline"]
+    hub = result["hub"]
+    back = hub["backlog"]
+    paced_phases = hub["paced"]
+    rows = [
+        (f"baseline: aiokafka consume→produce passthrough (median of {len(base['rounds'])})",
+         f"{base['events_per_s']:.0f} events/s (min {base['events_per_s_min']:.0f}, "
+         f"max {base['events_per_s_max']:.0f})"),
+        ("hub: ingest topic → routed concern in store", f"{back['events_per_s']:.0f} events/s"),
+        ("ratio hub / baseline", f"{result['ratio']:.3f}"),
+        ("worker start → group joined", "—" if back["worker_group_join_s"] is None
+         else f"{back['worker_group_join_s']:.1f} s"),
+        ("worker start → first outcome in store", f"{back['worker_first_outcome_s']:.1f} s"),
+    ]
+    if "worker_cpu_util" in back:
+        rows.append(("worker CPU during drain",
+                     f"{100 * back['worker_cpu_util']:.0f}% of a core, "
+                     f"{back['worker_cpu_ms_per_event']:.2f} ms/event"))
+    if "broker_cpu_util" in back:
+        rows.append(("broker CPU during drain", f"{100 * back['broker_cpu_util']:.0f}% of a core"))
+    if back.get("route_stage_events_per_s"):
+        rows.append(("worker route stage alone (decided_at span)",
+                     f"{back['route_stage_events_per_s']:.0f} events/s"))
+    if "paced" in base:
+        floor = base["paced"]["latency_produce_to_forwarded"]
+        rows.append((f"baseline paced latency produce→forwarded p50 / p99 (one hop, at "
+                     f"{base['paced']['achieved_events_per_s']:.0f} events/s)",
+                     f"{_ms(floor['p50_ms'])} / {_ms(floor['p99_ms'])}"))
+    phases = [(f"paced {p['fraction']:.0%}",
+               f" (at {p['achieved_events_per_s']:.0f} events/s)", p) for p in paced_phases]
+    phases.append(("backlog", " (queueing: includes pre-produce and worker start)", back))
+    for label, extra, phase in phases:
+        lat = phase["latency"]["ingest_to_routed"]
+        dec = phase["latency"]["ingest_to_decided"]
+        rows.append((f"{label} latency ingest→routed p50 / p99{extra}",
+                     f"{_ms(lat['p50_ms'])} / {_ms(lat['p99_ms'])}"))
+        rows.append((f"{label} latency ingest→decided p50 / p99 (hub /metrics)",
+                     f"{_ms(dec['p50_ms'])} / {_ms(dec['p99_ms'])}"))
+        lag = phase["latency"]["decided_to_routed"]
+        rows.append((f"{label} projection lag decided→routed p50 / p99",
+                     f"{_ms(lag['p50_ms'])} / {_ms(lag['p99_ms'])}"))
+        rows.append((f"{label} mean events per worker batch / per projection write",
+                     f"{phase.get('route_batch_mean')} / {phase.get('projection_batch_mean')}"))
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'measure':<{width}}  value", f"{'-' * width}  {'-' * 24}"]
+    lines += [f"{k:<{width}}  {v}" for k, v in rows]
+    lines.append("")
+    lines.append(f"N={result['config']['events']} events of ~{EVENT_BYTES} B, broker "
+                 f"{result['config']['broker']}, {os.cpu_count()} CPUs; outcomes "
+                 f"{hub['store']['outcomes']}, accounting "
+                 f"{'ok' if hub['accounting_ok'] else 'MISMATCH'}")
+    load = result["host"]["load_average_at_start"]
+    cpus = os.cpu_count() or 1
+    lines.append(f"load average at start {load[0]:.2f}, after the drain "
+                 f"{back['load_average_after'][0]:.2f}"
+                 + ("  — OTHER PROCESSES WERE BUSY: the numbers are noisy; re-run when idle"
+                    if load[0] > 0.5 * cpus or back["load_average_after"][0] > cpus
+                    else ""))
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, Any]:
+    log(f"broker {bootstrap}; {args.events} events per phase")
+    rounds = []
+    for i in range(args.baseline_rounds):
+        one = await run_baseline(bootstrap, args.events, args.batch, args.replication_factor)
+        log(f"baseline round {i + 1}: {one['measured_events']} forwarded in "
+            f"{one['elapsed_s']:.2f}s = {one['events_per_s']:.0f} events/s")
+        rounds.append(one)
+    rates = [r["events_per_s"] for r in rounds]
+    # The passthrough's window is short (about a second at N=20000), so it is repeated and the
+    # median taken; each round pre-produces N fresh messages and uses a fresh consumer group.
+    baseline: dict[str, Any] = {
+        "rounds": rounds, "events_per_s": statistics.median(rates),
+        "events_per_s_min": min(rates), "events_per_s_max": max(rates),
+    }
+    hub = await run_hub(bootstrap, args.events, workdir, args)
+    rate = hub["paced"][0]["target_events_per_s"]
+    log(f"baseline: paced passthrough at the hub's paced rate ({rate:.0f} events/s)")
+    baseline["paced"] = await run_baseline_paced(bootstrap, rate, args.paced_seconds, args.batch)
+    ratio = (hub["backlog"]["events_per_s"] / baseline["events_per_s"]
+             if baseline["events_per_s"] else 0.0)
+    return {"baseline": baseline, "hub": hub, "ratio": round(ratio, 3)}
+
+
+def _fractions(text: str) -> list[float]:
+    values = [float(x) for x in text.split(",") if x.strip()]
+    if not values or not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError("fractions in (0, 1], e.g. 0.5,0.2")
+    return values
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.throughput",
+        description="Raw aiokafka passthrough vs. the hub end to end, on the same broker.")
+    parser.add_argument("--events", type=int, default=20_000, help="N per phase (default 20000)")
+    parser.add_argument("--broker", default="embedded",
+                        help="'embedded' (start tansu here, the default) or a bootstrap list")
+    parser.add_argument("--baseline-rounds", type=int, default=3,
+                        help="passthrough repetitions, median reported (default 3)")
+    parser.add_argument("--batch", type=int, default=1000,
+                        help="baseline getmany max_records (the worker's batch size)")
+    parser.add_argument("--reject-every", type=int, default=20,
+                        help="every k-th event is investigation-purpose (rejected); 0 = none")
+    parser.add_argument("--paced-fractions", type=_fractions, default=[0.5, 0.2],
+                        help="paced phase rates as fractions of the measured hub drain rate, "
+                             "comma-separated (default 0.5,0.2; the first is also used for "
+                             "the baseline's paced latency)")
+    parser.add_argument("--paced-seconds", type=float, default=8.0)
+    parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="py-spy the worker during the drain; raw collapsed stacks here")
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results")
+    return parser.parse_args(argv)
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    started = now_utc()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    workdir = Path(tempfile.mkdtemp(prefix="ssp-hub-bench-"))
+    broker: EmbeddedBroker | None = None
+    args.broker_pid = None
+    try:
+        if args.broker == "embedded":
+            broker = start_embedded_broker(workdir / "broker.log")
+            bootstrap = broker.bootstrap
+            args.broker_pid = broker.process.pid
+        else:
+            bootstrap = args.broker
+        outcome = asyncio.run(run(args, bootstrap, workdir))
+    finally:
+        if broker is not None:
+            broker.stop()
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    result = {
+        "started_at": started.isoformat(),
+        "command": "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None
+                                                             else argv),
+        "config": {"events": args.events, "broker": args.broker, "event_bytes": EVENT_BYTES,
+                   "batch": args.batch, "baseline_rounds": args.baseline_rounds,
+                   "reject_every": args.reject_every,
+                   "paced_fractions": args.paced_fractions, "paced_seconds": args.paced_seconds,
+                   "replication_factor": args.replication_factor,
+                   "profiled": args.profile is not None},
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                 "platform": platform.platform(), "load_average_at_start": load_at_start},
+        **outcome,
+    }
+    print(render_table(result))
+    if "profile" in result["hub"] and "text" in result["hub"]["profile"]:
+        print()
+        print(result["hub"]["profile"]["text"])
+    if not args.no_save:
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = RESULTS_DIR / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+        log(f"wrote {path.relative_to(REPO)}")
+    return 0 if result["hub"]["accounting_ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
