@@ -137,7 +137,11 @@ def worker(data_dir: DataDirOpt = None) -> None:
     asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
     stream_app = create_stream_app(settings)
     level = {"warning": "warn", "critical": "crit"}.get(settings.log_level, settings.log_level)
-    faust.Worker(stream_app, loglevel=level, quiet=True).execute_from_commandline()
+    runner = faust.Worker(stream_app, loglevel=level, quiet=True)
+    # No terminal spinner: it sets the root logger to DEBUG, so every aiokafka send builds a
+    # debug record (~4 % of the worker's CPU), and it writes escape codes into the log.
+    runner.spinner = None
+    runner.execute_from_commandline()
 
 
 @app.command("api")

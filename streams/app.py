@@ -3,7 +3,8 @@
 * ``route``   ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>, outcomes,
               deadletter. Batched with ``take_events``; outputs are awaited (acks=all) before
               the batch is recorded in the ledger, and only then acknowledged to faust.
-* ``project`` outcomes + cases.* → the queryable store (idempotent upserts).
+* ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
+              outcomes + cases.* → the queryable store (idempotent upserts).
 
 Duplicates are stopped by the store's ``processed`` ledger (durable across restarts and shared
 by all workers). We keep the ledger in the store rather than in a faust Table because a table
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import os
 from collections.abc import Awaitable, Sequence
 from typing import Any
@@ -29,10 +29,10 @@ import faust
 from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
+from hub.projector import Projector
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
 from schemas.wire import (
-    CASES_PREFIX,
     DEADLETTER_TOPIC,
     H_EVENT_ID,
     H_REASON,
@@ -106,8 +106,6 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
         value_serializer="raw",
     )
     ingest = app.topic(*(ingest_topic(a) for a in AGENCIES), key_type=bytes, value_type=bytes)
-    projected = app.topic(OUTCOMES_TOPIC, *(cases_topic(q) for q in policy.queues),
-                          key_type=bytes, value_type=bytes)
 
     async def send(topic: str, key: str, value: bytes,
                    headers: Sequence[tuple[str, bytes]] = ()) -> Awaitable[Any]:
@@ -166,30 +164,11 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
             except Exception as exc:
                 _die(exc)
 
-    @app.agent(projected, concurrency=1)
-    async def project(stream: Any) -> None:
-        async for batch in stream.take_events(settings.worker_batch_size,
-                                              within=settings.worker_batch_within):
-            try:
-                outcomes: list[dict[str, Any]] = []
-                concerns: list[dict[str, Any]] = []
-                for ev in batch:
-                    msg = ev.message
-                    doc = json.loads(msg.value)
-                    if msg.topic == OUTCOMES_TOPIC:
-                        for field in ("ingested_at", "decided_at"):
-                            if doc.get(field):
-                                doc[field] = dt.datetime.fromisoformat(doc[field])
-                        outcomes.append(doc)
-                    elif msg.topic.startswith(CASES_PREFIX):
-                        concerns.append({
-                            "event_id": doc["event_id"], "queue": doc["queue"],
-                            "pseudonym": doc["pseudonym"], "payload": msg.value.decode("utf-8"),
-                            "occurred_at": dt.datetime.fromisoformat(doc["occurred_at"]),
-                        })
-                await asyncio.to_thread(db.project_concerns, concerns)
-                await asyncio.to_thread(db.project_outcomes, outcomes)
-            except Exception as exc:
-                _die(exc)
+    @app.task
+    async def project() -> None:
+        try:
+            await Projector(settings, db, policy.queues).run()
+        except Exception as exc:
+            _die(exc)
 
     return app

@@ -1,0 +1,77 @@
+"""The projector: outcomes and case topics → the queryable store.
+
+Its own aiokafka consumer group, so that a backlog on the ingest topics never starves it (a
+faust app shares one fetcher between its agents, and a full agent buffer pauses them all).
+Writes are idempotent upserts keyed by event id; offsets are committed after the write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from hub.settings import Settings
+from hub.store import Store
+from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
+
+
+def rows_from_records(records: Iterable[tuple[str, bytes]]
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(topic, value) records → (outcome rows, concern rows) for the store."""
+    outcomes: list[dict[str, Any]] = []
+    concerns: list[dict[str, Any]] = []
+    for topic, value in records:
+        doc = json.loads(value)
+        if topic == OUTCOMES_TOPIC:
+            for field in ("ingested_at", "decided_at"):
+                if doc.get(field):
+                    doc[field] = dt.datetime.fromisoformat(doc[field])
+            outcomes.append(doc)
+        elif topic.startswith(CASES_PREFIX):
+            concerns.append({
+                "event_id": doc["event_id"], "queue": doc["queue"],
+                "pseudonym": doc["pseudonym"], "payload": value.decode("utf-8"),
+                "occurred_at": dt.datetime.fromisoformat(doc["occurred_at"]),
+            })
+    return outcomes, concerns
+
+
+class Projector:
+    def __init__(self, settings: Settings, store: Store, queues: tuple[str, ...]) -> None:
+        self.settings = settings
+        self.store = store
+        self.topics = [OUTCOMES_TOPIC, *(cases_topic(q) for q in queues)]
+
+    async def run(self) -> None:
+        session_ms = int(self.settings.worker_session_timeout * 1000)
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.bootstrap_servers,
+            group_id=f"{self.settings.worker_id}-projector",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.worker_batch_size,
+            session_timeout_ms=session_ms,
+            heartbeat_interval_ms=max(500, session_ms // 5),
+        )
+        await consumer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(
+                    timeout_ms=500, max_records=self.settings.worker_batch_size)
+                records = [(tp.topic, m.value or b"") for tp, msgs in batches.items()
+                           for m in msgs]
+                if not records:
+                    continue
+                outcomes, concerns = rows_from_records(records)
+                # Concerns first: once an outcome says "routed", its concerns are readable.
+                await asyncio.to_thread(self.store.project_concerns, concerns)
+                await asyncio.to_thread(self.store.project_outcomes, outcomes)
+                await consumer.commit()
+        finally:
+            await consumer.stop()
