@@ -1,0 +1,56 @@
+"""The projector's mapping from topic records to store rows, and its idempotent writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.keys import new_keyring
+from hub.projector import rows_from_records
+from hub.store import Store
+from streams.pipeline import Pipeline, Routed, concern_json, outcome_json
+from streams.policy import load_policy
+from tests.unit.factories import SHIPPED_POLICY, make_event, record_for
+
+NOW = dt.datetime(2026, 3, 2, 13, 7, tzinfo=dt.UTC)
+
+
+def _routed() -> Routed:
+    ring = new_keyring()
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"),
+                        load_policy(SHIPPED_POLICY))
+    result = pipeline.process(record_for(pipeline.cipher, make_event(
+        "school", category="insecurity", area="stege")), NOW)
+    assert isinstance(result, Routed)
+    return result
+
+
+def test_outcome_and_concern_records_become_store_rows() -> None:
+    result = _routed()
+    records = [("cases." + c.queue, concern_json(c)) for c in result.concerns]
+    records.append(("outcomes", outcome_json(result.outcome)))
+
+    outcomes, concerns = rows_from_records(records)
+
+    assert [o["status"] for o in outcomes] == ["routed"]
+    assert outcomes[0]["decided_at"] == NOW
+    assert [(c["event_id"], c["queue"]) for c in concerns] == [
+        (str(result.outcome.event_id), q) for q in result.outcome.queues]
+    assert all(c["pseudonym"].startswith("ssp1:") for c in concerns)
+
+
+def test_projecting_the_same_records_twice_changes_nothing(tmp_path: Path) -> None:
+    result = _routed()
+    records = [("cases." + c.queue, concern_json(c)) for c in result.concerns]
+    records.append(("outcomes", outcome_json(result.outcome)))
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        for _ in range(2):
+            outcomes, concerns = rows_from_records(records)
+            store.project_concerns(concerns)
+            store.project_outcomes(outcomes)
+        assert store.outcome_counts() == {"routed": 1}
+        assert store.queue_counts(None) == {q: 1 for q in result.outcome.queues}
+    finally:
+        store.close()
