@@ -260,3 +260,29 @@ def test_key_file_is_a_config_error() -> None:
     from hub.errors import ConfigError
 
     assert issubclass(KeyFileError, ConfigError)
+
+
+def test_production_api_and_worker_refuse_to_start_without_a_key_file(tmp_path: Path) -> None:
+    from hub.api import create_api
+    from hub.errors import KeyFileError
+    from hub.settings import Settings
+    from streams.app import create_stream_app
+
+    settings = Settings(mode="production", data_dir=tmp_path, bootstrap_servers="127.0.0.1:1")
+    with pytest.raises(KeyFileError, match="keys init"):
+        create_api(settings)
+    with pytest.raises(KeyFileError, match="keys init"):
+        create_stream_app(settings)
+    assert not settings.resolved_key_file.exists()
+
+
+def test_api_refuses_a_key_file_others_can_read(tmp_path: Path) -> None:
+    from hub.api import create_api
+    from hub.errors import KeyFileError
+    from hub.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, bootstrap_servers="127.0.0.1:1")
+    FileKeyProvider(settings.resolved_key_file, create=True).load()
+    settings.resolved_key_file.chmod(0o640)
+    with pytest.raises(KeyFileError, match="chmod 600"):
+        create_api(settings)
