@@ -663,6 +663,23 @@ def route_stage_rate(store: Store, ids: set[str]) -> float | None:
     return float(before_last / (stamps[-1] - stamps[0]).total_seconds())
 
 
+def end_to_end_rate(store: Store, ids: set[str]) -> float | None:
+    """Events over (last concern in the store − first batch start): the whole hub, from the
+    first event the worker picked up to the last concern a consultant can read. Stricter than
+    the clock started at the first outcome in the store, which under a projection lag counts
+    events the worker had already decided before the clock started."""
+    with store.engine.connect() as conn:
+        first = conn.execute(sa.select(events.c.event_id, events.c.decided_at)
+                             .where(events.c.decided_at.is_not(None))).all()
+        last = conn.execute(sa.select(concerns.c.event_id, concerns.c.routed_at)).all()
+    starts = [r.decided_at for r in first if r.event_id in ids]
+    ends = [r.routed_at for r in last if r.event_id in ids]
+    if not starts or not ends:
+        return None
+    span = (max(ends) - min(starts)).total_seconds()
+    return len(ids) / span if span > 0 else None
+
+
 def store_totals(store: Store) -> dict[str, Any]:
     with store.engine.connect() as conn:
         n_concerns = conn.execute(sa.select(sa.func.count()).select_from(concerns)).scalar_one()
@@ -757,6 +774,9 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             broker_cpu = cpu_broker_end - (cpu["broker_start"] or 0.0)
             result["backlog"]["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
         log(f"hub: drained {measured} events in {elapsed:.1f}s = {rate:.0f} events/s")
+        e2e = end_to_end_rate(store, {m.event_id for m in backlog})
+        result["backlog"]["end_to_end_events_per_s"] = round(e2e, 1) if e2e else None
+        log(f"hub: end to end (first pick-up → last concern in store) {e2e or 0:.0f} events/s")
 
         if profiler is not None and args.profile is not None:
             result["profile"] = {"file": str(args.profile), "seconds": round(profile_s or 0, 1)}
@@ -771,7 +791,7 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         everything = list(backlog)
         result["paced"] = []
         for fraction in args.paced_fractions:
-            paced_rate = max(1.0, fraction * rate)
+            paced_rate = max(1.0, fraction * (e2e or rate))
             paced_n = max(50, int(paced_rate * args.paced_seconds))
             paced = factory.batch(paced_n)
             log(f"hub: paced phase, {paced_n} events at {paced_rate:.0f} events/s "
@@ -837,7 +857,10 @@ def render_table(result: dict[str, Any]) -> str:
         (f"baseline: aiokafka consume→produce passthrough (median of {len(base['rounds'])})",
          f"{base['events_per_s']:.0f} events/s (min {base['events_per_s_min']:.0f}, "
          f"max {base['events_per_s_max']:.0f})"),
-        ("hub: ingest topic → routed concern in store", f"{back['events_per_s']:.0f} events/s"),
+        ("hub end to end: first event picked up → last concern in store (the ratio's rate)",
+         f"{back.get('end_to_end_events_per_s') or 0:.0f} events/s"),
+        ("hub, clock from the first outcome in store (inflated by projection lag)",
+         f"{back['events_per_s']:.0f} events/s"),
         ("ratio hub / baseline", f"{result['ratio']:.3f}"),
         ("worker start → group joined", "—" if back["worker_group_join_s"] is None
          else f"{back['worker_group_join_s']:.1f} s"),
@@ -909,8 +932,9 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[s
     rate = hub["paced"][0]["target_events_per_s"]
     log(f"baseline: paced passthrough at the hub's paced rate ({rate:.0f} events/s)")
     baseline["paced"] = await run_baseline_paced(bootstrap, rate, args.paced_seconds, args.batch)
-    ratio = (hub["backlog"]["events_per_s"] / baseline["events_per_s"]
-             if baseline["events_per_s"] else 0.0)
+    # The ratio uses the strict end-to-end rate (first pick-up → last concern in the store).
+    hub_rate = hub["backlog"].get("end_to_end_events_per_s") or hub["backlog"]["events_per_s"]
+    ratio = hub_rate / baseline["events_per_s"] if baseline["events_per_s"] else 0.0
     return {"baseline": baseline, "hub": hub, "ratio": round(ratio, 3)}
 
 
