@@ -47,9 +47,22 @@ class IngestRecord:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Who a pseudonym stands for: for the vault only, never for a topic or a log."""
+
+    pseudonym: str
+    cpr: str
+    name: str | None
+
+    def __repr__(self) -> str:  # a stray log line must not print the CPR or the name
+        return f"Identity(pseudonym={self.pseudonym!r})"
+
+
+@dataclass(frozen=True)
 class Routed:
     outcome: EventOutcome
     concerns: tuple[RoutedConcern, ...]
+    identities: tuple[Identity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,9 @@ class Pipeline:
             )
             for queue in decision.queues
         )
+        identities = [Identity(pseudonym, event.subject.cpr, event.subject.name)]
+        identities += [Identity(self.pseudonymise(p.cpr), p.cpr, p.name)
+                       for p in event.related_persons if p.cpr]
         return Routed(
             EventOutcome(
                 event_id=event_id, agency=agency, status=OutcomeStatus.routed,
@@ -169,6 +185,7 @@ class Pipeline:
                 policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
             ),
             concerns,
+            tuple(identities),
         )
 
 
