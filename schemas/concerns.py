@@ -18,8 +18,17 @@ class ConcernSource(BaseModel):
     unit: str
 
 
+class RelatedPseudonym(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    role: str
+    pseudonym: str | None = Field(description="null when the sender gave no CPR")
+
+
 class RoutedConcern(BaseModel):
-    """What a case queue receives. No name, CPR, address, related person or free text."""
+    """What a case queue receives: pseudonymised and minimised as the policy says per queue.
+
+    Never a name, CPR or address. Serialise with :func:`concern_json` (fields the policy did
+    not disclose are left out of the message, not sent as null)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,6 +46,14 @@ class RoutedConcern(BaseModel):
     consent: Consent
     rule_ids: list[str]
     policy_version: str
+    school: str | None = Field(None, description="only where the policy keeps it for the queue")
+    related_persons: list[RelatedPseudonym] | None = Field(
+        None, description="role and pseudonym only, where the policy discloses them")
+    description: str | None = Field(None, description="scrubbed free text, or withheld (null)")
+    necessity: str | None = Field(None, description="scrubbed free text, or withheld (null)")
+    flags: list[str] = Field(default_factory=list, description="e.g. underretning_required")
+    disclosed: list[str] = Field(default_factory=list,
+                                 description="fields of the event disclosed to this queue")
     withheld: list[str] = Field(
         description="fields of the event that were not disclosed (names only)"
     )

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.errors import CryptoError
-from schemas.concerns import ConcernSource, RoutedConcern
+from schemas.concerns import ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
 from schemas.events import CanonicalEvent
 from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
 from streams.policy import Policy
 
-# Fields of the canonical event that never leave the hub in this version. Free text is
-# withheld until the scrubber exists: fail closed.
-WITHHELD = (
+# The canonical event's fields that can carry personal data, as the policy names them.
+PERSONAL_FIELDS = (
     "subject.cpr",
     "subject.name",
     "subject.address",
@@ -36,6 +35,11 @@ WITHHELD = (
     "description",
     "necessity",
 )
+# Kept for callers that still import the old name: everything personal, withheld.
+WITHHELD = PERSONAL_FIELDS
+
+# A scrubber: (free text, names the event carries) → text with identifiers replaced.
+Scrub = Callable[[str, Sequence[str]], str]
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,13 @@ def describe_validation_error(exc: ValidationError) -> str:
 class Pipeline:
     """Holds the reusable objects (ciphers, MAC, policy) so per-event work stays small."""
 
-    def __init__(self, cipher: PayloadCipher, pseudonymise: Pseudonymiser, policy: Policy) -> None:
+    def __init__(self, cipher: PayloadCipher, pseudonymise: Pseudonymiser, policy: Policy,
+                 scrub: Scrub | None = None) -> None:
         self.cipher = cipher
         self.pseudonymise = pseudonymise
         self.policy = policy
+        # Without a scrubber, a `scrub` treatment withholds the text: fail closed.
+        self.scrub = scrub
 
     def process(self, record: IngestRecord, now: dt.datetime | None = None) -> Result:
         now = now or dt.datetime.now(dt.UTC)
@@ -144,7 +151,13 @@ class Pipeline:
         if event.source.agency.value != agency:
             return quarantine("source_agency_mismatch")
 
-        facts = {
+        try:
+            age = age_at(event.subject.cpr, event.occurred_at.date())
+        except ValueError:
+            return quarantine("invalid:subject.cpr:birth_date")
+        facts: dict[str, str | int] = {
+            "age": age,
+            "necessity": "stated" if event.necessity.strip() else "blank",
             "kind": event.kind.value,
             "purpose": event.purpose.value,
             "collaboration": event.collaboration.value,
@@ -162,19 +175,41 @@ class Pipeline:
                 policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
             ))
         pseudonym = self.pseudonymise(event.subject.cpr)
-        age = age_at(event.subject.cpr, event.occurred_at.date())
         source = ConcernSource(agency=event.source.agency, unit=event.source.unit)
-        concerns = tuple(
-            RoutedConcern(
+        related = [RelatedPseudonym(role=p.role,
+                                    pseudonym=self.pseudonymise(p.cpr) if p.cpr else None)
+                   for p in event.related_persons]
+        names = [n for n in [event.subject.name, *(p.name for p in event.related_persons)] if n]
+        scrubbed: dict[str, str] = {}
+
+        def text(field: str, value: str, treatment: str) -> str | None:
+            if treatment != "scrub" or self.scrub is None or not value.strip():
+                return None
+            if field not in scrubbed:
+                scrubbed[field] = self.scrub(value, names)
+            return scrubbed[field]
+
+        concerns = []
+        for queue in decision.queues:
+            t = decision.treatments[queue]
+            school = event.subject.school if t["subject.school"] == "keep" else None
+            persons = related if t["related_persons"] == "role_pseudonym" else []
+            description = text("description", event.description, t["description"])
+            necessity = text("necessity", event.necessity, t["necessity"])
+            shown = {"subject.school": school, "related_persons": persons or None,
+                     "description": description, "necessity": necessity}
+            concerns.append(RoutedConcern(
                 event_id=event.event_id, queue=queue, pseudonym=pseudonym, age=age,
                 category=event.category, area=event.area, severity=event.severity,
                 occurred_at=event.occurred_at, source=source,
                 collaboration=event.collaboration, consent=event.consent,
                 rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
-                withheld=list(WITHHELD),
-            )
-            for queue in decision.queues
-        )
+                school=school, related_persons=persons or None, description=description,
+                necessity=necessity, flags=list(decision.flags),
+                disclosed=sorted(["subject.pseudonym", "subject.age", "source",
+                                  *(f for f, v in shown.items() if v is not None)]),
+                withheld=[f for f in PERSONAL_FIELDS if shown.get(f) is None],
+            ))
         identities = [Identity(pseudonym, event.subject.cpr, event.subject.name)]
         identities += [Identity(self.pseudonymise(p.cpr), p.cpr, p.name)
                        for p in event.related_persons if p.cpr]
@@ -184,7 +219,7 @@ class Pipeline:
                 queues=list(decision.queues), rule_ids=list(decision.rule_ids),
                 policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
             ),
-            concerns,
+            tuple(concerns),
             tuple(identities),
         )
 
@@ -194,7 +229,7 @@ def outcome_json(outcome: EventOutcome) -> bytes:
 
 
 def concern_json(concern: RoutedConcern) -> bytes:
-    return concern.model_dump_json().encode("utf-8")
+    return concern.model_dump_json(exclude_none=True).encode("utf-8")
 
 
 def dedupe_batch(records: Sequence[IngestRecord]) -> list[IngestRecord]:

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from hub.errors import ConfigError
 from schemas.events import Agency, Area, Category, Collaboration, Consent, Kind, Purpose, Severity
 
+
+class Necessity(StrEnum):
+    """Whether the sender said why sharing is necessary (§115 stk. 4: a stated choice)."""
+
+    stated = "stated"
+    blank = "blank"
+
+
+# Facts a rule may test. Enumerated facts are matched with `in`/`not_in`; `age` (whole years
+# at occurred_at, from the CPR) with `between`/`not_between`.
 FACTS: dict[str, type] = {
     "kind": Kind,
     "purpose": Purpose,
@@ -28,8 +39,11 @@ FACTS: dict[str, type] = {
     "severity": Severity,
     "consent": Consent,
     "agency": Agency,
+    "necessity": Necessity,
 }
+NUMERIC_FACTS = frozenset({"age"})
 DEFAULT_DENY_REASON = "no_rule_permits"
+Facts = Mapping[str, str | int]
 
 
 class _Model(BaseModel):
@@ -39,20 +53,36 @@ class _Model(BaseModel):
 class Condition(_Model):
     in_: list[str] | None = Field(None, alias="in")
     not_in: list[str] | None = None
+    between: tuple[int, int] | None = None
+    not_between: tuple[int, int] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Condition:
-        if (self.in_ is None) == (self.not_in is None):
-            raise ValueError("give exactly one of `in` or `not_in`")
-        if not (self.in_ or self.not_in):
+        given = [x for x in (self.in_, self.not_in, self.between, self.not_between)
+                 if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `in`, `not_in`, `between`, `not_between`")
+        if not given[0]:
             raise ValueError("an empty list matches nothing; remove the condition instead")
+        for bounds in (self.between, self.not_between):
+            if bounds is not None and bounds[0] > bounds[1]:
+                raise ValueError("`between` bounds are [low, high], inclusive")
         return self
 
-    def holds(self, value: str) -> bool:
+    @property
+    def numeric(self) -> bool:
+        return self.between is not None or self.not_between is not None
+
+    def holds(self, value: str | int) -> bool:
         if self.in_ is not None:
             return value in self.in_
-        assert self.not_in is not None
-        return value not in self.not_in
+        if self.not_in is not None:
+            return value not in self.not_in
+        if self.between is not None:
+            return isinstance(value, int) and self.between[0] <= value <= self.between[1]
+        assert self.not_between is not None
+        return not (isinstance(value, int)
+                    and self.not_between[0] <= value <= self.not_between[1])
 
 
 class QueueBy(_Model):
@@ -64,10 +94,12 @@ class Expectation(_Model):
     effect: Literal["route", "reject"]
     queues: list[str] | None = None
     reason: str | None = None
+    flags: list[str] | None = None
+    fields: dict[str, list[str]] | None = None
 
 
 class Example(_Model):
-    event: dict[str, str]
+    event: dict[str, str | int]
     expect: Expectation
 
 
@@ -79,6 +111,7 @@ class Rule(_Model):
     reason: str | None = None
     queues: list[str] | None = None
     queue_by: QueueBy | None = None
+    flags: list[str] = Field(default_factory=list)
     examples: list[Example] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -89,15 +122,48 @@ class Rule(_Model):
             raise ValueError("a route rule needs exactly one of `queues` or `queue_by`")
         return self
 
-    def matches(self, facts: Mapping[str, str]) -> bool:
+    def matches(self, facts: Facts) -> bool:
         return all(cond.holds(facts[name]) for name, cond in self.when.items())
 
-    def recipients(self, facts: Mapping[str, str]) -> list[str]:
+    def recipients(self, facts: Facts) -> list[str]:
         if self.queues is not None:
             return list(self.queues)
         assert self.queue_by is not None
-        queue = self.queue_by.map.get(facts[self.queue_by.fact])
+        queue = self.queue_by.map.get(str(facts[self.queue_by.fact]))
         return [queue] if queue else []
+
+
+# What may leave the hub, per field of the canonical event. `pseudonym_age` (subject: a
+# pseudonym and the age, nothing else), `role_pseudonym` (related persons: role and
+# pseudonym), `scrub` (free text with identifiers replaced), `keep`, `drop`.
+TREATMENTS: dict[str, frozenset[str]] = {
+    "subject": frozenset({"pseudonym_age"}),
+    "subject.school": frozenset({"keep", "drop"}),
+    "subject.class": frozenset({"drop"}),  # a quasi-identifier in small schools
+    "related_persons": frozenset({"role_pseudonym", "drop"}),
+    "description": frozenset({"scrub", "drop"}),
+    "necessity": frozenset({"scrub", "drop"}),
+    "source": frozenset({"keep"}),
+}
+# Fields that are never disclosed whatever a policy says.
+NEVER_DISCLOSED = ("subject.cpr", "subject.name", "subject.address", "subject.birth_date",
+                   "related_persons.cpr", "related_persons.name")
+
+
+class Disclosure(_Model):
+    default: dict[str, str]
+    queues: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def treatments(self, queue: str) -> dict[str, str]:
+        return {**self.default, **self.queues.get(queue, {})}
+
+
+# Until a policy says otherwise (format 1 files without `disclosure`), free text and
+# quasi-identifiers are withheld: fail closed.
+WITHHOLD_ALL = Disclosure(default={
+    "subject": "pseudonym_age", "subject.school": "drop", "subject.class": "drop",
+    "related_persons": "drop", "description": "drop", "necessity": "drop", "source": "keep",
+})
 
 
 class PolicyDoc(_Model):
@@ -106,6 +172,7 @@ class PolicyDoc(_Model):
     format: Literal[1]
     queues: dict[str, str] = Field(min_length=1)
     rules: list[Rule] = Field(min_length=1)
+    disclosure: Disclosure = WITHHOLD_ALL
 
 
 @dataclass(frozen=True)
@@ -115,6 +182,13 @@ class Decision:
     reason: str | None
     policy_version: str
     queues: tuple[str, ...] = field(default=())
+    flags: tuple[str, ...] = field(default=())
+    # Per recipient queue: field → treatment (keep, drop, scrub, pseudonym_age, …).
+    treatments: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def disclosed(self, queue: str) -> list[str]:
+        """Names of the fields that reach ``queue`` (anything not dropped)."""
+        return sorted(f for f, t in self.treatments.get(queue, {}).items() if t != "drop")
 
 
 class Policy:
@@ -125,7 +199,7 @@ class Policy:
         self.version = version
         self.queues: tuple[str, ...] = tuple(doc.queues)
 
-    def decide(self, facts: Mapping[str, str]) -> Decision:
+    def decide(self, facts: Facts) -> Decision:
         fired = [rule for rule in self.doc.rules if rule.matches(facts)]
         rejects = [rule for rule in fired if rule.effect == "reject"]
         if rejects:
@@ -133,23 +207,34 @@ class Policy:
                             self.version)
         queues: list[str] = []
         ids: list[str] = []
+        flags: list[str] = []
         for rule in fired:
             for queue in rule.recipients(facts):
                 if queue not in queues:
                     queues.append(queue)
+            flags += [f for f in rule.flags if f not in flags]
             ids.append(rule.id)
         if not queues:
             return Decision("reject", tuple(ids), DEFAULT_DENY_REASON, self.version)
-        return Decision("route", tuple(ids), None, self.version, tuple(queues))
+        treatments = {q: self.doc.disclosure.treatments(q) for q in queues}
+        return Decision("route", tuple(ids), None, self.version, tuple(queues), tuple(flags),
+                        treatments)
 
 
-def _lint(doc: PolicyDoc, source: str) -> None:
-    for rule in doc.rules:
-        where = f"{source}: rule {rule.id!r}"
+def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
+    for index, rule in enumerate(doc.rules):
+        where = f"{source}:{_line_of(text, ('rules', index))}: rule {rule.id!r}"
         for name, cond in rule.when.items():
+            if name in NUMERIC_FACTS:
+                if not cond.numeric:
+                    raise ConfigError(f"{where}: {name} takes `between`/`not_between`")
+                continue
             enum = FACTS.get(name)
             if enum is None:
-                raise ConfigError(f"{where}: unknown fact {name!r}; known: {sorted(FACTS)}")
+                known = sorted([*FACTS, *NUMERIC_FACTS])
+                raise ConfigError(f"{where}: unknown fact {name!r}; known: {known}")
+            if cond.numeric:
+                raise ConfigError(f"{where}: {name} takes `in`/`not_in`, not a range")
             allowed = {m.value for m in enum}  # type: ignore[attr-defined]
             for value in (cond.in_ or []) + (cond.not_in or []):
                 if value not in allowed:
@@ -169,8 +254,43 @@ def _lint(doc: PolicyDoc, source: str) -> None:
                 raise ConfigError(f"{where}: unknown queue {queue!r}; declare it under `queues`")
         for example in rule.examples:
             for name in example.event:
-                if name not in FACTS:
+                if name not in FACTS and name not in NUMERIC_FACTS:
                     raise ConfigError(f"{where}: example uses unknown fact {name!r}")
+    where = f"{source}:{_line_of(text, ('disclosure',))}: disclosure"
+    for queue, overrides in [("default", doc.disclosure.default), *doc.disclosure.queues.items()]:
+        if queue != "default" and queue not in doc.queues:
+            raise ConfigError(f"{where}: unknown queue {queue!r}")
+        for fld, treatment in overrides.items():
+            if fld not in TREATMENTS:
+                raise ConfigError(f"{where}.{queue}: unknown field {fld!r}; "
+                                  f"known: {sorted(TREATMENTS)}")
+            if treatment not in TREATMENTS[fld]:
+                raise ConfigError(f"{where}.{queue}: {fld} cannot be {treatment!r}; "
+                                  f"choose one of {sorted(TREATMENTS[fld])}")
+    missing = set(TREATMENTS) - set(doc.disclosure.default)
+    if missing:
+        raise ConfigError(f"{where}.default: say what happens to {sorted(missing)}")
+
+
+def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
+    """1-based line of the YAML node at ``path`` (keys and list indexes), for error messages."""
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    best = node.start_mark.line + 1 if node is not None else None
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) \
+                and step < len(node.value):
+            node = node.value[step]
+        else:
+            node = None
+        if node is None:
+            break
+        best = node.start_mark.line + 1
+    return best
 
 
 def canonical_version(raw: Any) -> str:
@@ -181,7 +301,8 @@ def canonical_version(raw: Any) -> str:
 
 def load_policy(path: Path) -> Policy:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read policy file {path}: {exc}") from exc
     try:
@@ -189,13 +310,16 @@ def load_policy(path: Path) -> Policy:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: invalid policy at {loc}: {first['msg']}") from exc
-    _lint(doc, str(path))
+        line = _line_of(text, tuple(p for p in first["loc"] if isinstance(p, str | int)))
+        raise ConfigError(f"{path}:{line}: invalid policy at {loc}: {first['msg']}") from exc
+    _lint(doc, str(path), text)
     return Policy(doc, canonical_version(raw))
 
 
 # Facts an example leaves out take these values.
-EXAMPLE_DEFAULTS: dict[str, str] = {
+EXAMPLE_DEFAULTS: dict[str, str | int] = {
+    "age": 14,
+    "necessity": "stated",
     "kind": "concern",
     "purpose": "crime_prevention",
     "collaboration": "SSP",
@@ -227,5 +351,9 @@ def run_examples(policy: Policy) -> list[ExampleResult]:
                 ok = ok and sorted(got.queues) == sorted(exp.queues)
             if exp.reason is not None:
                 ok = ok and got.reason == exp.reason
+            if exp.flags is not None:
+                ok = ok and sorted(got.flags) == sorted(exp.flags)
+            if exp.fields is not None:
+                ok = ok and all(got.disclosed(q) == sorted(f) for q, f in exp.fields.items())
             results.append(ExampleResult(rule.id, i, ok, got, exp))
     return results
