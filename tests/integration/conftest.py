@@ -43,7 +43,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.config.getoption("--database") == "postgres":
         from tests.support.external import start_postgres
 
-        pg = start_postgres(tmp_path_factory.mktemp("pg"))
+        pg = start_postgres()
         try:
             yield pg.url
         finally:

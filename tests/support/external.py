@@ -17,7 +17,9 @@ Example (pytest)::
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -165,6 +167,7 @@ class PostgresHandle:
     url: str
     """SQLAlchemy URL: ``postgresql+psycopg://USER:PASS@127.0.0.1:PORT/ssp_hub_test``."""
     workdir: Path
+    remove_on_stop: bool = False
 
     @property
     def dsn(self) -> str:
@@ -174,6 +177,8 @@ class PostgresHandle:
     def stop(self) -> None:
         """Stop the server (fast shutdown). Idempotent."""
         _run([PG_LOCAL, "stop", self.workdir], STOP_TIMEOUT)
+        if self.remove_on_stop:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self
@@ -210,16 +215,27 @@ def start_kafka(mode: KafkaMode, workdir: Path) -> KafkaHandle:
     return KafkaHandle(bootstrap=_last_line(out, "bootstrap servers"), workdir=workdir, mode=mode)
 
 
-def start_postgres(workdir: Path) -> PostgresHandle:
+def start_postgres(workdir: Path | None = None) -> PostgresHandle:
     """Start PostgreSQL in ``workdir`` (initdb on first use; installs it if missing).
 
     The database ``ssp_hub_test`` and its owner role exist when this returns.
+    Without ``workdir`` a fresh directory directly under the system temp dir is used and
+    removed on stop: the server runs as the ``postgres`` user, which must be able to enter
+    every parent, and pytest resets its own base temp dir to 0700 whenever another pytest
+    session starts on the machine (seen as "could not open lock file: Permission denied").
     """
-    workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="ssp-hub-pg-"))
+        workdir.chmod(0o711)
+        owned = True
+    else:
+        workdir = Path(workdir).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        owned = False
     try:
         out = _run([PG_LOCAL, "start", workdir], START_TIMEOUT)
     except ExternalServiceError:
         _run([PG_LOCAL, "stop", workdir], STOP_TIMEOUT)
         raise
-    return PostgresHandle(url=_last_line(out, "database URL"), workdir=workdir)
+    return PostgresHandle(url=_last_line(out, "database URL"), workdir=workdir,
+                          remove_on_stop=owned)
