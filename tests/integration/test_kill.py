@@ -13,6 +13,7 @@ import collections
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,7 +49,8 @@ async def _post_all(url: str, token: str, events: list[dict[str, Any]],
     return statuses
 
 
-def test_kill_9_twice_loses_nothing_and_duplicates_nothing(hub: HubStack) -> None:
+def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
+        hub: HubStack, request: pytest.FixtureRequest) -> None:
     token = hub.principal("politi-kill", "agency:police")
     events = []
     for i in range(N_EVENTS):
@@ -119,5 +121,14 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(hub: HubStack) -> Non
     assert set(case_msgs) == expected
     assert all(len(v) == 1 for v in case_msgs.values())  # replays are identical
     dup_outcomes = sum(outcome_msgs.values()) - len(id_set)
-    print(f"\nkill test: {N_EVENTS} events, {kills} kill -9, duplicate outcome messages "
-          f"{dup_outcomes}, duplicate case messages {dup_count}; store: 0 duplicates")
+    report = {"broker": hub.settings.bootstrap_servers, "events": N_EVENTS, "kills": kills,
+              "routed": sum(1 for v in expected_status.values() if v == "routed"),
+              "rejected": sum(1 for v in expected_status.values() if v == "rejected"),
+              "duplicate_outcome_messages_on_topic": dup_outcomes,
+              "duplicate_case_messages_on_topic": dup_count,
+              "duplicate_concerns_in_store": 0, "lost": 0}
+    out = Path("test-output")
+    out.mkdir(exist_ok=True)
+    (out / f"kill-test-{request.config.getoption('--broker')}.json").write_text(
+        json.dumps(report, indent=2))
+    print(f"\nkill test: {report}")
