@@ -29,7 +29,7 @@ SHA256_VERSION = re.compile(r"^sha256:[0-9a-f]{64}$")
 TABLE = [(c.value, a.value) for c in Category for a in Area]
 
 
-def _facts(**overrides: str) -> dict[str, str]:
+def _facts(**overrides: str | int) -> dict[str, str | int]:
     return {**EXAMPLE_DEFAULTS, **overrides}
 
 
