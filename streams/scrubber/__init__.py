@@ -1,0 +1,14 @@
+"""Danish free-text scrubbing: identifiers out, typed placeholders in (issue 3, section 4).
+
+    from streams.scrubber import Scrubber, ScrubResult, Finding
+
+A presidio-style registry of small recognizers (:mod:`.patterns` for CPR, phone, e-mail,
+handle, address and plate; :mod:`.names` for persons, backed by the gazetteer in
+:mod:`.gazetteer` and ``data/``), one conflict-resolution step and one rendering step
+(:mod:`.scrubber`). No network, no model download, no Faker at run time.
+"""
+
+from streams.scrubber.model import Finding, ScrubResult
+from streams.scrubber.scrubber import Scrubber
+
+__all__ = ["Finding", "ScrubResult", "Scrubber"]

@@ -1,0 +1,39 @@
+"""The values the scrubber returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Finding kinds, in the order a conflict is settled: when two findings overlap, the kind
+# earlier here wins (an e-mail address beats the name inside it, an address beats the surname
+# in "H.C. Andersens Boulevard").
+KINDS = ("cpr", "email", "handle", "phone", "plate", "address", "name")
+
+PLACEHOLDERS = {
+    "cpr": "[CPR]",
+    "phone": "[TELEFON]",
+    "email": "[EMAIL]",
+    "handle": "[HANDLE]",
+    "address": "[ADRESSE]",
+    "plate": "[NUMMERPLADE]",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One identifier found: its kind and its offsets ``[start, end)`` into the *input* text."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubResult:
+    """The scrubbed text and what was removed (offsets into the input; never the values)."""
+
+    text: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # the text is already scrubbed, but keep reprs short in logs
+        return f"ScrubResult(findings={len(self.findings)})"

@@ -1,0 +1,332 @@
+"""The name recognizer: the names the event carries (any inflection, any case) and other
+people's names found through the gazetteer, with context rules for names that are also words.
+
+One pass tokenises the text; each token gets a state, then neighbours settle the doubtful ones:
+
+* a part of a *known* name (``known_names``) is a name in any case (``MIKKEL``, ``mikkels``);
+  a part that is also a Danish word (``Bo``, ``Have``) or a particle (``al``, ``bin``) only when
+  capitalised or next to another name token;
+* a capitalised gazetteer name is a name, unless it is also an ordinary word (``Storm``,
+  ``Skov``, ``Said``); such a word needs evidence: a capital letter in the middle of a
+  sentence, a title or relation word before it (``fru``, ``eleven``, ``moren``, ``hedder``), or
+  another name next to it (``Bo Jensen``, ``Anders Skov``);
+* a capitalised word right after a name continues it (``Mikkel Hvidbjerg``), and a capitalised
+  ``-sen``/``-gaard`` word in mid-sentence, or an ``-ović``/``-ski``/``-enko`` word anywhere,
+  is a surname;
+* a name chain followed by an institution word (``Lund Skole``, ``Svend Gønge-Skolen``) is a
+  place, not a person (unless it is a known name).
+
+Possessives are part of the name: ``Mikkels``, ``Lukas'``, ``Ahmed's``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
+_PART = re.compile(r"[^\W\d_]+")
+
+
+def _forms(block: str) -> frozenset[str]:
+    """The words of a block, each as written and folded (``søster`` and ``soster``)."""
+    return frozenset(form for word in block.split() for form in (word, fold(word)))
+
+
+_TITLES = _forms("""
+hr fru frk dr elev eleven eleverne elevens drengen pigen dreng pige mor far moren faren moderen
+faderen bror broren brors søster søsteren storebror storebroren lillebror lillebroren
+storesøster storesøsteren lillesøster lillesøsteren halvbror halvbroren halvsøster halvsøsteren
+fætter fætteren kusine kusinen onkel onkelen onklen tante tanten ven vennen veninde veninden
+kæreste kæresten kammerat kammeraten kammeraterne klassekammerat klassekammeraten lærer læreren
+lærerinde pædagog pædagogen sagsbehandler sagsbehandleren betjent betjenten politiassistent
+politiassistenten kontaktperson kontaktpersonen kontaktlærer kontaktlæreren klasselærer
+klasselæreren skoleleder skolelederen viceskoleleder mentor mentoren træner træneren værge
+værgen plejefar plejemor plejefaren plejemoren stedfar stedmor stedfaren stedmoren morfar
+mormor farfar farmor bedstemor bedstefar familien familie hedder kaldet kaldes navnet navn
+kalder drengens pigens unge unges ung forælder forælderen forældrene nabo naboen sælger
+sælgeren imam imamen ssp-konsulent konsulent konsulenten sundhedsplejerske sundhedsplejersken
+psykolog psykologen leder lederen medarbejder medarbejderen gårdmand ægtefælle hustru mand
+manden kone konen søn sønnen datter datteren
+""")
+
+_INSTITUTIONS = _forms("""
+skole skolen skoles skolens gymnasium gymnasiet gymnasiets efterskole efterskolen friskole
+friskolen privatskole kommune kommunes kommunen station stationen centret center centeret
+centers klub klubben ungdomsklub ungdomsklubben hallen hal if boldklub kirke kirken moske
+moskeen moské kollegium børnehave sfo fritidsklub fritidsklubben ungdomsskole ungdomsskolen hf
+handelsskole tekniske plads pladsen vej vejen gade gaden allé park parken torv torvet stranden
+skoven søen bibliotek biblioteket kaserne hospital hospitalet sygehus sygehuset politi
+politikreds havn havnen storcenter butik butikken bageri kiosk kiosken idrætsforening
+idrætscenter idrætshal stadion gymnastikforening ungdomsboliger boligforening kollegiet kvarter
+kvarteret sø bakke bakken by byen strand station
+""")
+
+# Capitalised words that are never persons here: places, platforms, institutions, and the
+# scrubber's own placeholder words (so scrubbing a scrubbed text changes nothing).
+_NOT_PERSONS = _forms("""
+danmark sverige norge tyskland syrien irak iran tyrkiet somalia afghanistan pakistan polen
+ukraine bosnien eritrea vietnam libanon palæstina marokko irakisk syrisk tyrkisk somalisk
+københavn aarhus odense aalborg vordingborg præstø stege næstved køge roskilde malmö esbjerg
+kolding vejle horsens randers silkeborg herning holbæk slagelse nykøbing falster møn snapchat
+instagram tiktok facebook messenger whatsapp discord telegram youtube google iphone android
+playstation fortnite roblox minecraft netflix netto føtex bilka rema lidl aldi mcdonalds burger
+king ssp sfo ppr politi politiet kommune kommunen islam koranen ramadan eid allah gud jesus
+kristus jul påske mandag tirsdag onsdag torsdag fredag lørdag søndag januar februar marts april
+maj juni juli september oktober november december cpr telefon email handle adresse nummerplade
+person navn dansk danske engelsk arabisk europa asien afrika amerika usa dr tv nyt nyheder
+""")
+
+_PARTICLES = _forms("""
+al el bin ibn abu abd von van de der den la le da di du dos das ul ud
+""")
+_ABBREVIATIONS = _forms("""
+hr fru frk kl ca a eks mht pga evt nr tlf st dr jf inkl ekskl dvs osv mv bl f ang vedr iht mfl
+ifm vha sdr nr gl skt
+""")
+_STRONG_SUFFIXES = (
+    "ovic", "evic", "ović", "ević", "ski", "ska", "cki", "cka", "dzki", "enko", "chuk", "zadeh",
+    "oglu", "ullah", "uk", "yan",
+)
+_SURNAME_SUFFIXES = ("sen", "son", "gard", "strup", "rup", "holm", "bjerg", "skov", "lund")
+
+_NO, _MAYBE, _EXT, _NAME = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class NameSpan:
+    start: int
+    end: int
+    person: int  # 1-based placeholder number
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“”«»„(–—-*•>":
+        i -= 1
+    if i < 0:
+        return True
+    ch = text[i]
+    if ch in "\n\r!?:;":
+        return True
+    if ch != ".":
+        return False
+    j = i
+    while j > 0 and text[j - 1].isalpha():
+        j -= 1
+    word = text[j:i].lower()
+    return not (word in _ABBREVIATIONS or len(word) == 1)
+
+
+_UPPER = "A-ZÀ-ÖØ-ÞĄĆČĎĐĘĚĞİŁŃŇŐŒŘŚŞŠŤŮŰŹŻŽ"
+# A capitalised word (not mid-word: "TikTok" has none), with a possessive "'s" or "'" kept.
+_CAP_TOKEN = re.compile(
+    rf"[{_UPPER}](?<![^\W\d_][{_UPPER}])[^\W\d_]*(?:['’]s?(?![^\W\d_]))?"
+)
+_PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?$")
+_NEXT_WORD = re.compile(r"[ -]([^\W\d_]+)")
+def _flat(word: str) -> str:
+    """Length-preserving fold for searching known names in the lower-cased text."""
+    return word.translate(_FLAT)
+
+
+_FLAT = {ord(k): v for k, v in {
+    "ø": "o", "å": "a", "é": "e", "è": "e", "ü": "u", "ö": "o", "ä": "a", "ı": "i", "ş": "s",
+    "ç": "c", "ğ": "g", "ł": "l", "ś": "s", "ń": "n", "ć": "c", "č": "c", "š": "s", "ž": "z",
+    "ź": "z", "ż": "z", "đ": "d", "ą": "a", "ę": "e", "ó": "o", "í": "i", "á": "a", "ú": "u",
+    "’": "'",
+}.items()}
+
+
+class NameRecognizer:
+    """Finds person names; see the module docstring for the rules."""
+
+    kind = "name"
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        flags = dict(gazetteer.flags)
+        self._flags = flags
+
+    def _lookup(self, low: str) -> int:
+        flags = self._flags
+        flag = flags.get(low)
+        if flag is None:
+            if low.isascii() and "aa" not in low:
+                return 0
+            flag = flags.get(fold(low), 0)
+        return flag
+
+    def _known(
+        self, text: str, known_names: Sequence[str]
+    ) -> dict[int, tuple[int, int, str, int, tuple[int, ...]]]:
+        """Occurrences of the known names' parts: start → (raw end, scrub end, key, state,
+        person indices)."""
+        parts: dict[str, tuple[int, ...]] = {}
+        variants: dict[str, str] = {}
+        for index, name in enumerate(known_names):
+            for part in _PART.findall(name):
+                key = fold(part)
+                seen = parts.get(key, ())
+                if index not in seen:
+                    parts[key] = (*seen, index)
+                flat = _flat(part.lower())
+                variants[flat] = key
+                if "aa" in flat:
+                    variants[flat.replace("aa", "a")] = key
+                if "å" in part.lower():
+                    variants[_flat(part.lower().replace("å", "aa"))] = key
+        low_text = text.lower()
+        if len(low_text) != len(text):  # "İ" lower-cases to two characters
+            low_text = "".join(ch.lower()[0] for ch in text)
+        hay = _flat(low_text)
+        size = len(hay)
+        found: dict[int, tuple[int, int, str, int, tuple[int, ...]]] = {}
+        for needle, key in variants.items():
+            weak = len(key) <= 2 or key in _PARTICLES or self._lookup(key) & WORD
+            pos = hay.find(needle)
+            while pos >= 0:
+                end = pos + len(needle)
+                if pos == 0 or not hay[pos - 1].isalpha():
+                    scrub = end
+                    nxt = hay[end] if end < size else " "
+                    if nxt == "s" and (end + 1 >= size or not hay[end + 1].isalpha()):
+                        scrub = end = end + 1
+                        nxt = hay[end] if end < size else " "
+                    if nxt == "'":
+                        after = hay[end + 1] if end + 1 < size else " "
+                        if after == "s" and (end + 2 >= size or not hay[end + 2].isalpha()):
+                            scrub = end = end + 2
+                        elif hay[end - 1] in "sxz":
+                            scrub = end + 1
+                        nxt = " "
+                    if not nxt.isalpha():
+                        cap = text[pos].isupper()
+                        state = _NAME if (cap or not weak) else _MAYBE
+                        old = found.get(pos)
+                        if old is None or old[0] < end:
+                            found[pos] = (end, scrub, key, state, parts[key])
+                pos = hay.find(needle, pos + 1)
+        return found
+
+    def find(self, text: str, known_names: Sequence[str] = ()) -> list[NameSpan]:
+        known = self._known(text, known_names) if known_names else {}
+        items: list[tuple[int, int, int, str, int, tuple[int, ...], int]] = []
+        for start, (end, scrub, key, state, idx) in known.items():
+            items.append((start, end, scrub, key, state, idx, 0))
+        for m in _CAP_TOKEN.finditer(text):
+            start = m.start()
+            if start in known:
+                continue
+            raw = m.group()
+            end = scrub_end = m.end()
+            last = raw[-1]
+            if last == "'" or last == "’":
+                raw = raw[:-1]
+                if not raw or raw[-1] not in "sxzSXZ":
+                    scrub_end -= 1  # a closing quote, not a possessive
+            elif len(raw) > 2 and raw[-2] in "'’":
+                raw = raw[:-2]
+            if not raw:
+                continue
+            low = raw.lower()
+            if low in _NOT_PERSONS or low in _INSTITUTIONS:
+                continue
+            stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
+            flag = self._lookup(low)
+            key = low
+            if not flag and stem:
+                flag = self._lookup(stem)
+                if flag:
+                    key = stem
+            allcaps = len(raw) > 1 and raw.isupper()
+            state = _NO
+            if flag and not flag & WORD:
+                state = _MAYBE if allcaps and len(raw) < 4 else _NAME
+            else:
+                initial = _sentence_initial(text, start)
+                prev = _PREV_WORD.search(text, max(0, start - 25), start)
+                titled = (
+                    prev is not None
+                    and prev.group(1).lower() in _TITLES
+                    and ("." not in prev.group() or len(prev.group(1)) <= 3)
+                )
+                if flag:
+                    state = _NAME if (titled or not (initial or allcaps)) else _MAYBE
+                elif allcaps:
+                    state = _NO
+                elif low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
+                    state = _NAME
+                elif not initial:
+                    if titled or (len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES)):
+                        state = _NAME
+                    else:
+                        state = _EXT
+            if state != _NO:
+                items.append((start, end, scrub_end, key, state, (), flag))
+        if not items:
+            return []
+        items.sort()
+        n = len(items)
+        starts = [it[0] for it in items]
+        raw_ends = [it[1] for it in items]
+        states = [it[4] for it in items]
+
+        def adjacent(i: int) -> bool:  # token i and token i+1 form one name chain
+            return text[raw_ends[i]:starts[i + 1]] in (" ", "-")
+
+        # Settle doubtful tokens from their neighbours.
+        for i in range(n - 1):
+            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT) and adjacent(i):
+                states[i + 1] = _NAME
+        for i in range(n - 2, -1, -1):
+            if states[i] == _MAYBE and states[i + 1] == _NAME and adjacent(i):
+                states[i] = _NAME
+        for i in range(n - 1):  # "Bo Skov" at the start of a sentence: first name + surname
+            if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adjacent(i)
+                    and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
+                states[i] = states[i + 1] = _NAME
+                j = i + 1
+                while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adjacent(j):
+                    states[j + 1] = _NAME
+                    j += 1
+
+        # Merge name chains, drop institutions, number the persons.
+        spans: list[NameSpan] = []
+        base = len(known_names)
+        others: list[set[str]] = []
+        i = 0
+        while i < n:
+            if states[i] != _NAME:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and states[j + 1] == _NAME and adjacent(j):
+                j += 1
+            chain = range(i, j + 1)
+            votes: dict[int, int] = {}
+            for k in chain:
+                for who in items[k][5]:
+                    votes[who] = votes.get(who, 0) + 1
+            if not votes:
+                nxt = _NEXT_WORD.match(text, raw_ends[j])
+                if nxt is not None and nxt.group(1).lower() in _INSTITUTIONS:
+                    i = j + 1
+                    continue
+            if votes:
+                person = min(votes, key=lambda who: (-votes[who], who)) + 1
+            else:
+                parts = {items[k][3] for k in chain}
+                for number, seen in enumerate(others):
+                    if parts <= seen or seen <= parts:  # "Jonas" after "Jonas Hansen"
+                        seen |= parts
+                        person = base + number + 1
+                        break
+                else:
+                    others.append(parts)
+                    person = base + len(others)
+            spans.append(NameSpan(starts[i], items[j][2], person))
+            i = j + 1
+        return spans

@@ -1,0 +1,245 @@
+"""Pattern recognizers: CPR, phone, e-mail, social-media handle, street address, plate.
+
+Each recognizer is a small object with a ``kind`` and a ``find(text)`` that yields
+``(start, end)`` offsets; :data:`PATTERN_RECOGNIZERS` is the registry the scrubber runs. All
+regular expressions are compiled once at import. A recognizer never logs or raises with the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+
+class Recognizer(Protocol):
+    """A detector: ``kind`` names what it finds; ``find`` yields ``(start, end)`` offsets."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]: ...
+
+
+_HAS_DIGIT = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class RegexRecognizer:
+    """Every match of ``pattern`` (the named group ``v`` if present) is a finding."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    needs: str = ""  # a fast pre-check: "digit" or a character that must occur
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if self.needs == "digit":
+            if _HAS_DIGIT.search(text) is None:
+                return
+        elif self.needs and self.needs not in text:
+            return
+        group = "v" if "v" in self.pattern.groupindex else 0
+        for m in self.pattern.finditer(text):
+            if m.start(group) >= 0:
+                yield m.start(group), m.end(group)
+
+
+# ---- CPR ---------------------------------------------------------------------------------
+_CPR = re.compile(r"(\d(?<![\d.,/-]\d)\d{5})(?:\s?[-–‐]\s?|[ .]?)(\d{4})(?![\d]|[.,]\d)")
+
+
+class CprRecognizer:
+    """Ten digits (``ddmmyy-ssss``, ``ddmmyyssss``, ``ddmmyy ssss``) whose date part is a real
+    date under the CPR century rule (python-stdnum); modulus 11 is *not* required (it was
+    dropped in 2007)."""
+
+    kind = "cpr"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HAS_DIGIT.search(text) is None:
+            return
+        for m in _CPR.finditer(text):
+            try:
+                stdnum_cpr.get_birth_date(m.group(1) + m.group(2))
+            except (StdnumValidationError, ValueError):
+                continue
+            yield m.start(), m.end()
+
+
+# ---- phone -------------------------------------------------------------------------------
+_PHONE = re.compile(
+    r"(?=[\d+(])(?<![\w+])(?<!\d[ .-])"
+    r"(?:(?:\+|00)\s?45[ .-]?|\(\s?(?:\+|00)?45\s?\)\s?)?"
+    r"(?:\d{8}|\d{2}([ .-])\d{2}\1\d{2}\1\d{2}|\d{4}[ .]\d{4}|\d{2} \d{3} \d{3}|\d{3} \d{2} \d{3}"
+    r"|\d{2} \d{2} \d{4}|\d{4} \d{2} \d{2})"
+    r"(?!\w)(?![.,-]\d)(?! \d{2})"
+)
+# Case and journal numbers are not phone numbers.
+_CASE_PREFIX = re.compile(
+    r"(?:sags?\.?\s?nr|j\.?\s?nr|journal\s?(?:nr|nummer)|sagsnummer|reg\.?\s?nr|konto\s?nr"
+    r"|kontonummer|ordre\s?nr|faktura\s?nr|id|sag)\.?:?\s*$",
+    re.IGNORECASE,
+)
+
+
+class PhoneRecognizer:
+    """Danish numbers: optional ``+45``/``0045``/``(45)``, then 8 digits as ``12345678``,
+    ``12 34 56 78``, ``12-34-56-78``, ``1234 5678``, ``12 345 678`` …; not after a case-number
+    label (``sagsnr. 12345678``), not a date (``12-03-2026``: the groups must agree)."""
+
+    kind = "phone"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HAS_DIGIT.search(text) is None:
+            return
+        for m in _PHONE.finditer(text):
+            start = m.start()
+            prefixed = m.group(0).startswith(("+", "00", "("))
+            if not prefixed and _CASE_PREFIX.search(text, max(0, start - 20), start):
+                continue
+            yield start, m.end()
+
+
+# ---- e-mail and handles ------------------------------------------------------------------
+_HANDLE_AT = re.compile(r"(?<![\w.@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?")
+_HANDLE_CONTEXT = re.compile(
+    r"\b(?:snap(?:chat)?|insta(?:gram)?|tik\s?-?tok|discord|telegram|twitch|twitter"
+    r"|facebook|fb|youtube|steam|psn|xbox)"
+    r"(?:[- ]?(?:navn|navnet|profil|profilen|bruger|brugeren|brugernavn|brugernavnet|konto"
+    r"|kontoen|kanal|kanalen|id))?"
+    r"(?:\s*[:=]\s*|\s+(?:som|hedder|er|med navnet|med brugernavnet|under navnet)\s+)"
+    r"[\"'“”«]?(?P<v>(?=[A-Za-z0-9_.æøåÆØÅ]*[0-9_.])[A-Za-z0-9_.æøåÆØÅ]{3,30}(?<!\.))",
+    re.IGNORECASE,
+)
+
+# ---- addresses ---------------------------------------------------------------------------
+_SUFFIXES = (
+    "vej|vejen|gade|gaden|allé|alle|alléen|vænge|vænget|stræde|strædet|plads|pladsen|torv|"
+    "torvet|boulevard|parken|park|bakken|bakke|toften|toft|vangen|vang|stien|sti|marken|mark|"
+    "løkken|løkke|hegnet|engen|eng|haven|have|lunden|lund|gården|gård|høj|højen|kær|kæret|"
+    "mose|mosen|holm|holmen|skov|skoven|strand|stranden|bjerg|bjerget|dal|dalen|ager|agre|"
+    "lyst|bro|broen|kaj|kajen|vold|volden|brink|brinken|linien|krog|krogen|huse|væld|gyde|"
+    "passage|sving|svinget|banke|kvarter|kvarteret|tofte|rækken|hus|slette|sletten|"
+    "vejle|dige|diget|parkvej|ring|ringen|buen|stykket|høje|dyssen|gærdet|hegn|lod|lodden|"
+    "brynet|bryn|tved|lev|ved|næs|næsset|højen|vænge|hus"
+)
+_STREET_WORD = rf"[A-ZÆØÅ][a-zæøåéü]+(?:-[a-zæøåéü]+)?(?:{_SUFFIXES})"
+_CAP = r"(?:[A-ZÆØÅ][a-zæøåéüA-ZÆØÅ'’]*\.?|[A-ZÆØÅ]\.(?:[A-ZÆØÅ]\.)*)"
+_STREET_SEPARATE = (
+    rf"(?:{_CAP}\s+){{1,3}}(?:Vej|Gade|Allé|Alle|Plads|Boulevard|Torv|Stræde|Vænge|Have|Park"
+    r"|Landevej|Stationsvej|Kirkevej|Skolevej)"
+)
+_STREET_PREFIX = (
+    r"(?:(?:Vester|Øster|Nørre|Søndre|Ny|Nye|Gammel|Gl\.|Store|Lille|Sankt|Skt\.|Lange|Kongens"
+    r"|Dronning|Prins|Gamle|Nr\.|Sdr\.|Vestre|Østre|Nordre|Søndre)\s+)?"
+)
+_NUMBER = r"\s+\d{1,4}(?:\s?-\s?\d{1,4})?(?:[A-Za-zÆØÅæøå](?![\w])|\s[A-ZÆØÅ](?![\w]))?"
+_SIDE = r"(?:tv|th|mf|t\.v|t\.h)\.?"
+_FLOOR = (
+    rf"(?:,?\s*(?:(?:st|kl|stuen|kælder)\.?|\d{{1,2}}\.\s?(?:sal\.?)?)"
+    rf"(?:\s*,?\s*(?:{_SIDE}(?![\w])|(?:dør\s*)?\d{{1,3}}(?![\d.])))?"
+    rf"|,?\s+{_SIDE}(?![\w]))?"
+)
+_TOWN = (
+    r"(?:(?:Lille|Store|Kongens|Nørre|Vester|Øster|Søndre|Gammel|Ny)\s)?"
+    r"[A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
+)
+_POSTCODE = rf"(?:,?\s+(?:DK-?)?\d{{4}}\s+{_TOWN})?"
+_ADDRESS = re.compile(
+    rf"(?<![\w])(?:{_STREET_PREFIX}{_STREET_WORD}|{_STREET_SEPARATE}){_NUMBER}{_FLOOR}{_POSTCODE}"
+)
+_ADDRESS_CONTEXT = re.compile(
+    rf"\b(?:bor på|bor i|boende på|bosat på|bopæl(?:en)?(?: er| på)?:?|adresse(?:n)?(?: er| på)?:?"
+    rf"|adr\.:?|flyttet til|flytter til)\s+(?P<v>{_STREET_PREFIX}{_CAP}(?:\s+{_CAP}){{0,2}}"
+    rf"{_NUMBER}{_FLOOR}{_POSTCODE})",
+    re.IGNORECASE,
+)
+
+_ANY_STREET = re.compile(  # any capitalised street name, when a floor/side or postcode proves it
+    rf"(?<![\w.])(?:{_STREET_PREFIX}{_CAP}\s+)?{_CAP}{_NUMBER}"
+    rf"(?:,?\s*(?:(?:st|kl|stuen)\.?|\d{{1,2}}\.)\s*,?\s*{_SIDE}(?![\w]){_POSTCODE}"
+    rf"|{_FLOOR},?\s+\d{{4}}\s+{_TOWN})"
+)
+_ADDRESS_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]*\.? \d")
+
+
+class AddressRecognizer:
+    """Street name + house number (+ letter, floor/side, postcode and town): ``Algade 12, 2. tv,
+    4720 Præstø``, ``Storegade 3B``, ``H.C. Andersens Boulevard 3``; a street name without a
+    typical ending counts after ``bor på``/``adresse`` or with a floor/side or a postcode."""
+
+    kind = "address"
+    _CONTEXT_WORDS = ("bor ", "bopæl", "adresse", "adr.", "flytte", "boende", "bosat")
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _ADDRESS_GATE.search(text) is None:
+            return
+        for m in _ADDRESS.finditer(text):
+            yield m.span()
+        for m in _ANY_STREET.finditer(text):
+            yield m.span()
+        low = text.lower()
+        if any(word in low for word in self._CONTEXT_WORDS):
+            for m in _ADDRESS_CONTEXT.finditer(text):
+                yield m.span("v")
+
+
+_EMAIL_AT = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_EMAIL_LOCAL = frozenset("._%+-")
+
+
+class EmailRecognizer:
+    """``name@domain.tld``; found from each ``@`` outwards (fast: no scan of every word)."""
+
+    kind = "email"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        at = text.find("@")
+        last_end = 0
+        while at >= 0:
+            start = at
+            while start > last_end and (text[start - 1].isalnum() or text[start - 1] in _EMAIL_LOCAL
+                                        or text[start - 1] == "_"):
+                start -= 1
+            if start < at:
+                m = _EMAIL_AT.match(text, start)
+                if m is not None:
+                    yield m.span()
+                    last_end = m.end()
+                    at = text.find("@", last_end)
+                    continue
+            at = text.find("@", at + 1)
+
+
+class HandleRecognizer:
+    """``@name`` (not an e-mail), and a name after a platform word: ``snap: kongen_09``."""
+
+    kind = "handle"
+    _PLATFORMS = ("snap", "insta", "tik", "discord", "telegram", "twitch", "twitter", "facebook",
+                  "fb", "youtube", "steam", "psn", "xbox")
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if "@" in text:
+            for m in _HANDLE_AT.finditer(text):
+                yield m.span()
+        low = text.lower()
+        if any(word in low for word in self._PLATFORMS):
+            for m in _HANDLE_CONTEXT.finditer(text):
+                yield m.span("v")
+
+
+# ---- plates ------------------------------------------------------------------------------
+_PLATE = re.compile(r"[A-ZÆØÅ](?<![\w-][A-ZÆØÅ])[A-ZÆØÅ][ -]?\d{2}[ ]?\d{3}(?![\w]|[.,]\d)")
+
+PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
+    CprRecognizer(),
+    EmailRecognizer(),
+    HandleRecognizer(),
+    PhoneRecognizer(),
+    RegexRecognizer("plate", _PLATE, needs="digit"),
+    AddressRecognizer(),
+)

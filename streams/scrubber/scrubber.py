@@ -1,0 +1,75 @@
+"""The scrubber: run every recognizer, settle overlaps, write typed placeholders.
+
+    scrubber = Scrubber()                      # loads the gazetteer once; thread-safe
+    result = scrubber.scrub(text, known_names=["Mikkel Østergård Sørensen"])
+    result.text                                # "[person 1] har …"
+    result.findings                            # [Finding("name", 0, 6), …]
+
+A ``Scrubber`` holds only immutable state after construction, so one instance may serve many
+threads. It never logs, and its errors never carry the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streams.scrubber.gazetteer import Gazetteer
+from streams.scrubber.model import KINDS, PLACEHOLDERS, Finding, ScrubResult
+from streams.scrubber.names import NameRecognizer
+from streams.scrubber.patterns import PATTERN_RECOGNIZERS, Recognizer
+
+_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+class Scrubber:
+    """Replaces personal identifiers in Danish free text with typed placeholders."""
+
+    def __init__(
+        self,
+        gazetteer: Gazetteer | None = None,
+        recognizers: Sequence[Recognizer] = PATTERN_RECOGNIZERS,
+    ) -> None:
+        self._recognizers = tuple(recognizers)
+        self._names = NameRecognizer(gazetteer if gazetteer is not None else Gazetteer.load())
+
+    def scrub(self, text: str, known_names: Sequence[str] = ()) -> ScrubResult:
+        """``text`` with every identifier replaced; ``known_names`` (the event's subject and
+        related persons) become ``[person 1]``, ``[person 2]``, … in the order given, other
+        persons the next numbers in order of appearance."""
+        if not isinstance(text, str):
+            raise TypeError("scrub() needs the text as a str")
+        if not text:
+            return ScrubResult(text, [])
+        # (rank, -length, start, end, kind, placeholder)
+        candidates: list[tuple[int, int, int, int, str, str]] = []
+        for recognizer in self._recognizers:
+            kind = recognizer.kind
+            rank = _RANK[kind]
+            label = PLACEHOLDERS[kind]
+            for start, end in recognizer.find(text):
+                if end > start:
+                    candidates.append((rank, start - end, start, end, kind, label))
+        name_rank = _RANK["name"]
+        for span in self._names.find(text, known_names):
+            candidates.append(
+                (name_rank, span.start - span.end, span.start, span.end, "name",
+                 f"[person {span.person}]")
+            )
+        if not candidates:
+            return ScrubResult(text, [])
+        candidates.sort()
+        taken: list[tuple[int, int, str, str]] = []
+        for _rank, _neg, start, end, kind, label in candidates:
+            if all(end <= s or start >= e for s, e, _k, _l in taken):
+                taken.append((start, end, kind, label))
+        taken.sort()
+        out: list[str] = []
+        pos = 0
+        findings: list[Finding] = []
+        for start, end, kind, label in taken:
+            out.append(text[pos:start])
+            out.append(label)
+            findings.append(Finding(kind, start, end))
+            pos = end
+        out.append(text[pos:])
+        return ScrubResult("".join(out), findings)

@@ -1,0 +1,1 @@
+"""The scrubber's labelled evaluation set, its generator and the evaluation script."""
