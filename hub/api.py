@@ -1,4 +1,5 @@
-"""The FastAPI service: ingest, outcomes, queues, joint view, health and metrics.
+"""The FastAPI service: ingest, outcomes, queues, joint view, re-identification, health and
+metrics.
 
 ``create_api(settings)`` builds everything; nothing is created at import time.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -18,15 +20,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.auth import PrincipalDep, StoreDep, readable_queues
-from hub.crypto import PayloadCipher
+from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
 from hub.store import Store, decode_cursor
+from hub.vault import EntryErased, Vault
 from schemas.events import CanonicalEvent
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
@@ -49,6 +52,40 @@ def _error(status_code: int, reason: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": reason, **extra}, status_code=status_code)
 
 
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+REASON_MIN_CHARS = 20
+REASON_MIN_WORDS = 3
+REASON_RULE = (f"reason must be at least a sentence: {REASON_MIN_CHARS} characters or more "
+               f"and at least {REASON_MIN_WORDS} words, saying why the identity is needed, "
+               "with no CPR number in it")
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
+_WORD = re.compile(r"\w*[^\W\d_]\w*")
+
+
+def reason_is_sufficient(reason: str | None) -> bool:
+    """At least a sentence: ≥ 20 characters and ≥ 3 words with letters; no CPR number (the
+    reason goes into the disclosure log, which holds no plaintext identity)."""
+    if reason is None:
+        return False
+    text = " ".join(reason.split())
+    return (len(text) >= REASON_MIN_CHARS and len(_WORD.findall(text)) >= REASON_MIN_WORDS
+            and not _CPR_LIKE.search(text))
+
+
+class ReidentifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pseudonym: str = Field(min_length=1, max_length=100,
+                           description="A pseudonym from a concern, e.g. `ssp1:…`")
+    reason: str | None = Field(None, max_length=2000, description=REASON_RULE)
+
+
+class Identity(BaseModel):
+    pseudonym: str
+    cpr: str
+    name: str | None
+
+
 def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
     policy = load_policy(settings.resolved_policy_file)
     ring = FileKeyProvider(settings.resolved_key_file,
@@ -58,6 +95,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = store or Store.open(settings.resolved_database_url)
+        app.state.vault = Vault(app.state.store, ring)
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers, acks="all",
             enable_idempotence=False, linger_ms=2, request_timeout_ms=10_000,
@@ -208,13 +246,74 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
         pseudonym: str, store: StoreDep, principal: PrincipalDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
     ) -> dict[str, Any]:
+        """Concerns about one young person in the caller's queues, oldest first, including
+        those filed under the person's pseudonyms from earlier key versions."""
         queues = readable_queues(principal, policy.queues)
         if not queues:
             raise HTTPException(403, "only consultants with queues see the joint view")
-        _check_cursor(cursor)
-        page = await asyncio.to_thread(store.concerns_page, queues=queues, pseudonym=pseudonym,
-                                       limit=limit, cursor=cursor)
+
+        def read() -> Any:
+            return store.subject_concerns_page(queues=queues, pseudonyms=store.aliases(pseudonym),
+                                               limit=limit, cursor=cursor)
+        try:
+            page = await asyncio.to_thread(read)
+        except ValueError as exc:
+            raise HTTPException(422, "cursor is not one this API issued") from exc
         return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @app.post(
+        "/api/v1/reidentify", response_model=Identity,
+        responses={403: {}, 404: {}, 422: {}},
+        summary="Pseudonym → identity, for a consultant who sees a concern about it, with a "
+                "reason; recorded as a disclosure",
+    )
+    async def reidentify(request: Request, store: StoreDep, principal: PrincipalDep,
+                         body: ReidentifyRequest) -> JSONResponse:
+        vault: Vault = request.app.state.vault
+        well_formed = PSEUDONYM_PATTERN.fullmatch(body.pseudonym) is not None
+        # A malformed "pseudonym" may be anything a caller typed (a CPR, say): never stored.
+        pseudonym = body.pseudonym if well_formed else None
+
+        async def refuse(status_code: int, refusal: str, detail: str) -> JSONResponse:
+            await asyncio.to_thread(
+                store.record_disclosure, kind="reidentification_refused",
+                principal=principal.name, pseudonym=pseudonym, reason=body.reason,
+                details={"role": principal.role, "refusal": refusal, "status": status_code})
+            log.warning("reidentification_refused", principal=principal.name,
+                        refusal=refusal, status=status_code)
+            return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
+
+        if principal.role != "consultant":
+            return await refuse(403, "role_not_allowed",
+                                f"role {principal.role} may not re-identify")
+        if pseudonym is None:
+            return await refuse(422, "malformed_pseudonym",
+                                "pseudonym is not one the hub issued")
+        allowed_queues = readable_queues(principal, policy.queues)
+
+        def visible(p: str) -> bool:
+            return store.subject_visible(queues=allowed_queues, pseudonyms=store.aliases(p))
+        if not await asyncio.to_thread(visible, pseudonym):
+            return await refuse(403, "no_visible_concern",
+                                "only a consultant who sees a concern about this pseudonym "
+                                "may re-identify it")
+        if not reason_is_sufficient(body.reason):
+            return await refuse(422, "reason_insufficient", REASON_RULE)
+        try:
+            identity = await asyncio.to_thread(vault.identity, pseudonym)
+        except EntryErased:
+            return await refuse(404, "erased", "the identity behind this pseudonym was erased")
+        if identity is None:
+            return await refuse(404, "unknown_pseudonym", "no identity for this pseudonym")
+        # Recorded before it is answered: if the record fails, nothing is disclosed.
+        entry_id = await asyncio.to_thread(
+            store.record_disclosure, kind="reidentification", principal=principal.name,
+            recipient=principal.name, pseudonym=pseudonym, reason=body.reason,
+            details={"role": principal.role, "queues": list(allowed_queues)})
+        log.info("reidentification", principal=principal.name, entry_id=entry_id)
+        return JSONResponse(
+            Identity(pseudonym=pseudonym, cpr=identity.cpr, name=identity.name).model_dump(),
+            headers=NO_STORE)
 
     @app.get("/api/v1/whoami", summary="The calling principal")
     async def whoami(principal: PrincipalDep) -> dict[str, Any]:

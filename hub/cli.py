@@ -96,6 +96,40 @@ def keys_init(data_dir: DataDirOpt = None) -> None:
     typer.echo(f"wrote {path} (mode 600)")
 
 
+@keys_app.command("rotate")
+def keys_rotate(data_dir: DataDirOpt = None) -> None:
+    """Start new key versions: HMAC for every pseudonym domain, and the AES data key.
+
+    Old versions stay (they decrypt old payloads and vault entries). The vault is re-keyed:
+    every identity gets its pseudonym under the new key, linked both ways to the old one, so
+    the joint view keeps concerns from before and after the rotation together.
+    """
+    from hub.keys import rotate_keyring
+    from hub.store import Store
+    from hub.vault import rekey
+
+    settings = _settings(data_dir)
+    provider = FileKeyProvider(settings.resolved_key_file, create=False)
+    old = provider.load()
+    new = rotate_keyring(old)
+    store = Store.open(settings.resolved_database_url)
+    try:
+        # The vault first, the key file last: if re-keying fails, the key file is untouched
+        # and the hub runs on as before (the command can simply be run again).
+        report = rekey(store, new)
+    finally:
+        store.close()
+    provider.write(new, replace=True)
+    for name in sorted(new.current):
+        if new.current[name] != old.current.get(name):
+            typer.echo(f"{name}: version {old.current.get(name)} -> {new.current[name]}")
+    typer.echo(f"vault: {report.entries} entries, {report.new_entries} new pseudonyms, "
+               f"{report.links} links, {report.skipped} skipped (erased or unreadable)")
+    typer.echo("restart the worker and the API to use the new keys; until then they keep "
+               "using the old ones (their concerns are linked when the new worker sees the "
+               "person again)")
+
+
 @policy_app.command("test")
 def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")] = None) -> None:
     """Run every rule's examples and print a table. Exit 1 if any fails."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -16,6 +17,8 @@ from hub.errors import CryptoError
 from hub.keys import KeyRing
 
 NONCE_BYTES = 12
+# What :class:`Pseudonymiser` emits; anything else is not a pseudonym the hub issued.
+PSEUDONYM_PATTERN = re.compile(r"[a-z]+[0-9]+:[0-9a-f]{64}")
 AAD_PREFIX = b"ssp-hub/ingest/v1"
 
 
@@ -67,9 +70,13 @@ class Pseudonymiser:
     one in any other domain (each domain has its own key).
     """
 
-    def __init__(self, ring: KeyRing, domain: str) -> None:
+    def __init__(self, ring: KeyRing, domain: str, version: int | None = None) -> None:
+        """The domain's current key, or an older ``version`` (for linking across rotations)."""
         self.domain = domain
-        self.version, key = ring.current_hmac(domain)
+        if version is None:
+            self.version, key = ring.current_hmac(domain)
+        else:
+            self.version, key = version, ring.hmac_key(domain, version)
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
         self._prefix = f"{domain}{self.version}:"
 
@@ -77,3 +84,15 @@ class Pseudonymiser:
         mac = self._mac.copy()
         mac.update(normalised_cpr.encode("ascii"))
         return self._prefix + mac.hexdigest()
+
+
+def pseudonym_domain_version(pseudonym: str) -> tuple[str, int] | None:
+    """``("ssp", 2)`` for ``ssp2:…``; None if the text is not shaped like a pseudonym."""
+    prefix, sep, digest = pseudonym.partition(":")
+    if not sep or not digest:
+        return None
+    domain = prefix.rstrip("0123456789")
+    version = prefix[len(domain):]
+    if not domain or not version or not domain.isalpha():
+        return None
+    return domain, int(version)

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from hub.errors import KeyFileError
 
 KEY_FILE_FORMAT = 1
+KEY_BYTES = 32
 PSEUDONYM_DOMAINS = ("ssp",)
 
 
@@ -51,8 +52,28 @@ class KeyRing:
         version = self.current[f"hmac:{domain}"]
         return version, self.hmac[domain][version]
 
+    def hmac_key(self, domain: str, version: int) -> bytes:
+        return self.hmac[domain][version]
+
     def signing_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self.ed25519[self.current["ed25519"]])
+
+
+def rotate_keyring(ring: KeyRing) -> KeyRing:
+    """A new HMAC version for every pseudonym domain in the ring and a new AES data-key
+    version, all made current. Old versions stay: they decrypt old payloads and vault
+    entries and let :func:`hub.vault.rekey` link old pseudonyms to new ones."""
+    hmac_keys = {d: dict(ks) for d, ks in ring.hmac.items()}
+    current = dict(ring.current)
+    for domain, versions in hmac_keys.items():
+        new_version = max(versions) + 1
+        versions[new_version] = secrets.token_bytes(KEY_BYTES)
+        current[f"hmac:{domain}"] = new_version
+    aes = dict(ring.aes)
+    aes_version = max(aes) + 1
+    aes[aes_version] = secrets.token_bytes(KEY_BYTES)
+    current["aes"] = aes_version
+    return KeyRing(hmac=hmac_keys, aes=aes, ed25519=dict(ring.ed25519), current=current)
 
 
 class KeyProvider(Protocol):
@@ -88,27 +109,40 @@ def _dump(ring: KeyRing) -> str:
     return json.dumps(doc, indent=2, sort_keys=True)
 
 
+def _key(text: str) -> bytes:
+    """Strict base64 of exactly 32 bytes: a damaged key must not decode to a shorter one."""
+    key = base64.b64decode(text, validate=True)
+    if len(key) != KEY_BYTES:
+        raise ValueError("key has the wrong length")
+    return key
+
+
+def _versions(doc: dict[str, str]) -> dict[int, bytes]:
+    versions = {int(v): _key(k) for v, k in doc.items()}
+    if not versions:
+        raise ValueError("no key versions")
+    return versions
+
+
 def _parse(text: str) -> KeyRing:
     try:
         doc = json.loads(text)
         if doc.get("format") != KEY_FILE_FORMAT:
             raise KeyFileError(f"key file format must be {KEY_FILE_FORMAT}")
         ring = KeyRing(
-            hmac={
-                d: {int(v): base64.b64decode(k) for v, k in ks.items()}
-                for d, ks in doc["hmac"].items()
-            },
-            aes={int(v): base64.b64decode(k) for v, k in doc["aes"].items()},
-            ed25519={int(v): base64.b64decode(k) for v, k in doc["ed25519"].items()},
+            hmac={d: _versions(ks) for d, ks in doc["hmac"].items()},
+            aes=_versions(doc["aes"]),
+            ed25519=_versions(doc["ed25519"]),
             current={str(k): int(v) for k, v in doc["current"].items()},
         )
         ring.current_aes()
-        for domain in PSEUDONYM_DOMAINS:
+        # Every domain the ring holds (and at least the ones the hub uses) has a current key.
+        for domain in {*PSEUDONYM_DOMAINS, *ring.hmac}:
             ring.current_hmac(domain)
         ring.signing_key()
     except KeyFileError:
         raise
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         # The message names the problem, never the content.
         raise KeyFileError("key file is malformed; restore it from backup") from exc
     return ring
@@ -134,7 +168,19 @@ class FileKeyProvider:
                 f"key file {self.path} is readable by others (mode {mode:o}); "
                 "run `chmod 600` on it"
             )
-        return _parse(self.path.read_text(encoding="utf-8"))
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KeyFileError(f"key file {self.path} cannot be read; restore it from backup"
+                               ) from exc
+        return _parse(text)
+
+    def rotate(self) -> tuple[KeyRing, KeyRing]:
+        """Load the ring, add the next versions, write it back. Returns (old, new)."""
+        old = self.load()
+        new = rotate_keyring(old)
+        self.write(new, replace=True)
+        return old, new
 
     def write(self, ring: KeyRing, *, replace: bool = False) -> None:
         """Write atomically. Without ``replace`` an existing file wins: two processes that

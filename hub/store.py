@@ -1,4 +1,6 @@
-"""The queryable store: principals, event outcomes, routed concerns, the worker's ledger.
+"""The queryable store: principals, event outcomes, routed concerns, the worker's ledger,
+the re-identification vault (ciphertext only, see :mod:`hub.vault`), pseudonym aliases across
+key rotations, and disclosures.
 
 SQLAlchemy Core against SQLite (embedded default, WAL so that the CLI can add users while the
 hub runs) or PostgreSQL (``SSP_HUB_DATABASE_URL``). The schema is owned by Alembic
@@ -13,6 +15,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +77,45 @@ processed = sa.Table(
 )
 
 
+# The vault: one row per pseudonym. ``ciphertext`` is the identity under the entry's own data
+# key (DEK); ``wrapped_dek`` is that DEK under the key ring's AES key ``key_version``. Erasing
+# one person sets ``wrapped_dek`` to NULL: the ciphertext can never be opened again.
+vault = sa.Table(
+    "vault", metadata,
+    sa.Column("pseudonym", sa.String(100), primary_key=True),
+    sa.Column("key_version", sa.Integer, nullable=False),
+    sa.Column("wrapped_dek", sa.LargeBinary, nullable=True),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Links between pseudonyms of the same person under different key versions, stored both ways.
+pseudonym_aliases = sa.Table(
+    "pseudonym_aliases", metadata,
+    sa.Column("pseudonym", sa.String(100), primary_key=True),
+    sa.Column("alias", sa.String(100), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Disclosures (re-identifications and refusals so far). No plaintext identity: pseudonyms,
+# principal names, reasons. ``details`` is canonical JSON (sorted keys).
+disclosures = sa.Table(
+    "disclosures", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("principal", sa.String(200), nullable=True),
+    sa.Column("recipient", sa.String(200), nullable=True),
+    sa.Column("pseudonym", sa.String(100), nullable=True),
+    sa.Column("event_id", sa.String(100), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Index("ix_disclosures_pseudonym", "pseudonym"),
+)
+
+
 def hash_token(token: str) -> str:
     """Tokens are ≥256-bit random, so one SHA-256 is enough (no stretching needed)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -121,6 +163,16 @@ class Page:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class VaultRow:
+    """One sealed vault entry as stored. Holds ciphertext only."""
+
+    pseudonym: str
+    key_version: int
+    wrapped_dek: bytes | None
+    ciphertext: bytes
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s:{seq}".encode()).decode("ascii").rstrip("=")
 
@@ -135,6 +187,32 @@ def decode_cursor(cursor: str) -> int:
         return int(value)
     except (ValueError, UnicodeError) as exc:
         raise ValueError("cursor is not one this API issued") from exc
+
+
+def encode_time_cursor(occurred_at: dt.datetime, seq: int) -> str:
+    text = f"t:{_utc(occurred_at).isoformat()}|{seq}"
+    return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
+
+
+def decode_time_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    try:
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        kind, _, value = text.partition(":")
+        stamp, _, seq = value.partition("|")
+        if kind != "t":
+            raise ValueError
+        return _utc(dt.datetime.fromisoformat(stamp)), int(seq)
+    except (ValueError, UnicodeError) as exc:
+        raise ValueError("cursor is not one this API issued") from exc
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Aware UTC. SQLite stores datetimes without their offset, so every stored time must be
+    UTC already, or ordering by time goes wrong across offsets."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def _now() -> dt.datetime:
@@ -268,7 +346,8 @@ class Store:
         with self.engine.begin() as conn:
             _insert_ignore(conn, concerns, [
                 {"event_id": r["event_id"], "queue": r["queue"], "pseudonym": r["pseudonym"],
-                 "payload": r["payload"], "occurred_at": r["occurred_at"], "routed_at": now}
+                 "payload": r["payload"], "occurred_at": _utc(r["occurred_at"]),
+                 "routed_at": now}
                 for r in rows
             ], ["event_id", "queue"])
 
@@ -297,6 +376,132 @@ class Store:
             next_cursor=encode_cursor(rows[-1].seq) if more and rows else None,
         )
 
+    def subject_visible(self, *, queues: Sequence[str], pseudonyms: Iterable[str]) -> bool:
+        """True if any concern about one of ``pseudonyms`` lies in one of ``queues``."""
+        names, qs = list(pseudonyms), list(queues)
+        if not names or not qs:
+            return False
+        stmt = sa.select(concerns.c.seq).where(
+            concerns.c.pseudonym.in_(names) & concerns.c.queue.in_(qs)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def subject_concerns_page(self, *, queues: Sequence[str], pseudonyms: Iterable[str],
+                              limit: int, cursor: str | None) -> Page:
+        """The joint view: concerns about any of ``pseudonyms`` in ``queues``, oldest first
+        (``occurred_at``, then arrival). Raises ValueError on a foreign cursor."""
+        stmt = sa.select(concerns.c.seq, concerns.c.occurred_at, concerns.c.payload).where(
+            concerns.c.queue.in_(list(queues)) & concerns.c.pseudonym.in_(list(pseudonyms)))
+        if cursor is not None:
+            after, seq = decode_time_cursor(cursor)
+            stmt = stmt.where((concerns.c.occurred_at > after)
+                              | ((concerns.c.occurred_at == after) & (concerns.c.seq > seq)))
+        stmt = stmt.order_by(concerns.c.occurred_at.asc(), concerns.c.seq.asc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if more and rows else None
+        return Page(
+            items=[json.loads(r.payload) for r in rows],
+            next_cursor=None if last is None else encode_time_cursor(last.occurred_at, last.seq),
+        )
+
+    # -- vault and aliases --------------------------------------------------------------
+    def vault_present(self, pseudonyms: Iterable[str]) -> set[str]:
+        """Which of ``pseudonyms`` have a vault entry (erased ones included)."""
+        names = list(set(pseudonyms))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(names), 500):
+                rows = conn.execute(sa.select(vault.c.pseudonym)
+                                    .where(vault.c.pseudonym.in_(names[i:i + 500])))
+                found.update(r.pseudonym for r in rows)
+        return found
+
+    def put_vault_entries(self, rows: Sequence[VaultRow],
+                          aliases: Sequence[tuple[str, str]] = ()) -> None:
+        """Insert sealed entries and alias links (each pair stored both ways) in one
+        transaction. An existing pseudonym or link is left alone."""
+        if not rows and not aliases:
+            return
+        now = _now()
+        links = {(a, b) for a, b in aliases if a != b} | {(b, a) for a, b in aliases if a != b}
+        with self.engine.begin() as conn:
+            _insert_ignore(conn, vault, [
+                {"pseudonym": r.pseudonym, "key_version": r.key_version,
+                 "wrapped_dek": r.wrapped_dek, "ciphertext": r.ciphertext, "created_at": now}
+                for r in rows
+            ], ["pseudonym"])
+            _insert_ignore(conn, pseudonym_aliases, [
+                {"pseudonym": a, "alias": b, "created_at": now} for a, b in sorted(links)
+            ], ["pseudonym", "alias"])
+
+    def vault_entry(self, pseudonym: str) -> VaultRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(vault).where(vault.c.pseudonym == pseudonym)).first()
+        return None if row is None else _vault_row(row)
+
+    def vault_entries(self, *, after: str | None = None, limit: int = 500) -> list[VaultRow]:
+        """Entries in pseudonym order, for walking the whole vault in pages."""
+        stmt = sa.select(vault).order_by(vault.c.pseudonym).limit(limit)
+        if after is not None:
+            stmt = stmt.where(vault.c.pseudonym > after)
+        with self.engine.connect() as conn:
+            return [_vault_row(r) for r in conn.execute(stmt)]
+
+    def erase_vault_entry(self, pseudonym: str) -> bool:
+        """Destroy the entry's wrapped data key. True if there was one to destroy."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                vault.update()
+                .where((vault.c.pseudonym == pseudonym) & vault.c.wrapped_dek.is_not(None))
+                .values(wrapped_dek=None, erased_at=_now()))
+            return bool(result.rowcount)
+
+    def aliases(self, pseudonym: str, *, max_hops: int = 8) -> set[str]:
+        """Every pseudonym linked to ``pseudonym`` (transitively), itself included."""
+        found = {pseudonym}
+        frontier = {pseudonym}
+        with self.engine.connect() as conn:
+            for _ in range(max_hops):
+                rows = conn.execute(sa.select(pseudonym_aliases.c.alias)
+                                    .where(pseudonym_aliases.c.pseudonym.in_(list(frontier))))
+                frontier = {r.alias for r in rows} - found
+                if not frontier:
+                    break
+                found |= frontier
+        return found
+
+    # -- disclosures --------------------------------------------------------------------
+    def record_disclosure(self, *, kind: str, principal: str | None,
+                          recipient: str | None = None, pseudonym: str | None = None,
+                          event_id: str | None = None, reason: str | None = None,
+                          details: dict[str, Any] | None = None) -> str:
+        """Append one disclosure; returns its entry id."""
+        entry_id = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            conn.execute(disclosures.insert().values(
+                entry_id=entry_id, kind=kind, at=_now(), principal=principal,
+                recipient=recipient, pseudonym=pseudonym, event_id=event_id, reason=reason,
+                details=json.dumps(details or {}, sort_keys=True, separators=(",", ":")),
+            ))
+        return entry_id
+
+    def disclosure_rows(self, *, kind: str | None = None, pseudonym: str | None = None,
+                        principal: str | None = None) -> list[dict[str, Any]]:
+        stmt = sa.select(disclosures).order_by(disclosures.c.seq)
+        if kind is not None:
+            stmt = stmt.where(disclosures.c.kind == kind)
+        if pseudonym is not None:
+            stmt = stmt.where(disclosures.c.pseudonym == pseudonym)
+        if principal is not None:
+            stmt = stmt.where(disclosures.c.principal == principal)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [{**r._asdict(), "at": _aware(r.at), "details": json.loads(r.details)}
+                for r in rows]
+
     def outcome_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(events.c.status, sa.func.count())
@@ -321,6 +526,12 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(stmt).one()
         return [int(v) for v in row[:-2]], int(row[-2]), max(0.0, float(row[-1]))
+
+
+def _vault_row(row: Any) -> VaultRow:
+    return VaultRow(row.pseudonym, int(row.key_version),
+                    None if row.wrapped_dek is None else bytes(row.wrapped_dek),
+                    bytes(row.ciphertext))
 
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],

@@ -1,8 +1,9 @@
 """The faust-streaming worker: two thin agents around the pure pipeline.
 
 * ``route``   ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>, outcomes,
-              deadletter. Batched with ``take_events``; outputs are awaited (acks=all) before
-              the batch is recorded in the ledger, and only then acknowledged to faust.
+              deadletter. Batched with ``take_events``; outputs are awaited (acks=all) and the
+              batch's identities written to the vault (one store call per batch) before the
+              batch is recorded in the ledger, and only then acknowledged to faust.
 * ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
 
@@ -32,6 +33,7 @@ from hub.logs import get_logger
 from hub.projector import Projector
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
+from hub.vault import Vault
 from schemas.wire import (
     DEADLETTER_TOPIC,
     H_EVENT_ID,
@@ -42,6 +44,7 @@ from schemas.wire import (
     ingest_topic,
 )
 from streams.pipeline import (
+    Identity,
     IngestRecord,
     Pipeline,
     Quarantined,
@@ -83,6 +86,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                            create=settings.mode != "production").load()
     pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy)
     db = store or Store.open(settings.resolved_database_url)
+    vault = Vault(db, ring)
 
     app = faust.App(
         settings.worker_id,
@@ -153,13 +157,18 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                 now = dt.datetime.now(dt.UTC)
                 futures: list[Awaitable[Any]] = []
                 ledger: list[tuple[str, str]] = []
+                identities: list[Identity] = []
                 for event_id, rec in todo:
                     if event_id in done:
                         continue
                     result = pipeline.process(rec, now)
+                    if isinstance(result, Routed):
+                        identities += result.identities
                     futures += await emit(event_id, result)
                     ledger.append((event_id, result.outcome.status.value))
-                await asyncio.gather(*futures)
+                # The vault write runs while the broker acknowledges; both finish before the
+                # ledger records the batch, so a crash in between replays the whole batch.
+                await asyncio.gather(asyncio.to_thread(vault.put, identities), *futures)
                 await asyncio.to_thread(db.mark_processed, ledger)
             except Exception as exc:
                 _die(exc)
