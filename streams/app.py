@@ -55,6 +55,7 @@ from streams.pipeline import (
     outcome_json,
 )
 from streams.policy import load_policy
+from streams.scrubber import Scrubber
 
 log = get_logger("streams")
 EXIT_AGENT_FAILED = 70
@@ -84,7 +85,12 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     policy = load_policy(settings.resolved_policy_file)
     ring = FileKeyProvider(settings.resolved_key_file,
                            create=settings.mode != "production").load()
-    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy)
+    scrubber = Scrubber()  # gazetteers loaded once per process
+
+    def scrub(text: str, names: Sequence[str]) -> str:
+        return scrubber.scrub(text, known_names=names).text
+
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub)
     db = store or Store.open(settings.resolved_database_url)
     vault = Vault(db, ring)
 

@@ -35,9 +35,6 @@ PERSONAL_FIELDS = (
     "description",
     "necessity",
 )
-# Kept for callers that still import the old name: everything personal, withheld.
-WITHHELD = PERSONAL_FIELDS
-
 # A scrubber: (free text, names the event carries) → text with identifiers replaced.
 Scrub = Callable[[str, Sequence[str]], str]
 

@@ -312,7 +312,10 @@ class NameRecognizer:
                     votes[who] = votes.get(who, 0) + 1
             if not votes:
                 nxt = _NEXT_WORD.match(text, raw_ends[j])
-                if nxt is not None and nxt.group(1).lower() in _INSTITUTIONS:
+                # Only a capitalised institution word makes a place ("Lund Skole"); a name
+                # before a lower-case word ("Jensen hf") must still go: recall first.
+                if nxt is not None and nxt.group(1)[:1].isupper() \
+                        and nxt.group(1).lower() in _INSTITUTIONS:
                     i = j + 1
                     continue
             if votes:

@@ -77,4 +77,12 @@ AREA_GROUP = {"praestoe": "omraade-praestoe", "stege": "omraade-stege",
 
 
 def expected_queue(category: str, area: str) -> str:
+    """The primary queue (issue 2's table)."""
     return ROUTING[category] or AREA_GROUP[area]
+
+
+def expected_queues(category: str, area: str) -> list[str]:
+    """All queues under Vordingborg v1 for an SSP concern about a 14-year-old, medium
+    severity: insecurity also reaches the street team (issue 3, rule 5)."""
+    primary = expected_queue(category, area)
+    return [primary, "opsoegende"] if category == "insecurity" else [primary]

@@ -22,7 +22,7 @@ from schemas.wire import (
     OUTCOMES_TOPIC,
     ingest_topic,
 )
-from tests.integration.events import ROUTING, expected_queue, make_event
+from tests.integration.events import ROUTING, expected_queues, make_event
 from tests.integration.hubstack import HubStack, read_all_topics
 
 pytestmark = pytest.mark.integration
@@ -127,7 +127,7 @@ def test_routing_table_end_to_end(hub: HubStack, tokens: dict[str, str], categor
     assert _post(hub, tokens["social"], "social", event).status_code == 202
     row = hub.wait_outcomes([event["event_id"]])[event["event_id"]]
     assert row["status"] == "routed"
-    assert row["queues"] == [expected_queue(category, area)]
+    assert row["queues"] == expected_queues(category, area)
 
 
 def test_investigation_purpose_is_rejected(hub: HubStack, tokens: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC
-from tests.integration.events import expected_queue, make_event
+from tests.integration.events import expected_queues, make_event
 from tests.integration.hubstack import HubStack, read_all_topics
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -83,8 +83,8 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
 
     # Exactly one concern per routed event, in the queue the policy names.
     assert hub.store is not None
-    expected = {(e["event_id"], expected_queue(e["category"], e["area"]))
-                for e in events if e["purpose"] != "investigation"}
+    expected = {(e["event_id"], q) for e in events if e["purpose"] != "investigation"
+                for q in expected_queues(e["category"], e["area"])}
     projected: collections.Counter[tuple[str, str]] = collections.Counter()
     token_c = hub.principal("konsulent-kill", "consultant", tuple(sorted({q for _, q in expected})))
     with hub.client(token_c) as c:

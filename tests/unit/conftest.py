@@ -12,6 +12,7 @@ from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.keys import KeyRing, new_keyring
 from streams.pipeline import Pipeline
 from streams.policy import Policy, load_policy
+from tests.scrubber.shared import shared_scrubber
 from tests.unit.factories import SHIPPED_POLICY
 
 
@@ -54,4 +55,6 @@ def pseudonymiser(keyring: KeyRing) -> Pseudonymiser:
 @pytest.fixture
 def pipeline(cipher: PayloadCipher, pseudonymiser: Pseudonymiser,
              shipped_policy: Policy) -> Pipeline:
-    return Pipeline(cipher, pseudonymiser, shipped_policy)
+    """The worker's configuration: shipped policy and the real scrubber."""
+    return Pipeline(cipher, pseudonymiser, shipped_policy,
+                    lambda text, names: shared_scrubber().scrub(text, known_names=names).text)

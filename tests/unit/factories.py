@@ -48,7 +48,7 @@ ALL_CATEGORIES = tuple(c.value for c in Category)
 
 
 def expected_queue(category: str, area: str) -> str:
-    """The one queue issue 2 sends a crime-prevention concern to."""
+    """The primary queue a crime-prevention concern goes to (issue 2's table)."""
     if category in INFOHUS_CATEGORIES:
         return "infohus"
     if category in BEREDSKAB_CATEGORIES:
@@ -56,6 +56,13 @@ def expected_queue(category: str, area: str) -> str:
     if category in AREA_GROUP_CATEGORIES:
         return AREA_GROUP[area]
     raise AssertionError(f"issue 2 gives no route for {category}")
+
+
+def expected_queues(category: str, area: str) -> tuple[str, ...]:
+    """All queues under Vordingborg v1 for an SSP concern (age 14, medium, consent given):
+    issue 2's table, and insecurity also to the street team (issue 3, rule 5)."""
+    primary = expected_queue(category, area)
+    return (primary, "opsoegende") if category == "insecurity" else (primary,)
 
 
 # -- CPR numbers ---------------------------------------------------------------------------

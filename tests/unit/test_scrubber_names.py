@@ -124,3 +124,10 @@ def test_errors_do_not_echo_the_input() -> None:
     with pytest.raises(TypeError) as info:
         shared_scrubber().scrub(b"010210-4321")  # type: ignore[arg-type]
     assert "010210" not in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["Aagaard hf", "så Jensen skolen i går", "Ahmed klubben"])
+def test_regression_name_before_a_lower_case_institution_word_is_scrubbed(text: str) -> None:
+    # hypothesis found "Aagaard hf": the place rule ("Lund Skole") fired on a lower-case word.
+    name = text.split()[0] if text[0].isupper() else text.split()[1]
+    assert name not in scrubbed(text)
