@@ -5,6 +5,7 @@ Cipher and MAC keys are built once per process and reused on the hot path.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -18,7 +19,8 @@ from hub.keys import KeyRing
 
 NONCE_BYTES = 12
 # What :class:`Pseudonymiser` emits; anything else is not a pseudonym the hub issued.
-PSEUDONYM_PATTERN = re.compile(r"[a-z]+[0-9]+:[0-9a-f]{64}")
+PSEUDONYM_PATTERN = re.compile(r"[a-z]+[0-9]+:[a-z2-7]{32}")
+PSEUDONYM_BYTES = 20  # 160 bits of HMAC-SHA256: collisions are out of reach, text stays short
 AAD_PREFIX = b"ssp-hub/ingest/v1"
 
 
@@ -64,7 +66,9 @@ class PayloadCipher:
 
 
 class Pseudonymiser:
-    """``<domain><version>:<hex HMAC-SHA256(key, normalised CPR)>``.
+    """``<domain><version>:<base32 of the first 160 bits of HMAC-SHA256(key, CPR)>``,
+    e.g. ``ssp1:q3kz…`` (32 lower-case letters and digits 2–7: short, readable, no
+    look-alike 0/1/8).
 
     The same CPR gives the same pseudonym across agencies inside a domain, and an unrelated
     one in any other domain (each domain has its own key).
@@ -83,7 +87,8 @@ class Pseudonymiser:
     def __call__(self, normalised_cpr: str) -> str:
         mac = self._mac.copy()
         mac.update(normalised_cpr.encode("ascii"))
-        return self._prefix + mac.hexdigest()
+        digest = mac.digest()[:PSEUDONYM_BYTES]
+        return self._prefix + base64.b32encode(digest).decode("ascii").lower()
 
 
 def pseudonym_domain_version(pseudonym: str) -> tuple[str, int] | None:

@@ -350,6 +350,7 @@ CONTRACT_PATHS = {
     "/api/v1/queues": "get",
     "/api/v1/queues/{queue}/concerns": "get",
     "/api/v1/subjects/{pseudonym}/concerns": "get",
+    "/api/v1/reidentify": "post",
     "/healthz": "get",
     "/readyz": "get",
     "/metrics": "get",

@@ -221,6 +221,7 @@ def _options(command: TyperCommand) -> set[str]:
 CONTRACT_COMMANDS: dict[str, set[str]] = {
     "users add": {"--role", "--queue", "--data-dir", "--password"},
     "keys init": {"--data-dir"},
+    "keys rotate": {"--data-dir"},
     "policy test": set(),
     "worker": {"--data-dir"},
     "api": {"--data-dir", "--port"},

@@ -186,7 +186,7 @@ def test_missing_or_short_reason_is_422_naming_the_rule(hub: Hub, reason: str | 
 
 
 def test_pseudonym_nobody_sees_is_403_not_a_hint_that_it_exists(hub: Hub) -> None:
-    response = hub.post("konsulent-stege", {"pseudonym": "ssp1:" + "e" * 64, "reason": REASON})
+    response = hub.post("konsulent-stege", {"pseudonym": "ssp1:" + "e" * 32, "reason": REASON})
 
     assert response.status_code == 403
 
