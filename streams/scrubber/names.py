@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
 
@@ -80,6 +81,8 @@ maj juni juli september oktober november december cpr telefon email handle adres
 person navn dansk danske engelsk arabisk europa asien afrika amerika usa dr tv nyt nyheder
 """)
 
+_NOT_NAMES = _NOT_PERSONS | _INSTITUTIONS  # a capitalised token that is never a name
+
 _PARTICLES = _forms("""
 al el bin ibn abu abd von van de der den la le da di du dos das ul ud
 """)
@@ -94,6 +97,9 @@ _STRONG_SUFFIXES = (
 _SURNAME_SUFFIXES = ("sen", "son", "gard", "strup", "rup", "holm", "bjerg", "skov", "lund")
 
 _NO, _MAYBE, _EXT, _NAME = 0, 1, 2, 3
+
+# One searchable spelling of a known name's part: (needle, key, weak, person indices).
+_Needle = tuple[str, str, bool, tuple[int, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +134,36 @@ _CAP_TOKEN = re.compile(
 )
 _PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?$")
 _NEXT_WORD = re.compile(r"[ -]([^\W\d_]+)")
+
+
+def _titled(text: str, start: int) -> bool:
+    """A title or relation word (``fru``, ``eleven``, ``hedder``) right before ``start``."""
+    prev = _PREV_WORD.search(text, max(0, start - 25), start)
+    return (
+        prev is not None
+        and prev.group(1).lower() in _TITLES
+        and ("." not in prev.group() or len(prev.group(1)) <= 3)
+    )
+
+_FLAT_PAIRS = (
+    ("ø", "o"), ("å", "a"), ("é", "e"), ("è", "e"), ("ü", "u"), ("ö", "o"), ("ä", "a"),
+    ("ı", "i"), ("ş", "s"), ("ç", "c"), ("ğ", "g"), ("ł", "l"), ("ś", "s"), ("ń", "n"),
+    ("ć", "c"), ("č", "c"), ("š", "s"), ("ž", "z"), ("ź", "z"), ("ż", "z"), ("đ", "d"),
+    ("ą", "a"), ("ę", "e"), ("ó", "o"), ("í", "i"), ("á", "a"), ("ú", "u"), ("’", "'"),
+)
+
+
 def _flat(word: str) -> str:
-    """Length-preserving fold for searching known names in the lower-cased text."""
-    return word.translate(_FLAT)
+    """Length-preserving fold for searching known names in the lower-cased text.
 
-
-_FLAT = {ord(k): v for k, v in {
-    "ø": "o", "å": "a", "é": "e", "è": "e", "ü": "u", "ö": "o", "ä": "a", "ı": "i", "ş": "s",
-    "ç": "c", "ğ": "g", "ł": "l", "ś": "s", "ń": "n", "ć": "c", "č": "c", "š": "s", "ž": "z",
-    "ź": "z", "ż": "z", "đ": "d", "ą": "a", "ę": "e", "ó": "o", "í": "i", "á": "a", "ú": "u",
-    "’": "'",
-}.items()}
+    One ``str.replace`` per letter that actually occurs: on a 300-character text this is ~10×
+    faster than ``str.translate`` with a dict, which looks every character up in Python."""
+    if word.isascii():
+        return word
+    for char, plain in _FLAT_PAIRS:
+        if char in word:
+            word = word.replace(char, plain)
+    return word
 
 
 class NameRecognizer:
@@ -149,6 +174,7 @@ class NameRecognizer:
     def __init__(self, gazetteer: Gazetteer) -> None:
         flags = dict(gazetteer.flags)
         self._flags = flags
+        self._cached_needles = lru_cache(maxsize=64)(self._needles)
 
     def _lookup(self, low: str) -> int:
         flags = self._flags
@@ -159,11 +185,11 @@ class NameRecognizer:
             flag = flags.get(fold(low), 0)
         return flag
 
-    def _known(
-        self, text: str, known_names: Sequence[str]
-    ) -> dict[int, tuple[int, int, str, int, tuple[int, ...]]]:
-        """Occurrences of the known names' parts: start → (raw end, scrub end, key, state,
-        person indices)."""
+    def _needles(self, known_names: tuple[str, ...]) -> tuple[_Needle, ...]:
+        """What to search for the known names: every spelling variant of every part (folded,
+        ``aa``/``å``), with its key, whether it is weak (a word or particle: a name only when
+        capitalised) and the persons it belongs to. Built once per tuple of names (LRU cache in
+        ``__init__``): the same subject and relations come with many events in a row."""
         parts: dict[str, tuple[int, ...]] = {}
         variants: dict[str, str] = {}
         for index, name in enumerate(known_names):
@@ -178,14 +204,25 @@ class NameRecognizer:
                     variants[flat.replace("aa", "a")] = key
                 if "å" in part.lower():
                     variants[_flat(part.lower().replace("å", "aa"))] = key
+        return tuple(
+            (needle, key,
+             bool(len(key) <= 2 or key in _PARTICLES or self._lookup(key) & WORD), parts[key])
+            for needle, key in variants.items()
+        )
+
+    def _known(
+        self, text: str, known_names: Sequence[str]
+    ) -> dict[int, tuple[int, int, str, int, tuple[int, ...]]]:
+        """Occurrences of the known names' parts: start → (raw end, scrub end, key, state,
+        person indices)."""
+        needles = self._cached_needles(tuple(known_names))
         low_text = text.lower()
         if len(low_text) != len(text):  # "İ" lower-cases to two characters
             low_text = "".join(ch.lower()[0] for ch in text)
         hay = _flat(low_text)
         size = len(hay)
         found: dict[int, tuple[int, int, str, int, tuple[int, ...]]] = {}
-        for needle, key in variants.items():
-            weak = len(key) <= 2 or key in _PARTICLES or self._lookup(key) & WORD
+        for needle, key, weak, persons in needles:
             pos = hay.find(needle)
             while pos >= 0:
                 end = pos + len(needle)
@@ -207,7 +244,7 @@ class NameRecognizer:
                         state = _NAME if (cap or not weak) else _MAYBE
                         old = found.get(pos)
                         if old is None or old[0] < end:
-                            found[pos] = (end, scrub, key, state, parts[key])
+                            found[pos] = (end, scrub, key, state, persons)
                 pos = hay.find(needle, pos + 1)
         return found
 
@@ -232,7 +269,7 @@ class NameRecognizer:
             if not raw:
                 continue
             low = raw.lower()
-            if low in _NOT_PERSONS or low in _INSTITUTIONS:
+            if low in _NOT_NAMES:
                 continue
             stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
             flag = self._lookup(low)
@@ -242,28 +279,26 @@ class NameRecognizer:
                 if flag:
                     key = stem
             allcaps = len(raw) > 1 and raw.isupper()
-            state = _NO
+            # The context checks (_sentence_initial, _titled) are the costly part: each is
+            # evaluated only on the branch that needs it.
             if flag and not flag & WORD:
                 state = _MAYBE if allcaps and len(raw) < 4 else _NAME
-            else:
-                initial = _sentence_initial(text, start)
-                prev = _PREV_WORD.search(text, max(0, start - 25), start)
-                titled = (
-                    prev is not None
-                    and prev.group(1).lower() in _TITLES
-                    and ("." not in prev.group() or len(prev.group(1)) <= 3)
-                )
-                if flag:
-                    state = _NAME if (titled or not (initial or allcaps)) else _MAYBE
-                elif allcaps:
-                    state = _NO
-                elif low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
+            elif flag:
+                if (allcaps or _sentence_initial(text, start)) and not _titled(text, start):
+                    state = _MAYBE
+                else:
                     state = _NAME
-                elif not initial:
-                    if titled or (len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES)):
-                        state = _NAME
-                    else:
-                        state = _EXT
+            elif allcaps:
+                state = _NO
+            elif low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
+                state = _NAME
+            elif _sentence_initial(text, start):
+                state = _NO
+            elif (len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES)) \
+                    or _titled(text, start):
+                state = _NAME
+            else:
+                state = _EXT
             if state != _NO:
                 items.append((start, end, scrub_end, key, state, (), flag))
         if not items:

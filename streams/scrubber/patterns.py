@@ -8,7 +8,7 @@ regular expressions are compiled once at import. A recognizer never logs or rais
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,38 @@ class Recognizer(Protocol):
 
 
 _HAS_DIGIT = re.compile(r"\d")
+
+
+def _matches_at(
+    pattern: re.Pattern[str], text: str, starts: Iterable[int]
+) -> Iterator[re.Match[str]]:
+    """Exactly the matches ``pattern.finditer(text)`` yields, but ``pattern`` is only tried at
+    ``starts`` (ascending): a cheap pre-scan finds every position where a match *could* begin,
+    so the expensive pattern is not run at every character. ``match(text, pos)`` still sees
+    the text before ``pos``, so look-behinds and ``\\b`` behave as in ``finditer``."""
+    resume = 0
+    for start in starts:
+        if start < resume:
+            continue  # inside the previous match: finditer would not look here either
+        m = pattern.match(text, start)
+        if m is not None:
+            resume = m.end()
+            yield m
+
+
+# Lower-cased text for finding the start of an IGNORECASE phrase with a plain pattern:
+# IGNORECASE also lets "ı" match "i" and "ſ" match "s", so fold those too. ("İ" lower-cases to
+# two characters, which would shift every offset: callers fall back to the full scan then.)
+def _folded_for_search(low: str, text: str) -> str | None:
+    """``low`` (``text.lower()``) with the two IGNORECASE extras folded; None if the offsets
+    moved. (``str.replace`` is far cheaper here than ``str.translate`` with a dict.)"""
+    if len(low) != len(text):
+        return None
+    if "ı" in low:
+        low = low.replace("ı", "i")
+    if "ſ" in low:
+        low = low.replace("ſ", "s")
+    return low
 
 
 @dataclass(frozen=True)
@@ -50,6 +82,7 @@ class RegexRecognizer:
 
 # ---- CPR ---------------------------------------------------------------------------------
 _CPR = re.compile(r"(\d(?<![\d.,/-]\d)\d{5})(?:\s?[-–‐]\s?|[ .]?)(\d{4})(?![\d]|[.,]\d)")
+_SIX_DIGITS = re.compile(r"\d{6}")  # every CPR match starts with six digits in a row
 
 
 class CprRecognizer:
@@ -60,7 +93,7 @@ class CprRecognizer:
     kind = "cpr"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        if _SIX_DIGITS.search(text) is None:
             return
         for m in _CPR.finditer(text):
             try:
@@ -115,6 +148,11 @@ _HANDLE_CONTEXT = re.compile(
     r"[\"'“”«]?(?P<v>(?=[A-Za-z0-9_.æøåÆØÅ]*[0-9_.])[A-Za-z0-9_.æøåÆØÅ]{3,30}(?<!\.))",
     re.IGNORECASE,
 )
+# Where a _HANDLE_CONTEXT match can begin, searched in the folded lower-case text. (finditer
+# does not report a platform word that starts inside another one, "psnap", but the \b of
+# _HANDLE_CONTEXT rejects such a position anyway.)
+_PLATFORM_AT = re.compile(r"snap|insta|tik|discord|telegram|twitch|twitter|facebook|fb|youtube"
+                          r"|steam|psn|xbox")
 
 # ---- addresses ---------------------------------------------------------------------------
 _SUFFIXES = (
@@ -165,6 +203,30 @@ _ANY_STREET = re.compile(  # any capitalised street name, when a floor/side or p
     rf"|{_FLOOR},?\s+\d{{4}}\s+{_TOWN})"
 )
 _ADDRESS_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]*\.? \d")
+# Where an _ADDRESS or _ANY_STREET match can begin. Both patterns are, before _NUMBER
+# ("\s+\d"), at most five whitespace-separated words without digits (prefix, "H.C.",
+# "Andersens", "Boulevard" …) starting with a capital at a word start. So: find each house
+# number and the up to five digit-free words before it (searched right to left in the reversed
+# text, where the house number comes first), and try the patterns only at the capitals in
+# those windows (see _matches_at) instead of running the long street-suffix alternation at
+# every capital letter of the text.
+_NUMBER_WINDOW_REVERSED = re.compile(r"\d\s+(?:[^\s\d]+\s+){0,4}[^\s\d]+")
+_CAPITAL_AT_WORD_START = re.compile(r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])")
+
+
+def _address_starts(text: str) -> list[int]:
+    size = len(text)
+    starts: list[int] = []
+    windows = [(size - m.end(), size - m.start()) for m in
+               _NUMBER_WINDOW_REVERSED.finditer(text[::-1])]
+    for low, high in reversed(windows):  # in text order
+        starts.extend(m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high))
+    return starts
+
+
+# Where an _ADDRESS_CONTEXT match can begin ("bor på", "boende", "bosat", "bopæl", "adresse",
+# "adr.", "flyttet/flytter til"), searched in the folded lower-case text.
+_CONTEXT_AT = re.compile(r"(?=bo[rpes]|adr|flytte[tr])")
 
 
 class AddressRecognizer:
@@ -173,18 +235,28 @@ class AddressRecognizer:
     typical ending counts after ``bor på``/``adresse`` or with a floor/side or a postcode."""
 
     kind = "address"
-    _CONTEXT_WORDS = ("bor ", "bopæl", "adresse", "adr.", "flytte", "boende", "bosat")
+    # Any of "bor ", "bopæl", "adresse", "adr.", "flytte", "boende", "bosat" in the lower-cased
+    # text (one regex scan instead of seven substring tests).
+    _CONTEXT_WORDS = re.compile(r"bo(?:r |pæl|ende|sat)|adr(?:esse|\.)|flytte")
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _ADDRESS_GATE.search(text) is None:
             return
-        for m in _ADDRESS.finditer(text):
-            yield m.span()
-        for m in _ANY_STREET.finditer(text):
-            yield m.span()
+        starts = _address_starts(text)
+        if starts:
+            for m in _matches_at(_ADDRESS, text, starts):
+                yield m.span()
+            for m in _matches_at(_ANY_STREET, text, starts):
+                yield m.span()
         low = text.lower()
-        if any(word in low for word in self._CONTEXT_WORDS):
-            for m in _ADDRESS_CONTEXT.finditer(text):
+        if self._CONTEXT_WORDS.search(low) is not None:
+            folded = _folded_for_search(low, text)
+            if folded is None:
+                matches: Iterable[re.Match[str]] = _ADDRESS_CONTEXT.finditer(text)
+            else:
+                at = (s.start() for s in _CONTEXT_AT.finditer(folded))
+                matches = _matches_at(_ADDRESS_CONTEXT, text, at)
+            for m in matches:
                 yield m.span("v")
 
 
@@ -219,16 +291,22 @@ class HandleRecognizer:
     """``@name`` (not an e-mail), and a name after a platform word: ``snap: kongen_09``."""
 
     kind = "handle"
-    _PLATFORMS = ("snap", "insta", "tik", "discord", "telegram", "twitch", "twitter", "facebook",
-                  "fb", "youtube", "steam", "psn", "xbox")
+    # Any platform word in the lower-cased text gates _HANDLE_CONTEXT; the same scan lists the
+    # positions to try it at (_PLATFORM_AT).
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if "@" in text:
             for m in _HANDLE_AT.finditer(text):
                 yield m.span()
         low = text.lower()
-        if any(word in low for word in self._PLATFORMS):
-            for m in _HANDLE_CONTEXT.finditer(text):
+        if _PLATFORM_AT.search(low) is not None:
+            folded = _folded_for_search(low, text)
+            if folded is None:
+                matches: Iterable[re.Match[str]] = _HANDLE_CONTEXT.finditer(text)
+            else:
+                starts = [s.start() for s in _PLATFORM_AT.finditer(folded)]
+                matches = _matches_at(_HANDLE_CONTEXT, text, starts)
+            for m in matches:
                 yield m.span("v")
 
 

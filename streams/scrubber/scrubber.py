@@ -59,8 +59,12 @@ class Scrubber:
             return ScrubResult(text, [])
         candidates.sort()
         taken: list[tuple[int, int, str, str]] = []
+        # Characters already covered by a taken finding: a candidate overlaps a taken finding
+        # exactly when its span holds a covered character (one C-level find, not a loop).
+        covered = bytearray(len(text))
         for _rank, _neg, start, end, kind, label in candidates:
-            if all(end <= s or start >= e for s, e, _k, _l in taken):
+            if covered.find(1, start, end) < 0:
+                covered[start:end] = b"\x01" * (end - start)
                 taken.append((start, end, kind, label))
         taken.sort()
         out: list[str] = []
