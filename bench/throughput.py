@@ -79,6 +79,7 @@ from hub.sample_data import sample_events
 from hub.settings import Settings
 from hub.store import Store, concerns, events
 from hub.topics import ensure_topics
+from schemas.cpr import age_at
 from schemas.events import CanonicalEvent
 from schemas.wire import (
     H_AGENCY,
@@ -89,6 +90,7 @@ from schemas.wire import (
     cases_topic,
     ingest_topic,
 )
+from streams.pipeline import facts_of
 from streams.policy import Policy, load_policy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,11 +132,8 @@ class IngestMessage:
                 (H_INGESTED_AT, ingested_at.isoformat().encode())]
 
 
-def _facts(event: CanonicalEvent) -> dict[str, str]:
-    return {"kind": event.kind.value, "purpose": event.purpose.value,
-            "collaboration": event.collaboration.value, "category": event.category.value,
-            "area": event.area.value, "severity": event.severity.value,
-            "consent": event.consent.value, "agency": event.source.agency.value}
+def _facts(event: CanonicalEvent) -> dict[str, str | int]:
+    return facts_of(event, age_at(event.subject.cpr, event.occurred_at.date()))
 
 
 def _pad_to(doc: dict[str, Any], size: int) -> CanonicalEvent:

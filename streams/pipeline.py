@@ -104,6 +104,22 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "invalid:" + ",".join(parts[:10])
 
 
+def facts_of(event: CanonicalEvent, age: int) -> dict[str, str | int]:
+    """What the policy may test about an event (streams/policy.py FACTS and age)."""
+    return {
+        "age": age,
+        "necessity": "stated" if event.necessity.strip() else "blank",
+        "kind": event.kind.value,
+        "purpose": event.purpose.value,
+        "collaboration": event.collaboration.value,
+        "category": event.category.value,
+        "area": event.area.value,
+        "severity": event.severity.value,
+        "consent": event.consent.value,
+        "agency": event.source.agency.value,
+    }
+
+
 class Pipeline:
     """Holds the reusable objects (ciphers, MAC, policy) so per-event work stays small."""
 
@@ -152,19 +168,7 @@ class Pipeline:
             age = age_at(event.subject.cpr, event.occurred_at.date())
         except ValueError:
             return quarantine("invalid:subject.cpr:birth_date")
-        facts: dict[str, str | int] = {
-            "age": age,
-            "necessity": "stated" if event.necessity.strip() else "blank",
-            "kind": event.kind.value,
-            "purpose": event.purpose.value,
-            "collaboration": event.collaboration.value,
-            "category": event.category.value,
-            "area": event.area.value,
-            "severity": event.severity.value,
-            "consent": event.consent.value,
-            "agency": agency,
-        }
-        decision = self.policy.decide(facts)
+        decision = self.policy.decide(facts_of(event, age))
         if decision.effect == "reject":
             return Rejected(EventOutcome(
                 event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
