@@ -20,7 +20,6 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,23 +34,18 @@ AAD_DEK = b"ssp-hub/vault/v1/dek|"
 PAD_TO = 64  # plaintext padded to a multiple of this: the length says little about the name
 
 
-class IdentityLike(Protocol):
-    @property
-    def pseudonym(self) -> str: ...
-    @property
-    def cpr(self) -> str: ...
-    @property
-    def name(self) -> str | None: ...
-
-
 @dataclass(frozen=True)
-class VaultIdentity:
+class Identity:
+    """Who a pseudonym stands for: for the vault only, never for a topic or a log.
+
+    The pipeline hands these over for every routed event; the vault gives them back."""
+
     pseudonym: str
     cpr: str
     name: str | None
 
     def __repr__(self) -> str:  # a stray log line must not print the CPR or the name
-        return f"VaultIdentity(pseudonym={self.pseudonym!r})"
+        return f"Identity(pseudonym={self.pseudonym!r})"
 
 
 class EntryErased(CryptoError):
@@ -77,7 +71,7 @@ class VaultCipher:
             wrap_nonce, dek, _aad(AAD_DEK, pseudonym))
         return VaultRow(pseudonym, self.version, wrapped, ciphertext)
 
-    def open(self, row: VaultRow) -> VaultIdentity:
+    def open(self, row: VaultRow) -> Identity:
         if row.wrapped_dek is None:
             raise EntryErased("this vault entry has been erased")
         kek = self._keks.get(row.key_version)
@@ -91,7 +85,7 @@ class VaultCipher:
                                         row.ciphertext[NONCE_BYTES:],
                                         _aad(AAD_ENTRY, row.pseudonym))
             doc = json.loads(plain)
-            return VaultIdentity(row.pseudonym, str(doc["cpr"]),
+            return Identity(row.pseudonym, str(doc["cpr"]),
                                  None if doc["name"] is None else str(doc["name"]))
         except (InvalidTag, ValueError, KeyError, TypeError) as exc:
             raise CryptoError("vault entry failed authentication") from exc
@@ -115,10 +109,10 @@ class Vault:
             for domain, versions in ring.hmac.items()
         }
 
-    def put(self, identities: Iterable[IdentityLike]) -> int:
+    def put(self, identities: Iterable[Identity]) -> int:
         """Seal and store every identity whose pseudonym has no entry yet. Idempotent.
         Returns how many entries were written."""
-        todo: dict[str, IdentityLike] = {}
+        todo: dict[str, Identity] = {}
         for ident in identities:
             todo.setdefault(ident.pseudonym, ident)
         if not todo:
@@ -139,7 +133,7 @@ class Vault:
         self.store.put_vault_entries(rows, links)
         return len(rows)
 
-    def identity(self, pseudonym: str) -> VaultIdentity | None:
+    def identity(self, pseudonym: str) -> Identity | None:
         """The identity behind ``pseudonym`` (or, if it has no entry of its own, behind one of
         its aliases). None if there is none; :class:`EntryErased` if it was erased."""
         erased = False
@@ -154,7 +148,7 @@ class Vault:
                 continue
             except CryptoError:
                 continue  # e.g. sealed under a newer key than this process has; try an alias
-            return VaultIdentity(pseudonym, found.cpr, found.name)
+            return Identity(pseudonym, found.cpr, found.name)
         if erased:
             raise EntryErased("this vault entry has been erased")
         return None

@@ -33,7 +33,7 @@ from hub.logs import get_logger
 from hub.projector import Projector
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
-from hub.vault import Vault
+from hub.vault import Identity, Vault
 from schemas.wire import (
     DEADLETTER_TOPIC,
     H_EVENT_ID,
@@ -44,7 +44,6 @@ from schemas.wire import (
     ingest_topic,
 )
 from streams.pipeline import (
-    Identity,
     IngestRecord,
     Pipeline,
     Quarantined,

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.errors import CryptoError
+from hub.vault import Identity
 from schemas.concerns import ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
 from schemas.events import CanonicalEvent
@@ -45,18 +46,6 @@ class IngestRecord:
     key: bytes | None
     value: bytes
     headers: Mapping[str, bytes]
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a pseudonym stands for: for the vault only, never for a topic or a log."""
-
-    pseudonym: str
-    cpr: str
-    name: str | None
-
-    def __repr__(self) -> str:  # a stray log line must not print the CPR or the name
-        return f"Identity(pseudonym={self.pseudonym!r})"
 
 
 @dataclass(frozen=True)

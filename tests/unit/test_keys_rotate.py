@@ -21,8 +21,8 @@ from hub.errors import KeyFileError
 from hub.keys import FileKeyProvider, KeyRing, new_keyring, rotate_keyring
 from hub.settings import Settings
 from hub.store import Store
-from hub.vault import Vault, rekey
-from streams.pipeline import Identity, Pipeline, Routed
+from hub.vault import Identity, Vault, rekey
+from streams.pipeline import Pipeline, Routed
 from streams.policy import Policy
 from tests.unit.factories import (
     GUARDIAN_CPR,

@@ -22,8 +22,7 @@ from hub.crypto import Pseudonymiser
 from hub.keys import FileKeyProvider, KeyRing, rotate_keyring
 from hub.settings import Settings
 from hub.store import Store
-from hub.vault import Vault, rekey
-from streams.pipeline import Identity
+from hub.vault import Identity, Vault, rekey
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SUBJECT_CPR, SUBJECT_NAME, make_cpr
 

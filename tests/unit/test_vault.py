@@ -14,8 +14,8 @@ from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.errors import CryptoError
 from hub.keys import KeyRing, new_keyring
 from hub.store import Store, VaultRow, vault
-from hub.vault import EntryErased, Vault, VaultCipher, VaultIdentity
-from streams.pipeline import Identity, Pipeline, Routed
+from hub.vault import EntryErased, Identity, Vault, VaultCipher
+from streams.pipeline import Pipeline, Routed
 from tests.unit.factories import (
     GUARDIAN_CPR,
     GUARDIAN_NAME,
@@ -56,9 +56,9 @@ def test_identity_round_trips_through_the_vault(the_vault: Vault,
 
     assert the_vault.put([subject, guardian]) == 2
 
-    assert the_vault.identity(subject.pseudonym) == VaultIdentity(
+    assert the_vault.identity(subject.pseudonym) == Identity(
         subject.pseudonym, SUBJECT_CPR, SUBJECT_NAME)
-    assert the_vault.identity(guardian.pseudonym) == VaultIdentity(
+    assert the_vault.identity(guardian.pseudonym) == Identity(
         guardian.pseudonym, GUARDIAN_CPR, GUARDIAN_NAME)
 
 
