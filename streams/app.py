@@ -1,4 +1,4 @@
-"""The faust-streaming worker: two thin agents around the pure pipeline.
+"""The faust-streaming worker: one thin agent and one task around the pure pipeline.
 
 * ``route``   ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>, outcomes,
               deadletter. Batched with ``take_events``; outputs are awaited (acks=all) and the
