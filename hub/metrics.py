@@ -30,8 +30,9 @@ class StoreCollector(Collector):
         cumulative, total, seconds = self.store.routed_latency_histogram(LATENCY_BUCKETS)
         buckets = [(str(b), n) for b, n in zip(LATENCY_BUCKETS, cumulative, strict=True)]
         buckets.append(("+Inf", total))
-        hist = HistogramMetricFamily("ssp_hub_ingest_to_routed_seconds",
-                                     "Seconds from ingest acknowledgement to routing decision")
+        hist = HistogramMetricFamily(
+            "ssp_hub_ingest_to_routed_seconds",
+            "Seconds from ingest acknowledgement until the concern is readable in a queue")
         hist.add_metric([], buckets, sum_value=seconds)
         yield hist
 

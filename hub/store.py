@@ -510,19 +510,22 @@ class Store:
 
     def routed_latency_histogram(self, bounds: Sequence[float]
                                  ) -> tuple[list[int], int, float]:
-        """Cumulative counts of routed events with decided − accepted ≤ each bound, the total,
-        and the sum of seconds — counted in SQL, not by loading rows."""
+        """Ingest → routed: from the API's acknowledgement (``accepted_at``) until the event's
+        first concern is readable in the store (``routed_at``). Cumulative counts per bound,
+        the total and the sum of seconds — counted in SQL, not by loading rows."""
+        first = (sa.select(concerns.c.event_id,
+                           sa.func.min(concerns.c.routed_at).label("routed_at"))
+                 .group_by(concerns.c.event_id).subquery())
         if self.engine.dialect.name == "sqlite":
-            seconds = (sa.func.julianday(events.c.decided_at)
+            seconds = (sa.func.julianday(first.c.routed_at)
                        - sa.func.julianday(events.c.accepted_at)) * 86400.0
         else:
-            seconds = sa.func.extract("epoch", events.c.decided_at - events.c.accepted_at)
+            seconds = sa.func.extract("epoch", first.c.routed_at - events.c.accepted_at)
         cols = [sa.func.coalesce(sa.func.sum(sa.case((seconds <= b, 1), else_=0)), 0)
                 for b in bounds]
-        stmt = sa.select(*cols, sa.func.count(), sa.func.coalesce(sa.func.sum(seconds), 0.0)
-                         ).where((events.c.status == "routed")
-                                 & events.c.accepted_at.is_not(None)
-                                 & events.c.decided_at.is_not(None))
+        stmt = (sa.select(*cols, sa.func.count(), sa.func.coalesce(sa.func.sum(seconds), 0.0))
+                .select_from(events.join(first, first.c.event_id == events.c.event_id))
+                .where((events.c.status == "routed") & events.c.accepted_at.is_not(None)))
         with self.engine.connect() as conn:
             row = conn.execute(stmt).one()
         return [int(v) for v in row[:-2]], int(row[-2]), max(0.0, float(row[-1]))

@@ -54,3 +54,24 @@ def test_projecting_the_same_records_twice_changes_nothing(tmp_path: Path) -> No
         assert store.queue_counts(None) == {q: 1 for q in result.outcome.queues}
     finally:
         store.close()
+
+
+def test_latency_histogram_runs_from_acceptance_until_the_concern_is_readable(
+        tmp_path: Path) -> None:
+    result = _routed()
+    event_id = str(result.outcome.event_id)
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        accepted = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+        assert store.claim_event(event_id, "school", accepted)
+        outcomes, concerns = rows_from_records(
+            [("cases." + c.queue, concern_json(c)) for c in result.concerns]
+            + [("outcomes", outcome_json(result.outcome))])
+        store.project_concerns(concerns)  # routed_at = now, about 2 s after acceptance
+        store.project_outcomes(outcomes)
+
+        cumulative, total, seconds = store.routed_latency_histogram([1.0, 2.5, 60.0])
+    finally:
+        store.close()
+    assert (cumulative, total) == ([0, 1, 1], 1)
+    assert 1.9 < seconds < 2.5
