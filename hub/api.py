@@ -36,6 +36,9 @@ from streams.policy import load_policy
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
+# A claim still unacknowledged after this long belongs to an API process that died between
+# claiming and producing: a retry of the same event may produce it.
+STALE_CLAIM = dt.timedelta(seconds=4 * PRODUCE_TIMEOUT_S)
 
 
 def _field_errors(errors: list[Any]) -> list[dict[str, str]]:
@@ -168,7 +171,9 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
         # Retry-After invites would be answered as a duplicate of an event never produced.
         producer = await _ensure_producer(request)
         accepted_at = dt.datetime.now(dt.UTC)
-        if not await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at):
+        if not await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at) and \
+                not await asyncio.to_thread(store.take_over_stale_claim, event_id, agency,
+                                            accepted_at, STALE_CLAIM):
             return {"event_id": event_id, "duplicate": True}
         payload = event.model_dump_json(by_alias=True).encode("utf-8")
         key_id, blob = cipher.encrypt(payload, event_id, agency)
@@ -187,6 +192,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
             log.warning("ingest_not_acknowledged", agency=agency, error=type(exc).__name__)
             raise HTTPException(503, "broker did not acknowledge; retry later",
                                 headers={"Retry-After": "5"}) from exc
+        await asyncio.to_thread(store.mark_accepted, event_id)
         return {"event_id": event_id}
 
     @app.get("/api/v1/events/{event_id}", summary="The outcome of one event")

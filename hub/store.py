@@ -27,6 +27,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
+ACCEPTING = "accepting"  # claimed by the API, not yet acknowledged by the broker
 
 principals = sa.Table(
     "principals", metadata,
@@ -271,23 +272,44 @@ class Store:
         return Principal(row.id, row.name, row.role, tuple(json.loads(row.queues)))
 
     # -- ingest -------------------------------------------------------------------------
+    # Ingest is two-phase: a claim is ``accepting`` until the broker acknowledged the event,
+    # then ``pending`` until the worker's outcome arrives. Readers see both as pending.
     def claim_event(self, event_id: str, agency: str, accepted_at: dt.datetime) -> bool:
-        """Record an accepted event as pending. False if the event id was seen before."""
+        """Claim an event id before producing it. False if the id was seen before."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(events.insert().values(
-                    event_id=event_id, agency=agency, status="pending", queues="[]",
+                    event_id=event_id, agency=agency, status=ACCEPTING, queues="[]",
                     rule_ids="[]", accepted_at=accepted_at,
                 ))
         except sa.exc.IntegrityError:
             return False
         return True
 
+    def take_over_stale_claim(self, event_id: str, agency: str, now: dt.datetime,
+                              older_than: dt.timedelta) -> bool:
+        """True if an earlier claim by the same agency never got its acknowledgement (the API
+        died in between) and this caller may produce the event again. The worker's ledger
+        absorbs the copy if the first one did reach the broker after all."""
+        with self.engine.begin() as conn:
+            result = conn.execute(events.update().where(
+                (events.c.event_id == event_id) & (events.c.agency == agency)
+                & (events.c.status == ACCEPTING) & (events.c.accepted_at < now - older_than)
+            ).values(accepted_at=now))
+            return bool(result.rowcount)
+
+    def mark_accepted(self, event_id: str) -> None:
+        """The broker acknowledged the event: ``accepting`` → ``pending``."""
+        with self.engine.begin() as conn:
+            conn.execute(events.update().where(
+                (events.c.event_id == event_id) & (events.c.status == ACCEPTING)
+            ).values(status="pending"))
+
     def release_event(self, event_id: str) -> None:
         """Undo :meth:`claim_event` when the broker never acknowledged the event."""
         with self.engine.begin() as conn:
             conn.execute(events.delete().where(
-                (events.c.event_id == event_id) & (events.c.status == "pending")))
+                (events.c.event_id == event_id) & (events.c.status == ACCEPTING)))
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -295,7 +317,8 @@ class Store:
         if row is None:
             return None
         return {
-            "event_id": row.event_id, "agency": row.agency, "status": row.status,
+            "event_id": row.event_id, "agency": row.agency,
+            "status": "pending" if row.status == ACCEPTING else row.status,
             "queues": json.loads(row.queues), "reason": row.reason,
             "rule_ids": json.loads(row.rule_ids), "policy_version": row.policy_version,
             "accepted_at": _aware(row.accepted_at), "decided_at": _aware(row.decided_at),
@@ -506,7 +529,11 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(events.c.status, sa.func.count())
                                 .group_by(events.c.status))
-            return {r[0]: int(r[1]) for r in rows}
+            counts: dict[str, int] = {}
+            for status, n in rows:
+                key = "pending" if status == ACCEPTING else status
+                counts[key] = counts.get(key, 0) + int(n)
+            return counts
 
     def routed_latency_histogram(self, bounds: Sequence[float]
                                  ) -> tuple[list[int], int, float]:

@@ -291,3 +291,28 @@ def test_health_readiness_and_metrics(hub: HubStack) -> None:
         metrics = c.get("/metrics").text
     assert 'ssp_hub_events_total{outcome="routed"}' in metrics
     assert "ssp_hub_ingest_to_routed_seconds_bucket" in metrics
+
+
+def test_a_claim_left_by_a_crashed_api_does_not_swallow_the_retry(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    """An API that died between claiming the event id and the broker's acknowledgement left
+    an `accepting` claim and produced nothing; the agency's retry must get the event in."""
+    import datetime as dt
+
+    assert hub.store is not None
+    stale = make_event("school", category="crime", area="stege")
+    fresh = make_event("school", category="crime", area="stege")
+    now = dt.datetime.now(dt.UTC)
+    assert hub.store.claim_event(stale["event_id"], "school", now - dt.timedelta(minutes=5))
+    assert hub.store.claim_event(fresh["event_id"], "school", now)
+    assert hub.store.event(stale["event_id"])["status"] == "pending"  # type: ignore[index]
+
+    retried = _post(hub, tokens["school"], "school", stale)
+    assert retried.status_code == 202
+    assert retried.json() == {"event_id": stale["event_id"]}  # not answered as a duplicate
+    assert hub.wait_outcomes([stale["event_id"]])[stale["event_id"]]["status"] == "routed"
+    # A claim that may still be in flight elsewhere is a duplicate, as before.
+    assert _post(hub, tokens["school"], "school", fresh).json()["duplicate"] is True
+    # Another agency cannot take over the claim.
+    other = dict(stale, source={**stale["source"], "agency": "police"})
+    assert _post(hub, tokens["police"], "police", other).json().get("duplicate") is True
