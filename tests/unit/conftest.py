@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.keys import KeyRing, new_keyring
+from hub.store import Store
 from streams.pipeline import Pipeline
 from streams.policy import Policy, load_policy
 from tests.scrubber.shared import shared_scrubber
@@ -58,3 +60,18 @@ def pipeline(cipher: PayloadCipher, pseudonymiser: Pseudonymiser,
     """The worker's configuration: shipped policy and the real scrubber."""
     return Pipeline(cipher, pseudonymiser, shipped_policy,
                     lambda text, names: shared_scrubber().scrub(text, known_names=names).text)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "hub.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A fresh, migrated SQLite store for one test."""
+    s = Store.open(f"sqlite:///{db_path}")
+    try:
+        yield s
+    finally:
+        s.close()

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +40,6 @@ def _two_domain_ring() -> KeyRing:
     return KeyRing(hmac={"ssp": {1: os.urandom(32)}, "psp": {1: os.urandom(32)}},
                    aes=base.aes, ed25519=base.ed25519,
                    current={"aes": 1, "ed25519": 1, "hmac:ssp": 1, "hmac:psp": 1})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 def _concern(pseudonym: str, queue: str, occurred_at: dt.datetime,

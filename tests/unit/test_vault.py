@@ -4,7 +4,6 @@ entries bound to their pseudonym, nothing readable in the database file."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,20 +23,6 @@ from tests.unit.factories import (
     make_event,
     record_for,
 )
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "hub.db"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{db_path}")
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture
