@@ -36,7 +36,6 @@ from hub.store import Store
 from hub.vault import Identity, Vault
 from schemas.wire import (
     DEADLETTER_TOPIC,
-    H_EVENT_ID,
     H_REASON,
     H_SOURCE_TOPIC,
     OUTCOMES_TOPIC,
@@ -52,6 +51,7 @@ from streams.pipeline import (
     concern_json,
     dedupe_batch,
     outcome_json,
+    record_event_id,
 )
 from streams.policy import load_policy
 from streams.scrubber import Scrubber
@@ -63,16 +63,8 @@ EXIT_AGENT_FAILED = 70
 def _record(event: Any) -> IngestRecord:
     msg = event.message
     headers = {k: v for k, v in (msg.headers or [])}
-    return IngestRecord(topic=msg.topic, key=msg.key, value=msg.value, headers=headers)
-
-
-def _event_id(record: IngestRecord, fallback: str) -> str:
-    raw = record.headers.get(H_EVENT_ID) or record.key
-    try:
-        text = raw.decode("ascii") if raw else ""
-    except UnicodeDecodeError:
-        text = ""
-    return text[:100] if text else fallback
+    return IngestRecord(topic=msg.topic, key=msg.key, value=msg.value, headers=headers,
+                        position=f"{msg.topic}/{msg.partition}/{msg.offset}")
 
 
 def _die(exc: BaseException) -> None:
@@ -149,15 +141,8 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
         async for batch in stream.take_events(settings.worker_batch_size,
                                               within=settings.worker_batch_within):
             try:
-                pairs = []
-                for ev in batch:
-                    rec = _record(ev)
-                    msg = ev.message
-                    pairs.append((_event_id(rec, f"{msg.topic}/{msg.partition}/{msg.offset}"),
-                                  rec))
-                records = dedupe_batch([r for _, r in pairs])
-                keep = {id(r) for r in records}
-                todo = [(e, r) for e, r in pairs if id(r) in keep]
+                records = dedupe_batch([_record(ev) for ev in batch])
+                todo = [(record_event_id(r) or r.position, r) for r in records]
                 done = await asyncio.to_thread(db.already_processed, [e for e, _ in todo])
                 now = dt.datetime.now(dt.UTC)
                 futures: list[Awaitable[Any]] = []

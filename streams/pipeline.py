@@ -46,6 +46,9 @@ class IngestRecord:
     key: bytes | None
     value: bytes
     headers: Mapping[str, bytes]
+    # "topic/partition/offset": names a record that carries no event id of its own, the same
+    # way on every redelivery.
+    position: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,14 @@ def _ingested_at(record: IngestRecord) -> dt.datetime | None:
         return None
 
 
+def record_event_id(record: IngestRecord) -> str:
+    """The event id a record claims: its header, else its key; "" when it has neither.
+    At most 100 characters (the width of the store's event id columns)."""
+    text = _header(record, H_EVENT_ID) or (
+        record.key.decode("ascii", "replace") if record.key else "")
+    return text[:100]
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     """Field paths and error types only; pydantic's ``input`` is dropped (it holds the value)."""
     parts = sorted({
@@ -122,9 +133,7 @@ class Pipeline:
 
     def process(self, record: IngestRecord, now: dt.datetime | None = None) -> Result:
         now = now or dt.datetime.now(dt.UTC)
-        event_id = _header(record, H_EVENT_ID) or (
-            record.key.decode("ascii", "replace") if record.key else ""
-        )
+        event_id = record_event_id(record)
         agency = _header(record, H_AGENCY) or ""
         ingested_at = _ingested_at(record)
 
@@ -224,11 +233,11 @@ def concern_json(concern: RoutedConcern) -> bytes:
 
 def dedupe_batch(records: Sequence[IngestRecord]) -> list[IngestRecord]:
     """Keep the first record of each event id inside one batch."""
-    seen: set[bytes | None] = set()
+    seen: set[str] = set()
     out = []
     for record in records:
-        ident = record.headers.get(H_EVENT_ID, record.key)
-        if ident in seen and ident is not None:
+        ident = record_event_id(record)
+        if ident and ident in seen:
             continue
         seen.add(ident)
         out.append(record)
