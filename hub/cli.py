@@ -11,6 +11,9 @@ from typing import Annotated
 import typer
 
 from hub.auth import ROLES, new_token
+from hub.cli_audit import audit_app
+from hub.cli_retention import retention_app
+from hub.cli_subject_access import subject_access
 from hub.errors import HubError
 from hub.keys import FileKeyProvider
 from hub.settings import Settings
@@ -23,6 +26,9 @@ policy_app = typer.Typer(no_args_is_help=True, help="The §115 policy file.")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+audit_app.command("subject-access")(subject_access)
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
 

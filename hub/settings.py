@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     worker_session_timeout: float = 10.0
     log_level: str = "info"
 
+    log_origin: str = Field("ssp-hub", description="names this log in signed checkpoints")
+    checkpoint_every: int = Field(1000, ge=1, description="sign after this many entries")
+    checkpoint_interval: float = Field(10.0, gt=0, description="…or after this many seconds")
+    retention_interval: float = Field(3600.0, gt=0, description="seconds between retention runs")
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"

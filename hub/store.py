@@ -1,6 +1,6 @@
 """The queryable store: principals, event outcomes, routed concerns, the worker's ledger,
 the re-identification vault (ciphertext only, see :mod:`hub.vault`), pseudonym aliases across
-key rotations, and disclosures.
+key rotations, the disclosure log (rows only; its logic is :mod:`hub.auditlog`) and legal holds.
 
 SQLAlchemy Core against SQLite (embedded default, WAL so that the CLI can add users while the
 hub runs) or PostgreSQL (``SSP_HUB_DATABASE_URL``). The schema is owned by Alembic
@@ -15,7 +15,6 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,21 +98,67 @@ pseudonym_aliases = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# Disclosures (re-identifications and refusals so far). No plaintext identity: pseudonyms,
-# principal names, reasons. ``details`` is canonical JSON (sorted keys).
-disclosures = sa.Table(
-    "disclosures", metadata,
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+# The disclosure log (hub/auditlog.py, format in schemas/disclosures.py). ``entry`` holds the
+# leaf bytes exactly as hashed; the other columns are copies for filtering. No plaintext
+# identity: pseudonyms, field names, rule ids, recipients.
+disclosure_log = sa.Table(
+    "disclosure_log", metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("entry_id", sa.String(64), nullable=False, unique=True),
     sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("principal", sa.String(200), nullable=True),
+    sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("agency", sa.String(20), nullable=True),
     sa.Column("recipient", sa.String(200), nullable=True),
     sa.Column("pseudonym", sa.String(100), nullable=True),
     sa.Column("event_id", sa.String(100), nullable=True),
-    sa.Column("reason", sa.Text, nullable=True),
-    sa.Column("details", sa.Text, nullable=False),
-    sa.Index("ix_disclosures_pseudonym", "pseudonym"),
+    sa.Column("entry", sa.LargeBinary, nullable=False),
+    sa.Column("leaf_hash", sa.String(64), nullable=False),
+    sa.Index("ix_disclosure_log_pseudonym", "pseudonym"),
+    sa.Index("ix_disclosure_log_kind", "kind"),
+    sa.Index("ix_disclosure_log_at", "at"),
+)
+
+# Every pseudonym an entry is about (subject and disclosed related persons), for subject
+# access and the ``pseudonym`` filter.
+disclosure_log_subjects = sa.Table(
+    "disclosure_log_subjects", metadata,
+    sa.Column("pseudonym", sa.String(100), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+)
+
+# The sequencer's state: one row. ``frontier`` is the compact range of the Merkle tree (hex,
+# comma-separated). ``lock`` is bumped first in every integration transaction, which takes
+# the row's write lock on PostgreSQL and SQLite alike, so two sequencers never interleave.
+log_state = sa.Table(
+    "log_state", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("frontier", sa.Text, nullable=False),
+    sa.Column("root_hash", sa.String(64), nullable=False),
+    sa.Column("lock", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Signed checkpoints (tree size, root, time), in the order issued.
+checkpoints = sa.Table(
+    "checkpoints", metadata,
+    sa.Column("tree_size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root_hash", sa.String(64), nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("origin", sa.String(200), nullable=False),
+    sa.Column("key_id", sa.String(40), nullable=False),
+    sa.Column("signature", sa.String(200), nullable=False),
+)
+
+# Legal holds suspend retention for one person (all their pseudonyms).
+legal_holds = sa.Table(
+    "legal_holds", metadata,
+    sa.Column("pseudonym", sa.String(100), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 
@@ -495,35 +540,6 @@ class Store:
                     break
                 found |= frontier
         return found
-
-    # -- disclosures --------------------------------------------------------------------
-    def record_disclosure(self, *, kind: str, principal: str | None,
-                          recipient: str | None = None, pseudonym: str | None = None,
-                          event_id: str | None = None, reason: str | None = None,
-                          details: dict[str, Any] | None = None) -> str:
-        """Append one disclosure; returns its entry id."""
-        entry_id = uuid.uuid4().hex
-        with self.engine.begin() as conn:
-            conn.execute(disclosures.insert().values(
-                entry_id=entry_id, kind=kind, at=_now(), principal=principal,
-                recipient=recipient, pseudonym=pseudonym, event_id=event_id, reason=reason,
-                details=json.dumps(details or {}, sort_keys=True, separators=(",", ":")),
-            ))
-        return entry_id
-
-    def disclosure_rows(self, *, kind: str | None = None, pseudonym: str | None = None,
-                        principal: str | None = None) -> list[dict[str, Any]]:
-        stmt = sa.select(disclosures).order_by(disclosures.c.seq)
-        if kind is not None:
-            stmt = stmt.where(disclosures.c.kind == kind)
-        if pseudonym is not None:
-            stmt = stmt.where(disclosures.c.pseudonym == pseudonym)
-        if principal is not None:
-            stmt = stmt.where(disclosures.c.principal == principal)
-        with self.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return [{**r._asdict(), "at": _aware(r.at), "details": json.loads(r.details)}
-                for r in rows]
 
     def outcome_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

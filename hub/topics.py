@@ -9,7 +9,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub.settings import AGENCIES, Settings
-from schemas.wire import DEADLETTER_TOPIC, OUTCOMES_TOPIC, cases_topic, ingest_topic
+from schemas.wire import (
+    DEADLETTER_TOPIC,
+    DISCLOSURES_TOPIC,
+    OUTCOMES_TOPIC,
+    cases_topic,
+    ingest_topic,
+)
 
 
 def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
@@ -19,6 +25,8 @@ def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
     topics = [NewTopic(ingest_topic(a), parts, rf, topic_configs=raw) for a in AGENCIES]
     topics += [NewTopic(cases_topic(q), parts, rf) for q in queues]
     topics += [NewTopic(OUTCOMES_TOPIC, parts, rf), NewTopic(DEADLETTER_TOPIC, parts, rf)]
+    # One partition, so that one sequencer in the group integrates the log.
+    topics += [NewTopic(DISCLOSURES_TOPIC, 1, rf)]
     return topics
 
 

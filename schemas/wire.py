@@ -10,6 +10,9 @@ INGEST_PREFIX = "ingest."
 CASES_PREFIX = "cases."
 OUTCOMES_TOPIC = "outcomes"
 DEADLETTER_TOPIC = "deadletter"
+# Disclosure-log entries (schemas/disclosures.py), keyed by entry id. One partition: one
+# sequencer consumes it (hub/sequencer.py).
+DISCLOSURES_TOPIC = "disclosures"
 
 H_KEY_ID = "ssp-key-id"
 H_AGENCY = "ssp-agency"

@@ -6,6 +6,8 @@
               batch is recorded in the ledger, and only then acknowledged to faust.
 * ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
+* ``sequence`` a task running :class:`hub.sequencer.Sequencer` (its own consumer group):
+              disclosures → the Merkle-tree disclosure log and its signed checkpoints.
 
 Duplicates are stopped by the store's ``processed`` ledger (durable across restarts and shared
 by all workers). We keep the ledger in the store rather than in a faust Table because a table
@@ -27,15 +29,19 @@ from typing import Any
 
 import faust
 
+from hub.auditlog import AuditLog
 from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.disclosures import entry_message
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.projector import Projector
+from hub.sequencer import Sequencer
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
 from hub.vault import Identity, Vault
 from schemas.wire import (
     DEADLETTER_TOPIC,
+    DISCLOSURES_TOPIC,
     H_REASON,
     H_SOURCE_TOPIC,
     OUTCOMES_TOPIC,
@@ -46,6 +52,7 @@ from streams.pipeline import (
     IngestRecord,
     Pipeline,
     Quarantined,
+    Rejected,
     Result,
     Routed,
     concern_json,
@@ -122,6 +129,10 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
             for concern in result.concerns:
                 futures.append(await send(cases_topic(concern.queue), event_id,
                                           concern_json(concern)))
+        if isinstance(result, Routed | Rejected):
+            for entry in result.entries:
+                futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
+                                          entry_message(entry)))
         elif isinstance(result, Quarantined):
             rec = result.record
             headers = [(k, v) for k, v in rec.headers.items()
@@ -167,6 +178,16 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     async def project() -> None:
         try:
             await Projector(settings, db, policy.queues).run()
+        except Exception as exc:
+            _die(exc)
+
+    @app.task
+    async def sequence() -> None:
+        audit = AuditLog(db, ring, origin=settings.log_origin,
+                         checkpoint_every=settings.checkpoint_every,
+                         checkpoint_interval=settings.checkpoint_interval)
+        try:
+            await Sequencer(settings, audit).run()
         except Exception as exc:
             _die(exc)
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.disclosures import derived_entry_id
 from hub.errors import CryptoError
 from hub.vault import Identity
 from schemas.concerns import ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
+from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
@@ -56,11 +58,13 @@ class Routed:
     outcome: EventOutcome
     concerns: tuple[RoutedConcern, ...]
     identities: tuple[Identity, ...] = ()
+    entries: tuple[LogEntry, ...] = ()  # one disclosure-log entry per recipient queue
 
 
 @dataclass(frozen=True)
 class Rejected:
     outcome: EventOutcome
+    entries: tuple[LogEntry, ...] = ()  # the refusal, with its reason code and no content
 
 
 @dataclass(frozen=True)
@@ -167,12 +171,23 @@ class Pipeline:
         except ValueError:
             return quarantine("invalid:subject.cpr:birth_date")
         decision = self.policy.decide(facts_of(event, age))
+        basis = self.policy.legal_basis(agency)
         if decision.effect == "reject":
-            return Rejected(EventOutcome(
-                event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
-                reason=decision.reason, rule_ids=list(decision.rule_ids),
-                policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
-            ))
+            return Rejected(
+                EventOutcome(
+                    event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
+                    reason=decision.reason, rule_ids=list(decision.rule_ids),
+                    policy_version=decision.policy_version, ingested_at=ingested_at,
+                    decided_at=now,
+                ),
+                (LogEntry(
+                    entry_id=derived_entry_id("rejection", event_id), kind=EntryKind.rejection,
+                    at=now, event_id=event_id, agency=agency, unit=event.source.unit,
+                    collaboration=event.collaboration.value, legal_basis=basis,
+                    purpose=event.purpose.value, reason_code=decision.reason,
+                    rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
+                ),),
+            )
         pseudonym = self.pseudonymise(event.subject.cpr)
         source = ConcernSource(agency=event.source.agency, unit=event.source.unit)
         related = [RelatedPseudonym(role=p.role,
@@ -209,6 +224,19 @@ class Pipeline:
                                   *(f for f, v in shown.items() if v is not None)]),
                 withheld=[f for f in PERSONAL_FIELDS if shown.get(f) is None],
             ))
+        # The log keeps the sender's necessity text, scrubbed, whatever the queues were shown.
+        logged_necessity = text("necessity", event.necessity, "scrub")
+        entries = tuple(LogEntry(
+            entry_id=derived_entry_id("disclosure", event_id, c.queue),
+            kind=EntryKind.disclosure, at=now, event_id=event_id, agency=agency,
+            unit=event.source.unit, recipient=c.queue, recipient_type="queue",
+            collaboration=event.collaboration.value, legal_basis=basis,
+            purpose=event.purpose.value, necessity=logged_necessity, fields=c.disclosed,
+            rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
+            pseudonym=pseudonym,
+            related_pseudonyms=[p.pseudonym for p in c.related_persons or [] if p.pseudonym],
+            details={"flags": list(decision.flags)} if decision.flags else {},
+        ) for c in concerns)
         identities = [Identity(pseudonym, event.subject.cpr, event.subject.name)]
         identities += [Identity(self.pseudonymise(p.cpr), p.cpr, p.name)
                        for p in event.related_persons if p.cpr]
@@ -220,6 +248,7 @@ class Pipeline:
             ),
             tuple(concerns),
             tuple(identities),
+            entries,
         )
 
 

@@ -166,6 +166,28 @@ WITHHOLD_ALL = Disclosure(default={
 })
 
 
+class LegalBasis(_Model):
+    """The legal basis written into each disclosure-log entry: per source agency, and for the
+    hub's own acts (re-identification, consultation, subject access, erasure)."""
+
+    agencies: dict[str, str]
+    hub: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
+# Until a policy names them, entries say only "rpl-115" (retsplejeloven §115).
+DEFAULT_LEGAL_BASIS = LegalBasis(agencies={a.value: "rpl-115" for a in Agency}, hub="rpl-115")
+
+
+class Retention(_Model):
+    """How long routed concerns are kept, in months, per queue (``default_months`` else)."""
+
+    default_months: int = Field(ge=1, le=240)
+    queues: dict[str, int] = Field(default_factory=dict)
+
+    def months(self, queue: str) -> int:
+        return self.queues.get(queue, self.default_months)
+
+
 class PolicyDoc(_Model):
     policy: str
     title: str
@@ -173,6 +195,8 @@ class PolicyDoc(_Model):
     queues: dict[str, str] = Field(min_length=1)
     rules: list[Rule] = Field(min_length=1)
     disclosure: Disclosure = WITHHOLD_ALL
+    legal_basis: LegalBasis = DEFAULT_LEGAL_BASIS
+    retention: Retention = Retention(default_months=24)
 
 
 @dataclass(frozen=True)
@@ -199,6 +223,11 @@ class Policy:
         self.version = version
         self.queues: tuple[str, ...] = tuple(doc.queues)
 
+    def legal_basis(self, agency: str | None = None) -> str:
+        """The legal basis of a disclosure by ``agency``, or of the hub's own acts."""
+        basis = self.doc.legal_basis
+        return basis.hub if agency is None else basis.agencies.get(agency, basis.hub)
+
     def decide(self, facts: Facts) -> Decision:
         fired = [rule for rule in self.doc.rules if rule.matches(facts)]
         rejects = [rule for rule in fired if rule.effect == "reject"]
@@ -222,6 +251,18 @@ class Policy:
 
 
 def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
+    agencies = {a.value for a in Agency}
+    for agency in doc.legal_basis.agencies:
+        if agency not in agencies:
+            raise ConfigError(f"{source}:{_line_of(text, ('legal_basis', 'agencies'))}: "
+                              f"legal_basis names unknown agency {agency!r}")
+    for agency in sorted(agencies - set(doc.legal_basis.agencies)):
+        raise ConfigError(f"{source}:{_line_of(text, ('legal_basis', 'agencies'))}: "
+                          f"legal_basis has no entry for agency {agency!r}")
+    for queue in doc.retention.queues:
+        if queue not in doc.queues:
+            raise ConfigError(f"{source}:{_line_of(text, ('retention', 'queues'))}: "
+                              f"retention names unknown queue {queue!r}")
     for index, rule in enumerate(doc.rules):
         where = f"{source}:{_line_of(text, ('rules', index))}: rule {rule.id!r}"
         for name, cond in rule.when.items():

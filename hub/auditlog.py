@@ -1,0 +1,488 @@
+"""The disclosure log: sequencing, signed checkpoints, proofs, and verification of the store.
+
+:class:`AuditLog` is the one sequencer: :meth:`AuditLog.integrate` gives each new entry the
+next sequence number, appends its leaf hash to the RFC 6962 tree (:mod:`hub.merkle`), and
+stores the entry, its subjects and the new tree state in **one transaction** that first takes
+the ``log_state`` row's write lock. Entries whose ``entry_id`` is already in the log are
+skipped, so a redelivered topic message is integrated once. Checkpoints (tree size, root,
+time) are signed with the hub's Ed25519 key every ``checkpoint_every`` entries, or by
+:meth:`AuditLog.maybe_checkpoint` once ``checkpoint_interval`` seconds have passed.
+
+:func:`verify_store` re-derives everything from the stored entry bytes and reports, per entry
+or checkpoint, what is wrong: modified, missing, reordered, inserted, bad signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from hub import merkle
+from hub.keys import KeyRing
+from hub.store import (
+    Page,
+    Store,
+    _aware,
+    _insert_ignore,
+    checkpoints,
+    decode_cursor,
+    disclosure_log,
+    disclosure_log_subjects,
+    encode_cursor,
+    log_state,
+)
+from schemas.disclosures import (
+    Checkpoint,
+    LogEntry,
+    format_time,
+    leaf_bytes,
+    parse_leaf,
+)
+
+DEFAULT_ORIGIN = "ssp-hub"
+
+
+def public_keys(ring: KeyRing) -> dict[str, Ed25519PublicKey]:
+    """Every checkpoint key version in the ring, by key id (``ed25519:<version>``)."""
+    return {f"ed25519:{v}": Ed25519PrivateKey.from_private_bytes(seed).public_key()
+            for v, seed in ring.ed25519.items()}
+
+
+def public_key_b64(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    raw = base64.b64decode(text, validate=True)
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def verify_checkpoint(cp: Checkpoint, keys: Mapping[str, Ed25519PublicKey]) -> str | None:
+    """None if ``cp`` carries a valid signature by one of ``keys``; else why not."""
+    key = keys.get(cp.key_id)
+    if key is None:
+        return f"signed with unknown key {cp.key_id}"
+    try:
+        key.verify(base64.b64decode(cp.signature, validate=True), cp.note())
+    except (InvalidSignature, ValueError):
+        return "bad signature"
+    return None
+
+
+@dataclass(frozen=True)
+class TreeState:
+    size: int
+    root_hash: bytes
+    frontier: tuple[bytes, ...]
+
+
+def _frontier_text(frontier: Sequence[bytes]) -> str:
+    return ",".join(h.hex() for h in frontier)
+
+
+def _frontier_of(text: str) -> tuple[bytes, ...]:
+    return tuple(bytes.fromhex(h) for h in text.split(",") if h)
+
+
+def _checkpoint_of(row: Any) -> Checkpoint:
+    return Checkpoint(origin=row.origin, tree_size=int(row.tree_size), root_hash=row.root_hash,
+                      issued_at=_aware(row.issued_at), key_id=row.key_id,
+                      signature=row.signature)
+
+
+class AuditLog:
+    """The sequencer and the log's read side over one :class:`~hub.store.Store`.
+
+    ``ring`` is needed to sign checkpoints; without it (read-only users) nothing is signed.
+    """
+
+    def __init__(self, store: Store, ring: KeyRing | None = None, *,
+                 origin: str = DEFAULT_ORIGIN, checkpoint_every: int = 1000,
+                 checkpoint_interval: float = 10.0) -> None:
+        self.store = store
+        self.engine = store.engine
+        self.ring = ring
+        self.origin = origin
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_interval = dt.timedelta(seconds=checkpoint_interval)
+        # Leaf hashes are append-only: proofs extend one cached list instead of re-reading.
+        self._leaves: list[bytes] = []
+        self._leaves_lock = threading.Lock()
+
+    # -- writing ------------------------------------------------------------------------
+    def _lock_state(self, conn: sa.Connection) -> TreeState:
+        """Take the log's write lock (bump ``lock``) and read the tree state."""
+        bump = log_state.update().where(log_state.c.id == 1).values(lock=log_state.c.lock + 1)
+        if not conn.execute(bump).rowcount:
+            _insert_ignore(conn, log_state, [{
+                "id": 1, "size": 0, "frontier": "", "root_hash": merkle.EMPTY_ROOT.hex(),
+                "lock": 0, "updated_at": dt.datetime.now(dt.UTC)}], ["id"])
+            conn.execute(bump)
+        row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).one()
+        return TreeState(int(row.size), bytes.fromhex(row.root_hash), _frontier_of(row.frontier))
+
+    def integrate(self, entries: Iterable[LogEntry], now: dt.datetime | None = None
+                  ) -> list[int]:
+        """Sequence the entries not yet in the log; returns their sequence numbers."""
+        batch: dict[str, LogEntry] = {}
+        for entry in entries:
+            batch.setdefault(entry.entry_id, entry)
+        if not batch:
+            return []
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            state = self._lock_state(conn)
+            known = set()
+            ids = list(batch)
+            for i in range(0, len(ids), 500):
+                known |= {r.entry_id for r in conn.execute(
+                    sa.select(disclosure_log.c.entry_id)
+                    .where(disclosure_log.c.entry_id.in_(ids[i:i + 500])))}
+            tree = merkle.MerkleLog.from_frontier(state.size, state.frontier)
+            rows: list[dict[str, Any]] = []
+            subjects: list[dict[str, Any]] = []
+            for entry_id, entry in batch.items():
+                if entry_id in known:
+                    continue
+                seq = tree.size
+                data = leaf_bytes(entry, seq, now)
+                leaf = merkle.leaf_hash(data)
+                tree.append(leaf)
+                rows.append({
+                    "seq": seq, "entry_id": entry_id, "kind": entry.kind.value,
+                    "decision": entry.decision.value, "at": entry.at, "logged_at": now,
+                    "agency": entry.agency, "recipient": entry.recipient,
+                    "pseudonym": entry.pseudonym, "event_id": entry.event_id,
+                    "entry": data, "leaf_hash": leaf.hex(),
+                })
+                subjects += [{"pseudonym": p, "seq": seq} for p in entry.subjects()]
+            if not rows:
+                return []
+            conn.execute(disclosure_log.insert(), rows)
+            if subjects:
+                conn.execute(disclosure_log_subjects.insert(), subjects)
+            conn.execute(log_state.update().where(log_state.c.id == 1).values(
+                size=tree.size, frontier=_frontier_text(tree.frontier),
+                root_hash=tree.root().hex(), updated_at=now))
+            last = self._last_checkpoint(conn)
+            if self.ring is not None and tree.size - (last.tree_size if last else 0) \
+                    >= self.checkpoint_every:
+                self._sign(conn, tree.size, tree.root(), now)
+        return [r["seq"] for r in rows]
+
+    def _last_checkpoint(self, conn: sa.Connection) -> Checkpoint | None:
+        row = conn.execute(sa.select(checkpoints).order_by(checkpoints.c.tree_size.desc())
+                           .limit(1)).first()
+        return None if row is None else _checkpoint_of(row)
+
+    def _sign(self, conn: sa.Connection, size: int, root_hash: bytes, now: dt.datetime
+              ) -> Checkpoint:
+        assert self.ring is not None
+        version = self.ring.current["ed25519"]
+        key = Ed25519PrivateKey.from_private_bytes(self.ring.ed25519[version])
+        unsigned = Checkpoint(origin=self.origin, tree_size=size, root_hash=root_hash.hex(),
+                              issued_at=now, key_id=f"ed25519:{version}", signature="")
+        cp = unsigned.model_copy(update={
+            "signature": base64.b64encode(key.sign(unsigned.note())).decode("ascii")})
+        _insert_ignore(conn, checkpoints, [{
+            "tree_size": size, "root_hash": cp.root_hash, "issued_at": now,
+            "origin": cp.origin, "key_id": cp.key_id, "signature": cp.signature}],
+            ["tree_size"])
+        return cp
+
+    def checkpoint(self, now: dt.datetime | None = None, *, force: bool = False
+                   ) -> Checkpoint | None:
+        """Sign the current tree if it grew since the last checkpoint and either ``force`` or
+        ``checkpoint_interval`` has passed. Returns the new checkpoint, if any."""
+        if self.ring is None:
+            raise ValueError("signing checkpoints needs the key ring")
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            state = self._lock_state(conn)
+            last = self._last_checkpoint(conn)
+            if state.size == (last.tree_size if last else 0):
+                return None
+            if not force and last is not None and now - last.issued_at < self.checkpoint_interval:
+                return None
+            return self._sign(conn, state.size, state.root_hash, now)
+
+    maybe_checkpoint = checkpoint
+
+    # -- reading ------------------------------------------------------------------------
+    def state(self) -> TreeState:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).first()
+        if row is None:
+            return TreeState(0, merkle.EMPTY_ROOT, ())
+        return TreeState(int(row.size), bytes.fromhex(row.root_hash), _frontier_of(row.frontier))
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self.engine.connect() as conn:
+            return self._last_checkpoint(conn)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(checkpoints).order_by(checkpoints.c.tree_size))
+            return [_checkpoint_of(r) for r in rows]
+
+    def checkpoint_at(self, tree_size: int) -> Checkpoint | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(checkpoints)
+                               .where(checkpoints.c.tree_size == tree_size)).first()
+        return None if row is None else _checkpoint_of(row)
+
+    def leaf_hashes(self, upto: int) -> list[bytes]:
+        """The first ``upto`` leaf hashes (as stored). Raises ValueError beyond the log."""
+        with self._leaves_lock:
+            if upto > len(self._leaves):
+                with self.engine.connect() as conn:
+                    rows = conn.execute(
+                        sa.select(disclosure_log.c.seq, disclosure_log.c.leaf_hash)
+                        .where(disclosure_log.c.seq >= len(self._leaves))
+                        .order_by(disclosure_log.c.seq))
+                    for row in rows:
+                        if int(row.seq) != len(self._leaves):
+                            break  # a gap: verification reports it; proofs stop here
+                        self._leaves.append(bytes.fromhex(row.leaf_hash))
+            if upto > len(self._leaves):
+                raise ValueError(f"the log has {len(self._leaves)} entries, not {upto}")
+            return self._leaves[:upto]
+
+    def inclusion_proof(self, seq: int, tree_size: int) -> list[bytes]:
+        return merkle.inclusion_proof(self.leaf_hashes(tree_size), seq)
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        return merkle.consistency_proof(self.leaf_hashes(second), first, second)
+
+    def entry_rows(self, first: int = 0, last: int | None = None) -> list[tuple[int, bytes]]:
+        """(seq, leaf bytes) for ``first <= seq <= last``, in order."""
+        stmt = sa.select(disclosure_log.c.seq, disclosure_log.c.entry).where(
+            disclosure_log.c.seq >= first).order_by(disclosure_log.c.seq)
+        if last is not None:
+            stmt = stmt.where(disclosure_log.c.seq <= last)
+        with self.engine.connect() as conn:
+            return [(int(r.seq), bytes(r.entry)) for r in conn.execute(stmt)]
+
+    def seq_range(self, start: dt.datetime | None, end: dt.datetime | None
+                  ) -> tuple[int, int] | None:
+        """The first and last sequence numbers logged in ``[start, end)`` (by ``logged_at``,
+        which grows with ``seq``, so the range is contiguous)."""
+        stmt = sa.select(sa.func.min(disclosure_log.c.seq), sa.func.max(disclosure_log.c.seq))
+        if start is not None:
+            stmt = stmt.where(disclosure_log.c.logged_at >= start.astimezone(dt.UTC))
+        if end is not None:
+            stmt = stmt.where(disclosure_log.c.logged_at < end.astimezone(dt.UTC))
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(stmt).one()
+        return None if lo is None else (int(lo), int(hi))
+
+    def page(self, *, pseudonyms: Sequence[str] | None = None, agency: str | None = None,
+             recipient: str | None = None, kind: str | None = None,
+             decision: str | None = None, start: dt.datetime | None = None,
+             end: dt.datetime | None = None, limit: int = 50, cursor: str | None = None,
+             newest_first: bool = True) -> Page:
+        """Entries matching the filters, as documents with ``seq`` and ``leaf_hash``.
+        ``start``/``end`` filter on the act's time ``at``. Raises ValueError on a foreign
+        cursor."""
+        t = disclosure_log
+        stmt = sa.select(t.c.seq, t.c.entry, t.c.leaf_hash)
+        if pseudonyms is not None:
+            stmt = stmt.where(t.c.seq.in_(
+                sa.select(disclosure_log_subjects.c.seq)
+                .where(disclosure_log_subjects.c.pseudonym.in_(list(pseudonyms)))))
+        for column, value in ((t.c.agency, agency), (t.c.recipient, recipient),
+                              (t.c.kind, kind), (t.c.decision, decision)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if start is not None:
+            stmt = stmt.where(t.c.at >= start.astimezone(dt.UTC))
+        if end is not None:
+            stmt = stmt.where(t.c.at < end.astimezone(dt.UTC))
+        if cursor is not None:
+            after = decode_cursor(cursor)
+            stmt = stmt.where(t.c.seq < after if newest_first else t.c.seq > after)
+        stmt = stmt.order_by(t.c.seq.desc() if newest_first else t.c.seq.asc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [entry_item(bytes(r.entry), r.leaf_hash) for r in rows]
+        return Page(items, encode_cursor(int(rows[-1].seq)) if more and rows else None)
+
+
+def entry_item(data: bytes, leaf_hash_hex: str | None = None) -> dict[str, Any]:
+    """An entry as the API shows it: its hashed document plus its leaf hash."""
+    import json
+
+    doc: dict[str, Any] = json.loads(data)
+    doc["leaf_hash"] = leaf_hash_hex or merkle.leaf_hash(data).hex()
+    return doc
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the log: ``where`` (``entry 17``, ``checkpoint 1000``) and
+    ``what`` (modified, missing, reordered, inserted, bad_signature, …) and a sentence."""
+
+    where: str
+    what: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"where": self.where, "what": self.what, "message": self.message}
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    checkpoints: int = 0
+    tree_size: int = 0
+    root_hash: str = merkle.EMPTY_ROOT.hex()
+    latest_checkpoint: Checkpoint | None = None
+    uncovered: int = 0  # entries after the latest checkpoint: intact so far, not yet signed
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, where: str, what: str, message: str) -> None:
+        if len(self.problems) < 1000:
+            self.problems.append(Problem(where, what, message))
+
+    def as_dict(self) -> dict[str, Any]:
+        cp = self.latest_checkpoint
+        return {
+            "ok": self.ok, "status": "intact" if self.ok else "tampered",
+            "entries": self.entries, "checkpoints": self.checkpoints,
+            "tree_size": self.tree_size, "root_hash": self.root_hash,
+            "latest_checkpoint": None if cp is None else checkpoint_json(cp),
+            "entries_after_latest_checkpoint": self.uncovered,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+    def summary(self) -> str:
+        if self.ok:
+            return (f"intact: {self.entries} entries, {self.checkpoints} signed checkpoints, "
+                    f"root {self.root_hash[:16]}… at size {self.tree_size}"
+                    + (f"; {self.uncovered} newest entries not yet checkpointed"
+                       if self.uncovered else ""))
+        lines = [f"TAMPERED: {len(self.problems)} problem(s)"]
+        lines += [f"  {p.where}: {p.what}: {p.message}" for p in self.problems[:50]]
+        return "\n".join(lines)
+
+
+def _as_bytes(value: Any) -> bytes:
+    # A hand-edited SQLite row may come back as text: still verify it, do not crash.
+    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+
+
+def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
+    return {"origin": cp.origin, "tree_size": cp.tree_size, "root_hash": cp.root_hash,
+            "issued_at": format_time(cp.issued_at), "key_id": cp.key_id,
+            "signature": cp.signature, "note": cp.note().decode("utf-8")}
+
+
+def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyReport:
+    """Re-derive the tree from the stored entry bytes and check every entry, the filter
+    columns and subject index against the hashed bytes, every checkpoint's signature and
+    root, and that the checkpoints are consistent (all prefixes of one sequence of leaves)."""
+    report = VerifyReport()
+    with store.engine.connect() as conn:
+        cps = [_checkpoint_of(r) for r in
+               conn.execute(sa.select(checkpoints).order_by(checkpoints.c.tree_size))]
+        state_row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).first()
+        indexed: dict[int, set[str]] = {}
+        for r in conn.execute(sa.select(disclosure_log_subjects)):
+            indexed.setdefault(int(r.seq), set()).add(r.pseudonym)
+        rows = conn.execute(sa.select(disclosure_log).order_by(disclosure_log.c.seq)).all()
+    report.checkpoints = len(cps)
+    report.latest_checkpoint = cps[-1] if cps else None
+    by_size = {cp.tree_size: cp for cp in cps}
+    for cp in cps:
+        why = verify_checkpoint(cp, keys)
+        if why:
+            report.add(f"checkpoint {cp.tree_size}", "bad_signature",
+                       f"checkpoint at tree size {cp.tree_size}: {why}")
+    tree = merkle.MerkleLog()
+    seen_ids: set[str] = set()
+    expected = 0
+    for row in rows:
+        seq = int(row.seq)
+        where = f"entry {seq}"
+        if seq > expected:
+            report.add(f"entry {expected}", "missing",
+                       f"entries {expected}..{seq - 1} are missing from the log")
+            # Keep positions honest: leaves cannot be filled in, so every later root fails.
+            for _ in range(expected, seq):
+                tree.append(merkle.leaf_hash(b"missing"))
+            expected = seq
+        data = _as_bytes(row.entry)
+        leaf = merkle.leaf_hash(data)
+        if leaf.hex() != row.leaf_hash:
+            report.add(where, "modified", "the entry's bytes do not match its leaf hash")
+        try:
+            entry, inner_seq, _logged = parse_leaf(data)
+        except ValueError as exc:
+            report.add(where, "modified", f"not a valid canonical entry ({exc})")
+        else:
+            if inner_seq != seq:
+                what = "reordered" if inner_seq < len(rows) and inner_seq != seq else "inserted"
+                report.add(where, what, f"the entry at position {seq} says it is entry "
+                                        f"{inner_seq}")
+            if entry.entry_id in seen_ids:
+                report.add(where, "inserted", "a second copy of an earlier entry")
+            seen_ids.add(entry.entry_id)
+            columns = {"entry_id": entry.entry_id, "kind": entry.kind.value,
+                       "decision": entry.decision.value, "agency": entry.agency,
+                       "recipient": entry.recipient, "pseudonym": entry.pseudonym,
+                       "event_id": entry.event_id}
+            for name, value in columns.items():
+                if getattr(row, name) != value:
+                    report.add(where, "modified",
+                               f"column {name} differs from the hashed entry")
+            if indexed.get(seq, set()) != set(entry.subjects()):
+                report.add(where, "modified", "the subject index differs from the hashed entry")
+        tree.append(leaf)
+        expected = seq + 1
+        at_size = by_size.get(tree.size)
+        if at_size is not None and tree.root().hex() != at_size.root_hash:
+            report.add(f"checkpoint {at_size.tree_size}", "modified",
+                       f"the entries up to {at_size.tree_size - 1} do not hash to the signed root: "
+                       "an entry at or before it was modified, removed, inserted or reordered")
+    report.entries = len(rows)
+    report.tree_size = tree.size
+    report.root_hash = tree.root().hex()
+    for cp in cps:
+        if cp.tree_size > tree.size:
+            report.add(f"checkpoint {cp.tree_size}", "missing",
+                       f"the checkpoint covers {cp.tree_size} entries but the log holds "
+                       f"{tree.size}: entries at the end were removed")
+    extra = set(indexed) - {int(r.seq) for r in rows}
+    if extra:
+        report.add(f"entry {min(extra)}", "inserted",
+                   "the subject index names entries that are not in the log")
+    if state_row is not None and (int(state_row.size) != tree.size
+                                  or state_row.root_hash != report.root_hash):
+        report.add("log state", "modified",
+                   f"the sequencer's state says size {state_row.size}, the entries give "
+                   f"{tree.size} (or the roots differ)")
+    last = cps[-1].tree_size if cps else 0
+    report.uncovered = max(0, tree.size - last)
+    return report

@@ -1,0 +1,56 @@
+"""The sequencer: the ``disclosures`` topic → the disclosure log (:class:`hub.auditlog.AuditLog`).
+
+Its own aiokafka consumer group on a one-partition topic, so one sequencer is active at a
+time; the log's write lock in the store fences a zombie. Offsets are committed after the
+entries are integrated; a redelivered entry is skipped by its entry id. A message that is
+not a valid entry stops the sequencer (the worker exits and is restarted): skipping it would
+silently lose a disclosure record, and a stalled log is visible on ``/readyz``-style checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaConsumer
+
+from hub.auditlog import AuditLog
+from hub.disclosures import parse_entry_message
+from hub.logs import get_logger
+from hub.settings import Settings
+from schemas.wire import DISCLOSURES_TOPIC
+
+log = get_logger("hub.sequencer")
+
+
+class Sequencer:
+    def __init__(self, settings: Settings, audit: AuditLog) -> None:
+        self.settings = settings
+        self.audit = audit
+
+    async def run(self) -> None:
+        session_ms = int(self.settings.worker_session_timeout * 1000)
+        consumer = AIOKafkaConsumer(
+            DISCLOSURES_TOPIC,
+            bootstrap_servers=self.settings.bootstrap_servers,
+            group_id=f"{self.settings.worker_id}-sequencer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.settings.worker_batch_size,
+            session_timeout_ms=session_ms,
+            heartbeat_interval_ms=max(500, session_ms // 5),
+        )
+        await consumer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(
+                    timeout_ms=500, max_records=self.settings.worker_batch_size)
+                entries = [parse_entry_message(m.value or b"")
+                           for msgs in batches.values() for m in msgs]
+                if entries:
+                    seqs = await asyncio.to_thread(self.audit.integrate, entries)
+                    await consumer.commit()
+                    if len(seqs) < len(entries):
+                        log.info("log_duplicates_skipped", count=len(entries) - len(seqs))
+                await asyncio.to_thread(self.audit.maybe_checkpoint)
+        finally:
+            await consumer.stop()

@@ -1,0 +1,206 @@
+"""Disclosure-log entries and signed checkpoints: the log's data format, version 1.
+
+An entry says that something was disclosed (or refused, consulted, answered, erased), to
+whom, when, under which legal basis and policy version, and why. It holds **no plaintext
+identity**: pseudonyms, field *names*, rule ids, recipients, reason codes, and scrubbed text.
+
+Two stages:
+
+* :class:`LogEntry` is what a producer (the worker, the API, the retention job) writes to the
+  ``disclosures`` topic. Its ``entry_id`` makes integration idempotent: a redelivered entry
+  is integrated once.
+* The sequencer gives it a sequence number ``seq`` (its leaf index) and a ``logged_at`` time.
+  The **leaf** of the Merkle tree is :func:`leaf_bytes`: the RFC 8785 (JCS) canonical JSON
+  of the entry's fields plus ``seq``, ``logged_at`` and the format version ``v`` — UTF-8, keys
+  sorted, no whitespace, absent fields omitted (never ``null``). The leaf hash is
+  ``SHA-256(0x00 || leaf_bytes)`` (RFC 6962 §2.1, see :mod:`hub.merkle`).
+
+A checkpoint commits to the tree: :func:`checkpoint_note` is the exact text that the hub's
+Ed25519 key signs (format in docs/disclosure-log.md)::
+
+    ssp-hub disclosure log v1
+    <origin>
+    <tree size>
+    <root hash, lowercase hex>
+    <issued at, RFC 3339 UTC>
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Any
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LOG_FORMAT_VERSION = 1
+CHECKPOINT_HEADER = "ssp-hub disclosure log v1"
+
+
+class EntryKind(StrEnum):
+    disclosure = "disclosure"  # an event routed to one recipient queue
+    rejection = "rejection"  # an event the policy refused (reason code, no content)
+    reidentification = "reidentification"  # pseudonym → identity, to a principal, with reason
+    reidentification_refused = "reidentification_refused"
+    consultation = "consultation"  # a principal read a concern (queue list or joint view)
+    subject_access = "subject_access"  # a citizen's access request was answered
+    erasure = "erasure"  # retention deleted concerns and/or destroyed an identity
+
+
+class Decision(StrEnum):
+    disclosed = "disclosed"
+    rejected = "rejected"
+    erased = "erased"
+
+
+DECISION_OF: dict[EntryKind, Decision] = {
+    EntryKind.disclosure: Decision.disclosed,
+    EntryKind.rejection: Decision.rejected,
+    EntryKind.reidentification: Decision.disclosed,
+    EntryKind.reidentification_refused: Decision.rejected,
+    EntryKind.consultation: Decision.disclosed,
+    EntryKind.subject_access: Decision.disclosed,
+    EntryKind.erasure: Decision.erased,
+}
+
+_ID = re.compile(r"^[0-9a-f]{32,64}$")
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
+
+
+class LogEntry(BaseModel):
+    """One disclosure-log entry as produced, before sequencing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entry_id: str = Field(description="lowercase hex; deterministic where the act can be "
+                                      "replayed (a routed event), random otherwise")
+    kind: EntryKind
+    at: dt.datetime = Field(description="when the act happened (UTC)")
+    event_id: str | None = None
+    agency: str | None = Field(None, description="source agency of the event")
+    unit: str | None = Field(None, description="source unit, e.g. a school")
+    recipient: str | None = Field(None, description="a queue, or a principal's name")
+    recipient_type: str | None = Field(None, pattern=r"^(queue|principal|citizen)$")
+    collaboration: str | None = None
+    legal_basis: str | None = Field(None, description="e.g. rpl-115-stk2")
+    purpose: str | None = None
+    necessity: str | None = Field(None, description="the sender's necessity text, scrubbed")
+    fields: list[str] = Field(default_factory=list, description="names of disclosed fields")
+    rule_ids: list[str] = Field(default_factory=list)
+    policy_version: str | None = None
+    pseudonym: str | None = Field(None, description="the subject's pseudonym")
+    related_pseudonyms: list[str] = Field(
+        default_factory=list, description="pseudonyms of related persons that were disclosed")
+    reason_code: str | None = Field(None, description="why refused or erased, as a code")
+    principal: str | None = Field(None, description="the staff member who acted")
+    role: str | None = None
+    reason: str | None = Field(None, description="a principal's stated reason, scrubbed")
+    details: dict[str, int | str | list[str]] = Field(default_factory=dict)
+
+    @field_validator("entry_id")
+    @classmethod
+    def _hex_id(cls, value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError("entry_id must be 32-64 lowercase hex characters")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("times must carry an offset")
+        return value.astimezone(dt.UTC)
+
+    @field_validator("necessity", "reason")
+    @classmethod
+    def _no_cpr(cls, value: str | None) -> str | None:
+        # Defence in depth: producers scrub; a CPR-shaped number must never reach the log.
+        if value is not None and _CPR_LIKE.search(value):
+            raise ValueError("free text in a log entry must not hold a CPR number")
+        return value
+
+    @property
+    def decision(self) -> Decision:
+        return DECISION_OF[self.kind]
+
+    def subjects(self) -> list[str]:
+        """Every pseudonym this entry is about (subject first)."""
+        out = [self.pseudonym] if self.pseudonym else []
+        return out + [p for p in self.related_pseudonyms if p not in out]
+
+
+def format_time(value: dt.datetime) -> str:
+    """RFC 3339 in UTC with microseconds and a ``Z``: one spelling per instant."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def entry_document(entry: LogEntry, seq: int, logged_at: dt.datetime) -> dict[str, Any]:
+    """The sequenced entry as a JSON object (what the leaf serialises)."""
+    doc: dict[str, Any] = entry.model_dump(mode="json", exclude_none=True)
+    doc = {k: v for k, v in doc.items() if v not in ([], {})}
+    doc["at"] = format_time(entry.at)
+    doc["decision"] = entry.decision.value
+    doc["seq"] = seq
+    doc["logged_at"] = format_time(logged_at)
+    doc["v"] = LOG_FORMAT_VERSION
+    return doc
+
+
+def canonical(doc: dict[str, Any]) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme (the ``rfc8785`` library, not a hand-rolled
+    ``json.dumps``: JCS pins number and string escaping, which sort_keys alone does not)."""
+    return rfc8785.dumps(doc)
+
+
+def leaf_bytes(entry: LogEntry, seq: int, logged_at: dt.datetime) -> bytes:
+    return canonical(entry_document(entry, seq, logged_at))
+
+
+def parse_leaf(data: bytes) -> tuple[LogEntry, int, dt.datetime]:
+    """Leaf bytes → (entry, seq, logged_at). Raises ValueError if the bytes are not a
+    canonical version-1 entry (a verifier reports that as "modified")."""
+    import json
+
+    doc = json.loads(data)
+    if not isinstance(doc, dict) or doc.get("v") != LOG_FORMAT_VERSION:
+        raise ValueError("not a version 1 log entry")
+    if canonical(doc) != data:
+        raise ValueError("entry bytes are not canonical")
+    seq, logged_at, decision = doc.pop("seq"), doc.pop("logged_at"), doc.pop("decision")
+    doc.pop("v")
+    entry = LogEntry.model_validate(doc)
+    if not isinstance(seq, int) or seq < 0 or decision != entry.decision.value:
+        raise ValueError("entry sequence number or decision is inconsistent")
+    return entry, seq, parse_time(logged_at)
+
+
+def checkpoint_note(origin: str, tree_size: int, root_hash: bytes, issued_at: dt.datetime
+                    ) -> bytes:
+    """The exact bytes a checkpoint signature covers."""
+    if "\n" in origin:
+        raise ValueError("origin must be one line")
+    return (f"{CHECKPOINT_HEADER}\n{origin}\n{tree_size}\n{root_hash.hex()}\n"
+            f"{format_time(issued_at)}\n").encode()
+
+
+class Checkpoint(BaseModel):
+    """A signed statement: the log had ``tree_size`` entries with root ``root_hash``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    origin: str
+    tree_size: int = Field(ge=0)
+    root_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    issued_at: dt.datetime
+    key_id: str = Field(description="ed25519 key version that signed, e.g. ed25519:1")
+    signature: str = Field(description="base64 Ed25519 signature over the checkpoint note")
+
+    def note(self) -> bytes:
+        return checkpoint_note(self.origin, self.tree_size, bytes.fromhex(self.root_hash),
+                               self.issued_at)
