@@ -1,5 +1,9 @@
-"""The FastAPI service: ingest, outcomes, queues, joint view, re-identification, health and
-metrics.
+"""The FastAPI service: ingest, outcomes, queues, joint view, re-identification, the
+disclosure log (review, verification, checkpoints, proofs, subject access), health and metrics.
+
+Every act that shows personal data to a person — a concern read, a joint view, an identity, a
+subject-access answer — is recorded in the disclosure log *before* it is answered: if the
+entry cannot be made durable, the caller gets 503 and sees nothing.
 
 ``create_api(settings)`` builds everything; nothing is created at import time.
 """
@@ -22,17 +26,22 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hub.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys, verify_store
 from hub.auth import PrincipalDep, StoreDep, readable_queues
 from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
+from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
-from hub.store import Store, decode_cursor
+from hub.store import Principal, Store, decode_cursor
 from hub.vault import EntryErased, Vault
+from schemas.cpr import InvalidCpr
+from schemas.disclosures import Decision, EntryKind, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
+from streams.scrubber import Scrubber
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
@@ -89,16 +98,34 @@ class Identity(BaseModel):
     name: str | None
 
 
-def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
+class SubjectAccessRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    cpr: str = Field(min_length=1, max_length=20, description="the citizen's CPR number")
+    include_staff: bool = Field(False, description="show staff names (withheld by default)")
+
+
+LOG_READERS = ("security_officer",)
+DECISION_ALIASES = {"allowed": "disclosed", "routed": "disclosed", "refused": "rejected",
+                    "denied": "rejected"}
+
+
+def create_api(settings: Settings, *, store: Store | None = None,
+               sink: DisclosureSink | None = None) -> FastAPI:
+    """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
+    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
     policy = load_policy(settings.resolved_policy_file)
     ring = FileKeyProvider(settings.resolved_key_file,
                            create=settings.mode != "production").load()
     cipher = PayloadCipher(ring)
+    keys = public_keys(ring)
+    scrubber = Scrubber()  # reasons go into the log scrubbed of names, numbers, addresses
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = store or Store.open(settings.resolved_database_url)
         app.state.vault = Vault(app.state.store, ring)
+        app.state.audit = AuditLog(app.state.store, origin=settings.log_origin)
         producer = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers, acks="all",
             enable_idempotence=False, linger_ms=2, request_timeout_ms=10_000,
@@ -142,6 +169,31 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
                 raise HTTPException(503, "broker unavailable; retry later",
                                     headers={"Retry-After": "5"}) from exc
         return producer
+
+    async def record(request: Request, entries: list[LogEntry]) -> None:
+        """Make log entries durable before the act they describe is answered (503 if not)."""
+        if not entries:
+            return
+        target: DisclosureSink = sink or TopicSink(await _ensure_producer(request))
+        try:
+            await asyncio.wait_for(target.append(entries), PRODUCE_TIMEOUT_S)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("disclosure_not_recorded", error=type(exc).__name__)
+            raise HTTPException(503, "the disclosure log is unavailable; retry later",
+                                headers={"Retry-After": "5"}) from exc
+
+    def consultations(principal: Principal, items: list[dict[str, Any]], view: str
+                      ) -> list[LogEntry]:
+        now = dt.datetime.now(dt.UTC)
+        return [LogEntry(
+            entry_id=random_entry_id(), kind=EntryKind.consultation, at=now,
+            event_id=item.get("event_id"), agency=(item.get("source") or {}).get("agency"),
+            unit=(item.get("source") or {}).get("unit"), recipient=principal.name,
+            recipient_type="principal", principal=principal.name, role=principal.role,
+            legal_basis=policy.legal_basis(), purpose="crime_prevention",
+            pseudonym=item.get("pseudonym"), fields=list(item.get("disclosed") or []),
+            policy_version=policy.version, details={"view": view, "queue": item.get("queue", "")},
+        ) for item in items]
 
     @app.post(
         "/api/v1/ingest/{agency}", status_code=status.HTTP_202_ACCEPTED,
@@ -234,7 +286,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     @app.get("/api/v1/queues/{queue}/concerns", summary="Routed concerns in a queue, newest first")
     async def queue_concerns(
-        queue: str, store: StoreDep, principal: PrincipalDep,
+        queue: str, request: Request, store: StoreDep, principal: PrincipalDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
     ) -> dict[str, Any]:
         if queue not in policy.queues:
@@ -244,12 +296,13 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
         _check_cursor(cursor)
         page = await asyncio.to_thread(store.concerns_page, queues=[queue], pseudonym=None,
                                        limit=limit, cursor=cursor)
+        await record(request, consultations(principal, page.items, "queue"))
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @app.get("/api/v1/subjects/{pseudonym}/concerns",
              summary="Joint view: one pseudonymised young person across agencies")
     async def subject_concerns(
-        pseudonym: str, store: StoreDep, principal: PrincipalDep,
+        pseudonym: str, request: Request, store: StoreDep, principal: PrincipalDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
     ) -> dict[str, Any]:
         """Concerns about one young person in the caller's queues, oldest first, including
@@ -265,6 +318,7 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
             page = await asyncio.to_thread(read)
         except ValueError as exc:
             raise HTTPException(422, "cursor is not one this API issued") from exc
+        await record(request, consultations(principal, page.items, "joint"))
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @app.post(
@@ -280,11 +334,20 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
         # A malformed "pseudonym" may be anything a caller typed (a CPR, say): never stored.
         pseudonym = body.pseudonym if well_formed else None
 
+        reason = scrub_reason(body.reason)
+
+        def entry(kind: EntryKind, **extra: Any) -> LogEntry:
+            return LogEntry(
+                entry_id=random_entry_id(), kind=kind, at=dt.datetime.now(dt.UTC),
+                recipient=principal.name, recipient_type="principal", principal=principal.name,
+                role=principal.role, pseudonym=pseudonym, reason=reason,
+                legal_basis=policy.legal_basis(), purpose="crime_prevention",
+                policy_version=policy.version, **extra)
+
         async def refuse(status_code: int, refusal: str, detail: str) -> JSONResponse:
-            await asyncio.to_thread(
-                store.record_disclosure, kind="reidentification_refused",
-                principal=principal.name, pseudonym=pseudonym, reason=body.reason,
-                details={"role": principal.role, "refusal": refusal, "status": status_code})
+            await record(request, [entry(EntryKind.reidentification_refused,
+                                         reason_code=refusal,
+                                         details={"status": status_code})])
             log.warning("reidentification_refused", principal=principal.name,
                         refusal=refusal, status=status_code)
             return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
@@ -312,14 +375,145 @@ def create_api(settings: Settings, *, store: Store | None = None) -> FastAPI:
         if identity is None:
             return await refuse(404, "unknown_pseudonym", "no identity for this pseudonym")
         # Recorded before it is answered: if the record fails, nothing is disclosed.
-        entry_id = await asyncio.to_thread(
-            store.record_disclosure, kind="reidentification", principal=principal.name,
-            recipient=principal.name, pseudonym=pseudonym, reason=body.reason,
-            details={"role": principal.role, "queues": list(allowed_queues)})
-        log.info("reidentification", principal=principal.name, entry_id=entry_id)
+        granted = entry(EntryKind.reidentification, fields=["subject.cpr", "subject.name"],
+                        details={"queues": list(allowed_queues)})
+        await record(request, [granted])
+        log.info("reidentification", principal=principal.name, entry_id=granted.entry_id)
         return JSONResponse(
             Identity(pseudonym=pseudonym, cpr=identity.cpr, name=identity.name).model_dump(),
             headers=NO_STORE)
+
+    def scrub_reason(reason: str | None) -> str | None:
+        if reason is None:
+            return None
+        text = scrubber.scrub(" ".join(reason.split())[:2000], known_names=[]).text
+        # The scrubber replaces CPR numbers; anything CPR-shaped left is cut out, not logged.
+        return _CPR_LIKE.sub("[CPR]", text)
+
+    # -- the disclosure log (security officers) -------------------------------------------
+    def require_log_reader(principal: Principal) -> None:
+        if principal.role not in LOG_READERS:
+            raise HTTPException(403, f"role {principal.role} may not read the disclosure log")
+
+    def parse_time(name: str, value: str | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise HTTPException(422, f"{name}: not an ISO 8601 date or time") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+    @app.get("/api/v1/disclosures", summary="The disclosure log, newest first (security officers)")
+    async def disclosures(
+        request: Request, principal: PrincipalDep,
+        pseudonym: str | None = None, agency: str | None = None, queue: str | None = None,
+        kind: str | None = None, decision: str | None = None,
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None, recipient: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Filters combine with AND. ``queue`` (or ``recipient``) is the recipient queue or
+        principal; ``from``/``to`` bound the time of the act (``to`` exclusive)."""
+        require_log_reader(principal)
+        if kind is not None and kind not in {k.value for k in EntryKind}:
+            raise HTTPException(422, f"kind: one of {', '.join(k.value for k in EntryKind)}")
+        if decision is not None:
+            decision = DECISION_ALIASES.get(decision, decision)
+            if decision not in {d.value for d in Decision}:
+                raise HTTPException(422, "decision: one of "
+                                         f"{', '.join(d.value for d in Decision)}")
+        if pseudonym is not None and PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
+            raise HTTPException(422, "pseudonym: not one the hub issued")
+        _check_cursor(cursor)
+        start, end = parse_time("from", from_), parse_time("to", to)
+        audit: AuditLog = request.app.state.audit
+        store: Store = request.app.state.store
+
+        def read() -> Any:
+            names = None if pseudonym is None else sorted(store.aliases(pseudonym))
+            return audit.page(pseudonyms=names, agency=agency, recipient=queue or recipient,
+                              kind=kind, decision=decision, start=start, end=end,
+                              limit=limit, cursor=cursor)
+        page = await asyncio.to_thread(read)
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @app.get("/api/v1/disclosures/verify",
+             summary="Verify the whole log: every entry, checkpoint signature and root")
+    async def disclosures_verify(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+        require_log_reader(principal)
+        report = await asyncio.to_thread(verify_store, request.app.state.store, keys)
+        return report.as_dict()
+
+    @app.get("/api/v1/checkpoints/latest", summary="The newest signed checkpoint")
+    async def latest_checkpoint(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+        require_log_reader(principal)
+        cp = await asyncio.to_thread(request.app.state.audit.latest_checkpoint)
+        if cp is None:
+            raise HTTPException(404, "no checkpoint has been signed yet")
+        return {**checkpoint_json(cp), "public_key": public_key_b64(keys[cp.key_id])
+                if cp.key_id in keys else None}
+
+    @app.get("/api/v1/public-keys", summary="The log's checkpoint verification keys")
+    async def log_public_keys(principal: PrincipalDep) -> dict[str, Any]:
+        require_log_reader(principal)
+        return {"keys": {kid: public_key_b64(k) for kid, k in keys.items()}}
+
+    @app.get("/api/v1/proofs/inclusion", summary="Audit path of entry seq in a tree of tree_size")
+    async def inclusion_proof(
+        request: Request, principal: PrincipalDep,
+        seq: Annotated[int, Query(ge=0)], tree_size: Annotated[int, Query(ge=1)],
+    ) -> dict[str, Any]:
+        require_log_reader(principal)
+        audit: AuditLog = request.app.state.audit
+        if seq >= tree_size:
+            raise HTTPException(422, "seq must be below tree_size")
+
+        def prove() -> tuple[bytes, list[bytes]]:
+            leaves = audit.leaf_hashes(tree_size)
+            return leaves[seq], audit.inclusion_proof(seq, tree_size)
+        try:
+            leaf, path = await asyncio.to_thread(prove)
+        except ValueError as exc:
+            raise HTTPException(404, "tree_size: the log is not that large yet") from exc
+        cp = await asyncio.to_thread(audit.checkpoint_at, tree_size)
+        return {"seq": seq, "tree_size": tree_size, "leaf_hash": leaf.hex(),
+                "audit_path": [h.hex() for h in path],
+                "checkpoint": None if cp is None else checkpoint_json(cp)}
+
+    @app.get("/api/v1/proofs/consistency",
+             summary="Proof that the tree of size first is a prefix of the tree of size second")
+    async def consistency_proof(
+        request: Request, principal: PrincipalDep,
+        first: Annotated[int, Query(ge=0)], second: Annotated[int, Query(ge=0)],
+    ) -> dict[str, Any]:
+        require_log_reader(principal)
+        if first > second:
+            raise HTTPException(422, "first must not be larger than second")
+        audit: AuditLog = request.app.state.audit
+        try:
+            path = await asyncio.to_thread(audit.consistency_proof, first, second)
+        except ValueError as exc:
+            raise HTTPException(404, "second: the log is not that large yet") from exc
+        return {"first": first, "second": second, "proof": [h.hex() for h in path]}
+
+    @app.post("/api/v1/subject-access", responses={403: {}, 422: {}, 503: {}},
+              summary="A citizen's right of access: every log entry about one CPR number")
+    async def subject_access(request: Request, principal: PrincipalDep,
+                             body: SubjectAccessRequest) -> JSONResponse:
+        from hub.subject_access import answer_subject_access, subject_access_entry
+
+        require_log_reader(principal)
+        store: Store = request.app.state.store
+        try:
+            answer = await asyncio.to_thread(answer_subject_access, store, ring, policy, body.cpr,
+                                             include_staff=body.include_staff)
+        except InvalidCpr:
+            return _error(422, "invalid request", errors=[{
+                "field": "cpr", "type": "cpr", "message": "not a valid CPR number"}])
+        await record(request, [subject_access_entry(answer, principal.name, principal.role,
+                                                    policy)])
+        return JSONResponse(answer.as_json(), headers=NO_STORE)
 
     @app.get("/api/v1/whoami", summary="The calling principal")
     async def whoami(principal: PrincipalDep) -> dict[str, Any]:

@@ -404,14 +404,33 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
     columns and subject index against the hashed bytes, every checkpoint's signature and
     root, and that the checkpoints are consistent (all prefixes of one sequence of leaves)."""
     report = VerifyReport()
+    # Read in this order so that a sequencer integrating meanwhile cannot cause a false
+    # alarm: every checkpoint read is at most the state's size, and rows and index are read
+    # only up to that size (they are committed in the same transaction as the state).
     with store.engine.connect() as conn:
         cps = [_checkpoint_of(r) for r in
                conn.execute(sa.select(checkpoints).order_by(checkpoints.c.tree_size))]
         state_row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).first()
+        limit = int(state_row.size) if state_row is not None else 0
+        if state_row is None:  # no state: trust nothing, read everything there is
+            limit = 1 << 62
         indexed: dict[int, set[str]] = {}
-        for r in conn.execute(sa.select(disclosure_log_subjects)):
+        for r in conn.execute(sa.select(disclosure_log_subjects)
+                              .where(disclosure_log_subjects.c.seq < limit)):
             indexed.setdefault(int(r.seq), set()).add(r.pseudonym)
-        rows = conn.execute(sa.select(disclosure_log).order_by(disclosure_log.c.seq)).all()
+        rows = conn.execute(sa.select(disclosure_log).where(disclosure_log.c.seq < limit)
+                            .order_by(disclosure_log.c.seq)).all()
+        # Rows past that size are being integrated right now, or were never sequenced. Read
+        # them, then the state again: a row the sequencer wrote was committed with a state
+        # that covers it, so a row beyond the state read *after* it was put there by hand.
+        late = {int(s) for s in conn.execute(
+            sa.select(disclosure_log.c.seq).where(disclosure_log.c.seq >= limit)).scalars()}
+        late |= {int(s) for s in conn.execute(
+            sa.select(disclosure_log_subjects.c.seq)
+            .where(disclosure_log_subjects.c.seq >= limit)).scalars()}
+        size_now = conn.execute(sa.select(log_state.c.size).where(log_state.c.id == 1)
+                                ).scalar()
+        unsequenced = sorted(s for s in late if s >= int(size_now or 0))
     report.checkpoints = len(cps)
     report.latest_checkpoint = cps[-1] if cps else None
     by_size = {cp.tree_size: cp for cp in cps}
@@ -478,6 +497,10 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
     if extra:
         report.add(f"entry {min(extra)}", "inserted",
                    "the subject index names entries that are not in the log")
+    for seq in unsequenced[:100]:
+        report.add(f"entry {seq}", "inserted",
+                   f"entry {seq} is beyond the sequencer's state ({size_now} entries): it was "
+                   "not integrated by the hub")
     if state_row is not None and (int(state_row.size) != tree.size
                                   or state_row.root_hash != report.root_hash):
         report.add("log state", "modified",

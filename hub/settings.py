@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     topic_partitions: int = 4
     replication_factor: int = 1
     ingest_retention_ms: int = 24 * 3600 * 1000
+    case_retention_ms: int = 7 * 24 * 3600 * 1000
+    deadletter_retention_ms: int = 14 * 24 * 3600 * 1000
     worker_batch_size: int = 1000
     worker_batch_within: float = 0.02
     worker_id: str = "ssp-hub-worker"

@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,28 @@ class VaultRow:
     key_version: int
     wrapped_dek: bytes | None
     ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class ConcernRow:
+    """A concern as retention sees it: where it is, whom it is about, when it was routed.
+    ``payload`` only where it names related persons (else None)."""
+
+    seq: int
+    event_id: str
+    queue: str
+    pseudonym: str
+    routed_at: dt.datetime
+    payload: str | None
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """What retention does to one person (see :meth:`Store.retire`)."""
+
+    pseudonyms: frozenset[str]  # all of the person's pseudonyms (their alias group)
+    expired: Mapping[str, Sequence[int]]  # queue -> seqs of the concerns to delete
+    erase: bool  # destroy the identity too
 
 
 def encode_cursor(seq: int) -> str:
@@ -573,6 +595,113 @@ class Store:
             row = conn.execute(stmt).one()
         return [int(v) for v in row[:-2]], int(row[-2]), max(0.0, float(row[-1]))
 
+
+    # -- retention and legal holds ------------------------------------------------------
+    # Used by hub/retention.py. Reads walk whole tables in pages; the writes re-check their
+    # preconditions inside the statement, so a hold placed or a concern projected since the
+    # retention run read the store is respected.
+    def place_legal_hold(self, pseudonym: str, reason: str, principal: str,
+                         at: dt.datetime) -> bool:
+        """Hold one pseudonym (retention treats the whole alias group as held). False if that
+        pseudonym is held already (the first hold's reason stays)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(legal_holds.insert().values(
+                    pseudonym=pseudonym, reason=reason, principal=principal,
+                    created_at=_utc(at)))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def release_legal_holds(self, pseudonyms: Iterable[str]) -> int:
+        """Remove the holds on any of ``pseudonyms``; returns how many there were."""
+        names = list(set(pseudonyms))
+        if not names:
+            return 0
+        with self.engine.begin() as conn:
+            return int(conn.execute(
+                legal_holds.delete().where(legal_holds.c.pseudonym.in_(names))).rowcount)
+
+    def legal_holds(self) -> list[dict[str, Any]]:
+        """Every hold, oldest first: pseudonym, reason, principal, created_at."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(legal_holds)
+                                .order_by(legal_holds.c.created_at, legal_holds.c.pseudonym))
+            return [{"pseudonym": r.pseudonym, "reason": r.reason, "principal": r.principal,
+                     "created_at": _aware(r.created_at)} for r in rows]
+
+    def alias_links(self) -> list[tuple[str, str]]:
+        """Every alias link (each stored both ways, so each pair appears twice)."""
+        with self.engine.connect() as conn:
+            return [(r.pseudonym, r.alias) for r in conn.execute(sa.select(pseudonym_aliases))]
+
+    def pseudonym_known(self, pseudonym: str) -> bool:
+        """True if a vault entry, an alias link or a concern (as subject) has ``pseudonym``."""
+        with self.engine.connect() as conn:
+            for column in (vault.c.pseudonym, pseudonym_aliases.c.pseudonym,
+                           concerns.c.pseudonym):
+                if conn.execute(sa.select(column).where(column == pseudonym).limit(1)).first():
+                    return True
+        return False
+
+    def concern_rows(self, *, after: int = 0, limit: int = 2000) -> list[ConcernRow]:
+        """Concerns in ``seq`` order after ``after``, for walking the table in pages. The
+        payload is only fetched where it names related persons."""
+        has_related = concerns.c.payload.like("%related_persons%")
+        stmt = (sa.select(concerns.c.seq, concerns.c.event_id, concerns.c.queue,
+                          concerns.c.pseudonym, concerns.c.routed_at,
+                          sa.case((has_related, concerns.c.payload), else_=None)
+                          .label("payload"))
+                .where(concerns.c.seq > after).order_by(concerns.c.seq).limit(limit))
+        with self.engine.connect() as conn:
+            return [ConcernRow(int(r.seq), r.event_id, r.queue, r.pseudonym,
+                               _utc(r.routed_at), r.payload) for r in conn.execute(stmt)]
+
+    def live_vault_entries(self) -> list[tuple[str, dt.datetime]]:
+        """(pseudonym, created_at) of every vault entry not yet erased."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(vault.c.pseudonym, vault.c.created_at)
+                                .where(vault.c.wrapped_dek.is_not(None)))
+            return [(r.pseudonym, _utc(r.created_at)) for r in rows]
+
+    def retire(self, persons: Sequence[Retirement], *, newer_than_seq: int,
+               at: dt.datetime) -> list[tuple[dict[str, int], int]]:
+        """Apply retention to persons, all in one transaction, so that each person's deletion
+        and erasure happen together or not at all. Per person:
+
+        * delete the concerns ``expired`` (queue → seqs) unless a legal hold names one of the
+          person's ``pseudonyms`` — checked in the same statement;
+        * if ``erase``: destroy the wrapped data key of each of their live vault entries
+          unless — checked in the same statement — a hold names one of the pseudonyms, a
+          concern has one as its subject, or a concern newer than ``newer_than_seq``
+          (projected since the caller read the table) names one anywhere in its payload.
+
+        Returns, per person, (concerns deleted per queue, vault entries erased)."""
+        done: list[tuple[dict[str, int], int]] = []
+        with self.engine.begin() as conn:
+            for person in persons:
+                names = sorted(person.pseudonyms)
+                held = sa.exists().where(legal_holds.c.pseudonym.in_(names))
+                deleted: dict[str, int] = {}
+                for queue, seqs in person.expired.items():
+                    ids = list(seqs)
+                    n = 0
+                    for i in range(0, len(ids), 500):
+                        n += int(conn.execute(concerns.delete().where(
+                            concerns.c.seq.in_(ids[i:i + 500]) & ~held)).rowcount)
+                    deleted[queue] = n
+                erased = 0
+                if person.erase:
+                    named = sa.or_(*[concerns.c.payload.contains(f'"{p}"', autoescape=True)
+                                     for p in names])
+                    erased = int(conn.execute(vault.update().where(
+                        vault.c.pseudonym.in_(names) & vault.c.wrapped_dek.is_not(None)
+                        & ~held
+                        & ~sa.exists().where(concerns.c.pseudonym.in_(names))
+                        & ~sa.exists().where((concerns.c.seq > newer_than_seq) & named)
+                    ).values(wrapped_dek=None, erased_at=_utc(at))).rowcount)
+                done.append((deleted, erased))
+        return done
 
 def _vault_row(row: Any) -> VaultRow:
     return VaultRow(row.pseudonym, int(row.key_version),

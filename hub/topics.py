@@ -23,8 +23,13 @@ def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
     parts = settings.topic_partitions
     raw = {"retention.ms": str(settings.ingest_retention_ms)}
     topics = [NewTopic(ingest_topic(a), parts, rf, topic_configs=raw) for a in AGENCIES]
-    topics += [NewTopic(cases_topic(q), parts, rf) for q in queues]
-    topics += [NewTopic(OUTCOMES_TOPIC, parts, rf), NewTopic(DEADLETTER_TOPIC, parts, rf)]
+    # Concerns on case topics are pseudonymised but still personal data: the store is where
+    # retention applies, so the topics keep them only long enough for the projector.
+    cases = {"retention.ms": str(settings.case_retention_ms)}
+    topics += [NewTopic(cases_topic(q), parts, rf, topic_configs=cases) for q in queues]
+    dead = {"retention.ms": str(settings.deadletter_retention_ms)}
+    topics += [NewTopic(OUTCOMES_TOPIC, parts, rf),
+               NewTopic(DEADLETTER_TOPIC, parts, rf, topic_configs=dead)]
     # One partition, so that one sequencer in the group integrates the log.
     topics += [NewTopic(DISCLOSURES_TOPIC, 1, rf)]
     return topics

@@ -6,6 +6,7 @@
               batch is recorded in the ledger, and only then acknowledged to faust.
 * ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
+* ``retain``   the retention job every ``retention_interval`` seconds (:mod:`hub.retention`).
 * ``sequence`` a task running :class:`hub.sequencer.Sequencer` (its own consumer group):
               disclosures → the Merkle-tree disclosure log and its signed checkpoints.
 
@@ -35,6 +36,7 @@ from hub.disclosures import entry_message
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.projector import Projector
+from hub.retention import retention_loop
 from hub.sequencer import Sequencer
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
@@ -178,6 +180,15 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     async def project() -> None:
         try:
             await Projector(settings, db, policy.queues).run()
+        except Exception as exc:
+            _die(exc)
+
+    @app.task
+    async def retain() -> None:
+        # Every worker runs it; runs are idempotent and each write re-checks its conditions.
+        try:
+            await retention_loop(db, policy, ring, settings.retention_interval,
+                                 origin=settings.log_origin)
         except Exception as exc:
             _die(exc)
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from hub.auditlog import AuditLog
 from hub.auth import new_token
 from hub.embedded import free_port, wait_for_port
 from hub.settings import Settings
@@ -106,6 +107,32 @@ class HubStack:
         assert not pending, f"{len(pending)} of {len(event_ids)} events still pending"
         return rows
 
+    # -- the disclosure log --------------------------------------------------------------
+    def log_entries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every disclosure-log entry matching ``filters`` (see AuditLog.page), oldest first."""
+        assert self.store is not None
+        audit = AuditLog(self.store)
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = audit.page(limit=1000, cursor=cursor, newest_first=False, **filters)
+            items += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                return items
+
+    def wait_log(self, predicate: Callable[[dict[str, Any]], bool], count: int = 1,
+                 timeout: float = 60, **filters: Any) -> list[dict[str, Any]]:
+        """Poll until at least ``count`` entries satisfy ``predicate``; return them. The API
+        answers once an entry is on the broker; the sequencer integrates it shortly after."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.log_entries(**filters) if predicate(e)]
+            if len(found) >= count or time.monotonic() > deadline:
+                assert len(found) >= count, f"{len(found)} of {count} log entries appeared"
+                return found
+            time.sleep(0.2)
+
 
 async def _read_all(bootstrap: str) -> list[tuple[str, bytes | None, bytes, list[Any]]]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -166,6 +193,7 @@ def start_stack(workdir: Path, bootstrap: str, database_url: str | None,
         "SSP_HUB_REPLICATION_FACTOR": str(replication_factor),
         "SSP_HUB_LOG_LEVEL": "info",
         "SSP_HUB_WORKER_SESSION_TIMEOUT": "6",
+        "SSP_HUB_CHECKPOINT_INTERVAL": "1",
         "PYTHONUNBUFFERED": "1",
     })
     if database_url:

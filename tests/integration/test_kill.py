@@ -1,7 +1,8 @@
 """Kill test: ``kill -9`` the worker twice while 2,000 events stream through.
 
-Afterwards every event has exactly one outcome and each routed concern is in its queue
-exactly once. Duplicates that a crash leaves on the case *topics* (outputs sent, ledger not
+Afterwards every event has exactly one outcome, each routed concern is in its queue exactly
+once, and the disclosure log holds exactly one entry per disclosure and per rejection and
+verifies. Duplicates that a crash leaves on the case *topics* (outputs sent, ledger not
 yet written) are allowed there and must be absorbed by the idempotent projection; the test
 reports how many there were.
 """
@@ -19,7 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC
+from hub.auditlog import public_keys, verify_store
+from hub.keys import FileKeyProvider
+from schemas.wire import CASES_PREFIX, DISCLOSURES_TOPIC, OUTCOMES_TOPIC
 from tests.integration.events import expected_queues, make_event
 from tests.integration.hubstack import HubStack, read_all_topics
 
@@ -121,12 +124,36 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
     assert set(case_msgs) == expected
     assert all(len(v) == 1 for v in case_msgs.values())  # replays are identical
     dup_outcomes = sum(outcome_msgs.values()) - len(id_set)
+
+    # The disclosure log: one entry per disclosure and per rejection, none twice, although
+    # the kills can make the worker re-send entries and the sequencer see them again.
+    rejected_ids = {i for i, v in expected_status.items() if v == "rejected"}
+    mine_entries = hub.wait_log(lambda e: e.get("event_id") in id_set,
+                                count=len(expected) + len(rejected_ids), timeout=300)
+    disclosed = collections.Counter((e["event_id"], e["recipient"]) for e in mine_entries
+                                    if e["kind"] == "disclosure")
+    rejections = collections.Counter(e["event_id"] for e in mine_entries
+                                     if e["kind"] == "rejection")
+    assert set(disclosed) == expected
+    assert max(disclosed.values()) == 1
+    assert set(rejections) == rejected_ids
+    assert max(rejections.values()) == 1
+    entry_msgs = collections.Counter(r[1] for r in records if r[0] == DISCLOSURES_TOPIC)
+    mine_ids = {e["entry_id"].encode() for e in mine_entries}
+    dup_entry_msgs = sum(n - 1 for k, n in entry_msgs.items() if k in mine_ids)
+    verdict = verify_store(hub.store, public_keys(
+        FileKeyProvider(hub.settings.resolved_key_file, create=False).load()))
+    assert verdict.ok, verdict.summary()
+
     report = {"broker": hub.settings.bootstrap_servers, "events": N_EVENTS, "kills": kills,
               "routed": sum(1 for v in expected_status.values() if v == "routed"),
               "rejected": sum(1 for v in expected_status.values() if v == "rejected"),
               "duplicate_outcome_messages_on_topic": dup_outcomes,
               "duplicate_case_messages_on_topic": dup_count,
-              "duplicate_concerns_in_store": 0, "lost": 0}
+              "duplicate_concerns_in_store": 0, "lost": 0,
+              "log_entries": len(mine_entries),
+              "duplicate_log_entry_messages_on_topic": dup_entry_msgs,
+              "duplicate_log_entries": 0, "log_verified": verdict.ok}
     out = Path("test-output")
     out.mkdir(exist_ok=True)
     (out / f"kill-test-{request.config.getoption('--broker')}.json").write_text(

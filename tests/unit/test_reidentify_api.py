@@ -17,12 +17,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api import REASON_RULE, create_api, reason_is_sufficient
+from hub.auditlog import AuditLog
 from hub.auth import new_token
 from hub.crypto import Pseudonymiser
+from hub.disclosures import StoreSink
 from hub.keys import FileKeyProvider, KeyRing, rotate_keyring
 from hub.settings import Settings
 from hub.store import Store
 from hub.vault import Identity, Vault, rekey
+from schemas.disclosures import parse_time
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SUBJECT_CPR, SUBJECT_NAME, make_cpr
 
@@ -84,8 +87,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         settings = Settings(data_dir=tmp_path_factory.mktemp("hub"),
                             bootstrap_servers="127.0.0.1:1")
         ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
-        app = create_api(settings)
         store = Store.open(settings.resolved_database_url)
+        # No broker here: log entries go straight into the log, as the sequencer would put them.
+        app = create_api(settings, sink=StoreSink(AuditLog(store)))
         tokens = {}
         for name, (role, queues) in PRINCIPALS.items():
             tokens[name] = new_token()
@@ -97,8 +101,15 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             store.close()
 
 
+def _log(hub: Hub, pseudonym: str | None = None) -> list[dict[str, Any]]:
+    """Re-identification entries in the disclosure log, oldest first."""
+    page = AuditLog(hub.store).page(pseudonyms=None if pseudonym is None else [pseudonym],
+                                    limit=1000, newest_first=False)
+    return [e for e in page.items if e["kind"].startswith("reidentification")]
+
+
 def _last_disclosure(hub: Hub, pseudonym: str | None = None) -> dict[str, Any]:
-    rows = hub.store.disclosure_rows(pseudonym=pseudonym)
+    rows = _log(hub, pseudonym)
     assert rows
     return rows[-1]
 
@@ -134,7 +145,7 @@ def test_consultant_who_sees_a_concern_gets_the_identity_and_it_is_logged(hub: H
     assert entry["kind"] == "reidentification"
     assert entry["principal"] == entry["recipient"] == "konsulent-stege"
     assert entry["reason"] == REASON
-    assert abs(entry["at"] - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+    assert abs(parse_time(entry["at"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
     assert cpr not in json.dumps(entry, default=str)
     assert name not in json.dumps(entry, default=str)
 
@@ -150,7 +161,7 @@ def test_consultant_of_another_queue_is_refused_and_it_is_logged(hub: Hub) -> No
     entry = _last_disclosure(hub, pseudonym)
     assert (entry["kind"], entry["principal"]) == ("reidentification_refused",
                                                    "konsulent-infohus")
-    assert entry["details"]["refusal"] == "no_visible_concern"
+    assert entry["reason_code"] == "no_visible_concern"
 
 
 @pytest.mark.parametrize("principal", ["stege-skole", "sikkerhed", "admin"])
@@ -162,7 +173,7 @@ def test_everyone_but_consultants_is_refused_and_it_is_logged(hub: Hub, principa
     assert response.status_code == 403
     entry = _last_disclosure(hub, pseudonym)
     assert (entry["kind"], entry["principal"]) == ("reidentification_refused", principal)
-    assert entry["details"]["refusal"] == "role_not_allowed"
+    assert entry["reason_code"] == "role_not_allowed"
 
 
 @pytest.mark.parametrize("reason", [None, "", "kort", "to ord her", "nødvendigt nødvendigt"])
@@ -181,7 +192,7 @@ def test_missing_or_short_reason_is_422_naming_the_rule(hub: Hub, reason: str | 
     assert cpr not in response.text
     entry = _last_disclosure(hub, pseudonym)
     assert entry["kind"] == "reidentification_refused"
-    assert entry["details"]["refusal"] == "reason_insufficient"
+    assert entry["reason_code"] == "reason_insufficient"
 
 
 def test_pseudonym_nobody_sees_is_403_not_a_hint_that_it_exists(hub: Hub) -> None:
@@ -196,7 +207,7 @@ def test_visible_pseudonym_without_a_vault_entry_is_404_and_logged(hub: Hub) -> 
     response = hub.post("konsulent-stege", {"pseudonym": pseudonym, "reason": REASON})
 
     assert response.status_code == 404
-    assert _last_disclosure(hub, pseudonym)["details"]["refusal"] == "unknown_pseudonym"
+    assert _last_disclosure(hub, pseudonym)["reason_code"] == "unknown_pseudonym"
 
 
 def test_erased_person_is_404(hub: Hub) -> None:
@@ -206,19 +217,19 @@ def test_erased_person_is_404(hub: Hub) -> None:
     response = hub.post("konsulent-stege", {"pseudonym": pseudonym, "reason": REASON})
 
     assert response.status_code == 404
-    assert _last_disclosure(hub, pseudonym)["details"]["refusal"] == "erased"
+    assert _last_disclosure(hub, pseudonym)["reason_code"] == "erased"
 
 
 def test_a_cpr_sent_as_the_pseudonym_is_refused_and_never_stored(hub: Hub) -> None:
-    before = len(hub.store.disclosure_rows())
+    before = len(_log(hub))
 
     response = hub.post("konsulent-stege", {"pseudonym": SUBJECT_CPR, "reason": REASON})
 
     assert response.status_code == 422
     assert SUBJECT_CPR not in response.text
-    rows = hub.store.disclosure_rows()
+    rows = _log(hub)
     assert len(rows) == before + 1
-    assert rows[-1]["pseudonym"] is None
+    assert "pseudonym" not in rows[-1]
     assert SUBJECT_CPR not in json.dumps(rows[-1], default=str)
 
 
