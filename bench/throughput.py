@@ -470,8 +470,10 @@ class Worker:
         return self.process.returncode
 
 
-def start_worker(settings: Settings, log_path: Path) -> Worker:
+def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -> Worker:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
+    if not with_log:  # only for measuring what the disclosure log costs (--log-cost)
+        env["SSP_HUB_UNSAFE_SKIP_DISCLOSURE_LOG"] = "true"
     env.update({
         "SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "SSP_HUB_DATA_DIR": str(settings.data_dir),
@@ -713,10 +715,10 @@ def store_totals(store: Store) -> dict[str, Any]:
     return {"outcomes": store.outcome_counts(), "concerns": int(n_concerns)}
 
 
-async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespace
-                  ) -> dict[str, Any]:
+async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespace,
+                  *, with_log: bool = True) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
-    data_dir = (workdir / "hub").resolve()
+    data_dir = (workdir / ("hub" if with_log else "hub-without-log")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # A fresh group per run: with start_at_end() it sees only this run's events on any broker.
     settings = Settings(data_dir=data_dir, bootstrap_servers=bootstrap,
@@ -750,7 +752,7 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         produce_s = time.monotonic() - t0
         log(f"hub: pre-produced {n} events in {produce_s:.1f}s; starting one worker")
 
-        worker = start_worker(settings, data_dir / "worker.log")
+        worker = start_worker(settings, data_dir / "worker.log", with_log=with_log)
         stop_join = asyncio.Event()
         join_task = asyncio.create_task(
             group_join_time(bootstrap, settings.worker_id, worker, stop_join))
@@ -801,8 +803,9 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             broker_cpu = cpu_broker_end - (cpu["broker_start"] or 0.0)
             result["backlog"]["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
         log(f"hub: drained {measured} events in {elapsed:.1f}s = {rate:.0f} events/s")
-        entries = await wait_for_log(store, {m.event_id for m in backlog}, limit_s=120)
-        result["backlog"]["log_entries"] = entries
+        if with_log:
+            entries = await wait_for_log(store, {m.event_id for m in backlog}, limit_s=120)
+            result["backlog"]["log_entries"] = entries
         e2e = end_to_end_rate(store, {m.event_id for m in backlog})
         result["backlog"]["end_to_end_events_per_s"] = round(e2e, 1) if e2e else None
         log(f"hub: end to end (first pick-up → last concern in store) {e2e or 0:.0f} events/s")
@@ -891,6 +894,9 @@ def render_table(result: dict[str, Any]) -> str:
         ("hub, clock from the first outcome in store (inflated by projection lag)",
          f"{back['events_per_s']:.0f} events/s"),
         ("ratio hub / baseline", f"{result['ratio']:.3f}"),
+        *([("same hub WITHOUT the disclosure log (--log-cost): end to end, ratio",
+            f"{result['without_log']['end_to_end_events_per_s']:.0f} events/s, "
+            f"{result['without_log']['ratio']:.3f}")] if "without_log" in result else []),
         ("worker start → group joined", "—" if back["worker_group_join_s"] is None
          else f"{back['worker_group_join_s']:.1f} s"),
         ("worker start → first outcome in store", f"{back['worker_first_outcome_s']:.1f} s"),
@@ -958,13 +964,27 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[s
         "events_per_s_min": min(rates), "events_per_s_max": max(rates),
     }
     hub = await run_hub(bootstrap, args.events, workdir, args)
+    without: dict[str, Any] | None = None
+    if args.log_cost:
+        log("hub again WITHOUT the disclosure log, to measure what logging costs")
+        quick = argparse.Namespace(**{**vars(args), "paced_fractions": [], "profile": None})
+        without = await run_hub(bootstrap, args.events, workdir, quick, with_log=False)
     rate = hub["paced"][0]["target_events_per_s"]
     log(f"baseline: paced passthrough at the hub's paced rate ({rate:.0f} events/s)")
     baseline["paced"] = await run_baseline_paced(bootstrap, rate, args.paced_seconds, args.batch)
     # The ratio uses the strict end-to-end rate (first pick-up → last concern in the store).
     hub_rate = hub["backlog"].get("end_to_end_events_per_s") or hub["backlog"]["events_per_s"]
     ratio = hub_rate / baseline["events_per_s"] if baseline["events_per_s"] else 0.0
-    return {"baseline": baseline, "hub": hub, "ratio": round(ratio, 3)}
+    out = {"baseline": baseline, "hub": hub, "ratio": round(ratio, 3)}
+    if without is not None:
+        back = without["backlog"]
+        rate_without = back.get("end_to_end_events_per_s") or back["events_per_s"]
+        out["without_log"] = {
+            "end_to_end_events_per_s": rate_without,
+            "worker_cpu_ms_per_event": back.get("worker_cpu_ms_per_event"),
+            "ratio": round(rate_without / baseline["events_per_s"], 3)
+            if baseline["events_per_s"] else 0.0}
+    return out
 
 
 def _fractions(text: str) -> list[float]:
@@ -997,6 +1017,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="py-spy the worker during the drain; raw collapsed stacks here")
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
+    parser.add_argument("--log-cost", action="store_true",
+                        help="run the hub a second time without the disclosure log and report "
+                             "both, to measure what logging costs")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results")
     return parser.parse_args(argv)
 

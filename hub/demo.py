@@ -107,7 +107,10 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
         if sample_data:
             counts = await _feed(base, tokens)
             print(f"\nSample data fed: {counts}. Try:\n  curl -H 'Authorization: Bearer "
-                  f"{tokens['demo-konsulent']}' {base}/api/v1/queues")
+                  f"{tokens['demo-konsulent']}' {base}/api/v1/queues\n"
+                  f"  curl -H 'Authorization: Bearer {tokens['demo-sikkerhed']}' "
+                  f"{base}/api/v1/disclosures/verify\n"
+                  f"  ssp-hub audit verify --data-dir {settings.data_dir}")
         print("\nCtrl-C stops everything.", flush=True)
         while not stop.is_set():
             if worker.poll() is not None:

@@ -5,11 +5,13 @@ Labels are outcome names and queue names only — never identifiers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from hub.auditlog import AuditLog
 from hub.store import Store
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -19,7 +21,8 @@ class StoreCollector(Collector):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def collect(self) -> Iterator[CounterMetricFamily | HistogramMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily
+                                  | HistogramMetricFamily]:
         counts = self.store.outcome_counts()
         events = CounterMetricFamily("ssp_hub_events", "Ingested events by outcome",
                                      labels=["outcome"])
@@ -41,3 +44,21 @@ class StoreCollector(Collector):
         for queue, n in sorted(self.store.queue_counts(None).items()):
             queues.add_metric([queue], n)
         yield queues
+
+        # The disclosure log: its size, and how old its newest signed checkpoint is (an
+        # alert on a growing age means the sequencer stopped or cannot sign).
+        audit = AuditLog(self.store)
+        size = GaugeMetricFamily("ssp_hub_disclosure_log_entries",
+                                 "Entries integrated into the disclosure log")
+        size.add_metric([], audit.state().size)
+        yield size
+        latest = audit.latest_checkpoint()
+        signed = GaugeMetricFamily("ssp_hub_disclosure_log_checkpoint_tree_size",
+                                   "Tree size of the newest signed checkpoint")
+        signed.add_metric([], latest.tree_size if latest else 0)
+        yield signed
+        if latest is not None:
+            age = GaugeMetricFamily("ssp_hub_disclosure_log_checkpoint_age_seconds",
+                                    "Seconds since the newest checkpoint was signed")
+            age.add_metric([], (dt.datetime.now(dt.UTC) - latest.issued_at).total_seconds())
+            yield age

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AGENCIES: tuple[str, ...] = ("school", "social", "police")
@@ -51,7 +51,16 @@ class Settings(BaseSettings):
     log_origin: str = Field("ssp-hub", description="names this log in signed checkpoints")
     checkpoint_every: int = Field(1000, ge=1, description="sign after this many entries")
     checkpoint_interval: float = Field(10.0, gt=0, description="…or after this many seconds")
+    # Benchmarks only (`python -m bench.throughput --log-cost`): the worker then neither writes
+    # nor sequences the disclosure log. Refused in production mode.
+    unsafe_skip_disclosure_log: bool = False
     retention_interval: float = Field(3600.0, gt=0, description="seconds between retention runs")
+
+    @model_validator(mode="after")
+    def _no_unsafe_in_production(self) -> Settings:
+        if self.mode == "production" and self.unsafe_skip_disclosure_log:
+            raise ValueError("unsafe_skip_disclosure_log is refused in production mode")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -131,7 +131,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
             for concern in result.concerns:
                 futures.append(await send(cases_topic(concern.queue), event_id,
                                           concern_json(concern)))
-        if isinstance(result, Routed | Rejected):
+        if isinstance(result, Routed | Rejected) and not settings.unsafe_skip_disclosure_log:
             for entry in result.entries:
                 futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
                                           entry_message(entry)))
@@ -194,6 +194,9 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
 
     @app.task
     async def sequence() -> None:
+        if settings.unsafe_skip_disclosure_log:
+            log.critical("disclosure_log_disabled_for_benchmark")
+            return
         audit = AuditLog(db, ring, origin=settings.log_origin,
                          checkpoint_every=settings.checkpoint_every,
                          checkpoint_interval=settings.checkpoint_interval)

@@ -291,6 +291,7 @@ def test_health_readiness_and_metrics(hub: HubStack) -> None:
         metrics = c.get("/metrics").text
     assert 'ssp_hub_events_total{outcome="routed"}' in metrics
     assert "ssp_hub_ingest_to_routed_seconds_bucket" in metrics
+    assert "ssp_hub_disclosure_log_entries" in metrics
 
 
 def test_a_claim_left_by_a_crashed_api_does_not_swallow_the_retry(

@@ -226,6 +226,12 @@ CONTRACT_COMMANDS: dict[str, set[str]] = {
     "worker": {"--data-dir"},
     "api": {"--data-dir", "--port"},
     "demo": {"--no-sample-data", "--port", "--data-dir"},
+    "audit export": {"--out", "--from", "--to", "--data-dir"},
+    "audit verify": {"--file", "--data-dir"},
+    "audit subject-access": {"--out", "--data-dir"},
+    "retention run": {"--data-dir"},
+    "retention hold": {"--reason", "--data-dir"},
+    "retention release": {"--data-dir"},
 }
 
 
