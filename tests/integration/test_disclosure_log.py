@@ -306,3 +306,99 @@ def test_export_verifies_offline_and_holds_no_identity(
 
     text = out.read_text(encoding="utf-8")
     assert not [i for i in IDENTIFIERS if i in text]
+
+
+# -- the sequencer is idempotent under redelivery ----------------------------------------------
+def _rewind_sequencer_and_replay(hub: HubStack, extra_copies: int) -> tuple[int, int]:
+    """With the worker dead: move the sequencer's committed offset back to the start of the
+    ``disclosures`` topic (what a rebalance after an uncommitted batch does, only bigger) and
+    produce ``extra_copies`` copies of already-logged entries. Returns how many messages the
+    sequencer will now read again: (messages on the topic, copies added)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    from schemas.wire import DISCLOSURES_TOPIC
+
+    group = f"{hub.env['SSP_HUB_WORKER_ID']}-sequencer"
+
+    async def go() -> tuple[int, int]:
+        consumer = AIOKafkaConsumer(DISCLOSURES_TOPIC, group_id=group,
+                                    bootstrap_servers=hub.settings.bootstrap_servers,
+                                    enable_auto_commit=False, auto_offset_reset="earliest",
+                                    session_timeout_ms=6000, heartbeat_interval_ms=1000)
+        await consumer.start()
+        try:
+            tp = TopicPartition(DISCLOSURES_TOPIC, 0)
+            while not consumer.assignment():  # joins once the killed member has expired
+                await consumer.getmany(timeout_ms=500, max_records=1)
+            copies: list[tuple[bytes | None, bytes]] = []
+            await consumer.seek_to_beginning(tp)
+            read = 0
+            while True:
+                batch = await consumer.getmany(tp, timeout_ms=2000, max_records=1000)
+                msgs = batch.get(tp, [])
+                if not msgs:
+                    break
+                read += len(msgs)
+                copies += [(m.key, m.value or b"") for m in msgs[:extra_copies - len(copies)]]
+            await consumer.commit({tp: 0})
+        finally:
+            await consumer.stop()
+        producer = AIOKafkaProducer(bootstrap_servers=hub.settings.bootstrap_servers,
+                                    acks="all")
+        await producer.start()
+        try:
+            for key, value in copies:
+                await producer.send_and_wait(DISCLOSURES_TOPIC, value, key=key)
+        finally:
+            await producer.stop()
+        return read, len(copies)
+    return asyncio.run(go())
+
+
+def _skipped(log_file: Path) -> int:
+    total = 0
+    for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines():
+        if '"log_duplicates_skipped"' in line:
+            total += int(json.loads(line[line.index("{"):])["count"])
+    return total
+
+
+def test_sequencer_redelivery_after_a_kill_never_logs_an_entry_twice(
+        hub: HubStack, tokens: dict[str, str], routed: dict[str, Any]) -> None:
+    """kill -9 the worker, rewind the sequencer to the start of its topic and add copies of
+    logged entries: every message comes again, and the log neither grows nor breaks."""
+    import time
+
+    from hub.auditlog import AuditLog, public_keys, verify_store
+
+    assert hub.store is not None
+    hub.wait_log(lambda e: e.get("event_id") in routed["ids"], count=4)
+    audit = AuditLog(hub.store)
+    deadline = time.monotonic() + 30
+    size = audit.state().size
+    while time.monotonic() < deadline:  # settle: nothing in flight any more
+        time.sleep(2)
+        if audit.state().size == size:
+            break
+        size = audit.state().size
+    for worker in hub.live_workers():
+        hub.kill_worker(worker)
+
+    on_topic, copies = _rewind_sequencer_and_replay(hub, extra_copies=25)
+    assert on_topic >= size
+    assert copies == min(25, on_topic)
+    replayed = on_topic + copies
+    worker = hub.start_worker()
+    log_file = hub.logs / f"worker-{len(hub.workers) - 1}.log"
+    deadline = time.monotonic() + 120
+    while _skipped(log_file) < replayed and time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker died"
+        time.sleep(0.5)
+
+    assert _skipped(log_file) >= replayed  # the sequencer did read everything again
+    assert audit.state().size == size  # … and integrated none of it twice
+    verdict = verify_store(hub.store, public_keys(
+        FileKeyProvider(hub.settings.resolved_key_file, create=False).load()))
+    assert verdict.ok, verdict.summary()
