@@ -82,6 +82,7 @@ from hub.topics import ensure_topics
 from schemas.cpr import age_at
 from schemas.events import CanonicalEvent
 from schemas.wire import (
+    DISCLOSURES_TOPIC,
     H_AGENCY,
     H_EVENT_ID,
     H_INGESTED_AT,
@@ -734,9 +735,12 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
     producer: Any = None
     try:
         await ensure_topics(settings, policy.queues)
+        # Every consumer group of the worker: the route agent, the projector, the sequencer.
+        outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
         await start_at_end(bootstrap, settings.worker_id,
-                           [ingest_topic(a) for a in ("school", "social", "police")]
-                           + [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues])
+                           [ingest_topic(a) for a in ("school", "social", "police")] + outputs)
+        await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
+        await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
 
         t0 = time.monotonic()
         backlog = factory.batch(n)

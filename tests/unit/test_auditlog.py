@@ -9,15 +9,26 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import rfc8785
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub import merkle
 from hub.auditlog import AuditLog, public_key_b64, public_keys, verify_checkpoint, verify_store
 from hub.disclosures import derived_entry_id
 from hub.keys import KeyRing, new_keyring
 from hub.store import Store
-from schemas.disclosures import Checkpoint, EntryKind, LogEntry, leaf_bytes, parse_leaf
+from schemas.disclosures import (
+    _CPR_LIKE,
+    Checkpoint,
+    EntryKind,
+    LogEntry,
+    entry_document,
+    leaf_bytes,
+    parse_leaf,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -428,3 +439,24 @@ def test_verify_store_reads_a_hand_edited_text_entry_without_crashing(
     run_sql(store, "UPDATE disclosure_log SET entry = 'not json at all' WHERE seq = 2")
 
     assert ("entry 2", "modified") in problems(store, keyring)
+
+
+# -- the leaf is RFC 8785 ----------------------------------------------------------------------
+_text = st.text(max_size=40).filter(lambda t: _CPR_LIKE.search(t) is None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(necessity=_text, unit=_text, reason=_text, fields=st.lists(_text, max_size=4),
+       details=st.dictionaries(st.text(max_size=8), st.one_of(
+           st.integers(-(2**53 - 1), 2**53 - 1), _text, st.lists(_text, max_size=3)), max_size=3),
+       seq=st.integers(0, 2**40))
+def test_leaf_bytes_equal_the_rfc8785_library_for_any_entry(
+        necessity: str, unit: str, reason: str, fields: list[str],
+        details: dict[str, Any], seq: int) -> None:
+    """leaf_bytes takes a json.dumps fast path; it must give the library's bytes exactly,
+    for any Unicode text (control characters, quotes, non-BMP) and any detail keys."""
+    entry = LogEntry(entry_id=derived_entry_id("p", necessity), kind=EntryKind.consultation,
+                     at=T0, unit=unit, necessity=necessity, reason=reason, fields=fields,
+                     details=details)
+
+    assert leaf_bytes(entry, seq, T0) == rfc8785.dumps(entry_document(entry, seq, T0))
