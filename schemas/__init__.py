@@ -1,4 +1,5 @@
-"""Canonical event, routed concern and event outcome: pydantic v2 models, versioned.
+"""Canonical event, routed concern, event outcome, disclosure-log entry and checkpoint:
+pydantic v2 models, versioned.
 
 JSON Schema exports live in ``schemas/json`` (``python -m schemas.export`` rewrites them;
 a test fails when they are out of date).
@@ -6,6 +7,7 @@ a test fails when they are out of date).
 
 from schemas.concerns import RoutedConcern
 from schemas.cpr import InvalidCpr, age_at, birth_date, normalise_cpr
+from schemas.disclosures import Checkpoint, EntryKind, LogEntry
 from schemas.events import (
     Agency,
     Area,
@@ -28,11 +30,14 @@ __all__ = [
     "Area",
     "CanonicalEvent",
     "Category",
+    "Checkpoint",
     "Collaboration",
     "Consent",
+    "EntryKind",
     "EventOutcome",
     "InvalidCpr",
     "Kind",
+    "LogEntry",
     "OutcomeStatus",
     "PersonalData",
     "Purpose",

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schemas.concerns import RoutedConcern
+from schemas.disclosures import Checkpoint, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.outcomes import EventOutcome
 
@@ -16,6 +17,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "canonical-event.v1.json": CanonicalEvent,
     "routed-concern.v1.json": RoutedConcern,
     "event-outcome.v1.json": EventOutcome,
+    "disclosure-log-entry.v1.json": LogEntry,
+    "disclosure-log-checkpoint.v1.json": Checkpoint,
 }
 
 
