@@ -210,12 +210,20 @@ class AuditLog:
         if self.ring is None:
             raise ValueError("signing checkpoints needs the key ring")
         now = now or dt.datetime.now(dt.UTC)
+
+        def due(state: TreeState, last: Checkpoint | None) -> bool:
+            if state.size == (last.tree_size if last else 0):
+                return False
+            return force or last is None or now - last.issued_at >= self.checkpoint_interval
+
+        # A read first: the sequencer asks twice a second, and most answers are "not yet";
+        # only a due checkpoint takes the log's write lock (and is re-checked under it).
+        if not due(self.state(), self.latest_checkpoint()):
+            return None
         with self.engine.begin() as conn:
             state = self._lock_state(conn)
             last = self._last_checkpoint(conn)
-            if state.size == (last.tree_size if last else 0):
-                return None
-            if not force and last is not None and now - last.issued_at < self.checkpoint_interval:
+            if not due(state, last):
                 return None
             return self._sign(conn, state.size, state.root_hash, now)
 

@@ -41,6 +41,22 @@ def rows_from_records(records: Iterable[tuple[str, bytes]]
     return outcomes, concerns
 
 
+def own_group_consumer(settings: Settings, role: str, topics: Iterable[str]) -> AIOKafkaConsumer:
+    """A consumer in the group ``<worker_id>-<role>``: manual commits after the work is
+    stored, from the earliest offset, the worker's batch size and session timeout."""
+    session_ms = int(settings.worker_session_timeout * 1000)
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=f"{settings.worker_id}-{role}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=settings.worker_batch_size,
+        session_timeout_ms=session_ms,
+        heartbeat_interval_ms=max(500, session_ms // 5),
+    )
+
+
 class Projector:
     def __init__(self, settings: Settings, store: Store, queues: tuple[str, ...]) -> None:
         self.settings = settings
@@ -48,17 +64,7 @@ class Projector:
         self.topics = [OUTCOMES_TOPIC, *(cases_topic(q) for q in queues)]
 
     async def run(self) -> None:
-        session_ms = int(self.settings.worker_session_timeout * 1000)
-        consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.settings.bootstrap_servers,
-            group_id=f"{self.settings.worker_id}-projector",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.settings.worker_batch_size,
-            session_timeout_ms=session_ms,
-            heartbeat_interval_ms=max(500, session_ms // 5),
-        )
+        consumer = own_group_consumer(self.settings, "projector", self.topics)
         await consumer.start()
         try:
             while True:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaConsumer
-
 from hub.auditlog import AuditLog
 from hub.disclosures import parse_entry_message
 from hub.logs import get_logger
+from hub.projector import own_group_consumer
 from hub.settings import Settings
 from schemas.wire import DISCLOSURES_TOPIC
 
@@ -28,17 +27,7 @@ class Sequencer:
         self.audit = audit
 
     async def run(self) -> None:
-        session_ms = int(self.settings.worker_session_timeout * 1000)
-        consumer = AIOKafkaConsumer(
-            DISCLOSURES_TOPIC,
-            bootstrap_servers=self.settings.bootstrap_servers,
-            group_id=f"{self.settings.worker_id}-sequencer",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.settings.worker_batch_size,
-            session_timeout_ms=session_ms,
-            heartbeat_interval_ms=max(500, session_ms // 5),
-        )
+        consumer = own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC])
         await consumer.start()
         try:
             while True:
