@@ -375,6 +375,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
         if identity is None:
             return await refuse(404, "unknown_pseudonym", "no identity for this pseudonym")
         # Recorded before it is answered: if the record fails, nothing is disclosed.
+        # Scrubbed again knowing the name: a reason may well name the young person.
+        reason = scrub_reason(body.reason, [identity.name] if identity.name else [])
         granted = entry(EntryKind.reidentification, fields=["subject.cpr", "subject.name"],
                         details={"queues": list(allowed_queues)})
         await record(request, [granted])
@@ -383,10 +385,10 @@ def create_api(settings: Settings, *, store: Store | None = None,
             Identity(pseudonym=pseudonym, cpr=identity.cpr, name=identity.name).model_dump(),
             headers=NO_STORE)
 
-    def scrub_reason(reason: str | None) -> str | None:
+    def scrub_reason(reason: str | None, names: list[str] | None = None) -> str | None:
         if reason is None:
             return None
-        text = scrubber.scrub(" ".join(reason.split())[:2000], known_names=[]).text
+        text = scrubber.scrub(" ".join(reason.split())[:2000], known_names=names or []).text
         # The scrubber replaces CPR numbers; anything CPR-shaped left is cut out, not logged.
         return _CPR_LIKE.sub("[CPR]", text)
 

@@ -133,6 +133,24 @@ def test_reason_must_be_at_least_a_sentence(reason: str | None, ok: bool) -> Non
 
 
 # -- re-identification -----------------------------------------------------------------------
+def test_a_reason_that_names_the_person_or_a_cpr_is_logged_scrubbed(hub: Hub) -> None:
+    pseudonym, cpr, name = hub.person(131)
+    reason = f"Skal ringe til {name} og forældrene på 22 33 44 55 om indsatsen."
+    with_cpr = f"Skal ringe til moren, hun har CPR {cpr[:6]}-{cpr[6:]}, om indsatsen."
+
+    granted = hub.post("konsulent-stege", {"pseudonym": pseudonym, "reason": reason})
+    granted_entry = _last_disclosure(hub, pseudonym)
+    refused = hub.post("konsulent-stege", {"pseudonym": pseudonym, "reason": with_cpr})
+    refused_entry = _last_disclosure(hub, pseudonym)
+
+    assert (granted.status_code, refused.status_code) == (200, 422)
+    assert granted_entry["reason"].startswith("Skal ringe til [person")
+    assert refused_entry["reason_code"] == "reason_insufficient"
+    for secret in (*name.split(), "22 33 44 55", cpr[:6], cpr[6:]):
+        assert secret not in granted_entry["reason"]
+        assert secret not in refused_entry["reason"]
+
+
 def test_consultant_who_sees_a_concern_gets_the_identity_and_it_is_logged(hub: Hub) -> None:
     pseudonym, cpr, name = hub.person(101)
 
