@@ -35,6 +35,7 @@ from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
 from hub.store import Principal, Store, decode_cursor
+from hub.subject_access import answer_subject_access, subject_access_entry
 from hub.vault import EntryErased, Vault
 from schemas.cpr import InvalidCpr
 from schemas.disclosures import Decision, EntryKind, LogEntry
@@ -503,8 +504,6 @@ def create_api(settings: Settings, *, store: Store | None = None,
               summary="A citizen's right of access: every log entry about one CPR number")
     async def subject_access(request: Request, principal: PrincipalDep,
                              body: SubjectAccessRequest) -> JSONResponse:
-        from hub.subject_access import answer_subject_access, subject_access_entry
-
         require_log_reader(principal)
         store: Store = request.app.state.store
         try:
