@@ -122,8 +122,28 @@ class RelatedPerson(_Strict):
     name: Annotated[str | None, PersonalData("name"), Field(max_length=200)] = None
 
 
+class Absence(_Strict):
+    """A ``school_absence`` signal's registration: one pupil, one school day."""
+
+    date: dt.date
+    lessons: Annotated[int, Field(ge=0, le=12, description="lessons missed that day")] = 0
+    excused: bool = Field(description="lovligt fravær (illness, permission) or not")
+
+
+class Registration(_Strict):
+    """A ``police_registration`` signal: a named young person registered in a place."""
+
+    place: Annotated[str, Field(min_length=1, max_length=200,
+                                description="where, e.g. 'Stege Havn' (a place, no address)")]
+
+
 class CanonicalEvent(_Strict):
-    """An event as an agency system publishes it (schema version 1)."""
+    """An event as an agency system publishes it (schema version 1).
+
+    ``absence`` and ``registration`` are optional, additive detail for the two signal kinds
+    (issue 5): each is allowed only with its own kind. Version 1 events without them stay
+    valid.
+    """
 
     event_id: uuid.UUID
     schema_version: Literal[1]
@@ -140,6 +160,8 @@ class CanonicalEvent(_Strict):
     description: Annotated[str, PersonalData("text"), Field(max_length=10_000)] = ""
     consent: Consent
     necessity: Annotated[str, PersonalData("text"), Field(max_length=5_000)] = ""
+    absence: Absence | None = None
+    registration: Registration | None = None
 
     @field_validator("occurred_at")
     @classmethod
@@ -147,6 +169,14 @@ class CanonicalEvent(_Strict):
         if value.tzinfo is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-03-02T14:05:00+01:00")
         return value
+
+    @model_validator(mode="after")
+    def _signal_detail_matches_kind(self) -> CanonicalEvent:
+        if self.absence is not None and self.kind is not Kind.school_absence:
+            raise ValueError("absence is only allowed with kind school_absence")
+        if self.registration is not None and self.kind is not Kind.police_registration:
+            raise ValueError("registration is only allowed with kind police_registration")
+        return self
 
     @model_validator(mode="after")
     def _after_birth(self) -> CanonicalEvent:

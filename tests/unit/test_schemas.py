@@ -323,3 +323,47 @@ def test_exported_event_schema_forbids_unknown_fields_at_every_level() -> None:
         assert schema["$defs"][name]["additionalProperties"] is False
     assert "class" in schema["$defs"]["Subject"]["properties"]
 
+
+
+# -- signal detail (additive to v1) -----------------------------------------------------------
+def test_absence_detail_is_accepted_with_a_school_absence_signal() -> None:
+    event = {**design_example(), "kind": "school_absence", "category": "school_absence",
+             "absence": {"date": "2026-03-02", "lessons": 6, "excused": False}}
+
+    parsed = CanonicalEvent.model_validate(event)
+
+    assert parsed.absence is not None
+    assert (parsed.absence.date, parsed.absence.lessons, parsed.absence.excused) == (
+        dt.date(2026, 3, 2), 6, False)
+
+
+def test_registration_detail_is_accepted_with_a_police_registration_signal() -> None:
+    event = {**design_example(), "kind": "police_registration", "category": "insecurity",
+             "registration": {"place": "Stege Havn"}}
+
+    assert CanonicalEvent.model_validate(event).registration is not None
+
+
+@pytest.mark.parametrize(("kind", "field", "value"), [
+    ("concern", "absence", {"date": "2026-03-02", "excused": False}),
+    ("police_registration", "absence", {"date": "2026-03-02", "excused": False}),
+    ("concern", "registration", {"place": "Stege Havn"}),
+    ("school_absence", "registration", {"place": "Stege Havn"}),
+])
+def test_signal_detail_is_refused_with_another_kind(kind: str, field: str, value: Any) -> None:
+    event = {**design_example(), "kind": kind, field: value}
+
+    with pytest.raises(ValidationError, match=f"{field} is only allowed"):
+        CanonicalEvent.model_validate(event)
+
+
+@pytest.mark.parametrize("absence", [
+    {"date": "2026-03-02"},                                  # excused missing
+    {"date": "2. marts", "excused": False},                  # not a date
+    {"date": "2026-03-02", "excused": False, "lessons": 13},  # more than a school day
+    {"date": "2026-03-02", "excused": False, "reason": "syg"},  # unknown field
+])
+def test_malformed_absence_names_the_field(absence: dict[str, Any]) -> None:
+    event = {**design_example(), "kind": "school_absence", "absence": absence}
+
+    assert any(loc[0] == "absence" for loc in _locs(event))
