@@ -63,6 +63,13 @@ class HubStack:
         self.api = self._spawn(["api", "--port", self.api_url.rsplit(":", 1)[1]], "api.log")
         wait_for_port("127.0.0.1", int(self.api_url.rsplit(":", 1)[1]), 60)
 
+    def restart_api(self) -> None:
+        """Stop the API (SIGTERM, as an operator would) and start a fresh one."""
+        if self.api is not None and self.api.poll() is None:
+            os.killpg(self.api.pid, signal.SIGTERM)
+            self.api.wait(20)
+        self.start_api()
+
     def stop(self) -> None:
         for proc in [*self.workers, *([self.api] if self.api else [])]:
             if proc.poll() is None:
