@@ -26,6 +26,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connectors.base import Mapped, keyed_namespace
+from connectors.registry import CONNECTORS
+from connectors.registry import connector as connector_named
 from hub.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys, verify_store
 from hub.auth import PrincipalDep, StoreDep, readable_queues
 from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
@@ -46,6 +49,7 @@ from streams.scrubber import Scrubber
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
+MAX_CONNECTOR_BYTES = 20 * 1024 * 1024
 # A claim still unacknowledged after this long belongs to an API process that died between
 # claiming and producing: a retry of the same event may produce it.
 STALE_CLAIM = dt.timedelta(seconds=4 * PRODUCE_TIMEOUT_S)
@@ -120,6 +124,10 @@ def create_api(settings: Settings, *, store: Store | None = None,
                            create=settings.mode != "production").load()
     cipher = PayloadCipher(ring)
     keys = public_keys(ring)
+    # Connector event ids come from the source record's identity under a secret namespace
+    # (the first HMAC key, which never changes): a re-sent record gets the same id, and an id
+    # in the log cannot be recomputed from a guessed CPR.
+    id_namespace = keyed_namespace(ring.hmac["ssp"][min(ring.hmac["ssp"])])
     scrubber = Scrubber()  # reasons go into the log scrubbed of names, numbers, addresses
 
     @asynccontextmanager
@@ -247,6 +255,77 @@ def create_api(settings: Settings, *, store: Store | None = None,
                                 headers={"Retry-After": "5"}) from exc
         await asyncio.to_thread(store.mark_accepted, event_id)
         return {"event_id": event_id}
+
+    @app.post(
+        "/api/v1/connectors/{connector}", responses={403: {}, 404: {}, 413: {}, 503: {}},
+        summary="Publish an agency system's native export (CSV, JSON, XML, JSON Lines)",
+    )
+    async def connector_ingest(connector: str, request: Request, store: StoreDep,
+                               principal: PrincipalDep) -> dict[str, Any]:
+        """Each record is mapped to a canonical event and published like
+        ``POST /api/v1/ingest/{agency}``; the answer says per record (by line) which were
+        accepted — a record sent before is accepted again as a duplicate, under the same
+        event id — and which were refused and why (the source field, never its value).
+        If the broker is unavailable: 503 with ``Retry-After`` and nothing accepted."""
+        name = connector
+        if name not in CONNECTORS:
+            raise HTTPException(404, f"unknown connector; known: {', '.join(sorted(CONNECTORS))}")
+        source = connector_named(name, id_namespace=id_namespace)
+        if principal.role != f"agency:{source.agency.value}":
+            raise HTTPException(403, f"this token may not use connector {name}")
+        data = await request.body()
+        if len(data) > MAX_CONNECTOR_BYTES:
+            raise HTTPException(413, f"at most {MAX_CONNECTOR_BYTES} bytes per request; "
+                                     "split the export")
+        results = await asyncio.to_thread(source.parse, data)
+        mapped = [r for r in results if isinstance(r, Mapped)]
+        refused = [{"line": r.line, "field": r.field, "reason": r.reason}
+                   for r in results if not isinstance(r, Mapped)]
+        # The producer before any claim, as in ingest: a 503 must leave no claim behind.
+        producer = await _ensure_producer(request) if mapped else None
+        agency = source.agency.value
+        accepted_at = dt.datetime.now(dt.UTC)
+        fresh: list[tuple[Mapped, str]] = []
+        accepted: list[dict[str, Any]] = []
+        for record in mapped:
+            event_id = str(record.event.event_id)
+            if await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at) or \
+                    await asyncio.to_thread(store.take_over_stale_claim, event_id, agency,
+                                            accepted_at, STALE_CLAIM):
+                fresh.append((record, event_id))
+            else:
+                accepted.append({"line": record.line, "event_id": event_id,
+                                 "duplicate": True})
+        # One batch of sends, then one wait: aiokafka slows sharply with one send per await.
+        try:
+            futures = []
+            for record, event_id in fresh:
+                payload = record.event.model_dump_json(by_alias=True).encode("utf-8")
+                key_id, blob = cipher.encrypt(payload, event_id, agency)
+                headers = [
+                    (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
+                    (H_EVENT_ID, event_id.encode()),
+                    (H_INGESTED_AT, accepted_at.isoformat().encode()),
+                ]
+                assert producer is not None
+                futures.append(await producer.send(ingest_topic(agency), blob,
+                                                   key=event_id.encode(), headers=headers))
+            await asyncio.wait_for(asyncio.gather(*futures), PRODUCE_TIMEOUT_S)
+        except (KafkaError, TimeoutError) as exc:
+            for _record, event_id in fresh:
+                await asyncio.to_thread(store.release_event, event_id)
+            log.warning("connector_not_acknowledged", connector=name,
+                        error=type(exc).__name__)
+            raise HTTPException(503, "broker did not acknowledge; retry later",
+                                headers={"Retry-After": "5"}) from exc
+        for record, event_id in fresh:
+            await asyncio.to_thread(store.mark_accepted, event_id)
+            accepted.append({"line": record.line, "event_id": event_id})
+        accepted.sort(key=lambda a: int(a["line"]))
+        log.info("connector_batch", connector=name, accepted=len(accepted),
+                 refused=len(refused))
+        return {"connector": name, "accepted": accepted, "refused": refused,
+                "counts": {"accepted": len(accepted), "refused": len(refused)}}
 
     @app.get("/api/v1/events/{event_id}", summary="The outcome of one event")
     async def event_outcome(event_id: str, store: StoreDep,

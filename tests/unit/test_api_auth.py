@@ -11,6 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -357,6 +358,7 @@ CONTRACT_PATHS = {
     "/api/v1/proofs/inclusion": "get",
     "/api/v1/proofs/consistency": "get",
     "/api/v1/subject-access": "post",
+    "/api/v1/connectors/{connector}": "post",
     "/healthz": "get",
     "/readyz": "get",
     "/metrics": "get",
@@ -370,6 +372,19 @@ def test_openapi_lists_the_contract_paths(hub: Hub) -> None:
     paths = response.json()["paths"]
     for path, method in CONTRACT_PATHS.items():
         assert method in paths.get(path, {}), f"{method.upper()} {path} missing from OpenAPI"
+
+
+def test_connector_upload_while_the_broker_is_down_is_503_and_leaves_no_claim(hub: Hub) -> None:
+    before = hub.store.outcome_counts()
+    data = (Path(__file__).resolve().parents[2] / "connectors" / "samples"
+            / "bekymringsnotater.json").read_bytes()
+
+    response = hub.client.post("/api/v1/connectors/school-concern", content=data,
+                               headers=hub.auth("stege-skole"))
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert hub.store.outcome_counts() == before  # a retry is not answered as a duplicate
 
 
 # -- tokens at rest ------------------------------------------------------------------------
