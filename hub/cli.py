@@ -28,6 +28,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
+connector_app = typer.Typer(no_args_is_help=True, help="Agency connectors (native formats).")
+app.add_typer(connector_app, name="connector")
 audit_app.command("subject-access")(subject_access)
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
@@ -160,6 +162,58 @@ def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")]
     typer.echo(f"{len(results) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
+
+
+@connector_app.command("watch")
+def connector_watch(
+    directory: Annotated[Path, typer.Argument(help="the drop folder")],
+    connector: Annotated[str, typer.Option("--connector", help="e.g. school-absence")],
+    api_url: Annotated[str | None, typer.Option("--api", help="the hub's API base URL")]
+    = None,
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="a file holding the agency's token (else SSP_HUB_CONNECTOR_TOKEN)")]
+    = None,
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+    settle: Annotated[float, typer.Option("--settle", help="seconds a file must be unchanged")]
+    = 2.0,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Send files dropped into DIRECTORY to the hub, each exactly once; move them to done/
+    with a .rejected report of refused records. Exit 0; with --once, 3 if a file had to wait
+    (hub unavailable)."""
+    from connectors.registry import CONNECTORS
+    from connectors.watch import FileDropWatcher, WatchReport
+
+    settings = _settings(data_dir)
+    if connector not in CONNECTORS:
+        _fail(f"unknown connector {connector!r}; known: {', '.join(sorted(CONNECTORS))}")
+    if not directory.is_dir():
+        _fail(f"{directory} is not a directory")
+    if token_file is not None:
+        token = token_file.read_text(encoding="utf-8").strip()
+    elif settings.connector_token is not None:
+        token = settings.connector_token.get_secret_value()
+    else:
+        _fail("no token: use --token-file or set SSP_HUB_CONNECTOR_TOKEN")
+    url = api_url or f"http://{settings.api_host}:{settings.api_port}"
+    watcher = FileDropWatcher(directory, connector, url, token, settle_s=settle)
+
+    def show(report: WatchReport) -> None:
+        typer.echo(f"sent {report.sent} file(s): {report.accepted} records accepted, "
+                   f"{report.refused} refused; {report.already_done} already done; "
+                   f"{len(report.waiting)} waiting for the hub")
+    try:
+        if once:
+            report = watcher.run_once()
+            show(report)
+            if report.waiting:
+                raise typer.Exit(3)
+        else:
+            watcher.run(on_report=show)
+    except PermissionError as exc:
+        _fail(str(exc))
+    finally:
+        watcher.close()
 
 
 @app.command("worker")

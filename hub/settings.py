@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AGENCIES: tuple[str, ...] = ("school", "social", "police")
@@ -36,6 +36,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The file-drop connector's agency token (SSP_HUB_CONNECTOR_TOKEN or a Docker secret), so
+    # that it never stands on a command line.
+    connector_token: SecretStr | None = None
 
     topic_partitions: int = 4
     replication_factor: int = 1

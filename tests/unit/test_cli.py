@@ -232,6 +232,7 @@ CONTRACT_COMMANDS: dict[str, set[str]] = {
     "retention run": {"--data-dir"},
     "retention hold": {"--reason", "--data-dir"},
     "retention release": {"--data-dir"},
+    "connector watch": {"--connector"},
 }
 
 
