@@ -164,16 +164,6 @@ def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")]
         raise typer.Exit(1)
 
 
-def _connector_token(settings: Settings, token_file: Path | None) -> str:
-    """The agency's token: from --token-file, else SSP_HUB_CONNECTOR_TOKEN (never argv)."""
-    if token_file is not None:
-        return token_file.read_text(encoding="utf-8").strip()
-    if settings.connector_token is not None:
-        return settings.connector_token.get_secret_value()
-    _fail("no token: use --token-file or set SSP_HUB_CONNECTOR_TOKEN")
-    raise AssertionError  # _fail exits
-
-
 @connector_app.command("watch")
 def connector_watch(
     directory: Annotated[Path, typer.Argument(help="the drop folder")],
@@ -199,7 +189,12 @@ def connector_watch(
         _fail(f"unknown connector {connector!r}; known: {', '.join(sorted(CONNECTORS))}")
     if not directory.is_dir():
         _fail(f"{directory} is not a directory")
-    token = _connector_token(settings, token_file)
+    if token_file is not None:
+        token = token_file.read_text(encoding="utf-8").strip()
+    elif settings.connector_token is not None:
+        token = settings.connector_token.get_secret_value()
+    else:
+        _fail("no token: use --token-file or set SSP_HUB_CONNECTOR_TOKEN")
     url = api_url or f"http://{settings.api_host}:{settings.api_port}"
     watcher = FileDropWatcher(directory, connector, url, token, settle_s=settle)
 
@@ -219,41 +214,6 @@ def connector_watch(
         _fail(str(exc))
     finally:
         watcher.close()
-
-
-@connector_app.command("kafka")
-def connector_kafka(
-    connector: Annotated[str, typer.Option("--connector", help="e.g. police-doegnrapport")],
-    topic: Annotated[str, typer.Option("--topic", help="the agency's own topic")],
-    api_url: Annotated[str | None, typer.Option("--api", help="the hub's API base URL")]
-    = None,
-    token_file: Annotated[Path | None, typer.Option(
-        "--token-file", help="a file holding the agency's token (else SSP_HUB_CONNECTOR_TOKEN)")]
-    = None,
-    group: Annotated[str | None, typer.Option("--group", help="consumer group id")] = None,
-    data_dir: DataDirOpt = None,
-) -> None:
-    """Consume an agency's native documents from its own topic and send them to the hub,
-    committing only what the hub answered; refused records go to <topic>.rejected."""
-    from connectors.kafka_native import KafkaNativeConnector
-    from connectors.registry import CONNECTORS
-    from hub.logs import configure
-
-    settings = _settings(data_dir)
-    configure(settings.log_level)
-    if connector not in CONNECTORS:
-        _fail(f"unknown connector {connector!r}; known: {', '.join(sorted(CONNECTORS))}")
-    token = _connector_token(settings, token_file)
-    native = KafkaNativeConnector(
-        bootstrap_servers=settings.bootstrap_servers, topic=topic, connector=connector,
-        api_url=api_url or f"http://{settings.api_host}:{settings.api_port}", token=token,
-        group_id=group, replication_factor=settings.replication_factor)
-    try:
-        asyncio.run(native.run())
-    except PermissionError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command("worker")

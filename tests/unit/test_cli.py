@@ -233,7 +233,6 @@ CONTRACT_COMMANDS: dict[str, set[str]] = {
     "retention hold": {"--reason", "--data-dir"},
     "retention release": {"--data-dir"},
     "connector watch": {"--connector"},
-    "connector kafka": {"--connector", "--topic"},
 }
 
 
