@@ -142,6 +142,21 @@ class Connector(ABC):
         """Deterministic id from the record's own stable key."""
         return uuid.uuid5(self.id_namespace, "\x1f".join((self.name, *key)))
 
+    def envelope(self, *key: str, occurred_at: dt.datetime, unit: str,
+                 subject: dict[str, Any]) -> dict[str, Any]:
+        """The canonical fields every connector fills the same way: the id from the record's
+        key, schema version 1, the source (this connector's agency and system), SSP or SSP+
+        from the subject's age, and the one purpose §115 allows."""
+        return {
+            "event_id": self.event_id(*key),
+            "schema_version": 1,
+            "occurred_at": occurred_at,
+            "source": {"agency": self.agency, "system": self.system, "unit": unit},
+            "collaboration": collaboration_for(subject["cpr"], occurred_at.date()),
+            "purpose": "crime_prevention",
+            "subject": subject,
+        }
+
     def _one(self, line: int, build: Callable[[], CanonicalEvent]) -> Result:
         """Map one record; a field error, a validation error or anything unexpected becomes a
         :class:`Refused` for that record only."""

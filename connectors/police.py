@@ -31,7 +31,6 @@ from connectors.base import (
     Result,
     area,
     category,
-    collaboration_for,
     consent,
     fold,
     ident,
@@ -113,17 +112,9 @@ class PoliceDoegnrapport(Connector):
         unit = text(entry.get("enhed"), "enhed", required=False) or self.default_unit
         place = text(entry.get("sted"), "sted", required=kind == REGISTRATION)
         where_area = area(need(entry.get("omraade"), "omraade"), "omraade")
-        payload: dict[str, Any] = {
-            # Several young people can share a case: the entry is the case and the person.
-            "event_id": self.event_id(journal, kind, young),
-            "schema_version": 1,
-            "occurred_at": when,
-            "source": {"agency": Agency.police, "system": SYSTEM, "unit": unit},
-            "collaboration": collaboration_for(young, when.date()),
-            "purpose": "crime_prevention",
-            "subject": {"cpr": young, "name": name},
-            "area": where_area,
-        }
+        # Several young people can share a case: the entry is the case and the person.
+        payload = self.envelope(journal, kind, young, occurred_at=when, unit=unit,
+                                subject={"cpr": young, "name": name}) | {"area": where_area}
         description = text(entry.get("beskrivelse"), "beskrivelse", required=False) or ""
         necessity = text(entry.get("noedvendighed"), "noedvendighed", required=False)
         samtykke = text(entry.get("samtykke"), "samtykke", required=False)

@@ -33,7 +33,6 @@ from connectors.base import (
     Refused,
     Result,
     category,
-    collaboration_for,
     consent,
     copenhagen,
     decode_utf8,
@@ -143,15 +142,12 @@ class SchoolAbsence(Connector):
             day = parse_date(cell("dato"), "dato")
             lessons = _lessons(cell("lektioner"))
             excused = _excused(cell("lovligt_fravaer"))
-            payload: dict[str, Any] = {
-                "event_id": self.event_id(pupil, day.isoformat()),
-                "schema_version": 1,
+            payload = self.envelope(
+                pupil, day.isoformat(), occurred_at=copenhagen(day, SCHOOL_DAY_START),
+                unit=school,
+                subject={"cpr": pupil, "name": name, "school": school, "class": klasse},
+            ) | {
                 "kind": Kind.school_absence,
-                "occurred_at": copenhagen(day, SCHOOL_DAY_START),
-                "source": {"agency": Agency.school, "system": SYSTEM, "unit": school},
-                "collaboration": collaboration_for(pupil, day),
-                "purpose": "crime_prevention",
-                "subject": {"cpr": pupil, "name": name, "school": school, "class": klasse},
                 "category": Category.school_absence,
                 "area": area_for_school(school),
                 "severity": Severity.low,
@@ -251,15 +247,11 @@ class SchoolConcern(Connector):
         agreed = consent(need(note.get("samtykke"), "samtykke"), "samtykke")
         where = dict(_CONCERN_WHERE)
         related = _parents(note.get("forældre"), where)
-        payload: dict[str, Any] = {
-            "event_id": self.event_id(note_id),
-            "schema_version": 1,
+        payload = self.envelope(
+            note_id, occurred_at=created, unit=school,
+            subject={"cpr": pupil, "name": name, "school": school, "class": klasse},
+        ) | {
             "kind": Kind.concern,
-            "occurred_at": created,
-            "source": {"agency": Agency.school, "system": SYSTEM, "unit": school},
-            "collaboration": collaboration_for(pupil, created.date()),
-            "purpose": "crime_prevention",
-            "subject": {"cpr": pupil, "name": name, "school": school, "class": klasse},
             "related_persons": related,
             "category": cat,
             "area": area_for_school(school),

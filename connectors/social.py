@@ -46,7 +46,6 @@ from connectors.base import (
     Result,
     area,
     category,
-    collaboration_for,
     consent,
     ident,
     need,
@@ -129,15 +128,8 @@ class SocialConcern(Connector):
         necessity = text(_text(el, "noedvendighed"), "noedvendighed", required=False) or ""
         agreed = consent(need(_text(el, "samtykke"), "samtykke"), "samtykke")
         when = timestamp(_text(el, "tidspunkt"), "tidspunkt")
-        payload: dict[str, Any] = {
-            "event_id": self.event_id(record_id),
-            "schema_version": 1,
+        payload = self.envelope(record_id, occurred_at=when, unit=unit, subject=subject) | {
             "kind": Kind.concern,
-            "occurred_at": when,
-            "source": {"agency": Agency.social, "system": SYSTEM, "unit": unit},
-            "collaboration": collaboration_for(subject_cpr, when.date()),
-            "purpose": "crime_prevention",
-            "subject": subject,
             "related_persons": related,
             "category": cat,
             "area": where_area,
