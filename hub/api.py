@@ -179,6 +179,53 @@ def create_api(settings: Settings, *, store: Store | None = None,
                                     headers={"Retry-After": "5"}) from exc
         return producer
 
+    async def publish(request: Request, store: Store, agency: str,
+                      events: list[CanonicalEvent]) -> list[bool]:
+        """Claim, encrypt and produce ``events`` to ``ingest.<agency>``; per event True if it
+        was published now, False if its id was claimed before (a duplicate). Returns only
+        once the broker acknowledged every one; else 503 with no claim left behind."""
+        if not events:
+            return []
+        # The producer first: a 503 here must leave no claim behind, or the retry that
+        # Retry-After invites would be answered as a duplicate of an event never produced.
+        producer = await _ensure_producer(request)
+        accepted_at = dt.datetime.now(dt.UTC)
+        fresh: list[bool] = []
+        for event in events:
+            event_id = str(event.event_id)
+            fresh.append(
+                await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at)
+                or await asyncio.to_thread(store.take_over_stale_claim, event_id, agency,
+                                           accepted_at, STALE_CLAIM))
+        claimed = [str(e.event_id) for e, f in zip(events, fresh, strict=True) if f]
+        try:
+            # All sends first, then one wait: aiokafka slows sharply with one send per await.
+            futures = []
+            for event, is_fresh in zip(events, fresh, strict=True):
+                if not is_fresh:
+                    continue
+                event_id = str(event.event_id)
+                payload = event.model_dump_json(by_alias=True).encode("utf-8")
+                key_id, blob = cipher.encrypt(payload, event_id, agency)
+                headers = [
+                    (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
+                    (H_EVENT_ID, event_id.encode()),
+                    (H_INGESTED_AT, accepted_at.isoformat().encode()),
+                ]
+                futures.append(await producer.send(ingest_topic(agency), blob,
+                                                   key=event_id.encode(), headers=headers))
+            await asyncio.wait_for(asyncio.gather(*futures), PRODUCE_TIMEOUT_S)
+        except (KafkaError, TimeoutError) as exc:
+            for event_id in claimed:
+                await asyncio.to_thread(store.release_event, event_id)
+            log.warning("ingest_not_acknowledged", agency=agency, events=len(claimed),
+                        error=type(exc).__name__)
+            raise HTTPException(503, "broker did not acknowledge; retry later",
+                                headers={"Retry-After": "5"}) from exc
+        for event_id in claimed:
+            await asyncio.to_thread(store.mark_accepted, event_id)
+        return fresh
+
     async def record(request: Request, entries: list[LogEntry]) -> None:
         """Make log entries durable before the act they describe is answered (503 if not)."""
         if not entries:
@@ -228,33 +275,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
                 "field": "source.agency", "type": "agency_mismatch",
                 "message": "must equal the agency in the path"}])
         event_id = str(event.event_id)
-        # The producer first: a 503 here must leave no claim behind, or the retry that
-        # Retry-After invites would be answered as a duplicate of an event never produced.
-        producer = await _ensure_producer(request)
-        accepted_at = dt.datetime.now(dt.UTC)
-        if not await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at) and \
-                not await asyncio.to_thread(store.take_over_stale_claim, event_id, agency,
-                                            accepted_at, STALE_CLAIM):
-            return {"event_id": event_id, "duplicate": True}
-        payload = event.model_dump_json(by_alias=True).encode("utf-8")
-        key_id, blob = cipher.encrypt(payload, event_id, agency)
-        headers = [
-            (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
-            (H_EVENT_ID, event_id.encode()), (H_INGESTED_AT, accepted_at.isoformat().encode()),
-        ]
-        try:
-            await asyncio.wait_for(
-                producer.send_and_wait(ingest_topic(agency), blob, key=event_id.encode(),
-                                       headers=headers),
-                PRODUCE_TIMEOUT_S,
-            )
-        except (KafkaError, TimeoutError) as exc:
-            await asyncio.to_thread(store.release_event, event_id)
-            log.warning("ingest_not_acknowledged", agency=agency, error=type(exc).__name__)
-            raise HTTPException(503, "broker did not acknowledge; retry later",
-                                headers={"Retry-After": "5"}) from exc
-        await asyncio.to_thread(store.mark_accepted, event_id)
-        return {"event_id": event_id}
+        [fresh] = await publish(request, store, agency, [event])
+        return {"event_id": event_id} if fresh else {"event_id": event_id, "duplicate": True}
 
     @app.post(
         "/api/v1/connectors/{connector}", responses={403: {}, 404: {}, 413: {}, 503: {}},
@@ -281,46 +303,11 @@ def create_api(settings: Settings, *, store: Store | None = None,
         mapped = [r for r in results if isinstance(r, Mapped)]
         refused = [{"line": r.line, "field": r.field, "reason": r.reason}
                    for r in results if not isinstance(r, Mapped)]
-        # The producer before any claim, as in ingest: a 503 must leave no claim behind.
-        producer = await _ensure_producer(request) if mapped else None
-        agency = source.agency.value
-        accepted_at = dt.datetime.now(dt.UTC)
-        fresh: list[tuple[Mapped, str]] = []
-        accepted: list[dict[str, Any]] = []
-        for record in mapped:
-            event_id = str(record.event.event_id)
-            if await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at) or \
-                    await asyncio.to_thread(store.take_over_stale_claim, event_id, agency,
-                                            accepted_at, STALE_CLAIM):
-                fresh.append((record, event_id))
-            else:
-                accepted.append({"line": record.line, "event_id": event_id,
-                                 "duplicate": True})
-        # One batch of sends, then one wait: aiokafka slows sharply with one send per await.
-        try:
-            futures = []
-            for record, event_id in fresh:
-                payload = record.event.model_dump_json(by_alias=True).encode("utf-8")
-                key_id, blob = cipher.encrypt(payload, event_id, agency)
-                headers = [
-                    (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
-                    (H_EVENT_ID, event_id.encode()),
-                    (H_INGESTED_AT, accepted_at.isoformat().encode()),
-                ]
-                assert producer is not None
-                futures.append(await producer.send(ingest_topic(agency), blob,
-                                                   key=event_id.encode(), headers=headers))
-            await asyncio.wait_for(asyncio.gather(*futures), PRODUCE_TIMEOUT_S)
-        except (KafkaError, TimeoutError) as exc:
-            for _record, event_id in fresh:
-                await asyncio.to_thread(store.release_event, event_id)
-            log.warning("connector_not_acknowledged", connector=name,
-                        error=type(exc).__name__)
-            raise HTTPException(503, "broker did not acknowledge; retry later",
-                                headers={"Retry-After": "5"}) from exc
-        for record, event_id in fresh:
-            await asyncio.to_thread(store.mark_accepted, event_id)
-            accepted.append({"line": record.line, "event_id": event_id})
+        fresh = await publish(request, store, source.agency.value, [m.event for m in mapped])
+        accepted: list[dict[str, Any]] = [
+            {"line": m.line, "event_id": str(m.event.event_id)}
+            | ({} if is_fresh else {"duplicate": True})
+            for m, is_fresh in zip(mapped, fresh, strict=True)]
         accepted.sort(key=lambda a: int(a["line"]))
         log.info("connector_batch", connector=name, accepted=len(accepted),
                  refused=len(refused))
