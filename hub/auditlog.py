@@ -6,7 +6,7 @@ stores the entry, its subjects and the new tree state in **one transaction** tha
 the ``log_state`` row's write lock. Entries whose ``entry_id`` is already in the log are
 skipped, so a redelivered topic message is integrated once. Checkpoints (tree size, root,
 time) are signed with the hub's Ed25519 key every ``checkpoint_every`` entries, or by
-:meth:`AuditLog.maybe_checkpoint` once ``checkpoint_interval`` seconds have passed.
+:meth:`AuditLog.checkpoint` once ``checkpoint_interval`` seconds have passed.
 
 :func:`verify_store` re-derives everything from the stored entry bytes and reports, per entry
 or checkpoint, what is wrong: modified, missing, reordered, inserted, bad signature.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -227,7 +228,6 @@ class AuditLog:
                 return None
             return self._sign(conn, state.size, state.root_hash, now)
 
-    maybe_checkpoint = checkpoint
 
     # -- reading ------------------------------------------------------------------------
     def state(self) -> TreeState:
@@ -333,8 +333,6 @@ class AuditLog:
 
 def entry_item(data: bytes, leaf_hash_hex: str | None = None) -> dict[str, Any]:
     """An entry as the API shows it: its hashed document plus its leaf hash."""
-    import json
-
     doc: dict[str, Any] = json.loads(data)
     doc["leaf_hash"] = leaf_hash_hex or merkle.leaf_hash(data).hex()
     return doc

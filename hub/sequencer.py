@@ -40,6 +40,6 @@ class Sequencer:
                     await consumer.commit()
                     if len(seqs) < len(entries):
                         log.info("log_duplicates_skipped", count=len(entries) - len(seqs))
-                await asyncio.to_thread(self.audit.maybe_checkpoint)
+                await asyncio.to_thread(self.audit.checkpoint)
         finally:
             await consumer.stop()
