@@ -26,7 +26,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,71 +85,6 @@ def body_of(doc: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- export
 
 
-class _Tree:
-    """RFC 6962 proofs over a fixed list of leaf hashes, with every subtree hash memoised:
-    all the proofs of an export cost O(n) hashes in total instead of O(n) each."""
-
-    def __init__(self, leaves: Sequence[bytes]) -> None:
-        self.leaves = leaves
-        self._memo: dict[tuple[int, int], bytes] = {}
-
-    def mth(self, lo: int, hi: int) -> bytes:
-        n = hi - lo
-        if n == 1:
-            return self.leaves[lo]
-        if n < 8:  # at most 6 hashes: cheaper to redo than to keep (memory stays ~n/4)
-            k = 1 << ((n - 1).bit_length() - 1)
-            return merkle.node_hash(self.mth(lo, lo + k), self.mth(lo + k, hi))
-        key = (lo, hi)
-        value = self._memo.get(key)
-        if value is None:
-            k = 1 << ((n - 1).bit_length() - 1)
-            value = merkle.node_hash(self.mth(lo, lo + k), self.mth(lo + k, hi))
-            self._memo[key] = value
-        return value
-
-    def root(self, size: int) -> bytes:
-        return merkle.EMPTY_ROOT if size == 0 else self.mth(0, size)
-
-    def inclusion(self, index: int, size: int) -> list[bytes]:
-        """RFC 6962 §2.1.1 PATH(index, D[0:size]), leaf to root."""
-        if not 0 <= index < size <= len(self.leaves):
-            raise ValueError(f"leaf {index} is not in a tree of size {size}")
-        path: list[bytes] = []
-        lo, hi = 0, size
-        while hi - lo > 1:
-            k = 1 << ((hi - lo - 1).bit_length() - 1)
-            if index < lo + k:
-                path.append(self.mth(lo + k, hi))
-                hi = lo + k
-            else:
-                path.append(self.mth(lo, lo + k))
-                lo = lo + k
-        path.reverse()
-        return path
-
-    def consistency(self, first: int, second: int) -> list[bytes]:
-        """RFC 6962 §2.1.2 PROOF(first, D[0:second])."""
-        if not 0 <= first <= second <= len(self.leaves):
-            raise ValueError(f"no consistency proof from size {first} to {second}")
-        if first in (0, second):
-            return []
-        return self._subproof(first, 0, second, True)
-
-    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-        n = hi - lo
-        if m == n:
-            return [] if complete else [self.mth(lo, hi)]
-        k = 1 << ((n - 1).bit_length() - 1)
-        if m <= k:
-            proof = self._subproof(m, lo, lo + k, complete)
-            proof.append(self.mth(lo + k, hi))
-        else:
-            proof = self._subproof(m - k, lo + k, hi, False)
-            proof.append(self.mth(lo, lo + k))
-        return proof
-
-
 def _checkpoint_doc(cp: Checkpoint) -> dict[str, Any]:
     return {"origin": cp.origin, "tree_size": cp.tree_size, "root_hash": cp.root_hash,
             "issued_at": format_time(cp.issued_at), "key_id": cp.key_id,
@@ -189,7 +124,7 @@ def export_log(log: AuditLog, ring: KeyRing, *, start: dt.datetime | None = None
     last = max(last, first - 1)
 
     leaves = log.leaf_hashes(size)
-    tree = _Tree(leaves)
+    tree = merkle.ProofTree(leaves)
     if tree.root(size) != latest_root:
         raise ValueError("the stored leaf hashes do not give the latest checkpoint's root; "
                          "run `ssp-hub audit verify`")

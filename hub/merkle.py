@@ -37,6 +37,7 @@ __all__ = [
     "HASH_SIZE",
     "MerkleLog",
     "ProofError",
+    "ProofTree",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
@@ -91,13 +92,82 @@ def _is_size(value: object) -> bool:
 # --------------------------------------------------------------------------- tree hash
 
 
-def _mth(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
-    """MTH of ``leaves[lo:hi]`` for ``hi - lo >= 1`` without copying slices."""
-    n = hi - lo
-    if n == 1:
-        return leaves[lo]
-    k = _split(n)
-    return node_hash(_mth(leaves, lo, lo + k), _mth(leaves, lo + k, hi))
+class ProofTree:
+    """RFC 6962 tree hashes and proofs over a fixed list of leaf hashes, for any prefix size.
+
+    Subtree hashes of 8 leaves or more are memoised, so that many proofs over one list (an
+    export proves every entry) cost O(n) hashes in total instead of O(n) each. The module
+    functions below are this class applied once.
+    """
+
+    __slots__ = ("_memo", "leaves")
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self.leaves = leaves
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def mth(self, lo: int, hi: int) -> bytes:
+        """MTH of ``leaves[lo:hi]`` for ``hi - lo >= 1``, without copying slices."""
+        n = hi - lo
+        if n == 1:
+            return self.leaves[lo]
+        if n < 8:  # at most 6 hashes: cheaper to redo than to keep (memory stays ~n/4)
+            k = _split(n)
+            return node_hash(self.mth(lo, lo + k), self.mth(lo + k, hi))
+        key = (lo, hi)
+        value = self._memo.get(key)
+        if value is None:
+            k = _split(n)
+            value = node_hash(self.mth(lo, lo + k), self.mth(lo + k, hi))
+            self._memo[key] = value
+        return value
+
+    def root(self, size: int) -> bytes:
+        """MTH of the first ``size`` leaves (``EMPTY_ROOT`` for 0)."""
+        return EMPTY_ROOT if size == 0 else self.mth(0, size)
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        """RFC 6962 §2.1.1 PATH(index, D[0:size]), leaf-to-root order."""
+        if not (_is_size(index) and _is_size(size)) or not index < size <= len(self.leaves):
+            raise ValueError(f"leaf index {index!r} out of range for tree size {size!r}")
+        path: list[bytes] = []
+        lo, hi = 0, size
+        while hi - lo > 1:
+            k = _split(hi - lo)
+            if index < lo + k:
+                path.append(self.mth(lo + k, hi))
+                hi = lo + k
+            else:
+                path.append(self.mth(lo, lo + k))
+                lo = lo + k
+        path.reverse()
+        return path
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """RFC 6962 §2.1.2 PROOF(first, D[0:second]); empty when ``first`` is 0 or equal."""
+        if not (_is_size(first) and _is_size(second)):
+            raise ValueError("tree sizes must be non-negative integers")
+        if first > second:
+            raise ValueError(f"first size {first} is larger than second size {second}")
+        if second > len(self.leaves):
+            raise ValueError(f"second size {second} exceeds the {len(self.leaves)} leaves given")
+        if first in (0, second):
+            return []
+        return self._subproof(first, 0, second, True)
+
+    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        """RFC 6962 §2.1.2 SUBPROOF(m, D[lo:hi], complete)."""
+        n = hi - lo
+        if m == n:
+            return [] if complete else [self.mth(lo, hi)]
+        k = _split(n)
+        if m <= k:
+            proof = self._subproof(m, lo, lo + k, complete)
+            proof.append(self.mth(lo + k, hi))
+        else:
+            proof = self._subproof(m - k, lo + k, hi, False)
+            proof.append(self.mth(lo, lo + k))
+        return proof
 
 
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -108,27 +178,10 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
     ``MTH(D[0:k])`` with ``MTH(D[k:n])``. Odd nodes are never duplicated.
     """
     _check_hashes(leaf_hashes)
-    if not leaf_hashes:
-        return EMPTY_ROOT
-    return _mth(leaf_hashes, 0, len(leaf_hashes))
+    return ProofTree(leaf_hashes).root(len(leaf_hashes))
 
 
 # --------------------------------------------------------------------------- proofs
-
-
-def _path(leaves: Sequence[bytes], index: int, lo: int, hi: int) -> list[bytes]:
-    """RFC 6962 §2.1.1 PATH(index, D[lo:hi]), leaf-to-root order."""
-    n = hi - lo
-    if n == 1:
-        return []
-    k = _split(n)
-    if index < k:
-        proof = _path(leaves, index, lo, lo + k)
-        proof.append(_mth(leaves, lo + k, hi))
-    else:
-        proof = _path(leaves, index - k, lo + k, hi)
-        proof.append(_mth(leaves, lo, lo + k))
-    return proof
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
@@ -138,24 +191,7 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     RFC 6962 §2.1.1. Raises ``ValueError`` if ``index`` is not in ``[0, len)``.
     """
     _check_hashes(leaf_hashes)
-    if not _is_size(index) or index >= len(leaf_hashes):
-        raise ValueError(f"leaf index {index!r} out of range for tree size {len(leaf_hashes)}")
-    return _path(leaf_hashes, index, 0, len(leaf_hashes))
-
-
-def _subproof(leaves: Sequence[bytes], m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-    """RFC 6962 §2.1.2 SUBPROOF(m, D[lo:hi], complete)."""
-    n = hi - lo
-    if m == n:
-        return [] if complete else [_mth(leaves, lo, hi)]
-    k = _split(n)
-    if m <= k:
-        proof = _subproof(leaves, m, lo, lo + k, complete)
-        proof.append(_mth(leaves, lo + k, hi))
-    else:
-        proof = _subproof(leaves, m - k, lo + k, hi, False)
-        proof.append(_mth(leaves, lo, lo + k))
-    return proof
+    return ProofTree(leaf_hashes).inclusion(index, len(leaf_hashes))
 
 
 def consistency_proof(
@@ -170,15 +206,7 @@ def consistency_proof(
     ``0 <= first_size <= second_size <= len(leaf_hashes)``.
     """
     _check_hashes(leaf_hashes)
-    if not (_is_size(first_size) and _is_size(second_size)):
-        raise ValueError("tree sizes must be non-negative integers")
-    if first_size > second_size:
-        raise ValueError(f"first size {first_size} is larger than second size {second_size}")
-    if second_size > len(leaf_hashes):
-        raise ValueError(f"second size {second_size} exceeds the {len(leaf_hashes)} leaves given")
-    if first_size == 0 or first_size == second_size:
-        return []
-    return _subproof(leaf_hashes, first_size, 0, second_size, True)
+    return ProofTree(leaf_hashes).consistency(first_size, second_size)
 
 
 # --------------------------------------------------------------------------- verification
