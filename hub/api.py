@@ -127,7 +127,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
     # Connector event ids come from the source record's identity under a secret namespace
     # (the first HMAC key, which never changes): a re-sent record gets the same id, and an id
     # in the log cannot be recomputed from a guessed CPR.
-    id_namespace = keyed_namespace(ring.hmac["ssp"][min(ring.hmac["ssp"])])
+    id_namespace = keyed_namespace(ring.connector_id_secret())
     scrubber = Scrubber()  # reasons go into the log scrubbed of names, numbers, addresses
 
     @asynccontextmanager

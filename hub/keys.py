@@ -55,6 +55,12 @@ class KeyRing:
     def hmac_key(self, domain: str, version: int) -> bytes:
         return self.hmac[domain][version]
 
+    def connector_id_secret(self) -> bytes:
+        """The secret under which connectors derive event ids (the first ``ssp`` HMAC key,
+        which rotation never removes, so a re-sent record keeps its id)."""
+        versions = self.hmac["ssp"]
+        return versions[min(versions)]
+
     def signing_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self.ed25519[self.current["ed25519"]])
 

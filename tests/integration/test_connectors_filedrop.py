@@ -33,7 +33,7 @@ def _watch(hub: HubStack, token: str, name: str, directory: Path, api: str | Non
 
 def _mapped(hub: HubStack, name: str, data: bytes) -> list[Mapped]:
     ring = FileKeyProvider(hub.settings.resolved_key_file, create=False).load()
-    ns = keyed_namespace(ring.hmac["ssp"][min(ring.hmac["ssp"])])
+    ns = keyed_namespace(ring.connector_id_secret())
     return [r for r in connector(name, id_namespace=ns).parse(data) if isinstance(r, Mapped)]
 
 
