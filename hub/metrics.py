@@ -26,7 +26,7 @@ class StoreCollector(Collector):
         counts = self.store.outcome_counts()
         events = CounterMetricFamily("ssp_hub_events", "Ingested events by outcome",
                                      labels=["outcome"])
-        for outcome in ("pending", "routed", "rejected", "quarantined"):
+        for outcome in ("pending", "routed", "rejected", "quarantined", "aggregated"):
             events.add_metric([outcome], counts.get(outcome, 0))
         yield events
 

@@ -35,7 +35,9 @@ def rows_from_records(records: Iterable[tuple[str, bytes]]
         elif topic.startswith(CASES_PREFIX):
             concerns.append({
                 "event_id": doc["event_id"], "queue": doc["queue"],
-                "pseudonym": doc["pseudonym"], "payload": value.decode("utf-8"),
+                # An area-level concern is about no one: stored under "", which no joint view,
+                # subject access or erasure ever looks up.
+                "pseudonym": doc.get("pseudonym") or "", "payload": value.decode("utf-8"),
                 "occurred_at": dt.datetime.fromisoformat(doc["occurred_at"]),
             })
     return outcomes, concerns

@@ -165,8 +165,9 @@ def _newest(pseudonyms: Iterable[str]) -> str:
 
 
 def _named_in(row: ConcernRow) -> set[str]:
-    """The pseudonyms a concern names: its subject and its related persons."""
-    names = {row.pseudonym}
+    """The pseudonyms a concern names: its subject and its related persons (an area-level
+    concern, stored with the pseudonym "", names no one)."""
+    names = {row.pseudonym} if row.pseudonym else set()
     if row.payload is None:
         return names
     try:
@@ -258,9 +259,11 @@ def _entry(deleted: list[ConcernRow], erased: list[str], has_identity: bool,
     if erased:
         details["vault_entries_erased"] = len(erased)
         details["erased_pseudonyms"] = erased
+    named = [r.pseudonym for r in deleted if r.pseudonym] or erased
     return LogEntry(
         entry_id=entry_id, kind=EntryKind.erasure, at=now,
-        pseudonym=_newest(r.pseudonym for r in deleted) if deleted else _newest(erased),
+        # None: the area-level concerns, which are about no one, deleted together
+        pseudonym=_newest(named) if named else None,
         reason_code=REASON_EXPIRED if deleted else REASON_NOTHING_LEFT,
         legal_basis=policy.legal_basis(), policy_version=policy.version,
         principal=principal, details=details,

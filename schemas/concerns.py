@@ -24,6 +24,18 @@ class RelatedPseudonym(BaseModel):
     pseudonym: str | None = Field(description="null when the sender gave no CPR")
 
 
+class Aggregate(BaseModel):
+    """How a concern made from signals came about: the policy's signal rule, what it counted
+    (``days`` of unexcused absence, or distinct ``young_people`` in an area) and the window."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rule: str
+    counted: str = Field(description="days | young_people")
+    count: int = Field(ge=1)
+    window_from: dt.date
+    window_to: dt.date
+
+
 class RoutedConcern(BaseModel):
     """What a case queue receives: pseudonymised and minimised as the policy says per queue.
 
@@ -35,8 +47,10 @@ class RoutedConcern(BaseModel):
     format: int = CONCERN_FORMAT
     event_id: uuid.UUID
     queue: str
-    pseudonym: str = Field(description="HMAC-SHA256 of the CPR in the ssp domain, e.g. ssp1:…")
-    age: int = Field(ge=0, description="whole years at occurred_at")
+    pseudonym: str | None = Field(
+        description="HMAC-SHA256 of the CPR in the ssp domain, e.g. ssp1:…; absent from an "
+                    "area-level concern, which is about no one")
+    age: int | None = Field(ge=0, description="whole years at occurred_at (absent: area-level)")
     category: Category
     area: Area
     severity: Severity
@@ -57,3 +71,5 @@ class RoutedConcern(BaseModel):
     withheld: list[str] = Field(
         description="fields of the event that were not disclosed (names only)"
     )
+    aggregate: Aggregate | None = Field(
+        None, description="set when the hub made this concern from signals")

@@ -1,4 +1,5 @@
-"""The outcome of one ingested event: exactly one of routed, rejected, quarantined."""
+"""The outcome of one ingested event: exactly one of routed, rejected, quarantined, or (for
+signals only) aggregated. ingested = routed + rejected + quarantined + aggregated."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class OutcomeStatus(StrEnum):
     routed = "routed"
     rejected = "rejected"
     quarantined = "quarantined"
+    aggregated = "aggregated"  # a signal counted into windowed state (streams/aggregation.py)
 
 
 class EventOutcome(BaseModel):

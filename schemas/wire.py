@@ -13,6 +13,9 @@ DEADLETTER_TOPIC = "deadletter"
 # Disclosure-log entries (schemas/disclosures.py), keyed by entry id. One partition: one
 # sequencer consumes it (hub/sequencer.py).
 DISCLOSURES_TOPIC = "disclosures"
+# Pseudonymised signals on their way into windowed state (schemas/signals.py), keyed by a hash
+# of the aggregation key so that one key's signals meet in one partition.
+SIGNALS_TOPIC = "signals"
 
 H_KEY_ID = "ssp-key-id"
 H_AGENCY = "ssp-agency"

@@ -4,6 +4,10 @@
               deadletter. Batched with ``take_events``; outputs are awaited (acks=all) and the
               batch's identities written to the vault (one store call per batch) before the
               batch is recorded in the ledger, and only then acknowledged to faust.
+* ``aggregate`` signals (the route agent's ``Aggregated`` results, pseudonymised, on the
+              ``signals`` topic, keyed by a hash of the aggregation key) → windowed state in a
+              faust Table with a changelog (:mod:`streams.aggregation`); a threshold met makes
+              one concern (``Pipeline.derive``) → cases.<queue> and its log entries.
 * ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
 * ``retain``   the retention job every ``retention_interval`` seconds (:mod:`hub.retention`).
@@ -24,11 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import os
+import uuid
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import faust
+from aiokafka.partitioner import murmur2
 
 from hub.auditlog import AuditLog
 from hub.crypto import PayloadCipher, Pseudonymiser
@@ -41,16 +49,21 @@ from hub.sequencer import Sequencer
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
 from hub.vault import Identity, Vault
+from schemas.signals import SignalRecord
 from schemas.wire import (
     DEADLETTER_TOPIC,
     DISCLOSURES_TOPIC,
     H_REASON,
     H_SOURCE_TOPIC,
     OUTCOMES_TOPIC,
+    SIGNALS_TOPIC,
     cases_topic,
     ingest_topic,
 )
+from streams.aggregation import WindowState, concern_event_id, observe, table_key
 from streams.pipeline import (
+    Aggregated,
+    Derived,
     IngestRecord,
     Pipeline,
     Quarantined,
@@ -67,6 +80,8 @@ from streams.scrubber import Scrubber
 
 log = get_logger("streams")
 EXIT_AGENT_FAILED = 70
+# How often (signals per partition) the aggregator drops keys whose window has long passed.
+SWEEP_EVERY = 1000
 
 
 def _record(event: Any) -> IngestRecord:
@@ -135,6 +150,13 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
             for entry in result.entries:
                 futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
                                           entry_message(entry)))
+        elif isinstance(result, Aggregated):
+            signal = result.signal
+            rule = policy.signal_rule(signal.kind.value)
+            assert rule is not None  # the pipeline aggregates only kinds the policy has a rule for
+            key = signal.pseudonym if rule.per == "subject" else signal.area.value
+            futures.append(await send(SIGNALS_TOPIC, table_key(rule.id, key).decode("ascii"),
+                                      signal.model_dump_json().encode("utf-8")))
         elif isinstance(result, Quarantined):
             rec = result.record
             headers = [(k, v) for k, v in rec.headers.items()
@@ -175,6 +197,81 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                 await asyncio.to_thread(db.mark_processed, ledger)
             except Exception as exc:
                 _die(exc)
+
+    # Window state per aggregation key (raw JSON bytes, streams/aggregation.py WindowState).
+    # Co-partitioned with the signals topic: a key's signals and its state meet in one
+    # partition, so that the changelog restores each partition's state to whoever owns it.
+    windows = app.Table("signal-windows", default=None, key_type=bytes, value_type=bytes,
+                        partitions=settings.topic_partitions)
+    signals_in = app.topic(SIGNALS_TOPIC, key_type=bytes, value_type=bytes,
+                           partitions=settings.topic_partitions)
+    concern_ids = uuid.UUID(bytes=hmac.new(ring.connector_id_secret(), b"ssp-hub signal-concern",
+                                           hashlib.sha256).digest()[:16])
+    longest = max((r.window.days or (r.window.school_days or 0) * 7 // 5 + 3
+                   for r in policy.doc.signals if r.window), default=0)
+
+    async def emit_derived(derived: Derived) -> None:
+        futures = [await send(cases_topic(c.queue), derived.event_id, concern_json(c))
+                   for c in derived.concerns]
+        if not settings.unsafe_skip_disclosure_log:
+            futures += [await send(DISCLOSURES_TOPIC, e.entry_id, entry_message(e))
+                        for e in derived.entries]
+        await asyncio.gather(asyncio.to_thread(vault.put, derived.identities), *futures)
+
+    @app.agent(signals_in, concurrency=1)
+    async def aggregate(stream: Any) -> None:
+        # One event at a time: a faust table writes its changelog to the partition of the
+        # event being handled, which must be the partition of the key being written.
+        newest: dict[int, dt.date] = {}  # per partition: the newest signal day (event time)
+        seen: dict[int, int] = {}
+        async for event in stream.events():
+            try:
+                signal = SignalRecord.model_validate_json(event.value)
+                rule = policy.signal_rule(signal.kind.value)
+                if rule is None or rule.id != signal.rule:
+                    # The policy changed under a signal already counted as aggregated.
+                    log.warning("signal_rule_gone", rule=signal.rule)
+                    continue
+                subject = rule.per == "subject"
+                key = signal.pseudonym if subject else signal.area.value
+                before = windows.get(event.key)
+                state, crossed = observe(rule, WindowState.loads(before), key,
+                                         signal.day.isoformat() if subject else signal.pseudonym,
+                                         signal.day, signal.counts)
+                if crossed is not None:
+                    # The concern first, then the state that says it was made: a crash in
+                    # between makes it again, under the same id (de-duplicated downstream).
+                    derived = pipeline.derive(
+                        rule, signal, crossed,
+                        concern_event_id(concern_ids, rule.id, key, crossed.last),
+                        dt.datetime.now(dt.UTC))
+                    await emit_derived(derived)
+                    log.info("signal_threshold_met", rule=rule.id,
+                             concerns=len(derived.concerns), count=crossed.count)
+                after = state.dumps()
+                if after != before:
+                    windows[event.key] = after
+                part = event.message.partition
+                newest[part] = max(signal.day, newest.get(part, signal.day))
+                seen[part] = seen.get(part, 0) + 1
+                if seen[part] % SWEEP_EVERY == 0:
+                    _sweep(part, newest[part])
+            except Exception as exc:
+                _die(exc)
+
+    def _sweep(partition: int, newest: dt.date) -> None:
+        """Tombstone this partition's keys whose newest signal lies more than two of the
+        longest windows before the partition's newest: their members have all expired, and
+        the changelog should not keep pseudonyms longer than the windows need them."""
+        horizon = newest - dt.timedelta(days=2 * longest)
+        parts = settings.topic_partitions
+        stale = [k for k, v in list(windows.items())
+                 if (murmur2(k) & 0x7FFFFFFF) % parts == partition
+                 and (WindowState.loads(v).newest or horizon) < horizon]
+        for key in stale:
+            del windows[key]
+        if stale:
+            log.info("signal_windows_swept", keys=len(stale))
 
     @app.task
     async def project() -> None:

@@ -2,14 +2,18 @@
 
     decrypt → validate → decide (policy) → minimise + pseudonymise → route
 
-``process`` turns one ingest record into exactly one :data:`Result`: ``Routed``, ``Rejected``
-or ``Quarantined``. Faults in the data are values; only bugs raise.
+``process`` turns one ingest record into exactly one :data:`Result`: ``Routed``, ``Rejected``,
+``Quarantined`` or — for a signal — ``Aggregated`` (pseudonymised, on its way into windowed
+state). ``derive`` turns a threshold met in that state into the concern that leaves the hub.
+Faults in the data are values; only bugs raise.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,13 +23,15 @@ from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.disclosures import derived_entry_id
 from hub.errors import CryptoError
 from hub.vault import Identity
-from schemas.concerns import ConcernSource, RelatedPseudonym, RoutedConcern
+from schemas.concerns import Aggregate, ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
 from schemas.disclosures import EntryKind, LogEntry
-from schemas.events import CanonicalEvent
+from schemas.events import CanonicalEvent, Consent
 from schemas.outcomes import EventOutcome, OutcomeStatus
+from schemas.signals import SignalRecord
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
-from streams.policy import Policy
+from streams.aggregation import Crossed, local_day
+from streams.policy import Decision, Policy, SignalRule
 
 # The canonical event's fields that can carry personal data, as the policy names them.
 PERSONAL_FIELDS = (
@@ -73,7 +79,24 @@ class Quarantined:
     record: IngestRecord
 
 
-Result = Routed | Rejected | Quarantined
+@dataclass(frozen=True)
+class Aggregated:
+    outcome: EventOutcome
+    signal: SignalRecord  # for the ``signals`` topic: pseudonymised, identity sealed
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The concern a crossed threshold makes: its per-queue concerns and log entries, or a
+    refusal entry if the rules refuse it; the identity for the vault (subject rules only)."""
+
+    event_id: str
+    concerns: tuple[RoutedConcern, ...]
+    entries: tuple[LogEntry, ...]
+    identities: tuple[Identity, ...] = ()
+
+
+Result = Routed | Rejected | Quarantined | Aggregated
 
 
 def _header(record: IngestRecord, name: str) -> str | None:
@@ -170,8 +193,18 @@ class Pipeline:
             age = age_at(event.subject.cpr, event.occurred_at.date())
         except ValueError:
             return quarantine("invalid:subject.cpr:birth_date")
-        decision = self.policy.decide(facts_of(event, age))
+        facts = facts_of(event, age)
         basis = self.policy.legal_basis(agency)
+        rule = self.policy.signal_rule(event.kind.value) if event.kind.value != "concern" \
+            else None
+        if event.kind.value != "concern":
+            refusal = self.policy.refusal(facts)
+            if refusal is None and rule is not None:
+                return self._aggregate(event, age, rule, ingested_at, now)
+            decision = refusal or Decision(
+                "reject", (), "signal_not_aggregated", self.policy.version)
+        else:
+            decision = self.policy.decide(facts)
         if decision.effect == "reject":
             return Rejected(
                 EventOutcome(
@@ -250,6 +283,112 @@ class Pipeline:
             tuple(identities),
             entries,
         )
+
+    def _aggregate(self, event: CanonicalEvent, age: int, rule: SignalRule,
+                   ingested_at: dt.datetime | None, now: dt.datetime) -> Aggregated:
+        event_id = str(event.event_id)
+        agency = event.source.agency.value
+        if event.absence is not None:
+            day, counts = event.absence.date, not event.absence.excused
+        else:  # a signal without detail is one registration (one day absent) on its own day
+            day, counts = local_day(event.occurred_at), True
+        identity = json.dumps({"cpr": event.subject.cpr, "name": event.subject.name},
+                              separators=(",", ":")).encode("utf-8")
+        key_id, sealed = self.cipher.encrypt(identity, event_id, signal_aad(agency))
+        signal = SignalRecord(
+            event_id=event_id, rule=rule.id, kind=event.kind, day=day, counts=counts,
+            pseudonym=self.pseudonymise(event.subject.cpr), age=age, area=event.area,
+            agency=event.source.agency, unit=event.source.unit, school=event.subject.school,
+            collaboration=event.collaboration, consent=event.consent,
+            occurred_at=event.occurred_at, key_id=key_id,
+            sealed_identity=base64.b64encode(sealed).decode("ascii"))
+        return Aggregated(
+            EventOutcome(event_id=event_id, agency=agency, status=OutcomeStatus.aggregated,
+                         rule_ids=[rule.id], policy_version=self.policy.version,
+                         ingested_at=ingested_at, decided_at=now),
+            signal)
+
+    def derive(self, rule: SignalRule, signal: SignalRecord, crossed: Crossed,
+               event_id: uuid.UUID, now: dt.datetime) -> Derived:
+        """The concern ``crossed`` makes, decided by the same rules as any concern. ``signal``
+        is the one that met the threshold (its source, collaboration and consent speak for the
+        concern). An area-level concern carries the area and counts: no pseudonym, no age, no
+        school, no identity."""
+        personal = rule.per == "subject"
+        agency = signal.agency.value
+        facts: dict[str, str | int] = {
+            "necessity": "stated", "kind": "concern", "purpose": "crime_prevention",
+            "collaboration": signal.collaboration.value, "category": rule.concern.category.value,
+            "area": signal.area.value, "severity": rule.concern.severity.value,
+            "consent": signal.consent.value if personal else "not_sought", "agency": agency,
+        }
+        if personal:
+            facts["age"] = signal.age
+        decision = self.policy.decide(facts)
+        basis = self.policy.legal_basis(agency)
+        ident = str(event_id)
+        aggregate = Aggregate(rule=rule.id, counted="days" if personal else "young_people",
+                              count=crossed.count, window_from=crossed.first,
+                              window_to=crossed.last)
+        details: dict[str, int | str | list[str]] = {
+            "signal_rule": rule.id, "count": crossed.count,
+            "window_from": crossed.first.isoformat(), "window_to": crossed.last.isoformat()}
+        if decision.effect == "reject":
+            return Derived(ident, (), (LogEntry(
+                entry_id=derived_entry_id("rejection", ident), kind=EntryKind.rejection,
+                at=now, event_id=ident, agency=agency, unit=signal.unit,
+                collaboration=signal.collaboration.value, legal_basis=basis,
+                purpose="crime_prevention", reason_code=decision.reason,
+                rule_ids=[rule.id, *decision.rule_ids], policy_version=decision.policy_version,
+                details=details),))
+        description = rule.concern.description.format(
+            count=crossed.count, window=crossed.window, first=crossed.first.isoformat(),
+            last=crossed.last.isoformat())
+        pseudonym = signal.pseudonym if personal else None
+        concerns = []
+        for queue in decision.queues:
+            t = decision.treatments[queue]
+            school = signal.school if personal and t["subject.school"] == "keep" else None
+            text = {f: (v if t[f] != "drop" else None) for f, v in (
+                ("description", description), ("necessity", rule.concern.necessity))}
+            shown = {"subject.school": school, **text}
+            concerns.append(RoutedConcern(
+                event_id=event_id, queue=queue, pseudonym=pseudonym,
+                age=signal.age if personal else None, category=rule.concern.category,
+                area=signal.area, severity=rule.concern.severity, occurred_at=signal.occurred_at,
+                source=ConcernSource(agency=signal.agency, unit=signal.unit),
+                collaboration=signal.collaboration,
+                consent=signal.consent if personal else Consent.not_sought,
+                rule_ids=[rule.id, *decision.rule_ids], policy_version=decision.policy_version,
+                school=school, description=text["description"], necessity=text["necessity"],
+                flags=list(decision.flags), aggregate=aggregate,
+                disclosed=sorted([*(["subject.pseudonym", "subject.age"] if personal else []),
+                                  "source", "aggregate",
+                                  *(f for f, v in shown.items() if v is not None)]),
+                withheld=[f for f in PERSONAL_FIELDS if f not in shown or shown[f] is None],
+            ))
+        entries = tuple(LogEntry(
+            entry_id=derived_entry_id("disclosure", ident, c.queue),
+            kind=EntryKind.disclosure, at=now, event_id=ident, agency=agency, unit=signal.unit,
+            recipient=c.queue, recipient_type="queue",
+            collaboration=signal.collaboration.value, legal_basis=basis,
+            purpose="crime_prevention", necessity=rule.concern.necessity, fields=c.disclosed,
+            rule_ids=list(c.rule_ids), policy_version=decision.policy_version,
+            pseudonym=pseudonym,
+            details={**details, **({"flags": list(decision.flags)} if decision.flags else {})},
+        ) for c in concerns)
+        identities: tuple[Identity, ...] = ()
+        if personal and concerns:
+            doc = json.loads(self.cipher.decrypt(
+                signal.key_id, base64.b64decode(signal.sealed_identity), signal.event_id,
+                signal_aad(agency)))
+            identities = (Identity(signal.pseudonym, doc["cpr"], doc["name"]),)
+        return Derived(ident, tuple(concerns), entries, identities)
+
+
+def signal_aad(agency: str) -> str:
+    """The agency part of a sealed identity's associated data: never valid as ingest AAD."""
+    return f"signal.{agency}"
 
 
 def outcome_json(outcome: EventOutcome) -> bytes:

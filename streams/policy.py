@@ -123,7 +123,8 @@ class Rule(_Model):
         return self
 
     def matches(self, facts: Facts) -> bool:
-        return all(cond.holds(facts[name]) for name, cond in self.when.items())
+        # A fact the event does not have (an area-level concern has no age) matches nothing.
+        return all(name in facts and cond.holds(facts[name]) for name, cond in self.when.items())
 
     def recipients(self, facts: Facts) -> list[str]:
         if self.queues is not None:
@@ -188,6 +189,56 @@ class Retention(_Model):
         return self.queues.get(queue, self.default_months)
 
 
+SIGNAL_KINDS = frozenset(k.value for k in Kind if k is not Kind.concern)
+
+
+class Window(_Model):
+    """Exactly one of ``school_days`` (Monday–Friday; holidays are not known to the hub, so
+    they count as school days) or ``days`` (calendar days). The window ends on the newest
+    signal date seen for the key and includes it."""
+
+    school_days: int | None = Field(None, ge=1, le=200)
+    days: int | None = Field(None, ge=1, le=366)
+
+    @model_validator(mode="after")
+    def _one(self) -> Window:
+        if (self.school_days is None) == (self.days is None):
+            raise ValueError("give exactly one of `school_days` or `days`")
+        return self
+
+
+class SignalConcern(_Model):
+    """The concern a crossed threshold becomes. ``description`` may use {count}, {window},
+    {first} and {last}; it is generated text, so it holds no identifiers."""
+
+    category: Category
+    severity: Severity
+    description: str = Field(min_length=1, max_length=1000)
+    necessity: str = Field(min_length=1, max_length=1000)
+
+
+class SignalRule(_Model):
+    """Aggregates one signal kind in windowed state, per pseudonymised young person
+    (``per: subject``: counts distinct days) or per area (``per: area``: counts distinct young
+    people). At ``threshold`` inside the window one concern leaves the hub; the next one only
+    after the count has fallen below the threshold again."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = ""
+    kind: Kind
+    per: Literal["subject", "area"]
+    threshold: int = Field(ge=1, le=1000)
+    window: Window
+    concern: SignalConcern
+
+    @model_validator(mode="after")
+    def _signal(self) -> SignalRule:
+        if self.kind is Kind.concern:
+            raise ValueError("`kind` must be a signal kind: "
+                             f"{sorted(SIGNAL_KINDS)}")
+        return self
+
+
 class PolicyDoc(_Model):
     policy: str
     title: str
@@ -197,6 +248,8 @@ class PolicyDoc(_Model):
     disclosure: Disclosure = WITHHOLD_ALL
     legal_basis: LegalBasis = DEFAULT_LEGAL_BASIS
     retention: Retention = Retention(default_months=24)
+    # No rule for a signal kind: its signals are rejected `signal_not_aggregated` (fail closed).
+    signals: list[SignalRule] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -227,6 +280,19 @@ class Policy:
         """The legal basis of a disclosure by ``agency``, or of the hub's own acts."""
         basis = self.doc.legal_basis
         return basis.hub if agency is None else basis.agencies.get(agency, basis.hub)
+
+    def signal_rule(self, kind: str) -> SignalRule | None:
+        """The aggregation rule for signals of ``kind``, if the policy has one."""
+        return next((r for r in self.doc.signals if r.kind.value == kind), None)
+
+    def refusal(self, facts: Facts) -> Decision | None:
+        """The reject rules alone: a signal is not disclosed, so only a refusal applies to it
+        (whether its concern may leave, and to whom, is decided when the threshold is met)."""
+        rejects = [rule for rule in self.doc.rules
+                   if rule.effect == "reject" and rule.matches(facts)]
+        if not rejects:
+            return None
+        return Decision("reject", tuple(r.id for r in rejects), rejects[0].reason, self.version)
 
     def decide(self, facts: Facts) -> Decision:
         fired = [rule for rule in self.doc.rules if rule.matches(facts)]
@@ -259,6 +325,11 @@ def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
     for agency in sorted(agencies - set(doc.legal_basis.agencies)):
         raise ConfigError(f"{source}:{_line_of(text, ('legal_basis', 'agencies'))}: "
                           f"legal_basis has no entry for agency {agency!r}")
+    kinds = [r.kind for r in doc.signals]
+    for index, signal in enumerate(doc.signals):
+        if kinds.count(signal.kind) > 1:
+            raise ConfigError(f"{source}:{_line_of(text, ('signals', index))}: signal rule "
+                              f"{signal.id!r}: a second rule for kind {signal.kind.value!r}")
     for queue in doc.retention.queues:
         if queue not in doc.queues:
             raise ConfigError(f"{source}:{_line_of(text, ('retention', 'queues'))}: "

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.keys import new_keyring
+from hub.keys import KeyRing, new_keyring
 from hub.sample_data import sample_events
 from schemas.cpr import normalise_cpr
 from schemas.outcomes import OutcomeStatus
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
 from streams.pipeline import (
+    Aggregated,
     IngestRecord,
     Pipeline,
     Quarantined,
@@ -31,8 +32,9 @@ from streams.pipeline import (
     outcome_json,
     parse_outcome,
 )
-from streams.policy import Policy
+from streams.policy import Policy, load_policy
 from tests.unit.factories import (
+    DATA,
     DESCRIPTION,
     GUARDIAN_CPR,
     GUARDIAN_NAME,
@@ -66,6 +68,8 @@ def _output_bytes(result: Result) -> bytes:
     parts = [outcome_json(result.outcome)]
     if isinstance(result, Routed):
         parts += [concern_json(c) for c in result.concerns]
+    if isinstance(result, Aggregated):
+        parts.append(result.signal.model_dump_json().encode("utf-8"))
     return b"\n".join(parts)
 
 
@@ -204,12 +208,52 @@ def test_investigation_purpose_is_rejected(pipeline: Pipeline, category: str) ->
     assert "purpose-not-investigation" in result.outcome.rule_ids
 
 
-def test_raw_signal_is_rejected(pipeline: Pipeline) -> None:
+def test_raw_signal_is_aggregated_and_reaches_no_queue(pipeline: Pipeline) -> None:
     event = make_event("school", kind="school_absence", category="school_absence")
 
     result = pipeline.process(record_for(pipeline.cipher, event), NOW)
 
+    assert isinstance(result, Aggregated)
+    assert result.outcome.status == "aggregated"
+    assert result.outcome.queues == []
+    assert result.outcome.rule_ids == ["absence-unexcused-days"]
+    signal = result.signal
+    assert signal.pseudonym == pipeline.pseudonymise(normalise_cpr(event["subject"]["cpr"]))
+    assert signal.counts  # no absence detail: one registered day of absence
+    out = _output_bytes(result).decode("utf-8")
+    for value in personal_strings(event):
+        assert value not in out, value
+
+
+def test_excused_absence_is_seen_but_not_counted(pipeline: Pipeline) -> None:
+    event = make_event("school", kind="school_absence", category="school_absence")
+    event["absence"] = {"date": "2026-03-03", "lessons": 6, "excused": True}
+
+    result = pipeline.process(record_for(pipeline.cipher, event), NOW)
+
+    assert isinstance(result, Aggregated)
+    assert (result.signal.day.isoformat(), result.signal.counts) == ("2026-03-03", False)
+
+
+def test_a_signal_the_policy_does_not_aggregate_is_rejected(keyring: KeyRing) -> None:
+    policy = load_policy(DATA / "only-crime.yaml")  # no `signals` section
+    only = Pipeline(PayloadCipher(keyring), Pseudonymiser(keyring, "ssp"), policy)
+    event = make_event("police", kind="police_registration", category="insecurity")
+
+    result = only.process(record_for(only.cipher, event), NOW)
+
     assert isinstance(result, Rejected)
+    assert result.outcome.reason == "signal_not_aggregated"
+
+
+def test_a_refused_signal_is_rejected_not_aggregated(pipeline: Pipeline) -> None:
+    event = make_event("police", kind="police_registration", category="insecurity",
+                       purpose="investigation")
+
+    result = pipeline.process(record_for(pipeline.cipher, event), NOW)
+
+    assert isinstance(result, Rejected)
+    assert result.outcome.reason == "purpose_not_permitted"
 
 
 # -- quarantined ---------------------------------------------------------------------------
@@ -417,11 +461,13 @@ def test_every_sample_event_yields_one_result_without_personal_data(
         pipeline: Pipeline, agency: str, event: dict[str, Any]) -> None:
     result = pipeline.process(record_for(pipeline.cipher, event), NOW)
 
-    assert isinstance(result, Routed | Rejected | Quarantined)
+    assert isinstance(result, Routed | Rejected | Quarantined | Aggregated)
     assert result.outcome.event_id == event["event_id"]
     assert result.outcome.agency == agency
-    if event["purpose"] != "crime_prevention" or event["kind"] != "concern":
+    if event["purpose"] != "crime_prevention":
         assert isinstance(result, Rejected)
+    elif event["kind"] != "concern":
+        assert isinstance(result, Aggregated | Rejected)
     if isinstance(result, Routed):
         routed = result
         assert [c.queue for c in routed.concerns] == routed.outcome.queues
@@ -431,8 +477,7 @@ def test_every_sample_event_yields_one_result_without_personal_data(
         subject: dict[str, Any] = event["subject"]
         assert routed.concerns[0].pseudonym == pipeline.pseudonymise(
             normalise_cpr(subject["cpr"]))
-    if not isinstance(result, Routed):
-        assert isinstance(result, Rejected)
+    if isinstance(result, Rejected):
         assert result.outcome.reason in {
             "purpose_not_permitted", "signal_not_aggregated", "collaboration_not_configured",
             "outside_target_group", "consent_refused", "necessity_not_stated"}

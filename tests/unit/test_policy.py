@@ -114,11 +114,49 @@ def test_investigation_is_rejected_whoever_sends_it(shipped_policy: Policy,
 
 
 @pytest.mark.parametrize("kind", ["school_absence", "police_registration"])
-def test_raw_signals_never_reach_a_queue(shipped_policy: Policy, kind: str) -> None:
-    decision = shipped_policy.decide(_facts(kind=kind, category="school_absence"))
+def test_every_signal_kind_is_aggregated_by_a_rule(shipped_policy: Policy, kind: str) -> None:
+    rule = shipped_policy.signal_rule(kind)
 
-    assert decision.effect == "reject"
-    assert decision.queues == ()
+    assert rule is not None
+    assert shipped_policy.refusal(_facts(kind=kind, category="school_absence")) is None
+
+
+def test_reject_rules_alone_refuse_a_signal(shipped_policy: Policy) -> None:
+    refusal = shipped_policy.refusal(_facts(kind="school_absence", purpose="investigation"))
+
+    assert refusal is not None
+    assert refusal.reason == "purpose_not_permitted"
+
+
+def test_a_signal_needs_no_stated_necessity_of_its_own(shipped_policy: Policy) -> None:
+    # It is not disclosed; the concern it may become states the policy's necessity.
+    assert shipped_policy.refusal(_facts(kind="police_registration", necessity="blank")) is None
+    assert shipped_policy.refusal(_facts(kind="concern", necessity="blank")) is not None
+
+
+def test_a_second_signal_rule_for_one_kind_is_refused(tmp_path: Path) -> None:
+    doc = yaml.safe_load(SHIPPED_POLICY.read_text(encoding="utf-8"))
+    doc["signals"].append({**doc["signals"][0], "id": "again"})
+
+    with pytest.raises(ConfigError, match="a second rule for kind 'school_absence'"):
+        load_policy(_write(tmp_path, doc))
+
+
+def test_a_signal_rule_needs_exactly_one_window_unit(tmp_path: Path) -> None:
+    doc = yaml.safe_load(SHIPPED_POLICY.read_text(encoding="utf-8"))
+    doc["signals"][0]["window"] = {"days": 7, "school_days": 20}
+
+    with pytest.raises(ConfigError, match="signals.0.window"):
+        load_policy(_write(tmp_path, doc))
+
+
+def test_a_fact_an_event_lacks_matches_no_condition(shipped_policy: Policy) -> None:
+    # An area-level concern has no age: the target-group rules do not apply to it.
+    facts = {k: v for k, v in _facts(category="insecurity").items() if k != "age"}
+
+    decision = shipped_policy.decide(facts)
+
+    assert (decision.effect, decision.queues) == ("route", ("beredskab", "opsoegende"))
 
 
 def test_every_routed_queue_is_declared(shipped_policy: Policy) -> None:
