@@ -58,8 +58,11 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
     events = []
     for i in range(N_EVENTS):
         purpose = "investigation" if i % 10 == 0 else "crime_prevention"
+        # Every tenth a signal: counted into window state, outcome `aggregated`.
+        kind = "police_registration" if i % 10 == 5 else "concern"
         events.append(make_event("police", category=CATEGORIES[i % len(CATEGORIES)],
-                                 area=AREAS[i % len(AREAS)], purpose=purpose, seed=i))
+                                 area=AREAS[i % len(AREAS)], purpose=purpose, seed=i,
+                                 kind=kind))
     progress = [0]
     result: dict[str, list[int]] = {}
     poster = threading.Thread(target=lambda: result.setdefault(
@@ -80,13 +83,18 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
 
     ids = [e["event_id"] for e in events]
     rows = hub.wait_outcomes(ids, timeout=400)
-    expected_status = {e["event_id"]: "rejected" if e["purpose"] == "investigation" else "routed"
+    expected_status = {e["event_id"]: "rejected" if e["purpose"] == "investigation"
+                       else "aggregated" if e["kind"] != "concern" else "routed"
                        for e in events}
     assert {i: rows[i]["status"] for i in ids} == expected_status
+    # The accounting invariant: ingested = routed + rejected + quarantined + aggregated.
+    tally = collections.Counter(rows[i]["status"] for i in ids)
+    assert tally["routed"] + tally["rejected"] + tally["aggregated"] == N_EVENTS
+    assert tally["aggregated"] == N_EVENTS // 10
 
     # Exactly one concern per routed event, in the queue the policy names.
     assert hub.store is not None
-    expected = {(e["event_id"], q) for e in events if e["purpose"] != "investigation"
+    expected = {(e["event_id"], q) for e in events if expected_status[e["event_id"]] == "routed"
                 for q in expected_queues(e["category"], e["area"])}
     projected: collections.Counter[tuple[str, str]] = collections.Counter()
     token_c = hub.principal("konsulent-kill", "consultant", tuple(sorted({q for _, q in expected})))
@@ -148,6 +156,7 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
     report = {"broker": hub.settings.bootstrap_servers, "events": N_EVENTS, "kills": kills,
               "routed": sum(1 for v in expected_status.values() if v == "routed"),
               "rejected": sum(1 for v in expected_status.values() if v == "rejected"),
+              "aggregated": sum(1 for v in expected_status.values() if v == "aggregated"),
               "duplicate_outcome_messages_on_topic": dup_outcomes,
               "duplicate_case_messages_on_topic": dup_count,
               "duplicate_concerns_in_store": 0, "lost": 0,
