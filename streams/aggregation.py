@@ -120,6 +120,30 @@ def observe(rule: SignalRule, state: WindowState, key: str, member: str, day: dt
     return WindowState(members, newest, armed, fired), crossed
 
 
+@dataclass(frozen=True)
+class SignalExampleResult:
+    rule_id: str
+    index: int
+    passed: bool
+    got: int  # concerns made
+    expected: int
+
+
+def run_signal_examples(rules: list[SignalRule]) -> list[SignalExampleResult]:
+    """Each signal rule's examples, through the same :func:`observe` the worker runs."""
+    results = []
+    for rule in rules:
+        for index, example in enumerate(rule.examples):
+            state, made = WindowState(), 0
+            for seen in example.signals:
+                member = seen.day.isoformat() if rule.per == "subject" else seen.who
+                state, crossed = observe(rule, state, "example", member, seen.day, seen.counts)
+                made += crossed is not None
+            results.append(SignalExampleResult(rule.id, index, made == example.expect.concerns,
+                                               made, example.expect.concerns))
+    return results
+
+
 def table_key(rule: str, key: str) -> bytes:
     """The aggregation key as it appears in topic keys and the table's changelog: a hash, so
     that no pseudonym stands in a topic key."""

@@ -6,6 +6,7 @@ start and names the rule. Decisions are values (:class:`Decision`), not exceptio
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -217,6 +218,24 @@ class SignalConcern(_Model):
     necessity: str = Field(min_length=1, max_length=1000)
 
 
+class SignalSeen(_Model):
+    """One signal in an example: its day, who (a label: ``per: area`` counts distinct ones)
+    and whether it counts (false: excused absence)."""
+
+    day: dt.date
+    who: str = "a"
+    counts: bool = True
+
+
+class SignalExpectation(_Model):
+    concerns: int = Field(ge=0)
+
+
+class SignalExample(_Model):
+    signals: list[SignalSeen] = Field(min_length=1)
+    expect: SignalExpectation
+
+
 class SignalRule(_Model):
     """Aggregates one signal kind in windowed state, per pseudonymised young person
     (``per: subject``: counts distinct days) or per area (``per: area``: counts distinct young
@@ -230,6 +249,7 @@ class SignalRule(_Model):
     threshold: int = Field(ge=1, le=1000)
     window: Window
     concern: SignalConcern
+    examples: list[SignalExample] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _signal(self) -> SignalRule:
@@ -407,7 +427,9 @@ def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
 
 def canonical_version(raw: Any) -> str:
     """SHA-256 of the policy's canonical JSON form: the policy version."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # default=str: a YAML date (signal examples) reads as its ISO text, quoted or not.
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -16,6 +16,7 @@ from streams.aggregation import (
     WindowState,
     concern_event_id,
     observe,
+    run_signal_examples,
     table_key,
     window_start,
 )
@@ -276,3 +277,23 @@ def test_the_signal_record_holds_no_identifier_in_plaintext(pipeline: Pipeline, 
 
     assert SUBJECT_CPR not in text
     assert SUBJECT_NAME not in text
+
+
+# -- the policy's own signal examples ----------------------------------------------------------
+def test_the_shipped_signal_rules_pass_their_examples(shipped_policy: Policy) -> None:
+    results = run_signal_examples(shipped_policy.doc.signals)
+
+    assert {r.rule_id for r in results} == {"absence-unexcused-days",
+                                            "police-registrations-area"}
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+def test_a_wrong_signal_expectation_is_reported(shipped_policy: Policy) -> None:
+    rule = _absence(shipped_policy)
+    wrong = rule.examples[0].model_copy(
+        update={"expect": rule.examples[0].expect.model_copy(update={"concerns": 0})})
+
+    [result] = run_signal_examples([rule.model_copy(update={"examples": [wrong]})])
+
+    assert not result.passed
+    assert (result.got, result.expected) == (1, 0)
