@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -128,6 +130,15 @@ def create_api(settings: Settings, *, store: Store | None = None,
     # (the first HMAC key, which never changes): a re-sent record gets the same id, and an id
     # in the log cannot be recomputed from a guessed CPR.
     id_namespace = keyed_namespace(ring.connector_id_secret())
+    # The ingest key: a keyed hash of the subject, so that one young person's events share a
+    # partition and keep their order through the worker (signal windows count them in the
+    # order sent). Keyed, so that it cannot be recomputed from a guessed CPR.
+    order_mac = hmac.new(ring.connector_id_secret(), b"ssp-hub ingest order key v1",
+                         hashlib.sha256).digest()
+
+    def order_key(cpr: str) -> bytes:
+        return hmac.new(order_mac, cpr.encode("ascii"), hashlib.sha256).hexdigest()[:32].encode()
+
     scrubber = Scrubber()  # reasons go into the log scrubbed of names, numbers, addresses
 
     @asynccontextmanager
@@ -213,7 +224,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
                     (H_INGESTED_AT, accepted_at.isoformat().encode()),
                 ]
                 futures.append(await producer.send(ingest_topic(agency), blob,
-                                                   key=event_id.encode(), headers=headers))
+                                                   key=order_key(event.subject.cpr),
+                                                   headers=headers))
             await asyncio.wait_for(asyncio.gather(*futures), PRODUCE_TIMEOUT_S)
         except (KafkaError, TimeoutError) as exc:
             for event_id in claimed:

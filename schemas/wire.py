@@ -1,6 +1,7 @@
 """Topic and header names: the on-the-wire contract between ingest, worker and projector.
 
-Topic keys are event ids (random UUIDs). Headers carry only key ids, agency names, reasons
+Ingest keys are a keyed hash of the subject (one person's events keep their order); other
+topic keys are event ids (random UUIDs). Headers carry only key ids, agency names, reasons
 and timestamps — never personal data.
 """
 

@@ -59,20 +59,31 @@ def window_start(window: Window, newest: dt.date) -> dt.date:
     return day
 
 
+def _index(window: Window, day: dt.date) -> int:
+    """A day's position in the window's unit: calendar days, or school days (Monday–Friday;
+    a weekend day has its Friday's index)."""
+    ordinal = day.toordinal()
+    if window.days is not None:
+        return ordinal
+    weeks, weekday = divmod(ordinal - 1, 7)  # ordinal 1 (1 January of year 1) is a Monday
+    return weeks * 5 + min(weekday, 4)
+
+
 @dataclass
 class WindowState:
-    """One key's state, as stored in the table (JSON, see :meth:`dumps`)."""
+    """One key's state, as stored in the table (JSON, see :meth:`dumps`): each member's days
+    inside the horizon (two windows back from the newest day), and the first days of the runs
+    that already made a concern."""
 
-    members: dict[str, dt.date] = field(default_factory=dict)
+    members: dict[str, set[dt.date]] = field(default_factory=dict)
     newest: dt.date | None = None
-    armed: bool = True
-    fired: int = 0  # concerns made for this key, ever (for operators; no identifiers)
+    fired: set[dt.date] = field(default_factory=set)
 
     def dumps(self) -> bytes:
         return json.dumps({
-            "m": {k: v.isoformat() for k, v in sorted(self.members.items())},
+            "m": {k: sorted(d.isoformat() for d in v) for k, v in sorted(self.members.items())},
             "n": self.newest.isoformat() if self.newest else None,
-            "a": self.armed, "f": self.fired,
+            "f": sorted(d.isoformat() for d in self.fired),
         }, separators=(",", ":")).encode("ascii")
 
     @classmethod
@@ -80,9 +91,10 @@ class WindowState:
         if not raw:
             return cls()
         doc = json.loads(raw)
-        return cls(members={k: dt.date.fromisoformat(v) for k, v in doc["m"].items()},
+        return cls(members={k: {dt.date.fromisoformat(d) for d in v}
+                            for k, v in doc["m"].items()},
                    newest=dt.date.fromisoformat(doc["n"]) if doc["n"] else None,
-                   armed=bool(doc["a"]), fired=int(doc["f"]))
+                   fired={dt.date.fromisoformat(d) for d in doc["f"]})
 
 
 @dataclass(frozen=True)
@@ -98,26 +110,75 @@ class Crossed:
 
 
 def observe(rule: SignalRule, state: WindowState, key: str, member: str, day: dt.date,
-            counts: bool) -> tuple[WindowState, Crossed | None]:
+            counts: bool) -> tuple[WindowState, list[Crossed]]:
     """Count one signal (``member`` on ``day``) into ``key``'s ``state``; returns the new
-    state and, if the threshold was met now, what the concern is about. ``state`` is not
-    modified."""
-    members = dict(state.members)
+    state and, for each new run of days on which the threshold is met, what its concern is
+    about (usually none; one when a threshold is crossed). ``state`` is not modified.
+
+    The result does not depend on the order signals arrive in (a backlog mixes partitions, a
+    month's file arrives at once): the condition is evaluated for every day ``e`` in the
+    horizon — "≥ threshold members with a day in the window ending on ``e``" — and the days on
+    which it holds form runs. Each run makes one concern, when it first appears; a run that
+    already made one (it holds a day in ``fired``) makes none, however it grows later. Within
+    the horizon no run is missed whatever the order; out of order, two runs that made their
+    concerns can later turn out to be one (the day bridging them came last): then there were
+    two concerns where in order there would have been one. A signal older than the horizon is
+    seen but can no longer count."""
+    window = rule.window
+    length = window.days or window.school_days or 0
     newest = max(day, state.newest) if state.newest else day
-    start = window_start(rule.window, newest)
-    if counts and day >= start:
-        members[member] = max(day, members.get(member, day))
-    members = {k: v for k, v in members.items() if v >= start}
-    armed, fired, crossed = state.armed, state.fired, None
+    top = _index(window, newest)
+    horizon = top - 2 * length  # members with an index above it are kept
+    members = {k: set(v) for k, v in state.members.items()}
+    if counts and _index(window, day) > horizon:
+        members.setdefault(member, set()).add(day)
+    members = {k: kept for k, v in members.items()
+               if (kept := {d for d in v if _index(window, d) > horizon})}
+    fired = {d for d in state.fired if _index(window, d) > horizon}
+    crossed: list[Crossed] = []
     if len(members) >= rule.threshold:
-        if armed:
-            days = sorted(members.values())
-            crossed = Crossed(rule.id, key, len(members), days[0],
-                              days[-1], rule.window.days or rule.window.school_days or 0)
-            armed, fired = False, fired + 1
-    else:
-        armed = True
-    return WindowState(members, newest, armed, fired), crossed
+        first = min(d for v in members.values() for d in v)
+        crossed = _new_runs(rule, key, window, length, members, first, newest, fired)
+        fired.update(c.last for c in crossed)
+    return WindowState(members, newest, fired), crossed
+
+
+def _new_runs(rule: SignalRule, key: str, window: Window, length: int,
+              members: dict[str, set[dt.date]], first: dt.date, newest: dt.date,
+              fired: set[dt.date]) -> list[Crossed]:
+    """The runs of days (from ``first`` to ``newest``) on which the condition holds and that
+    hold no fired day, as the concerns they make."""
+    indexed = [(k, _index(window, d), d) for k, v in members.items() for d in v]
+    # A run within one window of a run that made a concern is the same episode: the
+    # condition only dipped, or a late day will join them (a day joins runs at most one
+    # window apart). So the days near a fired day count as fired.
+    reach = _reach(window, length)
+    near = {f + dt.timedelta(days=i) for f in fired for i in range(-reach, reach + 1)}
+    found: list[Crossed] = []
+    run_start: tuple[dt.date, int, dt.date] | None = None  # (day, count, earliest member day)
+    run_fired = False
+    day = first
+    while day <= newest + dt.timedelta(days=1):
+        end = _index(window, day)
+        inside = [(k, d) for k, i, d in indexed if end - length < i <= end and d <= day]
+        count = len({k for k, _ in inside})
+        if count >= rule.threshold and day <= newest:
+            if run_start is None:
+                run_start, run_fired = (day, count, min(d for _, d in inside)), False
+            run_fired = run_fired or day in near
+        else:
+            if run_start is not None and not run_fired:
+                start_day, n, earliest = run_start
+                found.append(Crossed(rule.id, key, n, earliest, start_day, length))
+                near |= {start_day + dt.timedelta(days=i) for i in range(-reach, reach + 1)}
+            run_start = None
+        day += dt.timedelta(days=1)
+    return found
+
+
+def _reach(window: Window, length: int) -> int:
+    """One window's length in calendar days (school days: a week per five, rounded up)."""
+    return length if window.days is not None else -(-length * 7 // 5)
 
 
 @dataclass(frozen=True)
@@ -138,7 +199,7 @@ def run_signal_examples(rules: list[SignalRule]) -> list[SignalExampleResult]:
             for seen in example.signals:
                 member = seen.day.isoformat() if rule.per == "subject" else seen.who
                 state, crossed = observe(rule, state, "example", member, seen.day, seen.counts)
-                made += crossed is not None
+                made += len(crossed)
             results.append(SignalExampleResult(rule.id, index, made == example.expect.concerns,
                                                made, example.expect.concerns))
     return results

@@ -235,10 +235,10 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                 subject = rule.per == "subject"
                 key = signal.pseudonym if subject else signal.area.value
                 before = windows.get(event.key)
-                state, crossed = observe(rule, WindowState.loads(before), key,
-                                         signal.day.isoformat() if subject else signal.pseudonym,
-                                         signal.day, signal.counts)
-                if crossed is not None:
+                state, crossings = observe(rule, WindowState.loads(before), key,
+                                           signal.day.isoformat() if subject
+                                           else signal.pseudonym, signal.day, signal.counts)
+                for crossed in crossings:
                     # The concern first, then the state that says it was made: a crash in
                     # between makes it again, under the same id (de-duplicated downstream).
                     derived = pipeline.derive(

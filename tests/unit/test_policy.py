@@ -146,7 +146,7 @@ def test_a_signal_rule_needs_exactly_one_window_unit(tmp_path: Path) -> None:
     doc = yaml.safe_load(SHIPPED_POLICY.read_text(encoding="utf-8"))
     doc["signals"][0]["window"] = {"days": 7, "school_days": 20}
 
-    with pytest.raises(ConfigError, match="signals.0.window"):
+    with pytest.raises(ConfigError, match=r"signals\.0\.window"):
         load_policy(_write(tmp_path, doc))
 
 
