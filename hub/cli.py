@@ -158,8 +158,16 @@ def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")]
         got = r.got.effect + ":" + (",".join(r.got.queues) or (r.got.reason or ""))
         typer.echo(f"{r.rule_id:32} {r.index:>2} {exp:28} {got:28} "
                    f"{'ok' if r.passed else 'FAIL'}")
-    failed = sum(not r.passed for r in results)
-    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    from streams.aggregation import run_signal_examples
+
+    signals = run_signal_examples(policy.doc.signals)
+    for s in signals:
+        exp, got = f"concerns:{s.expected}", f"concerns:{s.got}"
+        typer.echo(f"{s.rule_id:32} {s.index:>2} {exp:28} {got:28} "
+                   f"{'ok' if s.passed else 'FAIL'}")
+    total = len(results) + len(signals)
+    failed = sum(not r.passed for r in results) + sum(not s.passed for s in signals)
+    typer.echo(f"{total - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
 
@@ -214,6 +222,56 @@ def connector_watch(
         _fail(str(exc))
     finally:
         watcher.close()
+
+
+def _connector_token(settings: Settings, token_file: Path | None) -> str:
+    """The agency's token: from --token-file, else SSP_HUB_CONNECTOR_TOKEN (never argv)."""
+    if token_file is not None:
+        return token_file.read_text(encoding="utf-8").strip()
+    if settings.connector_token is not None:
+        return settings.connector_token.get_secret_value()
+    _fail("no token: use --token-file or set SSP_HUB_CONNECTOR_TOKEN")
+    raise AssertionError  # _fail exits
+
+
+@connector_app.command("kafka")
+def connector_kafka(
+    connector: Annotated[str, typer.Option("--connector", help="e.g. police-doegnrapport")],
+    topic: Annotated[str | None, typer.Option(
+        "--topic", help="the agency's own topic (default native.<agency>.<connector>)")] = None,
+    api_url: Annotated[str | None, typer.Option("--api", help="the hub's API base URL")]
+    = None,
+    token_file: Annotated[Path | None, typer.Option(
+        "--token-file", help="a file holding the agency's token (else SSP_HUB_CONNECTOR_TOKEN)")]
+    = None,
+    group: Annotated[str | None, typer.Option("--group", help="consumer group id")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Consume an agency's native documents from its own topic and send them to the hub,
+    committing only what the hub answered, then delete the forwarded records from the topic
+    (DeleteRecords; the topic is created with SSP_HUB_NATIVE_RETENTION_MS as a second line of
+    defence). Refused records go to <topic>.rejected, without their values."""
+    from connectors.kafka_native import KafkaNativeConnector, native_topic
+    from connectors.registry import CONNECTORS
+    from hub.logs import configure
+
+    settings = _settings(data_dir)
+    configure(settings.log_level)
+    if connector not in CONNECTORS:
+        _fail(f"unknown connector {connector!r}; known: {', '.join(sorted(CONNECTORS))}")
+    token = _connector_token(settings, token_file)
+    native = KafkaNativeConnector(
+        bootstrap_servers=settings.bootstrap_servers, topic=topic or native_topic(connector),
+        connector=connector, token=token,
+        api_url=api_url or f"http://{settings.api_host}:{settings.api_port}",
+        group_id=group, replication_factor=settings.replication_factor,
+        partitions=settings.topic_partitions, retention_ms=settings.native_retention_ms)
+    try:
+        asyncio.run(native.run())
+    except PermissionError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command("worker")

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # nor sequences the disclosure log. Refused in production mode.
     unsafe_skip_disclosure_log: bool = False
     retention_interval: float = Field(3600.0, gt=0, description="seconds between retention runs")
+    # An agency's own topic for the Kafka-native connector holds its export in plaintext; the
+    # connector deletes records once forwarded, and creates the topic with this retention as
+    # the second line of defence (SSP_HUB_NATIVE_RETENTION_MS).
+    native_retention_ms: int = Field(3600 * 1000, gt=0,
+                                     description="retention of agencies' native topics (ms)")
 
     @model_validator(mode="after")
     def _no_unsafe_in_production(self) -> Settings:

@@ -162,6 +162,20 @@ def test_policy_test_passes_on_the_shipped_policy(runner: CliRunner) -> None:
     assert "passed" in result.output
     assert "0 failed" in result.output
     assert "FAIL" not in result.output
+    assert "absence-unexcused-days" in result.output  # the signal rules' examples too
+
+
+def test_policy_test_fails_on_a_wrong_signal_example(runner: CliRunner, tmp_path: Path) -> None:
+    doc = yaml.safe_load(SHIPPED_POLICY.read_text(encoding="utf-8"))
+    doc["signals"][0]["examples"][0]["expect"]["concerns"] = 3
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+
+    result = _invoke(runner, "policy", "test", path)
+
+    assert result.exit_code == 1
+    assert "concerns:3" in result.output
+    assert "FAIL" in result.output
 
 
 def test_policy_test_takes_a_file(runner: CliRunner) -> None:
@@ -233,6 +247,7 @@ CONTRACT_COMMANDS: dict[str, set[str]] = {
     "retention hold": {"--reason", "--data-dir"},
     "retention release": {"--data-dir"},
     "connector watch": {"--connector"},
+    "connector kafka": {"--connector", "--topic"},
 }
 
 
