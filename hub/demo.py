@@ -1,30 +1,52 @@
 """``ssp-hub demo``: the whole hub on one machine, no Docker.
 
 Starts the embedded tansu broker on a free loopback port, one worker (restarted if it dies),
-the API on 127.0.0.1, demo principals (tokens printed), and — unless ``--no-sample-data`` —
-feeds the sample events from all three agencies. Ctrl-C stops everything.
+the API on 127.0.0.1 and demo principals (tokens printed). Unless ``--no-sample-data``, it then
+feeds sample data through every way into the hub:
+
+* the canonical sample events (:mod:`hub.sample_data`) by ``POST /api/v1/ingest/{agency}``;
+* the agencies' native sample exports (``connectors/samples/``) through the three delivery
+  modes of the connectors (:data:`hub.sample_data.DEMO_DELIVERY`): HTTP
+  (``POST /api/v1/connectors/{connector}``), file drop (copied into
+  ``DATA_DIR/drop/<connector>/``, where a watcher sends it) and Kafka-native (produced to the
+  police's own topic, where the Kafka-native connector consumes it).
+
+The drop-folder watchers (one folder per connector) and the Kafka-native connector keep running
+— also with ``--no-sample-data`` — so an operator can drop more exports or produce more
+døgnrapporter. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import structlog
 import uvicorn
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
+from connectors.kafka_native import KafkaNativeConnector, native_topic
+from connectors.registry import CONNECTORS
+from connectors.watch import STATE_FILE, FileDropWatcher, WatchReport
 from hub.api import create_api
 from hub.auth import new_token
 from hub.embedded import start_embedded_broker, wait_for_port
 from hub.keys import FileKeyProvider
 from hub.logs import configure
-from hub.sample_data import sample_events
+from hub.sample_data import DEMO_DELIVERY, NATIVE_SAMPLES, native_sample, sample_events
 from hub.settings import Settings
 from hub.store import Store
 from hub.topics import ensure_topics
@@ -39,6 +61,10 @@ DEMO_PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("demo-sikkerhed", "security_officer", ()),
     ("demo-admin", "admin", ()),
 )
+AGENCY_PRINCIPALS = {"school": "demo-skole", "social": "demo-socialforvaltning",
+                     "police": "demo-politi"}
+DROP_POLL_S = 1.0
+FEED_TIMEOUT_S = 90.0
 
 
 def _demo_tokens(store: Store) -> dict[str, str]:
@@ -52,6 +78,19 @@ def _demo_tokens(store: Store) -> dict[str, str]:
     return tokens
 
 
+async def _until(done: Callable[[], bool], wait_s: float, step_s: float = 0.2) -> bool:
+    """Poll ``done`` until it is true or ``wait_s`` has passed; its last answer."""
+    for _ in range(int(wait_s / step_s)):
+        if done():
+            return True
+        await asyncio.sleep(step_s)
+    return done()
+
+
+def _connector_token(tokens: dict[str, str], connector: str) -> str:
+    return tokens[AGENCY_PRINCIPALS[CONNECTORS[connector].agency.value]]
+
+
 def _start_worker(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
            "SSP_HUB_DATA_DIR": str(settings.data_dir), "SSP_HUB_LOG_LEVEL": "warning"}
@@ -60,17 +99,180 @@ def _start_worker(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-async def _feed(base: str, tokens: dict[str, str]) -> dict[str, int]:
-    by_agency = {"school": "demo-skole", "social": "demo-socialforvaltning",
-                 "police": "demo-politi"}
-    counts: dict[str, int] = {}
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        for agency, event in sample_events():
-            resp = await client.post(f"/api/v1/ingest/{agency}", json=event, headers={
-                "Authorization": f"Bearer {tokens[by_agency[agency]]}"})
-            key = "accepted" if resp.status_code == 202 else f"http {resp.status_code}"
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+@dataclass
+class Fed:
+    """One line of the start-up summary: what went into the hub, how, and with what answer."""
+
+    mode: str
+    sample: str
+    via: str
+    accepted: int | None = None  # None: not answered in time
+    refused: int = 0
+    note: str = ""
+
+
+async def _feed_canonical(client: httpx.AsyncClient, tokens: dict[str, str]) -> Fed:
+    accepted = refused = 0
+    for agency, event in sample_events():
+        resp = await client.post(f"/api/v1/ingest/{agency}", json=event, headers={
+            "Authorization": f"Bearer {tokens[AGENCY_PRINCIPALS[agency]]}"})
+        if resp.status_code == 202:
+            accepted += 1
+        else:
+            refused += 1
+    return Fed("HTTP ingest", "canonical sample events", "POST /api/v1/ingest/{agency}",
+               accepted, refused)
+
+
+async def _feed_http(client: httpx.AsyncClient, tokens: dict[str, str], connector: str) -> Fed:
+    sample = native_sample(connector)
+    resp = await client.post(f"/api/v1/connectors/{connector}", content=sample.read_bytes(),
+                             headers={"Authorization":
+                                      f"Bearer {_connector_token(tokens, connector)}"})
+    fed = Fed("HTTP connector", sample.name, f"POST /api/v1/connectors/{connector}")
+    if resp.status_code != 200:
+        fed.note = f"HTTP {resp.status_code}"
+        return fed
+    counts = resp.json()["counts"]
+    fed.accepted, fed.refused = counts["accepted"], counts["refused"]
+    return fed
+
+
+class DropFolders:
+    """One drop folder per connector under ``DATA_DIR/drop/``, each with its watcher, polled
+    from the demo's event loop (the watcher is synchronous: it runs in a thread)."""
+
+    def __init__(self, root: Path, base: str, tokens: dict[str, str]) -> None:
+        self.root = root
+        self.watchers: dict[str, FileDropWatcher] = {}
+        for name in sorted(CONNECTORS):
+            (root / name).mkdir(parents=True, exist_ok=True)
+            self.watchers[name] = FileDropWatcher(root / name, name, base,
+                                                  _connector_token(tokens, name), settle_s=1.0)
+        self.announce = False  # print what the watchers did (after the start-up summary)
+
+    def folder(self, connector: str) -> Path:
+        return self.root / connector
+
+    def _done(self, connector: str, digest: str) -> dict[str, Any] | None:
+        try:
+            state = json.loads((self.folder(connector) / STATE_FILE).read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        entry: dict[str, Any] | None = state["done"].get(digest)
+        return entry
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for name, watcher in self.watchers.items():
+                try:
+                    report = await asyncio.to_thread(watcher.run_once)
+                except PermissionError as exc:  # a file the hub will not take: say so, go on
+                    print(f"[file drop {name}] {exc}", flush=True)
+                    continue
+                if self.announce and (report.sent or report.already_done):
+                    self._show(name, report)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), DROP_POLL_S)
+
+    def _show(self, name: str, report: WatchReport) -> None:
+        print(f"[file drop {name}] sent {report.sent} file(s): {report.accepted} records "
+              f"accepted, {report.refused} refused; {report.already_done} already done "
+              f"(see {self.folder(name) / 'done'})", flush=True)
+
+    async def feed(self, connector: str) -> Fed:
+        """Drop ``connector``'s sample into its folder and wait until the watcher sent it."""
+        sample = native_sample(connector)
+        data = sample.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        folder = self.folder(connector)
+        fed = Fed("file drop", sample.name, f"{folder}{os.sep}")
+        entry = self._done(connector, digest)
+        if entry is not None:  # the watcher remembers the content: it would not send it again
+            fed.note = "sent in an earlier run"
+        else:
+            part = folder / f"{sample.name}.part"  # copied under a name the watcher ignores,
+            part.write_bytes(data)                 # then renamed: it never sees half a file
+            os.replace(part, folder / sample.name)
+            await _until(lambda: self._done(connector, digest) is not None, FEED_TIMEOUT_S)
+            entry = self._done(connector, digest)
+        if entry is not None and entry.get("accepted") is not None:
+            fed.accepted, fed.refused = int(entry["accepted"]), int(entry["refused"])
+        return fed
+
+    def close(self) -> None:
+        for watcher in self.watchers.values():
+            watcher.close()
+
+
+async def _topic_exists(bootstrap: str, topic: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return topic in set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def _produce(bootstrap: str, topic: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value)
+    finally:
+        await producer.stop()
+
+
+async def _feed_kafka(settings: Settings, native: KafkaNativeConnector,
+                      task: asyncio.Task[Any], connector: str) -> Fed:
+    """Produce ``connector``'s sample to the agency's topic, as the agency's system would, and
+    wait until the running Kafka-native connector has had the hub's answer for it."""
+    sample = native_sample(connector)
+    fed = Fed("Kafka-native", sample.name, f"topic {native.topic}")
+    before = native.report.documents, native.report.accepted, native.report.refused
+    for _ in range(int(FEED_TIMEOUT_S)):  # the connector creates its topic (short retention)
+        if task.done() or await _topic_exists(settings.bootstrap_servers, native.topic):
+            break
+        await asyncio.sleep(1)
+    await _produce(settings.bootstrap_servers, native.topic, sample.read_bytes())
+    await _until(lambda: native.report.documents > before[0] or task.done(), FEED_TIMEOUT_S)
+    if native.report.documents > before[0]:
+        fed.accepted = native.report.accepted - before[1]
+        fed.refused = native.report.refused - before[2]
+    elif task.done():
+        fed.note = "the Kafka-native connector stopped; see the log"
+    return fed
+
+
+def _start_kafka_native(settings: Settings, base: str, tokens: dict[str, str],
+                       stop: asyncio.Event) -> tuple[KafkaNativeConnector, asyncio.Task[Any]]:
+    """The Kafka-native connector on the police's own topic, running until ``stop``."""
+    connector = next(c for c, mode in DEMO_DELIVERY.items() if mode == "kafka")
+    native = KafkaNativeConnector(
+        bootstrap_servers=settings.bootstrap_servers, topic=native_topic(connector),
+        connector=connector, api_url=base, token=_connector_token(tokens, connector),
+        group_id=f"ssp-hub-demo-{connector}", max_backoff_s=5.0,
+        replication_factor=settings.replication_factor, partitions=settings.topic_partitions,
+        retention_ms=settings.native_retention_ms)
+    return native, asyncio.create_task(native.run(should_stop=stop.is_set))
+
+
+def _drop_delete_failures(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+                          ) -> MutableMapping[str, Any]:
+    """The embedded broker implements no DeleteRecords, so the Kafka-native connector would
+    warn about it with every retry for as long as the demo runs; the demo says it once."""
+    if event_dict.get("event") == "connector_delete_records_failed":
+        raise structlog.DropEvent
+    return event_dict
+
+
+def _summary(fed: list[Fed]) -> str:
+    lines = [f"  {'mode':15} {'sample':34} {'accepted':>8} {'refused':>8}  via"]
+    for f in fed:
+        accepted = "-" if f.accepted is None else str(f.accepted)
+        note = f"  ({f.note})" if f.note else ""
+        lines.append(f"  {f.mode:15} {f.sample:34} {accepted:>8} {f.refused:>8}  {f.via}{note}")
+    return "\n".join(lines)
 
 
 class _Server(uvicorn.Server):
@@ -81,10 +283,21 @@ class _Server(uvicorn.Server):
         yield
 
 
+async def _stop_task(task: asyncio.Task[Any] | None, wait_s: float) -> None:
+    if task is None:
+        return
+    try:
+        await asyncio.wait_for(task, wait_s)
+    except TimeoutError:
+        pass  # wait_for has cancelled it
+    except Exception as exc:  # shutting down: report it, do not mask the exit
+        print(f"{type(exc).__name__} while stopping: {exc}", flush=True)
+
+
 async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
                  worker_log: Path) -> None:
     server = _Server(uvicorn.Config(create_api(settings), host=settings.api_host,
-                                           port=settings.api_port, log_level="warning"))
+                                    port=settings.api_port, log_level="warning"))
     worker = _start_worker(settings, worker_log)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,12 +305,17 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
         loop.add_signal_handler(sig, stop.set)
     serving = asyncio.create_task(server.serve())
     base = f"http://{settings.api_host}:{settings.api_port}"
+    drops = DropFolders(settings.data_dir / "drop", base, tokens)
+    drop_task: asyncio.Task[None] | None = None
+    kafka_task: asyncio.Task[Any] | None = None
     try:
         while not server.started:
             if serving.done():
                 serving.result()
                 return
             await asyncio.sleep(0.1)
+        drop_task = asyncio.create_task(drops.run(stop))
+        native, kafka_task = _start_kafka_native(settings, base, tokens, stop)
         print(f"\nSSP Hub kører / is running:\n  API       {base}/docs\n"
               f"  OpenAPI   {base}/openapi.json\n  metrics   {base}/metrics\n"
               f"  broker    {settings.bootstrap_servers} (embedded tansu, memory only)\n"
@@ -105,12 +323,33 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
         for name, role, _ in DEMO_PRINCIPALS:
             print(f"  {name:24} {role:18} {tokens[name]}")
         if sample_data:
-            counts = await _feed(base, tokens)
-            print(f"\nSample data fed: {counts}. Try:\n  curl -H 'Authorization: Bearer "
-                  f"{tokens['demo-konsulent']}' {base}/api/v1/queues\n"
+            async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+                fed = [await _feed_canonical(client, tokens)]
+                for connector, mode in DEMO_DELIVERY.items():
+                    if mode == "http":
+                        fed.append(await _feed_http(client, tokens, connector))
+            fed += [await drops.feed(c) for c, m in DEMO_DELIVERY.items() if m == "file-drop"]
+            fed += [await _feed_kafka(settings, native, kafka_task, c)
+                    for c, m in DEMO_DELIVERY.items() if m == "kafka"]
+            print("\nSample data fed (fictitious people; refusals are deliberate, see "
+                  "connectors/README.md):\n" + _summary(fed))
+            print("  Refused records are reported by line, field and reason, never a value: in "
+                  "the HTTP answer,\n  in the drop folder's done/<file>.rejected, on topic "
+                  f"{native.topic}.rejected.\n  The embedded broker cannot delete records "
+                  "(no DeleteRecords): the døgnrapport stays in its memory\n  until the demo "
+                  "stops. On Apache Kafka the connector deletes what it has forwarded.")
+            print(f"\nTry:\n  curl -H 'Authorization: Bearer {tokens['demo-konsulent']}' "
+                  f"{base}/api/v1/queues\n"
                   f"  curl -H 'Authorization: Bearer {tokens['demo-sikkerhed']}' "
                   f"{base}/api/v1/disclosures/verify\n"
                   f"  ssp-hub audit verify --data-dir {settings.data_dir}")
+        print("\nDrop an agency's native export into its folder (watched; sent files move to "
+              "done/):")
+        for name in sorted(NATIVE_SAMPLES):
+            print(f"  {name:20} {drops.folder(name)}{os.sep}")
+        print(f"Or produce døgnrapport documents (JSON Lines) to topic {native.topic} on "
+              f"{settings.bootstrap_servers}.")
+        drops.announce = True
         print("\nCtrl-C stops everything.", flush=True)
         while not stop.is_set():
             if worker.poll() is not None:
@@ -119,6 +358,10 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
+        stop.set()  # the feeders first: they talk to the API
+        await _stop_task(kafka_task, 15)
+        await _stop_task(drop_task, 15)
+        drops.close()
         server.should_exit = True
         await serving
         if worker.poll() is None:
@@ -131,8 +374,17 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
 
 def run_demo(*, data_dir: Path, port: int, sample_data: bool) -> int:
     data_dir = data_dir.resolve()
+    with socket.socket() as probe:  # say it plainly before anything starts (uvicorn would exit
+        try:                        # from inside the event loop, with a traceback)
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            print(f"port {port} on 127.0.0.1 is in use; choose another with --port",
+                  file=sys.stderr)
+            return 1
     data_dir.mkdir(parents=True, exist_ok=True)
     configure("warning")
+    structlog.configure(processors=[_drop_delete_failures,
+                                    *structlog.get_config()["processors"]])
     broker = start_embedded_broker(data_dir / "logs" / "tansu.log")
     try:
         settings = Settings(data_dir=data_dir, bootstrap_servers=broker.bootstrap,

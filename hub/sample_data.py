@@ -12,9 +12,34 @@ run.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Final
 
-__all__ = ["sample_events"]
+import connectors
+
+__all__ = ["DEMO_DELIVERY", "NATIVE_SAMPLES", "native_sample", "sample_events"]
+
+# The agencies' native sample exports (connectors/README.md, "Samples"), by connector name. They
+# ship with the package, so an installed hub has them too.
+NATIVE_SAMPLES: Final[dict[str, str]] = {
+    "school-absence": "elevfravaer-2026-03.csv",
+    "school-concern": "bekymringsnotater.json",
+    "social-concern": "socialforvaltning-bekymringer.xml",
+    "police-doegnrapport": "doegnrapport-2026-03-02.jsonl",
+}
+
+# How ``ssp-hub demo`` delivers each native sample: every delivery mode of issue 5 at least once.
+DEMO_DELIVERY: Final[dict[str, str]] = {
+    "school-concern": "http",
+    "social-concern": "http",
+    "school-absence": "file-drop",
+    "police-doegnrapport": "kafka",
+}
+
+
+def native_sample(connector: str) -> Path:
+    """The path of ``connector``'s native sample export."""
+    return Path(connectors.__file__).resolve().parent / "samples" / NATIVE_SAMPLES[connector]
 
 _NAMESPACE: Final = uuid.UUID("321214cf-61e8-5a2a-921c-49735d87421a")
 

@@ -1,25 +1,36 @@
-"""The file-drop connector (issue 5 §2): ``ssp-hub connector watch`` against the real hub."""
+"""The file-drop connector (issue 5 §2): ``ssp-hub connector watch`` against the real hub, for
+every native format, across a kill -9 mid-file, and while the hub or its broker is down."""
 
 from __future__ import annotations
 
 import collections
+import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from connectors.base import Mapped, keyed_namespace
-from connectors.registry import connector
-from hub.embedded import free_port
+from connectors.base import Mapped, Refused, keyed_namespace
+from connectors.registry import CONNECTORS, connector
+from hub.embedded import free_port, wait_for_port
 from hub.keys import FileKeyProvider
-from hub.store import concerns
-from tests.integration.hubstack import REPO, HubStack
+from hub.sample_data import NATIVE_SAMPLES, native_sample
+from hub.store import concerns, events
+from schemas.wire import ingest_topic
+from tests.integration.events import IDENTIFIERS
+from tests.integration.hubstack import REPO, HubStack, read_all_topics
 
 pytestmark = pytest.mark.integration
-SAMPLES = REPO / "connectors" / "samples"
+FINAL = {"routed", "rejected", "aggregated"}  # signals: rejected until aggregation, then aggregated
+CPR_LIKE = re.compile(rb"(?<!\d)\d{6}-?\d{4}(?!\d)")
 
 
 def _watch(hub: HubStack, token: str, name: str, directory: Path, api: str | None = None
@@ -31,56 +42,223 @@ def _watch(hub: HubStack, token: str, name: str, directory: Path, api: str | Non
         env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-def _mapped(hub: HubStack, name: str, data: bytes) -> list[Mapped]:
+def _keyed(hub: HubStack, name: str, data: bytes) -> list[Mapped | Refused]:
+    """The hub's own mapping of ``data``: event ids under the hub's secret namespace."""
     ring = FileKeyProvider(hub.settings.resolved_key_file, create=False).load()
     ns = keyed_namespace(ring.connector_id_secret())
-    return [r for r in connector(name, id_namespace=ns).parse(data) if isinstance(r, Mapped)]
+    return connector(name, id_namespace=ns).parse(data)
 
 
+def _ids(results: list[Mapped | Refused]) -> list[str]:
+    return [str(r.event.event_id) for r in results if isinstance(r, Mapped)]
+
+
+def _token(hub: HubStack, name: str) -> str:
+    agency = CONNECTORS[name].agency.value
+    return hub.principal(f"{agency}-drop", f"agency:{agency}")
+
+
+def _drop(directory: Path, name: str, data: bytes) -> Path:
+    """Drop a file as an agency system should: written under a ``.part`` name, then renamed."""
+    part = directory / f"{name}.part"
+    part.write_bytes(data)
+    os.replace(part, directory / name)
+    return directory / name
+
+
+def _fresh_doegnrapport(tag: str) -> bytes:
+    """The døgnrapport sample with new case numbers: records the hub has never seen."""
+    out = []
+    for line in native_sample("police-doegnrapport").read_bytes().splitlines(keepends=True):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            out.append(line)  # the sample's cut-off line stays cut off
+            continue
+        entry["journalnr"] = f"{tag}-{entry['journalnr']}"
+        out.append(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+    return b"".join(out)
+
+
+def _many_concern_notes(count: int, tag: str) -> bytes:
+    """A large bekymringsnotater export: the sample's valid notes over and over, each with a
+    note id of its own, and one bad note (a category the school system does not have) in every
+    hundred, so that the crash test also checks the ``.rejected`` report."""
+    sample = native_sample("school-concern").read_bytes()
+    notes = json.loads(sample)
+    good = [notes[r.line - 1] for r in connector("school-concern").parse(sample)
+            if isinstance(r, Mapped)]
+    out = []
+    for i in range(count):
+        note = dict(good[i % len(good)], notat_id=f"{tag}-{i:05d}")
+        if i % 100 == 99:
+            note["kategori"] = "andet"
+        out.append(note)
+    return json.dumps(out, ensure_ascii=False).encode("utf-8")
+
+
+def _report_rows(path: Path) -> list[str]:
+    rows = path.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "line\tfield\treason"
+    return rows[1:]
+
+
+def _expected_rows(results: list[Mapped | Refused]) -> list[str]:
+    return [f"{r.line}\t{r.field}\t{r.reason}" for r in results if isinstance(r, Refused)]
+
+
+def _identifiers(results: list[Mapped | Refused]) -> set[str]:
+    found: set[str] = set()
+    for r in results:
+        if isinstance(r, Mapped):
+            s = r.event.subject
+            found.update(v for v in (s.cpr, s.name, s.address) if v)
+            for p in r.event.related_persons:
+                found.update(v for v in (p.cpr, p.name) if v)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(NATIVE_SAMPLES))
 def test_a_dropped_export_is_sent_once_moved_to_done_with_a_rejected_report(
-        hub: HubStack, tmp_path: Path) -> None:
-    token = hub.principal("elevadm-drop", "agency:school")
-    sample = SAMPLES / "elevfravaer-2026-03.csv"
+        hub: HubStack, tmp_path: Path, name: str) -> None:
+    token = _token(hub, name)
+    sample = native_sample(name)
+    data = sample.read_bytes()
+    results = _keyed(hub, name, data)
+    IDENTIFIERS.update(v for r in results if isinstance(r, Mapped)  # test_zz_no_plaintext
+                       for v in (r.event.subject.cpr, r.event.subject.name,
+                                 r.event.subject.address) if v)
+    mapped = [r for r in results if isinstance(r, Mapped)]
+    refused = [r for r in results if isinstance(r, Refused)]
+    assert mapped
+    assert refused  # every sample has both (connectors/README.md, "Samples")
     shutil.copy(sample, tmp_path / sample.name)
 
-    run = _watch(hub, token, "school-absence", tmp_path)
+    run = _watch(hub, token, name, tmp_path)
 
     assert run.returncode == 0, run.stdout + run.stderr
+    assert (f"sent 1 file(s): {len(mapped)} records accepted, {len(refused)} refused"
+            in run.stdout), run.stdout
     assert not (tmp_path / sample.name).exists()
-    assert (tmp_path / "done" / sample.name).read_bytes() == sample.read_bytes()
-    report = (tmp_path / "done" / f"{sample.name}.rejected").read_text(encoding="utf-8")
-    rows = report.splitlines()
-    assert rows[0] == "line\tfield\treason"
-    refused = [r for r in connector("school-absence").parse(sample.read_bytes())
-               if not isinstance(r, Mapped)]
-    assert [int(r.split("\t")[0]) for r in rows[1:]] == [r.line for r in refused]
-    mapped = _mapped(hub, "school-absence", sample.read_bytes())
-    for m in mapped:
-        assert m.event.subject.cpr not in report
-    hub.wait_outcomes([str(m.event.event_id) for m in mapped])
+    assert (tmp_path / "done" / sample.name).read_bytes() == data
+    report_path = tmp_path / "done" / f"{sample.name}.rejected"
+    rows = _report_rows(report_path)
+    assert rows == _expected_rows(results)  # line, source field and reason, in file order
+    report = report_path.read_bytes()
+    for identifier in _identifiers(results):  # no CPR, name or address: not in the report,
+        assert identifier.encode("utf-8") not in report  # not on the console
+        assert identifier not in run.stdout + run.stderr
+    assert not set(CPR_LIKE.findall(data)) & set(CPR_LIKE.findall(report))  # refused ones too
 
-    shutil.copy(sample, tmp_path / "again.csv")  # the same export dropped a second time
-    again = _watch(hub, token, "school-absence", tmp_path)
+    rows_by_id = hub.wait_outcomes(_ids(results))  # every mapped record has an outcome
+    assert {row["status"] for row in rows_by_id.values()} <= FINAL
+    if name != "school-absence":  # every sample but the absence signals holds concerns
+        assert "routed" in {row["status"] for row in rows_by_id.values()}
+
+    shutil.copy(sample, tmp_path / f"again-{sample.name}")  # the same export dropped again
+    again = _watch(hub, token, name, tmp_path)
     assert again.returncode == 0
+    assert "sent 0 file(s)" in again.stdout
     assert "1 already done" in again.stdout
-    assert (tmp_path / "done" / "again.csv").exists()
+    assert (tmp_path / "done" / f"again-{sample.name}").exists()
+    assert not (tmp_path / "done" / f"again-{sample.name}.rejected").exists()
 
 
-def test_a_crash_between_sending_and_moving_counts_every_record_once(
+def _stored(hub: HubStack, ids: list[str]) -> int:
+    """How many of ``ids`` the hub has claimed so far (whatever their status)."""
+    assert hub.store is not None
+    with hub.store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(events)
+                                .where(events.c.event_id.in_(ids))).scalar_one())
+
+
+def test_a_watcher_killed_mid_file_loses_no_record_and_counts_none_twice(
         hub: HubStack, tmp_path: Path) -> None:
-    token = hub.principal("notater-drop", "agency:school")
-    sample = SAMPLES / "bekymringsnotater.json"
-    shutil.copy(sample, tmp_path / sample.name)
-    with hub.client(token) as c:  # the watcher's send, then it "died" before moving the file
-        first = c.post("/api/v1/connectors/school-concern", content=sample.read_bytes())
+    """kill -9 of the watcher while the hub is taking the file in: the file stays, the next
+    run sends it again, and every record enters the hub exactly once."""
+    token = _token(hub, "school-concern")
+    data = _many_concern_notes(1500, f"CRASH-{uuid.uuid4().hex[:8]}")
+    results = _keyed(hub, "school-concern", data)
+    ids = _ids(results)
+    assert len(ids) == 1485
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _drop(drop, "bekymringsnotater-stor.json", data)
+
+    env = {**hub.env, "SSP_HUB_CONNECTOR_TOKEN": token}
+    with (tmp_path / "watch.log").open("ab") as log:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "connector", "watch", "--connector",
+             "school-concern", str(drop), "--settle", "0", "--api", hub.api_url],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while (claimed := _stored(hub, ids)) == 0 and time.monotonic() < deadline:
+            assert watcher.poll() is None, (tmp_path / "watch.log").read_text()
+            time.sleep(0.02)
+    finally:
+        os.killpg(watcher.pid, signal.SIGKILL)  # no shutdown, no state saved, no move
+        watcher.wait(10)
+    print(f"killed with {claimed} of {len(ids)} claimed")
+    assert 0 < claimed < len(ids), f"not killed mid-file: {claimed} of {len(ids)} claimed"
+    assert (drop / "bekymringsnotater-stor.json").exists()
+    assert not (drop / "done").exists()
+
+    rerun = _watch(hub, token, "school-concern", drop)
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"sent 1 file(s): {len(ids)} records accepted, 15 refused" in rerun.stdout
+    assert (drop / "done" / "bekymringsnotater-stor.json").read_bytes() == data
+    assert _report_rows(drop / "done" / "bekymringsnotater-stor.json.rejected") \
+        == _expected_rows(results)
+    rows = hub.wait_outcomes(ids, timeout=300)
+    assert {r["status"] for r in rows.values()} <= FINAL
+    routed = {i for i in ids if rows[i]["status"] == "routed"}
+    assert routed
+
+    # Once into the hub: each record on the ingest topic once, although it was sent twice.
+    assert hub.store is not None
+    on_topic = collections.Counter(
+        key.decode() for topic, key, _, _ in read_all_topics(hub.settings.bootstrap_servers)
+        if topic == ingest_topic("school") and key and key.decode() in set(ids))
+    assert set(on_topic) == set(ids)
+    assert max(on_topic.values()) == 1
+    # Once out of it: one concern per routed record and queue, one disclosure per recipient.
+    with hub.store.engine.connect() as conn:
+        stored = collections.Counter(
+            (r.event_id, r.queue) for r in conn.execute(
+                sa.select(concerns.c.event_id, concerns.c.queue)
+                .where(concerns.c.event_id.in_(ids))))
+    assert {e for e, _ in stored} == routed
+    assert {(i, q) for i in routed for q in rows[i]["queues"]} == set(stored)
+    disclosed = collections.Counter(
+        (e["event_id"], e["recipient"]) for e in hub.wait_log(
+            lambda e: e.get("event_id") in routed, count=len(stored), timeout=120,
+            agency="school", kind="disclosure"))
+    assert set(disclosed) == set(stored)  # the recipient of a routed concern is its queue
+    assert max(disclosed.values()) == 1
+
+
+def test_a_crash_after_the_hub_answered_but_before_the_move_counts_every_record_once(
+        hub: HubStack, tmp_path: Path) -> None:
+    """The other crash window: the hub has answered for the whole file, the watcher died
+    before it could remember and move it. The next run sends it again: all duplicates."""
+    token = _token(hub, "police-doegnrapport")
+    data = _fresh_doegnrapport(f"ANSWERED-{uuid.uuid4().hex[:8]}")
+    ids = _ids(_keyed(hub, "police-doegnrapport", data))
+    _drop(tmp_path, "doegnrapport.jsonl", data)
+    with hub.client(token) as c:  # the watcher's send; then it "died" before the move
+        first = c.post("/api/v1/connectors/police-doegnrapport", content=data)
     assert first.status_code == 200
-    ids = [a["event_id"] for a in first.json()["accepted"]]
+    assert [a["event_id"] for a in first.json()["accepted"]] == ids
+    assert not any(a.get("duplicate") for a in first.json()["accepted"])
     hub.wait_outcomes(ids)
 
-    run = _watch(hub, token, "school-concern", tmp_path)
+    run = _watch(hub, token, "police-doegnrapport", tmp_path)
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert (tmp_path / "done" / sample.name).exists()
+    assert f"sent 1 file(s): {len(ids)} records accepted, 4 refused" in run.stdout
+    assert (tmp_path / "done" / "doegnrapport.jsonl").exists()
     rows = hub.wait_outcomes(ids)
     assert hub.store is not None
     with hub.store.engine.connect() as conn:
@@ -88,25 +266,70 @@ def test_a_crash_between_sending_and_moving_counts_every_record_once(
             (r.event_id, r.queue) for r in conn.execute(
                 sa.select(concerns.c.event_id, concerns.c.queue)
                 .where(concerns.c.event_id.in_(ids))))
-    routed = [i for i in ids if rows[i]["status"] == "routed"]
+    routed = {i for i in ids if rows[i]["status"] == "routed"}
     assert routed
-    assert {e for e, _ in got} == set(routed)
+    assert {e for e, _ in got} == routed
     assert max(got.values()) == 1
 
 
+def _assert_nothing_lost(hub: HubStack, token: str, directory: Path, data: bytes,
+                         ids: list[str]) -> None:
+    """The watcher, once the hub is back: the file goes through and every record counts."""
+    up = _watch(hub, token, "police-doegnrapport", directory)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert f"sent 1 file(s): {len(ids)} records accepted, 4 refused" in up.stdout
+    assert (directory / "done" / "doegnrapport.jsonl").read_bytes() == data
+    assert len(_report_rows(directory / "done" / "doegnrapport.jsonl.rejected")) == 4
+    rows = hub.wait_outcomes(ids)
+    assert {r["status"] for r in rows.values()} <= FINAL
+
+
 def test_while_the_hub_is_unreachable_the_file_stays(hub: HubStack, tmp_path: Path) -> None:
-    token = hub.principal("politi-drop", "agency:police")
-    sample = SAMPLES / "doegnrapport-2026-03-02.jsonl"
-    shutil.copy(sample, tmp_path / sample.name)
+    token = _token(hub, "police-doegnrapport")
+    data = _fresh_doegnrapport(f"UNREACHABLE-{uuid.uuid4().hex[:8]}")
+    ids = _ids(_keyed(hub, "police-doegnrapport", data))
+    _drop(tmp_path, "doegnrapport.jsonl", data)
 
     down = _watch(hub, token, "police-doegnrapport", tmp_path,
                   api=f"http://127.0.0.1:{free_port()}")
 
     assert down.returncode == 3
     assert "1 waiting" in down.stdout
-    assert (tmp_path / sample.name).exists()
+    assert (tmp_path / "doegnrapport.jsonl").read_bytes() == data
     assert not (tmp_path / "done").exists()
+    assert _stored(hub, ids) == 0
+    _assert_nothing_lost(hub, token, tmp_path, data, ids)
 
-    up = _watch(hub, token, "police-doegnrapport", tmp_path)
-    assert up.returncode == 0
-    assert (tmp_path / "done" / sample.name).exists()
+
+def test_while_the_broker_is_down_the_hub_answers_503_and_the_file_stays(
+        hub: HubStack, tmp_path: Path) -> None:
+    """An API whose broker is gone (here: a second API process on the same store, pointed at
+    a port where no broker listens) takes nothing in; the watcher keeps the file and loses
+    nothing once it reaches an API with a broker."""
+    token = _token(hub, "police-doegnrapport")
+    data = _fresh_doegnrapport(f"BROKERDOWN-{uuid.uuid4().hex[:8]}")
+    ids = _ids(_keyed(hub, "police-doegnrapport", data))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    _drop(drop, "doegnrapport.jsonl", data)
+    port = free_port()
+    env = {**hub.env, "SSP_HUB_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
+    with (tmp_path / "api-no-broker.log").open("ab") as log:
+        api = subprocess.Popen([sys.executable, "-m", "hub.cli", "api", "--port", str(port)],
+                               env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        wait_for_port("127.0.0.1", port, 60)
+        down = _watch(hub, token, "police-doegnrapport", drop,
+                      api=f"http://127.0.0.1:{port}")
+    finally:
+        os.killpg(api.pid, signal.SIGTERM)
+        api.wait(20)
+
+    assert down.returncode == 3, down.stdout + down.stderr + \
+        (tmp_path / "api-no-broker.log").read_text()
+    assert "1 waiting" in down.stdout
+    assert (drop / "doegnrapport.jsonl").read_bytes() == data
+    assert not (drop / "done").exists()
+    assert _stored(hub, ids) == 0  # no claim left behind that a retry would take as a duplicate
+    _assert_nothing_lost(hub, token, drop, data, ids)
