@@ -34,5 +34,9 @@ test-kafka: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 
+.PHONY: bench-signals
+bench-signals: $(STAMP)
+	$(BIN)/python -m bench.signals $(ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info test-output
