@@ -24,7 +24,7 @@ from hub.embedded import free_port, wait_for_port
 from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
 from hub.store import concerns, events
-from schemas.wire import ingest_topic
+from schemas.wire import H_EVENT_ID, ingest_topic
 from tests.integration.events import IDENTIFIERS
 from tests.integration.hubstack import REPO, HubStack, read_all_topics
 
@@ -219,8 +219,9 @@ def test_a_watcher_killed_mid_file_loses_no_record_and_counts_none_twice(
     # Once into the hub: each record on the ingest topic once, although it was sent twice.
     assert hub.store is not None
     on_topic = collections.Counter(
-        key.decode() for topic, key, _, _ in read_all_topics(hub.settings.bootstrap_servers)
-        if topic == ingest_topic("school") and key and key.decode() in set(ids))
+        ident for topic, _, _, headers in read_all_topics(hub.settings.bootstrap_servers)
+        if topic == ingest_topic("school")
+        and (ident := (dict(headers).get(H_EVENT_ID) or b"").decode()) in set(ids))
     assert set(on_topic) == set(ids)
     assert max(on_topic.values()) == 1
     # Once out of it: one concern per routed record and queue, one disclosure per recipient.
