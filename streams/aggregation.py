@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -148,7 +149,9 @@ def _new_runs(rule: SignalRule, key: str, window: Window, length: int,
               fired: set[dt.date]) -> list[Crossed]:
     """The runs of days (from ``first`` to ``newest``) on which the condition holds and that
     hold no fired day, as the concerns they make."""
-    indexed = [(k, _index(window, d), d) for k, v in members.items() for d in v]
+    # Every observation, oldest first; the window ending on ``day`` holds those added (day
+    # reached) and not yet dropped (index fell out): two pointers, one pass over the days.
+    obs = sorted((d, _index(window, d), k) for k, v in members.items() for d in v)
     # A run within one window of a run that made a concern is the same episode: the
     # condition only dipped, or a late day will join them (a day joins runs at most one
     # window apart). So the days near a fired day count as fired.
@@ -157,14 +160,23 @@ def _new_runs(rule: SignalRule, key: str, window: Window, length: int,
     found: list[Crossed] = []
     run_start: tuple[dt.date, int, dt.date] | None = None  # (day, count, earliest member day)
     run_fired = False
-    day = first
-    while day <= newest + dt.timedelta(days=1):
+    inside: Counter[str] = Counter()
+    add = drop = 0
+    day, stop = first, newest + dt.timedelta(days=1)
+    while day <= stop:
         end = _index(window, day)
-        inside = [(k, d) for k, i, d in indexed if end - length < i <= end and d <= day]
-        count = len({k for k, _ in inside})
-        if count >= rule.threshold and day <= newest:
+        while add < len(obs) and obs[add][0] <= day:
+            inside[obs[add][2]] += 1
+            add += 1
+        while drop < add and obs[drop][1] <= end - length:
+            member = obs[drop][2]
+            inside[member] -= 1
+            if not inside[member]:
+                del inside[member]
+            drop += 1
+        if len(inside) >= rule.threshold and day <= newest:
             if run_start is None:
-                run_start, run_fired = (day, count, min(d for _, d in inside)), False
+                run_start, run_fired = (day, len(inside), obs[drop][0]), False
             run_fired = run_fired or day in near
         else:
             if run_start is not None and not run_fired:
