@@ -58,11 +58,9 @@ import json
 import os
 import platform
 import random
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -90,16 +88,17 @@ from bench.throughput import (
     proc_cpu_seconds,
     route_stage_rate,
     run_baseline,
+    run_on_broker,
     send_all,
     start_at_end,
     start_worker,
+    terminate,
     wait_for_outcomes,
 )
 from connectors.base import collaboration_for, copenhagen
 from connectors.police import REGISTRATION_NECESSITY
 from connectors.school import ABSENCE_NECESSITY, SCHOOL_AREAS
 from hub.crypto import PayloadCipher
-from hub.embedded import EmbeddedBroker, start_embedded_broker
 from hub.keys import FileKeyProvider
 from hub.settings import Settings
 from hub.store import Store, concerns, disclosure_log, events
@@ -846,33 +845,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, terminate)
     started = now_utc()
     load_at_start = [round(x, 2) for x in os.getloadavg()]
-    workdir = Path(tempfile.mkdtemp(prefix="ssp-hub-bench-signals-"))
-    broker: EmbeddedBroker | None = None
-    args.broker_pid = None
-    try:
-        if args.broker == "embedded":
-            broker = start_embedded_broker(workdir / "broker.log")
-            bootstrap = broker.bootstrap
-            args.broker_pid = broker.process.pid
-        else:
-            bootstrap = args.broker
-        outcome = asyncio.run(run(args, bootstrap, workdir))
-    finally:
-        if broker is not None:
-            broker.stop()
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    outcome = run_on_broker(args, "ssp-hub-bench-signals-", run)
     result = {
         "started_at": started.isoformat(),
         "command": "python -m bench.signals " + " ".join(sys.argv[1:] if argv is None else argv),

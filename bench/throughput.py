@@ -60,7 +60,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1028,16 +1028,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _terminate(signum: int, _frame: Any) -> None:
+def terminate(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    started = now_utc()
-    load_at_start = [round(x, 2) for x in os.getloadavg()]
-    workdir = Path(tempfile.mkdtemp(prefix="ssp-hub-bench-"))
+def run_on_broker(args: argparse.Namespace, prefix: str,
+                  runner: Callable[[argparse.Namespace, str, Path],
+                                   Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
+    """Run a benchmark in a fresh temporary dir on the embedded broker (started and stopped
+    here) or on the broker ``--broker`` names; sets ``args.broker_pid``. Shared by
+    bench.throughput and bench.signals."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     broker: EmbeddedBroker | None = None
     args.broker_pid = None
     try:
@@ -1047,7 +1048,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.broker_pid = broker.process.pid
         else:
             bootstrap = args.broker
-        outcome = asyncio.run(run(args, bootstrap, workdir))
+        return asyncio.run(runner(args, bootstrap, workdir))
     finally:
         if broker is not None:
             broker.stop()
@@ -1055,6 +1056,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, terminate)
+    started = now_utc()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    outcome = run_on_broker(args, "ssp-hub-bench-", run)
     result = {
         "started_at": started.isoformat(),
         "command": "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None

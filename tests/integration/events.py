@@ -6,10 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from collections.abc import Iterable
 from typing import Any
+
+from connectors.base import Mapped
 
 # Every CPR, name and address handed to the hub in this session.
 IDENTIFIERS: set[str] = set()
+
+
+def identifiers_in(results: Iterable[object]) -> set[str]:
+    """CPRs, names and addresses of the mapped records among a connector's ``parse``
+    results, for the no-plaintext scans."""
+    found: set[str] = set()
+    for r in results:
+        if isinstance(r, Mapped):
+            s = r.event.subject
+            found.update(v for v in (s.cpr, s.name, s.address) if v)
+            for p in r.event.related_persons:
+                found.update(v for v in (p.cpr, p.name) if v)
+    return found
 
 FIRST = ["Mads", "Sofie", "Emil", "Freja", "Noah", "Ida", "Oscar", "Clara", "Aksel", "Alma"]
 LAST = ["Jørgensen", "Kristiansen", "Mikkelsen", "Frederiksen", "Thygesen", "Østergaard"]

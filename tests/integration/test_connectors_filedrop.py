@@ -25,7 +25,7 @@ from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
 from hub.store import concerns, events
 from schemas.wire import H_EVENT_ID, ingest_topic
-from tests.integration.events import IDENTIFIERS
+from tests.integration.events import IDENTIFIERS, identifiers_in
 from tests.integration.hubstack import REPO, HubStack, read_all_topics
 
 pytestmark = pytest.mark.integration
@@ -107,17 +107,6 @@ def _expected_rows(results: list[Mapped | Refused]) -> list[str]:
     return [f"{r.line}\t{r.field}\t{r.reason}" for r in results if isinstance(r, Refused)]
 
 
-def _identifiers(results: list[Mapped | Refused]) -> set[str]:
-    found: set[str] = set()
-    for r in results:
-        if isinstance(r, Mapped):
-            s = r.event.subject
-            found.update(v for v in (s.cpr, s.name, s.address) if v)
-            for p in r.event.related_persons:
-                found.update(v for v in (p.cpr, p.name) if v)
-    return found
-
-
 @pytest.mark.parametrize("name", sorted(NATIVE_SAMPLES))
 def test_a_dropped_export_is_sent_once_moved_to_done_with_a_rejected_report(
         hub: HubStack, tmp_path: Path, name: str) -> None:
@@ -145,7 +134,7 @@ def test_a_dropped_export_is_sent_once_moved_to_done_with_a_rejected_report(
     rows = _report_rows(report_path)
     assert rows == _expected_rows(results)  # line, source field and reason, in file order
     report = report_path.read_bytes()
-    for identifier in _identifiers(results):  # no CPR, name or address: not in the report,
+    for identifier in identifiers_in(results):  # no CPR, name or address: not in the report,
         assert identifier.encode("utf-8") not in report  # not on the console
         assert identifier not in run.stdout + run.stderr
     assert not set(CPR_LIKE.findall(data)) & set(CPR_LIKE.findall(report))  # refused ones too

@@ -39,7 +39,7 @@ from hub.embedded import free_port, wait_for_port
 from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
 from hub.store import events
-from tests.integration.events import IDENTIFIERS
+from tests.integration.events import IDENTIFIERS, identifiers_in
 from tests.integration.hubstack import REPO, HubStack
 
 pytestmark = pytest.mark.integration
@@ -89,17 +89,6 @@ def _keyed(hub: HubStack, name: str, data: bytes) -> list[Mapped | Refused]:
 
 def _ids(results: list[Mapped | Refused]) -> list[str]:
     return [str(r.event.event_id) for r in results if isinstance(r, Mapped)]
-
-
-def _identifiers(results: list[Mapped | Refused]) -> set[str]:
-    found: set[str] = set()
-    for r in results:
-        if isinstance(r, Mapped):
-            s = r.event.subject
-            found.update(v for v in (s.cpr, s.name, s.address) if v)
-            for p in r.event.related_persons:
-                found.update(v for v in (p.cpr, p.name) if v)
-    return found
 
 
 def _expected_reports(results: list[Mapped | Refused]) -> list[tuple[int, str, str]]:
@@ -278,7 +267,7 @@ def test_each_native_format_on_the_agencys_topic_reaches_the_hub_and_leaves_the_
     topic = _topic(name, tag)
     data = _fresh(name, tag)
     results = _keyed(hub, name, data)
-    IDENTIFIERS.update(_identifiers(results))  # test_zz_no_plaintext searches for them
+    IDENTIFIERS.update(identifiers_in(results))  # test_zz_no_plaintext searches for them
     ids = _ids(results)
     expected = _expected_reports(results)
     assert ids
@@ -310,7 +299,7 @@ def test_each_native_format_on_the_agencys_topic_reaches_the_hub_and_leaves_the_
     assert all(set(r) == REPORT_KEYS for r in reports)
     assert sorted((r["line"], r["field"], r["reason"]) for r in reports) == expected
     raw = b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") for r in reports)
-    for identifier in _identifiers(results):  # a report names the field, never its value
+    for identifier in identifiers_in(results):  # a report names the field, never its value
         assert identifier.encode("utf-8") not in raw
     assert not set(CPR_LIKE.findall(data)) & set(CPR_LIKE.findall(raw))
 
@@ -328,7 +317,7 @@ def test_a_connector_killed_mid_stream_loses_nothing_and_the_next_one_deletes_ev
     half = len(lines) // 2
     documents = [b"".join(lines[:half]), b"".join(lines[half:])]
     results = _keyed(hub, name, b"".join(lines))
-    IDENTIFIERS.update(_identifiers(results))
+    IDENTIFIERS.update(identifiers_in(results))
     ids = _ids(results)
     _ensure(hub, topic)
     _produce(hub.settings.bootstrap_servers, topic, documents[:1])
@@ -363,7 +352,7 @@ def test_while_the_hub_is_unreachable_the_connector_retries_and_loses_nothing(
     topic = _topic(name, tag)
     data = _fresh(name, tag)
     results = _keyed(hub, name, data)
-    IDENTIFIERS.update(_identifiers(results))
+    IDENTIFIERS.update(identifiers_in(results))
     ids = _ids(results)
     _ensure(hub, topic)
     _produce(hub.settings.bootstrap_servers, topic, [data])
@@ -456,7 +445,7 @@ def test_while_the_broker_is_unreachable_the_connector_retries_and_loses_nothing
     topic = _topic(name, tag)
     data = _fresh(name, tag)
     results = _keyed(hub, name, data)
-    IDENTIFIERS.update(_identifiers(results))
+    IDENTIFIERS.update(identifiers_in(results))
     ids = _ids(results)
     _ensure(hub, topic)
     _produce(hub.settings.bootstrap_servers, topic, [data])
