@@ -159,6 +159,22 @@ def test_three_young_people_registered_in_one_area_in_seven_days_make_an_area_co
     logged = hub.wait_log(lambda e: e.get("event_id") == found[0]["event_id"], count=2)
     assert sorted(e["recipient"] for e in logged) == ["beredskab", "opsoegende"]
     assert all(e.get("pseudonym") is None for e in logged)
+    # A consultant in beredskab reads it through the API like any concern.
+    token = hub.principal("signal-konsulent", "consultant", ("beredskab",))
+    shown = []
+    with hub.client(token) as client:
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            page = client.get("/api/v1/queues/beredskab/concerns", params=params)
+            assert page.status_code == 200, page.text
+            shown += [i for i in page.json()["items"] if i["event_id"] == found[0]["event_id"]]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+    assert len(shown) == 1
+    assert "pseudonym" not in shown[0]
+    assert shown[0]["aggregate"]["count"] == 3
 
 
 async def _changelog_and_offsets(hub: HubStack, key: bytes) -> tuple[dict[str, Any] | None,
