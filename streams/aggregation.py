@@ -155,7 +155,7 @@ def _new_runs(rule: SignalRule, key: str, window: Window, length: int,
     # A run within one window of a run that made a concern is the same episode: the
     # condition only dipped, or a late day will join them (a day joins runs at most one
     # window apart). So the days near a fired day count as fired.
-    reach = _reach(window, length)
+    reach = calendar_days(window)
     near = {f + dt.timedelta(days=i) for f in fired for i in range(-reach, reach + 1)}
     found: list[Crossed] = []
     run_start: tuple[dt.date, int, dt.date] | None = None  # (day, count, earliest member day)
@@ -188,8 +188,9 @@ def _new_runs(rule: SignalRule, key: str, window: Window, length: int,
     return found
 
 
-def _reach(window: Window, length: int) -> int:
+def calendar_days(window: Window) -> int:
     """One window's length in calendar days (school days: a week per five, rounded up)."""
+    length = window.days or window.school_days or 0
     return length if window.days is not None else -(-length * 7 // 5)
 
 

@@ -60,7 +60,13 @@ from schemas.wire import (
     cases_topic,
     ingest_topic,
 )
-from streams.aggregation import WindowState, concern_event_id, observe, table_key
+from streams.aggregation import (
+    WindowState,
+    calendar_days,
+    concern_event_id,
+    observe,
+    table_key,
+)
 from streams.pipeline import (
     Aggregated,
     Derived,
@@ -207,8 +213,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                            partitions=settings.topic_partitions)
     concern_ids = uuid.UUID(bytes=hmac.new(ring.connector_id_secret(), b"ssp-hub signal-concern",
                                            hashlib.sha256).digest()[:16])
-    longest = max((r.window.days or (r.window.school_days or 0) * 7 // 5 + 3
-                   for r in policy.doc.signals if r.window), default=0)
+    longest = max((calendar_days(r.window) for r in policy.doc.signals), default=0)
 
     async def emit_derived(derived: Derived) -> None:
         futures = [await send(cases_topic(c.queue), derived.event_id, concern_json(c))

@@ -16,6 +16,7 @@ from schemas.signals import SignalRecord
 from streams.aggregation import (
     Crossed,
     WindowState,
+    calendar_days,
     concern_event_id,
     observe,
     run_signal_examples,
@@ -61,6 +62,12 @@ def test_twenty_school_days_reach_back_four_weeks_skipping_weekends() -> None:
     # A weekend day ends the window on the Friday before.
     assert window_start(window, dt.date(2026, 3, 29)) == MON
     assert window_start(Window(school_days=1), MON) == MON
+
+
+def test_a_window_in_calendar_days() -> None:
+    assert calendar_days(Window(school_days=20)) == 28
+    assert calendar_days(Window(school_days=3)) == 5  # rounded up
+    assert calendar_days(Window(days=7)) == 7
 
 
 def test_calendar_day_windows_include_both_ends() -> None:
