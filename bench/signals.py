@@ -59,7 +59,6 @@ import os
 import platform
 import random
 import signal
-import statistics
 import sys
 import time
 import uuid
@@ -84,10 +83,10 @@ from bench.throughput import (
     group_join_time,
     ingest_tuples,
     log,
+    measure_baseline,
     now_utc,
     proc_cpu_seconds,
     route_stage_rate,
-    run_baseline,
     run_on_broker,
     send_all,
     start_at_end,
@@ -801,17 +800,7 @@ def render_table(result: dict[str, Any]) -> str:
 
 async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, Any]:
     log(f"broker {bootstrap}; N={args.n}")
-    rounds = []
-    for i in range(args.baseline_rounds):
-        one = await run_baseline(bootstrap, args.n, args.batch, args.replication_factor)
-        log(f"baseline round {i + 1}: {one['measured_events']} forwarded in "
-            f"{one['elapsed_s']:.2f}s = {one['events_per_s']:.0f} events/s")
-        rounds.append(one)
-    rates = [r["events_per_s"] for r in rounds]
-    baseline: dict[str, Any] = {
-        "rounds": rounds, "events_per_s": statistics.median(rates),
-        "events_per_s_min": min(rates), "events_per_s_max": max(rates),
-    }
+    baseline = await measure_baseline(bootstrap, args.n, args)
     hub = await run_signals(bootstrap, args, workdir)
     rate = hub["hub"]["aggregation_path_signals_per_s"]
     ratio = rate / baseline["events_per_s"] if baseline["events_per_s"] else 0.0

@@ -952,21 +952,24 @@ def render_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, Any]:
-    log(f"broker {bootstrap}; {args.events} events per phase")
+async def measure_baseline(bootstrap: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    """The passthrough baseline, ``args.baseline_rounds`` times. Its window is short (about a
+    second at N=20000), so it is repeated and the median taken; each round pre-produces N fresh
+    messages and uses a fresh consumer group. Shared by bench.throughput and bench.signals."""
     rounds = []
     for i in range(args.baseline_rounds):
-        one = await run_baseline(bootstrap, args.events, args.batch, args.replication_factor)
+        one = await run_baseline(bootstrap, n, args.batch, args.replication_factor)
         log(f"baseline round {i + 1}: {one['measured_events']} forwarded in "
             f"{one['elapsed_s']:.2f}s = {one['events_per_s']:.0f} events/s")
         rounds.append(one)
     rates = [r["events_per_s"] for r in rounds]
-    # The passthrough's window is short (about a second at N=20000), so it is repeated and the
-    # median taken; each round pre-produces N fresh messages and uses a fresh consumer group.
-    baseline: dict[str, Any] = {
-        "rounds": rounds, "events_per_s": statistics.median(rates),
-        "events_per_s_min": min(rates), "events_per_s_max": max(rates),
-    }
+    return {"rounds": rounds, "events_per_s": statistics.median(rates),
+            "events_per_s_min": min(rates), "events_per_s_max": max(rates)}
+
+
+async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, Any]:
+    log(f"broker {bootstrap}; {args.events} events per phase")
+    baseline = await measure_baseline(bootstrap, args.events, args)
     hub = await run_hub(bootstrap, args.events, workdir, args)
     without: dict[str, Any] | None = None
     if args.log_cost:

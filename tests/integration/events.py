@@ -4,12 +4,15 @@ so that a test can search the broker for any of them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from connectors.base import Mapped
+from hub.sample_data import native_sample
 
 # Every CPR, name and address handed to the hub in this session.
 IDENTIFIERS: set[str] = set()
@@ -102,3 +105,29 @@ def expected_queues(category: str, area: str) -> list[str]:
     severity: insecurity also reaches the street team (issue 3, rule 5)."""
     primary = expected_queue(category, area)
     return [primary, "opsoegende"] if category == "insecurity" else [primary]
+
+
+def fresh_sample(name: str, tag: str) -> bytes:
+    """The sample export of ``name`` with record keys of its own: records the hub has never
+    seen (the HTTP and file-drop tests send the samples as they are)."""
+    data = native_sample(name).read_bytes()
+    if name == "school-absence":  # its key is CPR + date: move the dates to another month
+        return data.replace(b"2026-03-", b"2026-01-")
+    if name == "school-concern":
+        notes = json.loads(data)
+        for note in notes:
+            if isinstance(note, dict) and isinstance(note.get("notat_id"), str):
+                note["notat_id"] = f"{tag}-{note['notat_id']}"
+        return json.dumps(notes, ensure_ascii=False, indent=1).encode("utf-8")
+    if name == "social-concern":
+        return re.sub(rb'(<bekymring\b[^>]*\bid=")', rb"\g<1>" + tag.encode() + b"-", data)
+    out = []  # police-doegnrapport
+    for line in data.splitlines(keepends=True):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            out.append(line)  # the sample's cut-off line stays cut off
+            continue
+        entry["journalnr"] = f"{tag}-{entry['journalnr']}"
+        out.append(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+    return b"".join(out)

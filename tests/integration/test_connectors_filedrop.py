@@ -25,7 +25,7 @@ from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
 from hub.store import concerns, events
 from schemas.wire import H_EVENT_ID, ingest_topic
-from tests.integration.events import IDENTIFIERS, identifiers_in
+from tests.integration.events import IDENTIFIERS, fresh_sample, identifiers_in
 from tests.integration.hubstack import REPO, HubStack, read_all_topics
 
 pytestmark = pytest.mark.integration
@@ -64,20 +64,6 @@ def _drop(directory: Path, name: str, data: bytes) -> Path:
     part.write_bytes(data)
     os.replace(part, directory / name)
     return directory / name
-
-
-def _fresh_doegnrapport(tag: str) -> bytes:
-    """The døgnrapport sample with new case numbers: records the hub has never seen."""
-    out = []
-    for line in native_sample("police-doegnrapport").read_bytes().splitlines(keepends=True):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            out.append(line)  # the sample's cut-off line stays cut off
-            continue
-        entry["journalnr"] = f"{tag}-{entry['journalnr']}"
-        out.append(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
-    return b"".join(out)
 
 
 def _many_concern_notes(count: int, tag: str) -> bytes:
@@ -234,7 +220,7 @@ def test_a_crash_after_the_hub_answered_but_before_the_move_counts_every_record_
     """The other crash window: the hub has answered for the whole file, the watcher died
     before it could remember and move it. The next run sends it again: all duplicates."""
     token = _token(hub, "police-doegnrapport")
-    data = _fresh_doegnrapport(f"ANSWERED-{uuid.uuid4().hex[:8]}")
+    data = fresh_sample("police-doegnrapport", f"ANSWERED-{uuid.uuid4().hex[:8]}")
     ids = _ids(_keyed(hub, "police-doegnrapport", data))
     _drop(tmp_path, "doegnrapport.jsonl", data)
     with hub.client(token) as c:  # the watcher's send; then it "died" before the move
@@ -276,7 +262,7 @@ def _assert_nothing_lost(hub: HubStack, token: str, directory: Path, data: bytes
 
 def test_while_the_hub_is_unreachable_the_file_stays(hub: HubStack, tmp_path: Path) -> None:
     token = _token(hub, "police-doegnrapport")
-    data = _fresh_doegnrapport(f"UNREACHABLE-{uuid.uuid4().hex[:8]}")
+    data = fresh_sample("police-doegnrapport", f"UNREACHABLE-{uuid.uuid4().hex[:8]}")
     ids = _ids(_keyed(hub, "police-doegnrapport", data))
     _drop(tmp_path, "doegnrapport.jsonl", data)
 
@@ -297,7 +283,7 @@ def test_while_the_broker_is_down_the_hub_answers_503_and_the_file_stays(
     a port where no broker listens) takes nothing in; the watcher keeps the file and loses
     nothing once it reaches an API with a broker."""
     token = _token(hub, "police-doegnrapport")
-    data = _fresh_doegnrapport(f"BROKERDOWN-{uuid.uuid4().hex[:8]}")
+    data = fresh_sample("police-doegnrapport", f"BROKERDOWN-{uuid.uuid4().hex[:8]}")
     ids = _ids(_keyed(hub, "police-doegnrapport", data))
     drop = tmp_path / "drop"
     drop.mkdir()

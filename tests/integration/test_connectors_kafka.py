@@ -39,7 +39,7 @@ from hub.embedded import free_port, wait_for_port
 from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
 from hub.store import events
-from tests.integration.events import IDENTIFIERS, identifiers_in
+from tests.integration.events import IDENTIFIERS, fresh_sample, identifiers_in
 from tests.integration.hubstack import REPO, HubStack
 
 pytestmark = pytest.mark.integration
@@ -55,32 +55,6 @@ def on_kafka(request: pytest.FixtureRequest) -> bool:
 
 
 # -- data ------------------------------------------------------------------------------------
-def _fresh(name: str, tag: str) -> bytes:
-    """The sample export of ``name`` with record keys of its own: records the hub has never
-    seen (the HTTP and file-drop tests send the samples as they are)."""
-    data = native_sample(name).read_bytes()
-    if name == "school-absence":  # its key is CPR + date: move the dates to another month
-        return data.replace(b"2026-03-", b"2026-01-")
-    if name == "school-concern":
-        notes = json.loads(data)
-        for note in notes:
-            if isinstance(note, dict) and isinstance(note.get("notat_id"), str):
-                note["notat_id"] = f"{tag}-{note['notat_id']}"
-        return json.dumps(notes, ensure_ascii=False, indent=1).encode("utf-8")
-    if name == "social-concern":
-        return re.sub(rb'(<bekymring\b[^>]*\bid=")', rb"\g<1>" + tag.encode() + b"-", data)
-    out = []  # police-doegnrapport
-    for line in data.splitlines(keepends=True):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            out.append(line)  # the sample's cut-off line stays cut off
-            continue
-        entry["journalnr"] = f"{tag}-{entry['journalnr']}"
-        out.append(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
-    return b"".join(out)
-
-
 def _keyed(hub: HubStack, name: str, data: bytes) -> list[Mapped | Refused]:
     """The hub's own mapping of ``data``: event ids under the hub's secret namespace."""
     ring = FileKeyProvider(hub.settings.resolved_key_file, create=False).load()
@@ -265,7 +239,7 @@ def test_each_native_format_on_the_agencys_topic_reaches_the_hub_and_leaves_the_
         hub: HubStack, on_kafka: bool, name: str) -> None:
     tag = f"K{uuid.uuid4().hex[:8]}"
     topic = _topic(name, tag)
-    data = _fresh(name, tag)
+    data = fresh_sample(name, tag)
     results = _keyed(hub, name, data)
     IDENTIFIERS.update(identifiers_in(results))  # test_zz_no_plaintext searches for them
     ids = _ids(results)
@@ -313,7 +287,7 @@ def test_a_connector_killed_mid_stream_loses_nothing_and_the_next_one_deletes_ev
     tag = f"KILL{uuid.uuid4().hex[:8]}"
     topic = _topic(name, tag)
     token = _token(hub, name)
-    lines = _fresh(name, tag).splitlines(keepends=True)
+    lines = fresh_sample(name, tag).splitlines(keepends=True)
     half = len(lines) // 2
     documents = [b"".join(lines[:half]), b"".join(lines[half:])]
     results = _keyed(hub, name, b"".join(lines))
@@ -350,7 +324,7 @@ def test_while_the_hub_is_unreachable_the_connector_retries_and_loses_nothing(
     name = "school-concern"
     tag = f"DOWN{uuid.uuid4().hex[:8]}"
     topic = _topic(name, tag)
-    data = _fresh(name, tag)
+    data = fresh_sample(name, tag)
     results = _keyed(hub, name, data)
     IDENTIFIERS.update(identifiers_in(results))
     ids = _ids(results)
@@ -443,7 +417,7 @@ def test_while_the_broker_is_unreachable_the_connector_retries_and_loses_nothing
     name = "social-concern"
     tag = f"NOBROKER{uuid.uuid4().hex[:8]}"
     topic = _topic(name, tag)
-    data = _fresh(name, tag)
+    data = fresh_sample(name, tag)
     results = _keyed(hub, name, data)
     IDENTIFIERS.update(identifiers_in(results))
     ids = _ids(results)
