@@ -42,7 +42,7 @@ case topics, by signal rule) and compared with two in-process expectations compu
 the ``signals`` topic as the aggregator read it (partition by partition, in offset order, after
 the run). Both count distinct (rule, key, last day counted), the concern's identity
 (``concern_event_id``): a second crossing with the same last day is the same concern. The
-second must equal the store exactly. The first can differ, because the route agent reads four
+second must equal the store exactly. The first can differ, because the route stage reads four
 ingest partitions and so does not keep each key's signals in time order: a later day that
 arrives first moves the window, earlier days that arrive after it are dropped if they fall
 before its start, and a key can re-arm and cross again. How much it differs is a property of
@@ -115,6 +115,7 @@ from schemas.wire import (
 from streams.aggregation import WindowState, local_day, observe
 from streams.pipeline import facts_of
 from streams.policy import Policy, load_policy
+from streams.router import route_group
 
 FIRST_DAY = dt.date(2026, 2, 2)  # a Monday
 WEEKS = 8  # 56 calendar days: inside the aggregator's sweep horizon (2 × 31 days), see below
@@ -440,7 +441,7 @@ def store_concerns(store: Store) -> tuple[dict[str, list[str]], dict[str, int]]:
 
 
 def decided_span(store: Store, ids: set[str]) -> tuple[float | None, float | None]:
-    """The first and last ``decided_at`` (the route agent's batch starts) of ``ids``, as Unix
+    """The first and last ``decided_at`` (the route stage's batch starts) of ``ids``, as Unix
     times."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(events.c.event_id, events.c.decided_at)
@@ -506,9 +507,9 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
         await ensure_topics(settings, policy.queues)
         outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
         # A no-op on the fresh embedded broker; on a shared broker it keeps older data out.
-        await start_at_end(bootstrap, settings.worker_id,
-                           [ingest_topic(a) for a in ("school", "social", "police")]
-                           + outputs + [SIGNALS_TOPIC])
+        await start_at_end(bootstrap, route_group(settings),
+                           [ingest_topic(a) for a in ("school", "social", "police")])
+        await start_at_end(bootstrap, settings.worker_id, [SIGNALS_TOPIC])
         await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
         await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
 
@@ -729,7 +730,7 @@ def render_table(result: dict[str, Any]) -> str:
          f"{hub['route_stage_signals_per_s']:.0f} signals/s ({hub['route_stage_s']:.1f} s)"),
     ]
     if hub.get("route_decided_at_span_signals_per_s"):
-        rows.append(("route agent alone (decided_at span)",
+        rows.append(("route stage alone (decided_at span)",
                      f"{hub['route_decided_at_span_signals_per_s']:.0f} signals/s"))
     if hub.get("first_decision_after_first_produce_s") is not None:
         rows.append(("first produce → first / last route decision (decided_at)",

@@ -88,11 +88,13 @@ from schemas.wire import (
     H_INGESTED_AT,
     H_KEY_ID,
     OUTCOMES_TOPIC,
+    SIGNALS_TOPIC,
     cases_topic,
     ingest_topic,
 )
 from streams.pipeline import facts_of
 from streams.policy import Policy, load_policy
+from streams.router import route_group
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
@@ -653,7 +655,7 @@ def route_stage_rate(store: Store, ids: set[str]) -> float | None:
     """The worker's decision rate alone, from the batch-start stamps (``decided_at``).
 
     Events whose batch started in [first, last) batch start, over that span: excludes the
-    projection, which under backlog lags the route agent (both share one consumer).
+    projection, which under backlog lags the route stage (they share the worker process).
     """
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(events.c.event_id, events.c.decided_at)
@@ -735,10 +737,11 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
     producer: Any = None
     try:
         await ensure_topics(settings, policy.queues)
-        # Every consumer group of the worker: the route agent, the projector, the sequencer.
+        # Every consumer group of the worker: route, aggregator (faust), projector, sequencer.
         outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
-        await start_at_end(bootstrap, settings.worker_id,
-                           [ingest_topic(a) for a in ("school", "social", "police")] + outputs)
+        await start_at_end(bootstrap, route_group(settings),
+                           [ingest_topic(a) for a in ("school", "social", "police")])
+        await start_at_end(bootstrap, settings.worker_id, [SIGNALS_TOPIC])
         await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
         await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
 
@@ -759,7 +762,7 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         worker = start_worker(settings, data_dir / "worker.log", with_log=with_log)
         stop_join = asyncio.Event()
         join_task = asyncio.create_task(
-            group_join_time(bootstrap, settings.worker_id, worker, stop_join))
+            group_join_time(bootstrap, route_group(settings), worker, stop_join))
         cpu: dict[str, float | None] = {}
 
         def on_first(_now: float, count: int) -> None:

@@ -31,7 +31,7 @@ def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
     dead = {"retention.ms": str(settings.deadletter_retention_ms)}
     topics += [NewTopic(OUTCOMES_TOPIC, parts, rf),
                NewTopic(DEADLETTER_TOPIC, parts, rf, topic_configs=dead)]
-    # Pseudonymised signals between the route agent and the aggregator: raw-topic retention.
+    # Pseudonymised signals between the route stage and the aggregator: raw-topic retention.
     topics += [NewTopic(SIGNALS_TOPIC, parts, rf, topic_configs=raw)]
     # One partition, so that one sequencer in the group integrates the log.
     topics += [NewTopic(DISCLOSURES_TOPIC, 1, rf)]

@@ -1,4 +1,4 @@
-"""A pseudonymised signal on the internal ``signals`` topic, between the route agent and the
+"""A pseudonymised signal on the internal ``signals`` topic, between the route stage and the
 aggregator (streams/aggregation.py).
 
 It carries what the windowed state and the concern a crossed threshold makes need, and nothing

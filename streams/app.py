@@ -1,13 +1,15 @@
-"""The faust-streaming worker: one thin agent and one task around the pure pipeline.
+"""The worker: one faust app around the pure pipeline, with its route stage beside it.
 
-* ``route``   ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>, outcomes,
-              deadletter. Batched with ``take_events``; outputs are awaited (acks=all) and the
-              batch's identities written to the vault (one store call per batch) before the
-              batch is recorded in the ledger, and only then acknowledged to faust.
-* ``aggregate`` signals (the route agent's ``Aggregated`` results, pseudonymised, on the
-              ``signals`` topic, keyed by a hash of the aggregation key) → windowed state in a
-              faust Table with a changelog (:mod:`streams.aggregation`); a threshold met makes
-              one concern (``Pipeline.derive``) → cases.<queue> and its log entries.
+* ``route``   a task running :class:`streams.router.Router` (its own aiokafka consumer group,
+              ``<worker_id>-route``): ingest.<agency> → decrypt/validate/decide/pseudonymise →
+              cases.<queue>, outcomes, disclosures, signals, deadletter. Batched; outputs are
+              awaited (acks=all) and the batch's identities written to the vault before the
+              batch is recorded in the ledger, and only then are its offsets committed.
+* ``aggregate`` the faust agent: signals (the route stage's ``Aggregated`` results,
+              pseudonymised, on the ``signals`` topic, keyed by a hash of the aggregation key)
+              → windowed state in a faust Table with a changelog (:mod:`streams.aggregation`);
+              a threshold met makes one concern (``Pipeline.derive``) → cases.<queue> and its
+              log entries.
 * ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
 * ``retain``   the retention job every ``retention_interval`` seconds (:mod:`hub.retention`).
@@ -19,20 +21,19 @@ by all workers). We keep the ledger in the store rather than in a faust Table be
 routes each changelog write by the *current* event's partition, which is wrong for keys set
 while handling a batch.
 
-On any unexpected error the process exits at once (status 70) without acknowledging the
-batch: faust's ``take_events`` acknowledges in a ``finally``, and a worker whose agent died
-must never look alive (faust-streaming#523). The supervisor restarts it; Kafka redelivers.
+On any unexpected error the process exits at once (status 70) without acknowledging what it
+was handling: a worker whose agent or task died must never look alive (faust-streaming#523).
+The supervisor restarts it; Kafka redelivers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import os
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import faust
@@ -40,61 +41,26 @@ from aiokafka.partitioner import murmur2
 
 from hub.auditlog import AuditLog
 from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.disclosures import entry_message
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.projector import Projector
 from hub.retention import retention_loop
 from hub.sequencer import Sequencer
-from hub.settings import AGENCIES, Settings
+from hub.settings import Settings
 from hub.store import Store
-from hub.vault import Identity, Vault
+from hub.vault import Vault
 from schemas.signals import SignalRecord
-from schemas.wire import (
-    DEADLETTER_TOPIC,
-    DISCLOSURES_TOPIC,
-    H_REASON,
-    H_SOURCE_TOPIC,
-    OUTCOMES_TOPIC,
-    SIGNALS_TOPIC,
-    cases_topic,
-    ingest_topic,
-)
-from streams.aggregation import (
-    WindowState,
-    calendar_days,
-    concern_event_id,
-    observe,
-    table_key,
-)
-from streams.pipeline import (
-    Aggregated,
-    Derived,
-    IngestRecord,
-    Pipeline,
-    Quarantined,
-    Rejected,
-    Result,
-    Routed,
-    concern_json,
-    dedupe_batch,
-    outcome_json,
-    record_event_id,
-)
+from schemas.wire import SIGNALS_TOPIC
+from streams.aggregation import WindowState, calendar_days, concern_event_id, observe
+from streams.pipeline import Pipeline
 from streams.policy import load_policy
+from streams.router import Outputs, Router
 from streams.scrubber import Scrubber
 
 log = get_logger("streams")
 EXIT_AGENT_FAILED = 70
 # How often (signals per partition) the aggregator drops keys whose window has long passed.
 SWEEP_EVERY = 1000
-
-
-def _record(event: Any) -> IngestRecord:
-    msg = event.message
-    headers = {k: v for k, v in (msg.headers or [])}
-    return IngestRecord(topic=msg.topic, key=msg.key, value=msg.value, headers=headers,
-                        position=f"{msg.topic}/{msg.partition}/{msg.offset}")
 
 
 def _die(exc: BaseException) -> None:
@@ -136,73 +102,17 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
         key_serializer="raw",
         value_serializer="raw",
     )
-    ingest = app.topic(*(ingest_topic(a) for a in AGENCIES), key_type=bytes, value_type=bytes)
+    outputs = Outputs(settings)
+    router = Router(settings, pipeline, policy, db, vault, outputs)
 
-    async def send(topic: str, key: str, value: bytes,
-                   headers: Sequence[tuple[str, bytes]] = ()) -> Awaitable[Any]:
-        fut: Awaitable[Any] = await app.producer.send(
-            topic=topic, key=key.encode("ascii"), value=value, partition=None, timestamp=None,
-            headers=list(headers),
-        )
-        return fut
-
-    async def emit(event_id: str, result: Result) -> list[Awaitable[Any]]:
-        futures: list[Awaitable[Any]] = []
-        if isinstance(result, Routed):
-            for concern in result.concerns:
-                futures.append(await send(cases_topic(concern.queue), event_id,
-                                          concern_json(concern)))
-        if isinstance(result, Routed | Rejected) and not settings.unsafe_skip_disclosure_log:
-            for entry in result.entries:
-                futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
-                                          entry_message(entry)))
-        elif isinstance(result, Aggregated):
-            signal = result.signal
-            rule = policy.signal_rule(signal.kind.value)
-            assert rule is not None  # the pipeline aggregates only kinds the policy has a rule for
-            key = signal.pseudonym if rule.per == "subject" else signal.area.value
-            futures.append(await send(SIGNALS_TOPIC, table_key(rule.id, key).decode("ascii"),
-                                      signal.model_dump_json().encode("utf-8")))
-        elif isinstance(result, Quarantined):
-            rec = result.record
-            headers = [(k, v) for k, v in rec.headers.items()
-                       if k not in (H_REASON, H_SOURCE_TOPIC)]
-            headers += [(H_REASON, (result.outcome.reason or "").encode("ascii", "replace")),
-                        (H_SOURCE_TOPIC, rec.topic.encode("ascii"))]
-            # Still encrypted: the dead letter holds the original ciphertext, untouched.
-            futures.append(await send(DEADLETTER_TOPIC, event_id, rec.value, headers))
-        outcome = result.outcome
-        if outcome.event_id != event_id:
-            outcome = outcome.model_copy(update={"event_id": event_id})
-        futures.append(await send(OUTCOMES_TOPIC, event_id, outcome_json(outcome)))
-        return futures
-
-    @app.agent(ingest, concurrency=1)
-    async def route(stream: Any) -> None:
-        async for batch in stream.take_events(settings.worker_batch_size,
-                                              within=settings.worker_batch_within):
-            try:
-                records = dedupe_batch([_record(ev) for ev in batch])
-                todo = [(record_event_id(r) or r.position, r) for r in records]
-                done = await asyncio.to_thread(db.already_processed, [e for e, _ in todo])
-                now = dt.datetime.now(dt.UTC)
-                futures: list[Awaitable[Any]] = []
-                ledger: list[tuple[str, str]] = []
-                identities: list[Identity] = []
-                for event_id, rec in todo:
-                    if event_id in done:
-                        continue
-                    result = pipeline.process(rec, now)
-                    if isinstance(result, Routed):
-                        identities += result.identities
-                    futures += await emit(event_id, result)
-                    ledger.append((event_id, result.outcome.status.value))
-                # The vault write runs while the broker acknowledges; both finish before the
-                # ledger records the batch, so a crash in between replays the whole batch.
-                await asyncio.gather(asyncio.to_thread(vault.put, identities), *futures)
-                await asyncio.to_thread(db.mark_processed, ledger)
-            except Exception as exc:
-                _die(exc)
+    @app.task
+    async def route() -> None:
+        try:
+            await router.run()
+        except Exception as exc:
+            _die(exc)
+        finally:
+            await outputs.stop()
 
     # Window state per aggregation key (raw JSON bytes, streams/aggregation.py WindowState).
     # Co-partitioned with the signals topic: a key's signals and its state meet in one
@@ -214,14 +124,6 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     concern_ids = uuid.UUID(bytes=hmac.new(ring.connector_id_secret(), b"ssp-hub signal-concern",
                                            hashlib.sha256).digest()[:16])
     longest = max((calendar_days(r.window) for r in policy.doc.signals), default=0)
-
-    async def emit_derived(derived: Derived) -> None:
-        futures = [await send(cases_topic(c.queue), derived.event_id, concern_json(c))
-                   for c in derived.concerns]
-        if not settings.unsafe_skip_disclosure_log:
-            futures += [await send(DISCLOSURES_TOPIC, e.entry_id, entry_message(e))
-                        for e in derived.entries]
-        await asyncio.gather(asyncio.to_thread(vault.put, derived.identities), *futures)
 
     @app.agent(signals_in, concurrency=1)
     async def aggregate(stream: Any) -> None:
@@ -250,7 +152,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
                         rule, signal, crossed,
                         concern_event_id(concern_ids, rule.id, key, crossed.last),
                         dt.datetime.now(dt.UTC))
-                    await emit_derived(derived)
+                    await router.emit_derived(derived)
                     log.info("signal_threshold_met", rule=rule.id,
                              concerns=len(derived.concerns), count=crossed.count)
                 after = state.dumps()

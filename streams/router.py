@@ -1,0 +1,205 @@
+"""The route stage: ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>,
+outcomes, disclosures, signals, deadletter.
+
+A plain aiokafka consumer in its own group (``<worker_id>-route``), not a faust agent. In a
+faust app the route agent shared rebalances with the aggregator's table: on the embedded
+broker a double rebalance followed by table recovery left ingest partitions unconsumed, and
+faust's acked-offset bookkeeping once committed past an event it had not handled (both seen
+in the kill test, never on Apache Kafka). Here the loop is short enough to check by reading:
+
+    getmany → pipeline → send all outputs and write the vault → ledger → commit what was read
+
+The commit names the offsets of the records just handled (never the consumer's position),
+so nothing is committed that has not been decided, written and acknowledged. A commit
+refused because the group rebalanced is dropped: the records come back to whoever owns the
+partition now, and the ``processed`` ledger turns them into no-ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
+
+from hub.disclosures import entry_message
+from hub.logs import get_logger
+from hub.projector import own_group_consumer
+from hub.settings import AGENCIES, Settings
+from hub.store import Store
+from hub.vault import Identity, Vault
+from schemas.wire import (
+    DEADLETTER_TOPIC,
+    DISCLOSURES_TOPIC,
+    H_REASON,
+    H_SOURCE_TOPIC,
+    OUTCOMES_TOPIC,
+    SIGNALS_TOPIC,
+    cases_topic,
+    ingest_topic,
+)
+from streams.aggregation import table_key
+from streams.pipeline import (
+    Aggregated,
+    Derived,
+    IngestRecord,
+    Pipeline,
+    Quarantined,
+    Rejected,
+    Result,
+    Routed,
+    concern_json,
+    dedupe_batch,
+    outcome_json,
+    record_event_id,
+)
+from streams.policy import Policy
+
+log = get_logger("streams.router")
+ROUTE_ROLE = "route"
+
+
+def route_group(settings: Settings) -> str:
+    """The route stage's consumer group (see :func:`hub.projector.own_group_consumer`)."""
+    return f"{settings.worker_id}-{ROUTE_ROLE}"
+
+
+def ingest_record(msg: ConsumerRecord[bytes, bytes]) -> IngestRecord:
+    return IngestRecord(topic=msg.topic, key=msg.key, value=msg.value or b"",
+                        headers=dict(msg.headers or ()),
+                        position=f"{msg.topic}/{msg.partition}/{msg.offset}")
+
+
+class Outputs:
+    """The worker's one producer (acks=all), started on first use; ``send`` hands a record
+    over and returns the future of its acknowledgement, so a batch awaits all at once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.settings.bootstrap_servers, acks="all",
+                    # The embedded broker has no idempotent producer; duplicates from a
+                    # retry are absorbed downstream by event id and entry id.
+                    enable_idempotence=False, linger_ms=5, max_batch_size=256 * 1024)
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def send(self, topic: str, key: str, value: bytes,
+                   headers: Sequence[tuple[str, bytes]] = ()) -> Awaitable[Any]:
+        producer = self._producer or await self._started()
+        fut: Awaitable[Any] = await producer.send(topic, value, key=key.encode("ascii"),
+                                                  headers=list(headers))
+        return fut
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+
+class Router:
+    def __init__(self, settings: Settings, pipeline: Pipeline, policy: Policy, store: Store,
+                 vault: Vault, outputs: Outputs) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.policy = policy
+        self.store = store
+        self.vault = vault
+        self.outputs = outputs
+
+    async def run(self) -> None:
+        consumer = own_group_consumer(self.settings, ROUTE_ROLE,
+                                      [ingest_topic(a) for a in AGENCIES])
+        await consumer.start()
+        try:
+            while True:
+                batches = await consumer.getmany(
+                    timeout_ms=500, max_records=self.settings.worker_batch_size)
+                if not batches:
+                    continue
+                await self.handle([ingest_record(m) for msgs in batches.values()
+                                   for m in msgs])
+                offsets: dict[TopicPartition, int] = {
+                    tp: msgs[-1].offset + 1 for tp, msgs in batches.items() if msgs}
+                try:
+                    await consumer.commit(offsets)
+                except CommitFailedError:
+                    log.info("route_commit_dropped_after_rebalance", partitions=len(offsets))
+        finally:
+            await consumer.stop()
+
+    async def handle(self, batch: Sequence[IngestRecord]) -> None:
+        """Decide one batch; return when its outputs are acknowledged, its identities are in
+        the vault and the ledger holds it. A crash before the ledger write replays it whole."""
+        records = dedupe_batch(batch)
+        todo = [(record_event_id(r) or r.position, r) for r in records]
+        done = await asyncio.to_thread(self.store.already_processed, [e for e, _ in todo])
+        now = dt.datetime.now(dt.UTC)
+        futures: list[Awaitable[Any]] = []
+        ledger: list[tuple[str, str]] = []
+        identities: list[Identity] = []
+        for event_id, rec in todo:
+            if event_id in done:
+                continue
+            result = self.pipeline.process(rec, now)
+            if isinstance(result, Routed):
+                identities += result.identities
+            futures += await self.emit(event_id, result)
+            ledger.append((event_id, result.outcome.status.value))
+        # The vault write runs while the broker acknowledges; both finish before the ledger
+        # records the batch.
+        await asyncio.gather(asyncio.to_thread(self.vault.put, identities), *futures)
+        await asyncio.to_thread(self.store.mark_processed, ledger)
+
+    async def emit(self, event_id: str, result: Result) -> list[Awaitable[Any]]:
+        send = self.outputs.send
+        futures: list[Awaitable[Any]] = []
+        if isinstance(result, Routed):
+            for concern in result.concerns:
+                futures.append(await send(cases_topic(concern.queue), event_id,
+                                          concern_json(concern)))
+        if isinstance(result, Routed | Rejected) and not self.settings.unsafe_skip_disclosure_log:
+            for entry in result.entries:
+                futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
+                                          entry_message(entry)))
+        elif isinstance(result, Aggregated):
+            signal = result.signal
+            rule = self.policy.signal_rule(signal.kind.value)
+            assert rule is not None  # the pipeline aggregates only kinds the policy has a rule for
+            key = signal.pseudonym if rule.per == "subject" else signal.area.value
+            futures.append(await send(SIGNALS_TOPIC, table_key(rule.id, key).decode("ascii"),
+                                      signal.model_dump_json().encode("utf-8")))
+        elif isinstance(result, Quarantined):
+            rec = result.record
+            headers = [(k, v) for k, v in rec.headers.items()
+                       if k not in (H_REASON, H_SOURCE_TOPIC)]
+            headers += [(H_REASON, (result.outcome.reason or "").encode("ascii", "replace")),
+                        (H_SOURCE_TOPIC, rec.topic.encode("ascii"))]
+            # Still encrypted: the dead letter holds the original ciphertext, untouched.
+            futures.append(await send(DEADLETTER_TOPIC, event_id, rec.value, headers))
+        outcome = result.outcome
+        if outcome.event_id != event_id:
+            outcome = outcome.model_copy(update={"event_id": event_id})
+        futures.append(await send(OUTCOMES_TOPIC, event_id, outcome_json(outcome)))
+        return futures
+
+    async def emit_derived(self, derived: Derived) -> None:
+        """A concern the aggregator made: its case records and log entries, acknowledged, and
+        its identities (none for an area concern) in the vault."""
+        send = self.outputs.send
+        futures = [await send(cases_topic(c.queue), derived.event_id, concern_json(c))
+                   for c in derived.concerns]
+        if not self.settings.unsafe_skip_disclosure_log:
+            futures += [await send(DISCLOSURES_TOPIC, e.entry_id, entry_message(e))
+                        for e in derived.entries]
+        await asyncio.gather(asyncio.to_thread(self.vault.put, derived.identities), *futures)
