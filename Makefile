@@ -24,11 +24,13 @@ lint: $(STAMP)
 
 ## Lint, type-check, unit tests and the integration suite on the embedded broker + SQLite.
 test: lint
+	scripts/chromium
 	$(BIN)/pytest -q
 
 ## The same integration suite on real Apache Kafka (Maven Central jars) + PostgreSQL.
 test-kafka: $(STAMP)
 	scripts/kafka-local fetch
+	scripts/chromium
 	$(BIN)/pytest -q tests/integration --broker kafka --database postgres
 
 bench: $(STAMP)

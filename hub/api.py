@@ -42,6 +42,7 @@ from hub.settings import AGENCIES, Settings
 from hub.store import Principal, Store, decode_cursor
 from hub.subject_access import answer_subject_access, subject_access_entry
 from hub.vault import EntryErased, Vault
+from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr
 from schemas.disclosures import Decision, EntryKind, LogEntry
 from schemas.events import CanonicalEvent
@@ -408,12 +409,23 @@ def create_api(settings: Settings, *, store: Store | None = None,
     )
     async def reidentify(request: Request, store: StoreDep, principal: PrincipalDep,
                          body: ReidentifyRequest) -> JSONResponse:
-        vault: Vault = request.app.state.vault
-        well_formed = PSEUDONYM_PATTERN.fullmatch(body.pseudonym) is not None
-        # A malformed "pseudonym" may be anything a caller typed (a CPR, say): never stored.
-        pseudonym = body.pseudonym if well_formed else None
+        status_code, _refusal, detail, identity = await reidentify_as(
+            request, store, principal, body.pseudonym, body.reason)
+        if identity is None:
+            return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
+        return JSONResponse(identity.model_dump(), headers=NO_STORE)
 
-        reason = scrub_reason(body.reason)
+    async def reidentify_as(request: Request, store: Store, principal: Principal,
+                            raw_pseudonym: str, raw_reason: str | None
+                            ) -> tuple[int, str | None, str, Identity | None]:
+        """Re-identification for the API and the web UI: (status, refusal code, detail,
+        identity). Every answer, granted or refused, is in the disclosure log first."""
+        vault: Vault = request.app.state.vault
+        well_formed = PSEUDONYM_PATTERN.fullmatch(raw_pseudonym) is not None
+        # A malformed "pseudonym" may be anything a caller typed (a CPR, say): never stored.
+        pseudonym = raw_pseudonym if well_formed else None
+
+        reason = scrub_reason(raw_reason)
 
         def entry(kind: EntryKind, **extra: Any) -> LogEntry:
             return LogEntry(
@@ -423,13 +435,14 @@ def create_api(settings: Settings, *, store: Store | None = None,
                 legal_basis=policy.legal_basis(), purpose="crime_prevention",
                 policy_version=policy.version, **extra)
 
-        async def refuse(status_code: int, refusal: str, detail: str) -> JSONResponse:
+        async def refuse(status_code: int, refusal: str, detail: str
+                         ) -> tuple[int, str | None, str, Identity | None]:
             await record(request, [entry(EntryKind.reidentification_refused,
                                          reason_code=refusal,
                                          details={"status": status_code})])
             log.warning("reidentification_refused", principal=principal.name,
                         refusal=refusal, status=status_code)
-            return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
+            return status_code, refusal, detail, None
 
         if principal.role != "consultant":
             return await refuse(403, "role_not_allowed",
@@ -445,7 +458,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
             return await refuse(403, "no_visible_concern",
                                 "only a consultant who sees a concern about this pseudonym "
                                 "may re-identify it")
-        if not reason_is_sufficient(body.reason):
+        if not reason_is_sufficient(raw_reason):
             return await refuse(422, "reason_insufficient", REASON_RULE)
         try:
             identity = await asyncio.to_thread(vault.identity, pseudonym)
@@ -455,14 +468,13 @@ def create_api(settings: Settings, *, store: Store | None = None,
             return await refuse(404, "unknown_pseudonym", "no identity for this pseudonym")
         # Recorded before it is answered: if the record fails, nothing is disclosed.
         # Scrubbed again knowing the name: a reason may well name the young person.
-        reason = scrub_reason(body.reason, [identity.name] if identity.name else [])
+        reason = scrub_reason(raw_reason, [identity.name] if identity.name else [])
         granted = entry(EntryKind.reidentification, fields=["subject.cpr", "subject.name"],
                         details={"queues": list(allowed_queues)})
         await record(request, [granted])
         log.info("reidentification", principal=principal.name, entry_id=granted.entry_id)
-        return JSONResponse(
-            Identity(pseudonym=pseudonym, cpr=identity.cpr, name=identity.name).model_dump(),
-            headers=NO_STORE)
+        return 200, None, "", Identity(pseudonym=pseudonym, cpr=identity.cpr,
+                                       name=identity.name)
 
     def scrub_reason(reason: str | None, names: list[str] | None = None) -> str | None:
         if reason is None:
@@ -593,6 +605,10 @@ def create_api(settings: Settings, *, store: Store | None = None,
         await record(request, [subject_access_entry(answer, principal.name, principal.role,
                                                     policy)])
         return JSONResponse(answer.as_json(), headers=NO_STORE)
+
+    mount_web(app, WebContext(settings=settings, policy=policy, ring=ring, public_keys=keys,
+                              record=record, consultations=consultations,
+                              reidentify=reidentify_as))
 
     @app.get("/api/v1/whoami", summary="The calling principal")
     async def whoami(principal: PrincipalDep) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from hub.settings import AGENCIES
 from hub.store import Principal, Store
 
 ROLES: tuple[str, ...] = (
-    *(f"agency:{a}" for a in AGENCIES), "consultant", "security_officer", "admin",
+    *(f"agency:{a}" for a in AGENCIES), "consultant", "security_officer", "admin", "governance",
 )
 TOKEN_PREFIX = "ssp_"  # noqa: S105 - a visible prefix, not a secret
 

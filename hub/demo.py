@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -50,6 +51,8 @@ from hub.sample_data import DEMO_DELIVERY, NATIVE_SAMPLES, native_sample, sample
 from hub.settings import Settings
 from hub.store import Store
 from hub.topics import ensure_topics
+from hub.web.sessions import WEB_ROLES, hash_password
+from hub.web.texts import TEXTS
 from streams.policy import load_policy
 
 DEMO_PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -60,6 +63,7 @@ DEMO_PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
                                       "omraade-stege", "omraade-vordingborg", "underretning")),
     ("demo-sikkerhed", "security_officer", ()),
     ("demo-admin", "admin", ()),
+    ("demo-styregruppe", "governance", ()),
 )
 AGENCY_PRINCIPALS = {"school": "demo-skole", "social": "demo-socialforvaltning",
                      "police": "demo-politi"}
@@ -67,15 +71,19 @@ DROP_POLL_S = 1.0
 FEED_TIMEOUT_S = 90.0
 
 
-def _demo_tokens(store: Store) -> dict[str, str]:
-    """Create the demo principals, or give existing ones fresh tokens (only hashes are kept)."""
-    tokens = {}
+def _demo_tokens(store: Store) -> tuple[dict[str, str], dict[str, str]]:
+    """Create the demo principals, or give existing ones fresh tokens (only hashes are kept),
+    and give each person with a web role a fresh password: (tokens, passwords)."""
+    tokens, passwords = {}, {}
     for name, role, queues in DEMO_PRINCIPALS:
         token = new_token()
         if not store.replace_token(name, token):
             store.add_principal(name, role, queues, token)
         tokens[name] = token
-    return tokens
+        if role in WEB_ROLES:
+            passwords[name] = secrets.token_urlsafe(9)
+            store.set_password_hash(name, hash_password(passwords[name]))
+    return tokens, passwords
 
 
 async def _until(done: Callable[[], bool], wait_s: float, step_s: float = 0.2) -> bool:
@@ -294,8 +302,8 @@ async def _stop_task(task: asyncio.Task[Any] | None, wait_s: float) -> None:
         print(f"{type(exc).__name__} while stopping: {exc}", flush=True)
 
 
-async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
-                 worker_log: Path) -> None:
+async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str, str],
+                 sample_data: bool, worker_log: Path) -> None:
     server = _Server(uvicorn.Config(create_api(settings), host=settings.api_host,
                                     port=settings.api_port, log_level="warning"))
     worker = _start_worker(settings, worker_log)
@@ -316,12 +324,20 @@ async def _serve(settings: Settings, tokens: dict[str, str], sample_data: bool,
             await asyncio.sleep(0.1)
         drop_task = asyncio.create_task(drops.run(stop))
         native, kafka_task = _start_kafka_native(settings, base, tokens, stop)
-        print(f"\nSSP Hub kører / is running:\n  API       {base}/docs\n"
+        print(f"\nSSP Hub kører / is running:\n  web UI    {base}/ui/  (log ind med en "
+              "demo-bruger nedenfor / log in as a demo user below)\n"
+              f"  API       {base}/docs\n"
               f"  OpenAPI   {base}/openapi.json\n  metrics   {base}/metrics\n"
               f"  broker    {settings.bootstrap_servers} (embedded tansu, memory only)\n"
               f"  data dir  {settings.data_dir}\n\nDemo tokens (Authorization: Bearer …):")
         for name, role, _ in DEMO_PRINCIPALS:
             print(f"  {name:24} {role:18} {tokens[name]}")
+        print("\nDemo-brugere til webgrænsefladen / web UI demo accounts "
+              "(nye adgangskoder ved hver start / new passwords at every start):")
+        for name, role, _ in DEMO_PRINCIPALS:
+            if name in passwords:
+                print(f"  {TEXTS['roles'][role]:24} brugernavn {name:20} "
+                      f"adgangskode {passwords[name]}")
         if sample_data:
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:
                 fed = [await _feed_canonical(client, tokens)]
@@ -394,11 +410,12 @@ def run_demo(*, data_dir: Path, port: int, sample_data: bool) -> int:
         asyncio.run(ensure_topics(settings, policy.queues))
         store = Store.open(settings.resolved_database_url)
         try:
-            tokens = _demo_tokens(store)
+            tokens, passwords = _demo_tokens(store)
         finally:
             store.close()
         wait_for_port("127.0.0.1", broker.port, 5)
-        asyncio.run(_serve(settings, tokens, sample_data, data_dir / "logs" / "worker.log"))
+        asyncio.run(_serve(settings, tokens, passwords, sample_data,
+                           data_dir / "logs" / "worker.log"))
     finally:
         broker.stop()
     print("stopped.")

@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     case_retention_ms: int = 7 * 24 * 3600 * 1000
     deadletter_retention_ms: int = 14 * 24 * 3600 * 1000
     worker_batch_size: int = 1000
-    worker_batch_within: float = 0.02
     worker_id: str = "ssp-hub-worker"
     worker_session_timeout: float = 10.0
     log_level: str = "info"
@@ -63,6 +62,19 @@ class Settings(BaseSettings):
     # the second line of defence (SSP_HUB_NATIVE_RETENTION_MS).
     native_retention_ms: int = Field(3600 * 1000, gt=0,
                                      description="retention of agencies' native topics (ms)")
+
+    # The web UI (hub/web): sessions, and OIDC login for production (authlib). Local accounts
+    # with passwords (`ssp-hub users add … --password`) work whether or not OIDC is set.
+    web_session_hours: float = Field(8.0, gt=0, description="absolute session lifetime")
+    web_session_idle_minutes: float = Field(30.0, gt=0, description="idle session expiry")
+    web_secure_cookies: bool | None = Field(
+        None, description="Secure cookies; default: when the request came over https")
+    oidc_issuer: str | None = Field(None, description="e.g. https://login.kommune.dk/realms/ssp")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_username_claim: str = Field(
+        "preferred_username", description="the claim naming the hub principal")
+    oidc_scope: str = "openid profile"
 
     @model_validator(mode="after")
     def _no_unsafe_in_production(self) -> Settings:

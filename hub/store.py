@@ -161,6 +161,39 @@ legal_holds = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+web_sessions = sa.Table(
+    "web_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("principal_id", sa.Integer, nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A consultant's case status per routed concern (event, queue); absent means "ny".
+concern_status = sa.Table(
+    "concern_status", metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("queue", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+concern_status_history = sa.Table(
+    "concern_status_history", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_concern_status_history_concern", "event_id", "queue"),
+)
+
 
 def hash_token(token: str) -> str:
     """Tokens are ≥256-bit random, so one SHA-256 is enough (no stretching needed)."""
@@ -338,6 +371,58 @@ class Store:
             return None
         return Principal(row.id, row.name, row.role, tuple(json.loads(row.queues)))
 
+    def login_record(self, name: str) -> tuple[Principal, str | None] | None:
+        """A principal by name with its argon2 password hash (None: no web login)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(principals.c.id, principals.c.name, principals.c.role,
+                          principals.c.queues, principals.c.password_hash)
+                .where(principals.c.name == name)).first()
+        if row is None:
+            return None
+        return (Principal(row.id, row.name, row.role, tuple(json.loads(row.queues))),
+                row.password_hash)
+
+    def set_password_hash(self, name: str, password_hash: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(principals.update().where(principals.c.name == name)
+                                     .values(password_hash=password_hash)).rowcount)
+
+    # -- web sessions (the token itself is only in the browser's cookie) -----------------
+    def create_session(self, token: str, principal_id: int, csrf: str,
+                       now: dt.datetime, expires_at: dt.datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < _utc(now)))
+            conn.execute(web_sessions.insert().values(
+                token_hash=hash_token(token), principal_id=principal_id, csrf=csrf,
+                created_at=_utc(now), last_seen_at=_utc(now), expires_at=_utc(expires_at)))
+
+    def session(self, token: str, now: dt.datetime, idle: dt.timedelta
+                ) -> tuple[Principal, str] | None:
+        """(principal, CSRF token) of a live session, touching it; None if unknown, past its
+        absolute expiry or idle longer than ``idle``."""
+        th = hash_token(token)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(web_sessions.c.csrf, web_sessions.c.last_seen_at,
+                          web_sessions.c.expires_at, principals.c.id, principals.c.name,
+                          principals.c.role, principals.c.queues)
+                .join(principals, principals.c.id == web_sessions.c.principal_id)
+                .where(web_sessions.c.token_hash == th)).first()
+            if row is None:
+                return None
+            if _utc(row.expires_at) <= now or _utc(row.last_seen_at) + idle <= now:
+                conn.execute(web_sessions.delete().where(web_sessions.c.token_hash == th))
+                return None
+            conn.execute(web_sessions.update().where(web_sessions.c.token_hash == th)
+                         .values(last_seen_at=_utc(now)))
+        return Principal(row.id, row.name, row.role, tuple(json.loads(row.queues))), row.csrf
+
+    def end_session(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(web_sessions.delete().where(
+                web_sessions.c.token_hash == hash_token(token)))
+
     # -- ingest -------------------------------------------------------------------------
     # Ingest is two-phase: a claim is ``accepting`` until the broker acknowledged the event,
     # then ``pending`` until the worker's outcome arrives. Readers see both as pending.
@@ -496,6 +581,107 @@ class Store:
             items=[json.loads(r.payload) for r in rows],
             next_cursor=None if last is None else encode_time_cursor(last.occurred_at, last.seq),
         )
+
+    def concern(self, event_id: str, queue: str) -> dict[str, Any] | None:
+        """One routed concern as its queue received it."""
+        with self.engine.connect() as conn:
+            payload = conn.execute(sa.select(concerns.c.payload).where(
+                (concerns.c.event_id == event_id) & (concerns.c.queue == queue))).scalar()
+        return None if payload is None else dict(json.loads(payload))
+
+    def inbox_page(self, *, queues: Sequence[str], status: str | None, limit: int,
+                   cursor: str | None) -> Page:
+        """Concerns in ``queues``, newest first, each with ``_status`` (its case status; "ny"
+        when none was set); ``status`` keeps only those with that status."""
+        current = sa.func.coalesce(concern_status.c.status, "ny")
+        stmt = (sa.select(concerns.c.seq, concerns.c.payload, current.label("status"))
+                .select_from(concerns.outerjoin(concern_status, sa.and_(
+                    concern_status.c.event_id == concerns.c.event_id,
+                    concern_status.c.queue == concerns.c.queue)))
+                .where(concerns.c.queue.in_(list(queues))))
+        if status is not None:
+            stmt = stmt.where(current == status)
+        if cursor is not None:
+            stmt = stmt.where(concerns.c.seq < decode_cursor(cursor))
+        stmt = stmt.order_by(concerns.c.seq.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(items=[{**json.loads(r.payload), "_status": r.status} for r in rows],
+                    next_cursor=encode_cursor(rows[-1].seq) if more and rows else None)
+
+    def statuses(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The case status of each (event id, queue) that has one (no row: "ny")."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        ids = sorted({e for e, _ in wanted})
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                rows = conn.execute(sa.select(concern_status).where(
+                    concern_status.c.event_id.in_(ids[i:i + 500])))
+                for r in rows:
+                    if (r.event_id, r.queue) in wanted:
+                        out[(r.event_id, r.queue)] = {
+                            "status": r.status, "note": r.note, "principal": r.principal,
+                            "updated_at": _utc(r.updated_at)}
+        return out
+
+    def set_status(self, event_id: str, queue: str, status: str, note: str | None,
+                   principal: str, at: dt.datetime) -> None:
+        """Set a concern's case status, keeping the change in its history."""
+        values = {"status": status, "note": note, "principal": principal}
+        with self.engine.begin() as conn:
+            done = conn.execute(concern_status.update().where(
+                (concern_status.c.event_id == event_id) & (concern_status.c.queue == queue))
+                .values(**values, updated_at=_utc(at))).rowcount
+            if not done:
+                conn.execute(concern_status.insert().values(
+                    event_id=event_id, queue=queue, **values, updated_at=_utc(at)))
+            conn.execute(concern_status_history.insert().values(
+                event_id=event_id, queue=queue, **values, at=_utc(at)))
+
+    def status_history(self, event_id: str, queue: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(concern_status_history).where(
+                (concern_status_history.c.event_id == event_id)
+                & (concern_status_history.c.queue == queue))
+                .order_by(concern_status_history.c.seq))
+            return [{"status": r.status, "note": r.note, "principal": r.principal,
+                     "at": _utc(r.at)} for r in rows]
+
+    def governance_rows(self) -> list[tuple[str, str, str, str, dt.datetime]]:
+        """(event id, queue, category, area, occurred_at) of every routed concern: the
+        governance report counts these, never shows them."""
+        out = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(concerns.c.event_id, concerns.c.queue,
+                                            concerns.c.payload, concerns.c.occurred_at)):
+                doc = json.loads(r.payload)
+                out.append((r.event_id, r.queue, str(doc.get("category", "")),
+                            str(doc.get("area", "")), _utc(r.occurred_at)))
+        return out
+
+    def policy_decisions(self) -> list[dict[str, Any]]:
+        """Decided events per policy version and outcome, with the first and last decision."""
+        stmt = (sa.select(events.c.policy_version, events.c.status, sa.func.count(),
+                          sa.func.min(events.c.decided_at), sa.func.max(events.c.decided_at))
+                .where(events.c.decided_at.is_not(None))
+                .group_by(events.c.policy_version, events.c.status)
+                .order_by(events.c.policy_version, events.c.status))
+        with self.engine.connect() as conn:
+            return [{"policy_version": r[0] or "", "status": r[1], "count": int(r[2]),
+                     "first": _aware(r[3]), "last": _aware(r[4])} for r in conn.execute(stmt)]
+
+    def log_rejections(self) -> list[tuple[str, str]]:
+        """(agency, reason code) of every rejection in the disclosure log."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(disclosure_log.c.agency, disclosure_log.c.entry)
+                                .where(disclosure_log.c.kind == "rejection"))
+            return [(r.agency or "", str(json.loads(bytes(r.entry)).get("reason_code") or ""))
+                    for r in rows]
 
     # -- vault and aliases --------------------------------------------------------------
     def vault_present(self, pseudonyms: Iterable[str]) -> set[str]:
@@ -701,6 +887,11 @@ class Store:
                         & ~sa.exists().where((concerns.c.seq > newer_than_seq) & named)
                     ).values(wrapped_dek=None, erased_at=_utc(at))).rowcount)
                 done.append((deleted, erased))
+            # A case status and its notes go with the concern they were about.
+            for table in (concern_status, concern_status_history):
+                conn.execute(table.delete().where(~sa.exists().where(
+                    (concerns.c.event_id == table.c.event_id)
+                    & (concerns.c.queue == table.c.queue))))
         return done
 
 def _vault_row(row: Any) -> VaultRow:

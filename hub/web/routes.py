@@ -1,0 +1,530 @@
+"""The Danish web UI, served by the API process: server-rendered Jinja2 pages, plain HTML
+forms, SVG charts drawn on the server; no JavaScript, no build step, no CDN.
+
+* SSP-konsulent: inbox (``/ui/indbakke``), a concern with its case status
+  (``/ui/bekymringer/{queue}/{event_id}``), the joint view of one young person with
+  re-identification (``/ui/personer/{pseudonym}``).
+* Sikkerhedsansvarlig: the disclosure log (``/ui/log``), its integrity
+  (``/ui/log/integritet``), rejected disclosures (``/ui/log/afvisninger``), subject access
+  (``/ui/indsigt``), policy versions (``/ui/politik``).
+* Styregruppe / lokalråd: governance counts with small-count suppression (``/ui/styring``,
+  ``/ui/styring.csv``).
+
+Every page that shows a concern writes consultation entries to the disclosure log *before*
+it is answered, exactly as the JSON API does. Texts are in ``da.yaml``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub.auditlog import AuditLog, verify_store
+from hub.auth import readable_queues
+from hub.crypto import PSEUDONYM_PATTERN
+from hub.keys import KeyRing
+from hub.settings import Settings
+from hub.store import Principal, Store, decode_cursor
+from hub.subject_access import (
+    answer_subject_access,
+    municipality_of,
+    render_document_da,
+    subject_access_entry,
+)
+from hub.web import governance
+from hub.web.sessions import (
+    LOGIN_COOKIE,
+    WEB_ROLES,
+    CsrfFailed,
+    LoginRequired,
+    WebUser,
+    check_password,
+    csrf_ok,
+    current_user,
+    end_session,
+    login_token,
+    set_login_cookie,
+    start_session,
+)
+from hub.web.texts import TEXTS
+from schemas.cpr import InvalidCpr
+from schemas.disclosures import Decision, EntryKind, LogEntry
+from streams.policy import Policy
+
+HERE = Path(__file__).resolve().parent
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+STATUSES = ("ny", "under_behandling", "afsluttet")
+NOTE_MAX = 500
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
+# Pages hold personal data: never cached, never framed, no scripts, forms post only here.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store", "Pragma": "no-cache",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'none'; frame-ancestors 'none'; form-action 'self'; "
+                               "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+PAGE_ROLES = {
+    "inbox": ("consultant",),
+    "log": ("security_officer",),
+    "policy": ("security_officer", "admin"),
+    "governance": ("consultant", "security_officer", "admin", "governance"),
+}
+HOME = {"consultant": "/ui/indbakke", "security_officer": "/ui/log", "admin": "/ui/politik",
+        "governance": "/ui/styring"}
+
+Reidentify = Callable[[Request, Store, Principal, str, str | None],
+                      Awaitable[tuple[int, str | None, str, Any]]]
+
+
+@dataclass(frozen=True)
+class WebContext:
+    """What the pages need from the API: built once in :func:`hub.api.create_api`."""
+
+    settings: Settings
+    policy: Policy
+    ring: KeyRing
+    public_keys: dict[str, Any]
+    record: Callable[[Request, list[LogEntry]], Awaitable[None]]
+    consultations: Callable[[Principal, list[dict[str, Any]], str], list[LogEntry]]
+    reidentify: Reidentify
+
+
+async def user_dep(request: Request) -> WebUser:
+    """The logged-in web user, or :class:`LoginRequired` (→ the login page)."""
+    return await asyncio.to_thread(current_user, request, request.app.state.store,
+                                   request.app.state.web_settings)
+
+
+UserDep = Annotated[WebUser, Depends(user_dep)]
+
+
+def local_time(value: dt.datetime | str | None, with_time: bool = True) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(LOCAL_TZ)
+    return local.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
+
+
+def month_label(key: str) -> str:
+    year, month = key.split("-")
+    return f"{TEXTS['months'][int(month) - 1]} {year}"
+
+
+def mount_web(app: FastAPI, ctx: WebContext) -> None:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    env = templates.env
+    env.globals["t"] = TEXTS
+    env.globals["page_roles"] = PAGE_ROLES
+    env.filters["local_time"] = local_time
+    env.filters["local_date"] = lambda v: local_time(v, with_time=False)
+    env.filters["label"] = lambda code, group: TEXTS.get(group, {}).get(code, code)
+    policy = ctx.policy
+    settings = ctx.settings
+    router = APIRouter(include_in_schema=False)
+    oidc = None
+    if settings.oidc_issuer:
+        from hub.web.oidc import OidcLogin
+        oidc = OidcLogin(settings)
+        oidc.install(app, ctx.ring.connector_id_secret())
+
+    def store_of(request: Request) -> Store:
+        store: Store = request.app.state.store
+        return store
+
+    app.state.web_settings = settings
+
+    def render(request: Request, name: str, user: WebUser | None, status_code: int = 200,
+               **context: Any) -> HTMLResponse:
+        response = templates.TemplateResponse(
+            request, name, {"user": user, "queue_titles": policy.doc.queues, **context},
+            status_code=status_code)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def allow(user: WebUser, page: str) -> None:
+        if user.role not in PAGE_ROLES[page]:
+            raise HTTPException(403, TEXTS["errors"]["forbidden"])
+
+    async def form_of(request: Request, user: WebUser) -> dict[str, str]:
+        form = await request.form()
+        if not csrf_ok(user.csrf, form.get("csrf")):
+            raise CsrfFailed()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    def see_other(url: str) -> RedirectResponse:
+        response = RedirectResponse(url, status_code=303)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    # -- errors ---------------------------------------------------------------------------
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        query = {"udloebet": "1"} if exc.expired else {}
+        return see_other("/ui/login" + (f"?{urlencode(query)}" if query else ""))
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
+        return render(request, "error.html", None, status_code=403,
+                      message=TEXTS["errors"]["csrf"])
+
+    default_http_handler = app.exception_handlers.get(StarletteHTTPException)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/ui/") and request.method in ("GET", "POST"):
+            message = {403: TEXTS["errors"]["forbidden"], 404: TEXTS["errors"]["not_found"],
+                       503: TEXTS["errors"]["unavailable"]}.get(exc.status_code, str(exc.detail))
+            return render(request, "error.html", None, status_code=exc.status_code,
+                          message=message)
+        if default_http_handler is not None:
+            result = default_http_handler(request, exc)
+            return await result if asyncio.iscoroutine(result) else result  # type: ignore[return-value]
+        raise exc
+
+    # -- login ------------------------------------------------------------------------------
+    @router.get("/")
+    async def root() -> RedirectResponse:
+        return see_other("/ui/")
+
+    @router.get("/ui/")
+    async def home(request: Request) -> Response:
+        try:
+            user = await user_dep(request)
+        except LoginRequired:
+            return see_other("/ui/login")
+        return see_other(HOME.get(user.role, "/ui/login"))
+
+    @router.get("/ui/login")
+    async def login_page(request: Request) -> Response:
+        notice = (TEXTS["login"]["expired"] if request.query_params.get("udloebet")
+                  else TEXTS["login"]["logged_out"] if request.query_params.get("ude") else None)
+        return login_form(request, notice=notice)
+
+    def login_form(request: Request, status_code: int = 200, **context: Any) -> Response:
+        token = login_token(request)
+        response = render(request, "login.html", None, status_code=status_code, csrf=token,
+                          oidc=oidc is not None, **context)
+        set_login_cookie(request, response, settings, token)
+        return response
+
+    @router.post("/ui/login")
+    async def login(request: Request, username: Annotated[str, Form(max_length=200)] = "",
+                    password: Annotated[str, Form(max_length=1000)] = "",
+                    csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+        if not csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), csrf):
+            raise CsrfFailed()
+        store = store_of(request)
+        principal = await asyncio.to_thread(check_password, store, username, password)
+        if principal is None or principal.role not in WEB_ROLES:
+            failed = TEXTS["login"]["failed"] if principal is None else \
+                TEXTS["login"]["no_ui_role"]
+            return login_form(request, status_code=401, error=failed, username=username)
+        response = see_other(HOME.get(principal.role, "/ui/"))
+        await asyncio.to_thread(start_session, request, response, store, settings, principal)
+        return response
+
+    @router.post("/ui/logout")
+    async def logout(request: Request, user: UserDep) -> Response:
+        await form_of(request, user)
+        response = see_other("/ui/login?ude=1")
+        await asyncio.to_thread(end_session, request, response, store_of(request))
+        return response
+
+    if oidc is not None:
+        oidc.mount(router, store_of, render, HOME)
+
+    # -- SSP-konsulent ------------------------------------------------------------------------
+    @router.get("/ui/indbakke")
+    async def inbox(request: Request, user: UserDep, koe: str | None = None,
+                    status: str | None = None, cursor: str | None = None) -> Response:
+        allow(user, "inbox")
+        mine = readable_queues(user.principal, policy.queues)
+        queues = [koe] if koe in mine else list(mine)
+        wanted = status if status in STATUSES else None
+        if cursor is not None:
+            try:
+                decode_cursor(cursor)
+            except ValueError:
+                cursor = None
+        page = await asyncio.to_thread(store_of(request).inbox_page, queues=queues,
+                                       status=wanted, limit=50, cursor=cursor)
+        await ctx.record(request, ctx.consultations(user.principal, page.items, "ui-inbox"))
+        more = None
+        if page.next_cursor:
+            more = "/ui/indbakke?" + urlencode(
+                {k: v for k, v in (("koe", koe), ("status", wanted),
+                                   ("cursor", page.next_cursor)) if v})
+        return render(request, "inbox.html", user, items=page.items, queues=mine,
+                      koe=koe if koe in mine else None, status=wanted, statuses=STATUSES,
+                      more=more)
+
+    def concern_or_404(store: Store, user: WebUser, queue: str, event_id: str
+                       ) -> dict[str, Any]:
+        if queue not in readable_queues(user.principal, policy.queues):
+            raise HTTPException(404)
+        item = store.concern(event_id, queue)
+        if item is None:
+            raise HTTPException(404)
+        return item
+
+    @router.get("/ui/bekymringer/{queue}/{event_id}")
+    async def concern_page(request: Request, user: UserDep, queue: str, event_id: str,
+                           gemt: str | None = None, fejl: str | None = None) -> Response:
+        allow(user, "inbox")
+        store = store_of(request)
+        item = await asyncio.to_thread(concern_or_404, store, user, queue, event_id)
+        statuses = await asyncio.to_thread(store.statuses, [(event_id, queue)])
+        history = await asyncio.to_thread(store.status_history, event_id, queue)
+        await ctx.record(request, ctx.consultations(user.principal, [item], "ui-concern"))
+        current = statuses.get((event_id, queue), {}).get("status", "ny")
+        return render(request, "concern.html", user, item=item, status=current,
+                      statuses=STATUSES, history=history, saved=bool(gemt),
+                      error=TEXTS["concern"].get(fejl) if fejl else None)
+
+    @router.post("/ui/bekymringer/{queue}/{event_id}/status")
+    async def set_status(request: Request, user: UserDep, queue: str, event_id: str
+                         ) -> Response:
+        allow(user, "inbox")
+        form = await form_of(request, user)
+        store = store_of(request)
+        await asyncio.to_thread(concern_or_404, store, user, queue, event_id)
+        base = f"/ui/bekymringer/{queue}/{event_id}"
+        status = form.get("status", "")
+        note = " ".join(form.get("note", "").split()) or None
+        if status not in STATUSES:
+            return see_other(f"{base}?fejl=status_invalid")
+        if note is not None and (len(note) > NOTE_MAX or _CPR_LIKE.search(note)):
+            return see_other(f"{base}?fejl=note_invalid")
+        await asyncio.to_thread(store.set_status, event_id, queue, status, note, user.name,
+                                dt.datetime.now(dt.UTC))
+        return see_other(f"{base}?gemt=1")
+
+    async def joint(request: Request, user: UserDep, pseudonym: str,
+                    identity: Any = None, refusal: str | None = None) -> Response:
+        allow(user, "inbox")
+        if PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
+            raise HTTPException(404)
+        store = store_of(request)
+        queues = readable_queues(user.principal, policy.queues)
+
+        def read() -> list[dict[str, Any]]:
+            return store.subject_concerns_page(queues=queues, pseudonyms=store.aliases(pseudonym),
+                                               limit=500, cursor=None).items
+        items = await asyncio.to_thread(read)
+        await ctx.record(request, ctx.consultations(user.principal, items, "ui-joint"))
+        # One row per event; the queues it reached (in the caller's queues) listed on it.
+        events: dict[str, dict[str, Any]] = {}
+        for item in items:
+            row = events.setdefault(item["event_id"], {**item, "queues": []})
+            row["queues"].append(item["queue"])
+        return render(request, "joint.html", user, pseudonym=pseudonym,
+                      events=list(events.values()), identity=identity, refusal=refusal)
+
+    @router.get("/ui/personer/{pseudonym}")
+    async def joint_page(request: Request, user: UserDep, pseudonym: str) -> Response:
+        return await joint(request, user, pseudonym)
+
+    @router.post("/ui/personer/{pseudonym}/identitet")
+    async def reidentify(request: Request, user: UserDep, pseudonym: str) -> Response:
+        allow(user, "inbox")
+        form = await form_of(request, user)
+        reason = form.get("reason") or None
+        status_code, refusal, _detail, identity = await ctx.reidentify(
+            request, store_of(request), user.principal, pseudonym, reason)
+        response = await joint(request, user, pseudonym, identity=identity, refusal=refusal)
+        if identity is None:
+            response.status_code = status_code
+        return response
+
+    # -- Sikkerhedsansvarlig -----------------------------------------------------------------
+    @router.get("/ui/log")
+    async def log_page(request: Request, user: UserDep) -> Response:
+        allow(user, "log")
+        q = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
+        error = None
+        page = None
+        try:
+            kind = q.get("kind")
+            if kind is not None and kind not in {k.value for k in EntryKind}:
+                raise ValueError("kind")
+            decision = q.get("decision")
+            if decision is not None and decision not in {d.value for d in Decision}:
+                raise ValueError("decision")
+            pseudonym = q.get("pseudonym")
+            if pseudonym is not None and PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
+                raise ValueError("pseudonym")
+            start = _parse_day("from", q.get("from"))
+            end = _parse_day("to", q.get("to"))
+            cursor = q.get("cursor")
+            if cursor is not None:
+                try:
+                    decode_cursor(cursor)
+                except ValueError as exc:
+                    raise ValueError("cursor") from exc
+            audit: AuditLog = request.app.state.audit
+            store = store_of(request)
+
+            def read() -> Any:
+                names = None if pseudonym is None else sorted(store.aliases(pseudonym))
+                return audit.page(pseudonyms=names, agency=q.get("agency"),
+                                  recipient=q.get("recipient"), kind=kind, decision=decision,
+                                  start=start, end=end, limit=100, cursor=cursor)
+            page = await asyncio.to_thread(read)
+        except ValueError as exc:
+            error = TEXTS["log"]["invalid"].format(detail=str(exc))
+        more = None
+        if page is not None and page.next_cursor:
+            more = "/ui/log?" + urlencode({**{k: v for k, v in q.items() if k != "cursor"},
+                                           "cursor": page.next_cursor})
+        return render(request, "log.html", user, items=page.items if page else [], q=q,
+                      error=error, more=more, kinds=[k.value for k in EntryKind],
+                      decisions=[d.value for d in Decision],
+                      status_code=422 if error else 200)
+
+    @router.get("/ui/log/integritet")
+    async def integrity_page(request: Request, user: UserDep) -> Response:
+        allow(user, "log")
+        report = await asyncio.to_thread(verify_store, store_of(request), ctx.public_keys)
+        return render(request, "integrity.html", user, report=report,
+                      checkpoint=report.latest_checkpoint)
+
+    @router.get("/ui/log/afvisninger")
+    async def rejections_page(request: Request, user: UserDep) -> Response:
+        allow(user, "log")
+        rows = await asyncio.to_thread(store_of(request).log_rejections)
+        by_reason = collections.Counter(reason or "-" for _, reason in rows).most_common()
+        by_agency = collections.Counter(agency or "-" for agency, _ in rows).most_common()
+        return render(request, "rejections.html", user, by_reason=by_reason,
+                      by_agency=by_agency, total=len(rows))
+
+    @router.get("/ui/politik")
+    async def policy_page(request: Request, user: UserDep) -> Response:
+        allow(user, "policy")
+        rows = await asyncio.to_thread(store_of(request).policy_decisions)
+        return render(request, "policy.html", user, rows=rows, current=policy.version)
+
+    @router.get("/ui/indsigt")
+    async def access_form(request: Request, user: UserDep) -> Response:
+        allow(user, "log")
+        return render(request, "access.html", user, answer=None)
+
+    @router.post("/ui/indsigt")
+    async def access(request: Request, user: UserDep) -> Response:
+        allow(user, "log")
+        form = await form_of(request, user)
+        cpr = form.get("cpr", "")[:20]
+        include_staff = form.get("include_staff") == "1"
+        store = store_of(request)
+        try:
+            answer = await asyncio.to_thread(answer_subject_access, store, ctx.ring, policy, cpr,
+                                             include_staff=include_staff)
+        except InvalidCpr:
+            return render(request, "access.html", user, answer=None, status_code=422,
+                          error=TEXTS["access"]["invalid_cpr"], include_staff=include_staff)
+        await ctx.record(request, [subject_access_entry(answer, user.name, user.role, policy)])
+        document = render_document_da(answer, municipality_title=municipality_of(policy))
+        if form.get("action") == "hent":
+            day = answer.generated_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+            return Response(document, media_type="text/html; charset=utf-8", headers={
+                **SECURITY_HEADERS,
+                "Content-Disposition": f'attachment; filename="indsigt-{day}.html"'})
+        return render(request, "access.html", user, answer=answer, cpr=cpr,
+                      include_staff=include_staff)
+
+    # -- Styregruppe / lokalråd --------------------------------------------------------------
+    async def governance_tables(request: Request) -> tuple[list[governance.ShownTable],
+                                                           list[str], list[int | None]]:
+        """The three suppressed tables, the months they cover (YYYY-MM) and the per-month
+        totals (suppressed like the tables' column totals)."""
+        rows = await asyncio.to_thread(store_of(request).governance_rows)
+        months = _months(rows)
+        labels = [month_label(m) for m in months]
+
+        def month(at: dt.datetime) -> str:
+            return at.astimezone(LOCAL_TZ).strftime("%Y-%m")
+        per_event = {eid: (cat, area, month(at)) for eid, _q, cat, area, at in rows}
+        cats = list(TEXTS["category"])
+        areas = list(TEXTS["area"])
+        queues = list(policy.queues)
+        g = TEXTS["governance"]
+        tables = [
+            governance.crosstab(g["by_category"], ((c, m) for c, _a, m in per_event.values()),
+                                cats, [TEXTS["category"][c] for c in cats], months, labels),
+            governance.crosstab(g["by_area"], ((a, m) for _c, a, m in per_event.values()),
+                                areas, [TEXTS["area"][a] for a in areas], months, labels),
+            governance.crosstab(g["by_queue"], ((q, month(at)) for _e, q, _c, _a, at in rows),
+                                queues, [policy.doc.queues[q] for q in queues], months, labels),
+        ]
+        shown = [governance.suppress(t) for t in tables]
+        return shown, months, list(shown[0].col_totals)
+
+    @router.get("/ui/styring")
+    async def governance_page(request: Request, user: UserDep) -> Response:
+        allow(user, "governance")
+        tables, months, per_month = await governance_tables(request)
+        labels = months
+        g = TEXTS["governance"]
+        short = [f"{TEXTS['months_short'][int(m[5:]) - 1]} {m[2:4]}" for m in months]
+        charts = [governance.monthly_chart_svg(g["per_month"], short, per_month)] if labels \
+            else []
+        charts += [governance.bar_chart_svg(t.title, list(t.row_labels), list(t.row_totals))
+                   for t in tables] if labels else []
+        return render(request, "governance.html", user, tables=tables, charts=charts)
+
+    @router.get("/ui/styring.csv")
+    async def governance_csv(request: Request, user: UserDep) -> Response:
+        allow(user, "governance")
+        tables, _labels, _per_month = await governance_tables(request)
+        body = governance.to_csv(tables, total_label=TEXTS["governance"]["total"])
+        day = dt.datetime.now(LOCAL_TZ).strftime("%Y-%m-%d")
+        return Response("\ufeff" + body, media_type="text/csv; charset=utf-8", headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="ssp-styring-{day}.csv"'})
+
+    app.include_router(router)
+    app.mount("/ui/static", StaticFiles(directory=str(HERE / "static")), name="ui-static")
+
+
+def _parse_day(name: str, value: str | None) -> dt.datetime | None:
+    """A date from a form field (YYYY-MM-DD, local midnight) or an ISO time."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(name) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+
+
+def _months(rows: list[tuple[str, str, str, str, dt.datetime]], limit: int = 12) -> list[str]:
+    """The last ``limit`` calendar months up to the newest concern (or now)."""
+    if not rows:
+        return []
+    newest = max(max(at for *_r, at in rows), dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ)
+    oldest = min(at for *_r, at in rows).astimezone(LOCAL_TZ)
+    out: list[str] = []
+    year, month = newest.year, newest.month
+    while len(out) < limit and (year, month) >= (oldest.year, oldest.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]

@@ -1,0 +1,134 @@
+"""Web login: local accounts (argon2), server-side sessions, CSRF.
+
+The session token lives only in the browser's cookie (``HttpOnly``, ``SameSite=Strict``,
+``Secure`` on TLS); the store keeps its SHA-256, the principal, a per-session CSRF token, an
+absolute expiry and the last time it was seen (idle expiry). Every state-changing form carries
+the CSRF token and is checked with a constant-time comparison. The login form, which has no
+session yet, uses a double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request, Response
+
+from hub.settings import Settings
+from hub.store import Principal, Store
+
+SESSION_COOKIE = "ssp_session"
+LOGIN_COOKIE = "ssp_login"
+# Roles that have pages in the web UI; agencies publish through connectors, not browsers.
+WEB_ROLES = ("consultant", "security_officer", "admin", "governance")
+
+_hasher = PasswordHasher()
+# Verified against when the user is unknown, so that a wrong name costs what a wrong
+# password costs (no user enumeration by timing).
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class LoginRequired(Exception):
+    """No live session: the handler redirects to the login page."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__("login required")
+        self.expired = expired
+
+
+class CsrfFailed(Exception):
+    """A form without the session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class WebUser:
+    principal: Principal
+    csrf: str
+
+    @property
+    def name(self) -> str:
+        return self.principal.name
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(store: Store, name: str, password: str) -> Principal | None:
+    """The principal if ``password`` is its web password; None otherwise (also when it has
+    none or its role has no web UI)."""
+    found = store.login_record(name)
+    stored = found[1] if found is not None else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if found is None or stored is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        store.set_password_hash(name, _hasher.hash(password))
+    return found[0]
+
+
+def _secure(request: Request, settings: Settings) -> bool:
+    if settings.web_secure_cookies is not None:
+        return settings.web_secure_cookies
+    return request.url.scheme == "https"
+
+
+def start_session(request: Request, response: Response, store: Store, settings: Settings,
+                  principal: Principal) -> None:
+    now = dt.datetime.now(dt.UTC)
+    token = secrets.token_urlsafe(32)
+    lifetime = dt.timedelta(hours=settings.web_session_hours)
+    store.create_session(token, principal.id, secrets.token_urlsafe(32), now, now + lifetime)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()),
+                        httponly=True, secure=_secure(request, settings), samesite="strict",
+                        path="/")
+    response.delete_cookie(LOGIN_COOKIE, path="/ui/login")
+
+
+def end_session(request: Request, response: Response, store: Store) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        store.end_session(token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def current_user(request: Request, store: Store, settings: Settings) -> WebUser:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequired()
+    found = store.session(token, dt.datetime.now(dt.UTC),
+                          dt.timedelta(minutes=settings.web_session_idle_minutes))
+    if found is None:
+        raise LoginRequired(expired=True)
+    principal, csrf = found
+    if principal.role not in WEB_ROLES:
+        raise LoginRequired()
+    return WebUser(principal, csrf)
+
+
+def csrf_ok(expected: str, given: object) -> bool:
+    return (isinstance(given, str) and bool(given) and bool(expected)
+            and hmac.compare_digest(expected.encode(), given.encode()))
+
+
+def login_token(request: Request) -> str:
+    """The login form's double-submit token: the cookie's, or a new one."""
+    return request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_login_cookie(request: Request, response: Response, settings: Settings,
+                     token: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True,
+                        secure=_secure(request, settings), samesite="strict",
+                        path="/ui/login")

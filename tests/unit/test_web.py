@@ -1,0 +1,365 @@
+"""The web UI over HTTP without a browser or broker: login, sessions, CSRF, roles, the pages'
+content and the disclosure-log entries they write. The browser flows are in
+``tests/integration/test_web_ui.py``.
+
+The store is filled the way the worker and the projector fill it: the demo's sample events,
+encrypted and run through the real pipeline; log entries go straight into the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api import create_api
+from hub.auditlog import AuditLog
+from hub.auth import new_token
+from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.disclosures import StoreSink
+from hub.keys import FileKeyProvider, KeyRing
+from hub.projector import rows_from_records
+from hub.sample_data import sample_events
+from hub.settings import Settings
+from hub.store import Store
+from hub.vault import Vault
+from hub.web.sessions import SESSION_COOKIE, hash_password
+from schemas.wire import OUTCOMES_TOPIC, cases_topic
+from streams.pipeline import Pipeline, Routed, concern_json, outcome_json
+from streams.policy import load_policy
+from tests.scrubber.shared import shared_scrubber
+from tests.unit.conftest import without_hub_environment
+from tests.unit.factories import record_for
+
+pytestmark = pytest.mark.timeout(120)
+PASSWORD = "korrekt hest batteri hæfteklamme"
+ACCOUNTS = {
+    "konsulent": ("consultant", ("omraade-praestoe", "omraade-stege", "beredskab",
+                                 "underretning", "infohus", "opsoegende")),
+    "konsulent-vordingborg": ("consultant", ("omraade-vordingborg",)),
+    "sikkerhed": ("security_officer", ()),
+    "styregruppe": ("governance", ()),
+    "skole": ("agency:school", ()),
+}
+
+
+@dataclass
+class Web:
+    app: Any
+    store: Store
+    ring: KeyRing
+    settings: Settings
+
+    def client(self) -> TestClient:
+        return TestClient(self.app, base_url="http://testserver")
+
+    def login(self, name: str, password: str = PASSWORD) -> TestClient:
+        client = self.client()
+        client.__enter__()
+        page = client.get("/ui/login")
+        resp = client.post("/ui/login", data={"username": name, "password": password,
+                                               "csrf": csrf_of(page.text)},
+                           follow_redirects=False)
+        assert resp.status_code == 303, resp.text
+        return client
+
+    def log_entries(self, kind: str | None = None) -> list[dict[str, Any]]:
+        items = AuditLog(self.store).page(kind=kind, limit=1000, newest_first=False).items
+        return list(items)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the form"
+    return found.group(1)
+
+
+def fill(store: Store, ring: KeyRing) -> None:
+    """The sample events through the real pipeline into the store and the log."""
+    policy = load_policy(Settings().resolved_policy_file)
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy,
+                        lambda text, names: shared_scrubber().scrub(text, known_names=names).text)
+    records: list[tuple[str, bytes]] = []
+    entries = []
+    for _agency, event in sample_events():
+        if event["kind"] != "concern":
+            continue
+        result = pipeline.process(record_for(PayloadCipher(ring), event))
+        records.append((OUTCOMES_TOPIC, outcome_json(result.outcome)))
+        if isinstance(result, Routed):
+            Vault(store, ring).put(list(result.identities))
+            records += [(cases_topic(c.queue), concern_json(c)) for c in result.concerns]
+        entries += list(getattr(result, "entries", ()))
+    outcomes, concerns = rows_from_records(records)
+    store.project_concerns(concerns)
+    store.project_outcomes(outcomes)
+    AuditLog(store, ring).integrate(entries)
+    AuditLog(store, ring).checkpoint(force=True)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    with without_hub_environment():
+        settings = Settings(data_dir=tmp_path_factory.mktemp("web"),
+                            bootstrap_servers="127.0.0.1:1")
+        ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
+        store = Store.open(settings.resolved_database_url)
+        fill(store, ring)
+        for name, (role, queues) in ACCOUNTS.items():
+            store.add_principal(name, role, queues, new_token(), hash_password(PASSWORD))
+        app = create_api(settings, sink=StoreSink(AuditLog(store)))
+        try:
+            with TestClient(app):
+                yield Web(app, store, ring, settings)
+        finally:
+            store.close()
+
+
+# -- login, sessions, CSRF ---------------------------------------------------------------------
+def test_login_sets_a_strict_httponly_session_cookie_and_lands_on_the_role_home(web: Web) -> None:
+    client = web.client()
+    page = client.get("/ui/login")
+    assert page.status_code == 200
+    assert '<html lang="da">' in page.text
+    resp = client.post("/ui/login", data={"username": "konsulent", "password": PASSWORD,
+                                           "csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/ui/indbakke"
+    cookie = next(v for k, v in resp.headers.multi_items()
+                  if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # plain http in the test; https sets it
+    assert client.get("/ui/indbakke").status_code == 200
+
+
+def test_secure_cookie_over_https(web: Web) -> None:
+    client = TestClient(web.app, base_url="https://testserver")
+    page = client.get("/ui/login")
+    resp = client.post("/ui/login", data={"username": "sikkerhed", "password": PASSWORD,
+                                           "csrf": csrf_of(page.text)}, follow_redirects=False)
+    cookie = next(v for k, v in resp.headers.multi_items()
+                  if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    assert "Secure" in cookie
+
+
+@pytest.mark.parametrize(("name", "password"), [("konsulent", "forkert"),
+                                                ("ingen-saadan", PASSWORD)])
+def test_wrong_password_or_unknown_user_gets_the_same_answer(web: Web, name: str,
+                                                             password: str) -> None:
+    client = web.client()
+    page = client.get("/ui/login")
+    resp = client.post("/ui/login", data={"username": name, "password": password,
+                                           "csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert resp.status_code == 401
+    assert "Forkert brugernavn eller adgangskode." in resp.text
+    assert SESSION_COOKIE not in resp.headers.get("set-cookie", "")
+
+
+def test_agency_principals_have_no_web_login(web: Web) -> None:
+    client = web.client()
+    page = client.get("/ui/login")
+    resp = client.post("/ui/login", data={"username": "skole", "password": PASSWORD,
+                                           "csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert resp.status_code == 401
+    assert "ingen adgang til webgrænsefladen" in resp.text
+
+
+def test_login_without_the_form_token_is_refused(web: Web) -> None:
+    client = web.client()
+    client.get("/ui/login")
+    resp = client.post("/ui/login", data={"username": "konsulent", "password": PASSWORD,
+                                           "csrf": "gættet"}, follow_redirects=False)
+    assert resp.status_code == 403
+    assert SESSION_COOKIE not in resp.headers.get("set-cookie", "")
+
+
+def test_pages_need_a_session(web: Web) -> None:
+    client = web.client()
+    for path in ("/ui/indbakke", "/ui/log", "/ui/styring", "/ui/styring.csv"):
+        resp = client.get(path, follow_redirects=False)
+        assert resp.status_code == 303, path
+        assert resp.headers["location"].startswith("/ui/login")
+
+
+def test_a_form_without_the_session_csrf_token_changes_nothing(web: Web) -> None:
+    client = web.login("konsulent")
+    inbox = client.get("/ui/indbakke").text
+    path = re.search(r'href="(/ui/bekymringer/[^"]+)"', inbox)
+    assert path
+    resp = client.post(path.group(1) + "/status", data={"status": "afsluttet", "note": "x"})
+    assert resp.status_code == 403
+    assert "Formularen var udløbet" in resp.text
+    _, queue, event_id = path.group(1).rsplit("/", 2)
+    assert web.store.statuses([(event_id, queue)]) == {}
+
+
+def test_logout_ends_the_session_server_side(web: Web) -> None:
+    client = web.login("konsulent")
+    page = client.get("/ui/indbakke")
+    token = client.cookies.get(SESSION_COOKIE)
+    resp = client.post("/ui/logout", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert resp.status_code == 303
+    # The old cookie is worthless now, even if a copy of it was kept.
+    other = web.client()
+    other.cookies.set(SESSION_COOKIE, token or "")
+    assert other.get("/ui/indbakke", follow_redirects=False).status_code == 303
+
+
+def test_an_idle_session_expires(web: Web) -> None:
+    client = web.login("konsulent")
+    token = client.cookies.get(SESSION_COOKIE) or ""
+    now = dt.datetime.now(dt.UTC)
+    assert web.store.session(token, now, dt.timedelta(minutes=30)) is not None
+    # Seen 31 minutes ago, 30 allowed:
+    assert web.store.session(token, now + dt.timedelta(minutes=61),
+                             dt.timedelta(minutes=30)) is None
+    resp = client.get("/ui/indbakke", follow_redirects=False)
+    assert resp.status_code == 303
+    assert "udloebet" in resp.headers["location"]
+
+
+# -- SSP-konsulent -----------------------------------------------------------------------------
+def test_inbox_lists_only_the_consultants_queues_and_logs_each_consultation(web: Web) -> None:
+    before = len(web.log_entries("consultation"))
+    client = web.login("konsulent-vordingborg")
+    page = client.get("/ui/indbakke")
+    assert page.status_code == 200
+    links = re.findall(r'href="/ui/bekymringer/([^/"]+)/([^"]+)"', page.text)
+    assert links
+    assert {q for q, _ in links} == {"omraade-vordingborg"}
+    assert page.headers["cache-control"] == "no-store"
+    assert "script-src 'none'" in page.headers["content-security-policy"]
+    new = web.log_entries("consultation")[before:]
+    assert {(e["event_id"], e["recipient"]) for e in new} == {
+        (eid, "konsulent-vordingborg") for _, eid in links}
+    assert {e["details"]["view"] for e in new} == {"ui-inbox"}
+    # Another queue's concern is not found for this consultant.
+    other = web.store.inbox_page(queues=["omraade-praestoe"], status=None, limit=1,
+                                 cursor=None).items[0]
+    assert client.get(f"/ui/bekymringer/omraade-praestoe/{other['event_id']}").status_code == 404
+
+
+def test_status_change_with_note_is_kept_with_its_history(web: Web) -> None:
+    client = web.login("konsulent")
+    item = web.store.inbox_page(queues=["omraade-praestoe"], status=None, limit=1,
+                                cursor=None).items[0]
+    path = f"/ui/bekymringer/omraade-praestoe/{item['event_id']}"
+    page = client.get(path)
+    assert "Ny" in page.text
+    resp = client.post(path + "/status", data={"csrf": csrf_of(page.text),
+                                                "status": "under_behandling",
+                                                "note": "Aftalt møde med skolen."},
+                       follow_redirects=False)
+    assert resp.status_code == 303
+    page = client.get(path)
+    assert "Status er gemt." not in page.text  # only after the redirect that says so
+    assert "Aftalt møde med skolen." in page.text
+    assert web.store.statuses([(item["event_id"], "omraade-praestoe")])[
+        (item["event_id"], "omraade-praestoe")]["status"] == "under_behandling"
+    filtered = client.get("/ui/indbakke", params={"status": "under_behandling"}).text
+    assert item["event_id"] in filtered
+    # A CPR number in the note is refused, and the field is named.
+    resp = client.post(path + "/status", data={"csrf": csrf_of(page.text), "status": "afsluttet",
+                                                "note": "ring 010203-1234"})
+    assert "note: højst 500 tegn og ingen CPR-numre" in resp.text
+    assert "010203-1234" not in resp.text
+    assert len(web.store.status_history(item["event_id"], "omraade-praestoe")) == 1
+
+
+def test_joint_view_and_reidentification_with_and_without_reason(web: Web) -> None:
+    client = web.login("konsulent")
+    rows = web.store.inbox_page(queues=["omraade-praestoe"], status=None, limit=100,
+                                cursor=None).items
+    pseudonym = next(r["pseudonym"] for r in rows if r.get("pseudonym"))
+    page = client.get(f"/ui/personer/{pseudonym}")
+    assert page.status_code == 200
+    assert page.text.count('<li>\n    <h2 class="h3">') >= 1
+    before = len(web.log_entries())
+    refused = client.post(f"/ui/personer/{pseudonym}/identitet",
+                          data={"csrf": csrf_of(page.text), "reason": ""})
+    assert refused.status_code == 422
+    assert "Begrundelse mangler" in refused.text
+    assert 'id="identitet-cpr"' not in refused.text
+    granted = client.post(f"/ui/personer/{pseudonym}/identitet",
+                          data={"csrf": csrf_of(page.text),
+                                "reason": "Fælles indsats med skolen kræver forældrekontakt."})
+    assert granted.status_code == 200
+    cpr = re.search(r'id="identitet-cpr">(\d{6}-?\d{4})<', granted.text)
+    assert cpr
+    assert granted.headers["cache-control"] == "no-store"
+    kinds = [e["kind"] for e in web.log_entries()[before:]]
+    assert kinds.count("reidentification_refused") == 1
+    assert kinds.count("reidentification") == 1
+
+
+# -- Sikkerhedsansvarlig -------------------------------------------------------------------------
+def test_log_page_filters_and_refuses_bad_filters_by_name(web: Web) -> None:
+    client = web.login("sikkerhed")
+    page = client.get("/ui/log", params={"kind": "rejection"})
+    assert page.status_code == 200
+    kinds = set(re.findall(r'<tr class="kind-([a-z_]+)">', page.text))
+    assert kinds == {"rejection"}
+    bad = client.get("/ui/log", params={"decision": "måske"})
+    assert bad.status_code == 422
+    assert "Ugyldigt filter: decision" in bad.text
+    assert client.get("/ui/log", params={"pseudonym": "0102031234"}).status_code == 422
+    # A consultant is not a log reader.
+    assert web.login("konsulent").get("/ui/log").status_code == 403
+
+
+def test_rejections_by_reason_and_agency_and_policy_versions(web: Web) -> None:
+    client = web.login("sikkerhed")
+    page = client.get("/ui/log/afvisninger").text
+    rejections = web.store.log_rejections()
+    assert rejections
+    for _agency, reason in rejections:
+        assert f"<code>{reason}</code>" in page
+    policy_page = client.get("/ui/politik").text
+    version = load_policy(web.settings.resolved_policy_file).version
+    assert version in policy_page
+    assert "Videregivet" in policy_page
+    assert "Afvist" in policy_page
+
+
+def test_subject_access_download_is_a_logged_document(web: Web) -> None:
+    client = web.login("sikkerhed")
+    page = client.get("/ui/indsigt")
+    _agency, event = next(e for e in sample_events() if e[1]["kind"] == "concern")
+    cpr = str(event["subject"]["cpr"])  # type: ignore[index]
+    before = len(web.log_entries("subject_access"))
+    bad = client.post("/ui/indsigt", data={"csrf": csrf_of(page.text), "cpr": "123"})
+    assert bad.status_code == 422
+    assert "cpr: ikke et gyldigt CPR-nummer" in bad.text
+    resp = client.post("/ui/indsigt", data={"csrf": csrf_of(page.text), "cpr": cpr,
+                                            "action": "hent"})
+    assert resp.status_code == 200
+    assert resp.headers["content-disposition"].startswith('attachment; filename="indsigt-')
+    assert "<html" in resp.text
+    assert 'lang="da"' in resp.text
+    assert len(web.log_entries("subject_access")) == before + 1
+
+
+# -- Styregruppe / lokalråd ----------------------------------------------------------------------
+def test_governance_page_and_csv_suppress_small_counts(web: Web) -> None:
+    client = web.login("styregruppe")
+    page = client.get("/ui/styring")
+    assert page.status_code == 200
+    assert page.text.count("<svg") >= 2
+    resp = client.get("/ui/styring.csv")
+    assert resp.headers["content-disposition"].startswith("attachment;")
+    rows = list(csv.reader(io.StringIO(resp.text.lstrip("\ufeff"))))
+    numbers = [cell for row in rows for cell in row[1:] if cell]
+    assert "<5" in numbers
+    for cell in numbers:
+        assert cell == "<5" or (cell.isdigit() and int(cell) >= 5) or not cell[0].isdigit()
+    # A governance member sees nothing else.
+    assert client.get("/ui/indbakke").status_code == 403
+    assert client.get("/ui/log").status_code == 403
