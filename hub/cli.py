@@ -73,10 +73,12 @@ def users_add(
         _fail("only consultants are given queues")
     pw_hash = None
     if password:
-        from argon2 import PasswordHasher
+        from hub.web.sessions import hash_password
 
         secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        pw_hash = PasswordHasher().hash(secret)
+        if len(secret) < 12:
+            _fail("a web password must have at least 12 characters")
+        pw_hash = hash_password(secret)
     store = Store.open(settings.resolved_database_url)
     token = new_token()
     try:

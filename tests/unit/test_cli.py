@@ -268,3 +268,26 @@ def test_console_script_is_ssp_hub() -> None:
     scripts = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="console_scripts")}
 
     assert scripts.get("ssp-hub") == "hub.cli:main"
+
+
+def test_users_add_with_password_makes_a_web_login(runner: CliRunner, tmp_path: Path) -> None:
+    from hub.web.sessions import check_password
+
+    secret = "en lang nok adgangskode"
+    result = runner.invoke(app, ["users", "add", "sikker", "--role", "security_officer",
+                                 "--password", "--data-dir", str(tmp_path)],
+                           input=f"{secret}\n{secret}\n")
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output
+    store = _store(tmp_path)
+    try:
+        principal = check_password(store, "sikker", secret)
+        assert principal is not None
+        assert principal.role == "security_officer"
+        assert check_password(store, "sikker", secret + "x") is None
+    finally:
+        store.close()
+    short = runner.invoke(app, ["users", "add", "kort", "--role", "consultant", "--password",
+                                "--data-dir", str(tmp_path)], input="kort\nkort\n")
+    assert short.exit_code == 2
+    assert "at least 12 characters" in short.output
