@@ -42,6 +42,9 @@ def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+MIN_PASSWORD = 8
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -75,9 +78,13 @@ def users_add(
     if password:
         from hub.web.sessions import hash_password
 
-        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        if len(secret) < 12:
-            _fail("a web password must have at least 12 characters")
+        if sys.stdin.isatty():
+            secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        else:  # piped (a script, a secret manager): one line, no confirmation
+            secret = sys.stdin.readline().rstrip("\r\n")
+        if len(secret) < MIN_PASSWORD:
+            _fail(f"a web password must have at least {MIN_PASSWORD} characters "
+                  "(NIST SP 800-63B)")
         pw_hash = hash_password(secret)
     store = Store.open(settings.resolved_database_url)
     token = new_token()

@@ -288,6 +288,6 @@ def test_users_add_with_password_makes_a_web_login(runner: CliRunner, tmp_path: 
     finally:
         store.close()
     short = runner.invoke(app, ["users", "add", "kort", "--role", "consultant", "--password",
-                                "--data-dir", str(tmp_path)], input="kort\nkort\n")
+                                "--data-dir", str(tmp_path)], input="kort\n")
     assert short.exit_code == 2
-    assert "at least 12 characters" in short.output
+    assert "at least 8 characters" in short.output
