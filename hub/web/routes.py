@@ -194,7 +194,11 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         if request.url.path.startswith("/ui/") and request.method in ("GET", "POST"):
             message = {403: TEXTS["errors"]["forbidden"], 404: TEXTS["errors"]["not_found"],
                        503: TEXTS["errors"]["unavailable"]}.get(exc.status_code, str(exc.detail))
-            return render(request, "error.html", None, status_code=exc.status_code,
+            try:  # keep the menu (and the logout button) on an error page
+                user: WebUser | None = await user_dep(request)
+            except LoginRequired:
+                user = None
+            return render(request, "error.html", user, status_code=exc.status_code,
                           message=message)
         if default_http_handler is not None:
             result = default_http_handler(request, exc)
