@@ -171,6 +171,8 @@ class EventFactory:
         self.rejects: list[dict[str, Any]] = []
         for _agency, doc in sample_events():
             event = CanonicalEvent.model_validate(doc)
+            if event.kind.value != "concern":
+                continue  # signals are aggregated, not routed: bench/signals.py measures them
             decision = policy.decide(_facts(event))
             if decision.effect == "route":
                 self.routable.append(doc)

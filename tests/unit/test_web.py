@@ -363,3 +363,21 @@ def test_governance_page_and_csv_suppress_small_counts(web: Web) -> None:
     # A governance member sees nothing else.
     assert client.get("/ui/indbakke").status_code == 403
     assert client.get("/ui/log").status_code == 403
+
+
+def test_a_case_status_and_its_note_go_with_their_concern(store: Store) -> None:
+    from hub.store import Retirement
+
+    at = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    rows = [{"event_id": eid, "queue": "infohus", "pseudonym": "ssp1:abc", "payload": "{}",
+             "occurred_at": at} for eid in ("e-1", "e-2")]
+    store.project_concerns(rows)
+    store.set_status("e-1", "infohus", "afsluttet", "Aftalt forløb.", "konsulent", at)
+    store.set_status("e-2", "infohus", "under_behandling", None, "konsulent", at)
+    seqs = {r.event_id: r.seq for r in store.concern_rows()}
+    store.retire([Retirement(frozenset({"ssp1:abc"}), {"infohus": [seqs["e-1"]]}, erase=False)],
+                 newer_than_seq=max(seqs.values()), at=at)
+    assert store.statuses([("e-1", "infohus"), ("e-2", "infohus")]).keys() == {
+        ("e-2", "infohus")}
+    assert store.status_history("e-1", "infohus") == []
+    assert len(store.status_history("e-2", "infohus")) == 1
