@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -37,6 +38,7 @@ from hub.auditlog import AuditLog, verify_store
 from hub.auth import readable_queues
 from hub.crypto import PSEUDONYM_PATTERN
 from hub.keys import KeyRing
+from hub.logs import get_logger
 from hub.settings import Settings
 from hub.store import Principal, Store, decode_cursor
 from hub.subject_access import (
@@ -51,6 +53,7 @@ from hub.web.sessions import (
     WEB_ROLES,
     CsrfFailed,
     LoginRequired,
+    LoginThrottle,
     WebUser,
     check_password,
     csrf_ok,
@@ -66,6 +69,7 @@ from schemas.disclosures import Decision, EntryKind, LogEntry
 from streams.policy import Policy
 
 HERE = Path(__file__).resolve().parent
+log = get_logger("hub.web")
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 STATUSES = ("ny", "under_behandling", "afsluttet")
 NOTE_MAX = 500
@@ -141,6 +145,7 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
     policy = ctx.policy
     settings = ctx.settings
     router = APIRouter(include_in_schema=False)
+    throttle = LoginThrottle()
     oidc = None
     if settings.oidc_issuer:
         from hub.web.oidc import OidcLogin
@@ -186,6 +191,21 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
     async def _csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
         return render(request, "error.html", None, status_code=403,
                       message=TEXTS["errors"]["csrf"])
+
+    default_validation_handler = app.exception_handlers.get(RequestValidationError)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/ui/"):
+            # The field names only: pydantic's ``input`` may hold what the person typed.
+            fields = sorted({".".join(str(p) for p in err.get("loc", ()) if p != "body")
+                             for err in exc.errors()})
+            return render(request, "error.html", None, status_code=422,
+                          message=TEXTS["errors"]["invalid"].format(fields=", ".join(fields)))
+        if default_validation_handler is None:
+            raise exc
+        result = default_validation_handler(request, exc)
+        return await result if asyncio.iscoroutine(result) else result  # type: ignore[return-value]
 
     default_http_handler = app.exception_handlers.get(StarletteHTTPException)
 
@@ -237,8 +257,16 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
                     csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
         if not csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), csrf):
             raise CsrfFailed()
+        if throttle.blocked(username):
+            log.warning("web_login_throttled")
+            return login_form(request, status_code=429, error=TEXTS["login"]["throttled"],
+                              username=username)
         store = store_of(request)
         principal = await asyncio.to_thread(check_password, store, username, password)
+        if principal is None:
+            throttle.failed(username)
+        else:
+            throttle.succeeded(username)
         if principal is None or principal.role not in WEB_ROLES:
             failed = TEXTS["login"]["failed"] if principal is None else \
                 TEXTS["login"]["no_ui_role"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import time
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -132,3 +134,43 @@ def set_login_cookie(request: Request, response: Response, settings: Settings,
     response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True,
                         secure=_secure(request, settings), samesite="strict",
                         path="/ui/login")
+
+
+class LoginThrottle:
+    """Failed logins per user name: after ``max_failures`` within ``window_s`` seconds the name
+    is refused (without checking a password) until its oldest failure is older than the window.
+
+    In memory, per API process: with several replicas a guesser gets that many budgets, each
+    still slowed by argon2. Hand-written because what is needed is a count per *account*, and
+    the rate-limit libraries count per client address (which a guesser changes).
+    """
+
+    def __init__(self, max_failures: int = 5, window_s: float = 900.0,
+                 max_names: int = 10_000) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_names = max_names
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, name: str, now: float) -> deque[float]:
+        times = self._failures.get(name.casefold(), deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, name: str, now: float | None = None) -> bool:
+        return len(self._recent(name, time.monotonic() if now is None else now)) \
+            >= self.max_failures
+
+    def failed(self, name: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        key = name.casefold()
+        times = self._recent(name, now)
+        times.append(now)
+        self._failures[key] = times
+        self._failures.move_to_end(key)
+        while len(self._failures) > self.max_names:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name.casefold(), None)

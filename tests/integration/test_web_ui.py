@@ -223,7 +223,9 @@ def test_security_officer_log_integrity_rejections_policy_and_subject_access(
         verdict = page.locator("#verdict")
         assert verdict.inner_text().strip().endswith("Loggen er IKKE intakt")
         assert "verdict failed" in (verdict.get_attribute("class") or "")
-        assert f"entry {seq}" in page.locator("ul.problems").inner_text()
+        problems = page.locator("ul.problems").inner_text()
+        assert f"Post {seq}: ændret" in problems
+        assert f"entry {seq}" in problems
         shot(page, "integrity-tampered")
     finally:
         with hub.store.engine.begin() as conn:

@@ -47,6 +47,7 @@ ACCOUNTS = {
     "sikkerhed": ("security_officer", ()),
     "styregruppe": ("governance", ()),
     "skole": ("agency:school", ()),
+    "gaettet": ("consultant", ("infohus",)),
 }
 
 
@@ -381,3 +382,71 @@ def test_a_case_status_and_its_note_go_with_their_concern(store: Store) -> None:
         ("e-2", "infohus")}
     assert store.status_history("e-1", "infohus") == []
     assert len(store.status_history("e-2", "infohus")) == 1
+
+
+def test_repeated_wrong_passwords_lock_the_name_for_a_while(web: Web) -> None:
+    client = web.client()
+    page = client.get("/ui/login")
+    for _ in range(5):
+        wrong = client.post("/ui/login", data={"username": "gaettet", "password": "forkert",
+                                                "csrf": csrf_of(page.text)})
+        assert wrong.status_code == 401
+    # Now even the right password is not checked: the name waits out the window.
+    locked = client.post("/ui/login", data={"username": "GAETTET", "password": PASSWORD,
+                                             "csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert locked.status_code == 429
+    assert "For mange mislykkede forsøg" in locked.text
+    assert SESSION_COOKIE not in locked.headers.get("set-cookie", "")
+    # Other names are not affected.
+    assert web.login("sikkerhed").get("/ui/log").status_code == 200
+
+
+def test_login_throttle_window_and_reset() -> None:
+    from hub.web.sessions import LoginThrottle
+
+    throttle = LoginThrottle(max_failures=3, window_s=60)
+    for t in (0.0, 10.0, 20.0):
+        assert not throttle.blocked("anne", now=t)
+        throttle.failed("anne", now=t)
+    assert throttle.blocked("Anne", now=30.0)
+    assert not throttle.blocked("anne", now=60.5)  # the first failure has left the window
+    throttle.failed("anne", now=61.0)
+    assert throttle.blocked("anne", now=61.0)
+    throttle.succeeded("anne")
+    assert not throttle.blocked("anne", now=61.0)
+
+
+def test_an_invalid_form_field_gets_an_html_page_naming_it(web: Web) -> None:
+    client = web.client()
+    page = client.get("/ui/login")
+    resp = client.post("/ui/login", data={"username": "x" * 300, "password": "010203-1234",
+                                           "csrf": csrf_of(page.text)})
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "username" in resp.text
+    assert "010203-1234" not in resp.text
+    assert "x" * 300 not in resp.text
+
+
+def test_integrity_findings_are_named_in_danish(web: Web) -> None:
+    import sqlalchemy as sa
+
+    from hub.store import disclosure_log
+
+    client = web.login("sikkerhed")
+    assert "Loggen er intakt" in client.get("/ui/log/integritet").text
+    with web.store.engine.begin() as conn:
+        seq, entry = conn.execute(sa.select(disclosure_log.c.seq, disclosure_log.c.entry)
+                                  .order_by(disclosure_log.c.seq).limit(1)).one()
+        conn.execute(disclosure_log.update().where(disclosure_log.c.seq == seq)
+                     .values(entry=bytes(entry).replace(b'"at":"', b'"at":"1', 1)))
+    try:
+        page = client.get("/ui/log/integritet").text
+        assert "Loggen er IKKE intakt" in page
+        assert f"Post {seq}</strong>: ændret" in page
+        assert f"entry {seq}: modified" in page  # the technical wording, for the record
+    finally:
+        with web.store.engine.begin() as conn:
+            conn.execute(disclosure_log.update().where(disclosure_log.c.seq == seq)
+                         .values(entry=bytes(entry)))
+    assert "Loggen er intakt" in client.get("/ui/log/integritet").text
