@@ -1,6 +1,8 @@
 """The queryable store: principals, event outcomes, routed concerns, the worker's ledger,
 the re-identification vault (ciphertext only, see :mod:`hub.vault`), pseudonym aliases across
-key rotations, the disclosure log (rows only; its logic is :mod:`hub.auditlog`) and legal holds.
+key rotations, the disclosure log (rows only; its logic is :mod:`hub.auditlog`), legal holds,
+and for the web UI (:mod:`hub.web`) login sessions (token hashes only) and each concern's case
+status with its history.
 
 SQLAlchemy Core against SQLite (embedded default, WAL so that the CLI can add users while the
 hub runs) or PostgreSQL (``SSP_HUB_DATABASE_URL``). The schema is owned by Alembic
