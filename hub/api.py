@@ -31,7 +31,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connectors.base import Mapped, keyed_namespace
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
-from hub.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys, verify_store
+from hub.auditlog import (
+    AuditLog,
+    FilterError,
+    check_filters,
+    checkpoint_json,
+    public_key_b64,
+    public_keys,
+    verify_store,
+)
 from hub.auth import PrincipalDep, StoreDep, readable_queues
 from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
@@ -44,7 +52,7 @@ from hub.subject_access import answer_subject_access, subject_access_entry
 from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr
-from schemas.disclosures import Decision, EntryKind, LogEntry
+from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
@@ -509,26 +517,18 @@ def create_api(settings: Settings, *, store: Store | None = None,
         """Filters combine with AND. ``queue`` (or ``recipient``) is the recipient queue or
         principal; ``from``/``to`` bound the time of the act (``to`` exclusive)."""
         require_log_reader(principal)
-        if kind is not None and kind not in {k.value for k in EntryKind}:
-            raise HTTPException(422, f"kind: one of {', '.join(k.value for k in EntryKind)}")
         if decision is not None:
             decision = DECISION_ALIASES.get(decision, decision)
-            if decision not in {d.value for d in Decision}:
-                raise HTTPException(422, "decision: one of "
-                                         f"{', '.join(d.value for d in Decision)}")
-        if pseudonym is not None and PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
-            raise HTTPException(422, "pseudonym: not one the hub issued")
+        try:
+            check_filters(kind=kind, decision=decision, pseudonym=pseudonym)
+        except FilterError as exc:
+            raise HTTPException(422, str(exc)) from exc
         _check_cursor(cursor)
         start, end = parse_time("from", from_), parse_time("to", to)
         audit: AuditLog = request.app.state.audit
-        store: Store = request.app.state.store
-
-        def read() -> Any:
-            names = None if pseudonym is None else sorted(store.aliases(pseudonym))
-            return audit.page(pseudonyms=names, agency=agency, recipient=queue or recipient,
-                              kind=kind, decision=decision, start=start, end=end,
-                              limit=limit, cursor=cursor)
-        page = await asyncio.to_thread(read)
+        page = await asyncio.to_thread(
+            audit.page_about, pseudonym, agency=agency, recipient=queue or recipient,
+            kind=kind, decision=decision, start=start, end=end, limit=limit, cursor=cursor)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @app.get("/api/v1/disclosures/verify",

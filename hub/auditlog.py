@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from hub import merkle
+from hub.crypto import PSEUDONYM_PATTERN
 from hub.keys import KeyRing
 from hub.store import (
     Page,
@@ -45,6 +46,8 @@ from hub.store import (
 )
 from schemas.disclosures import (
     Checkpoint,
+    Decision,
+    EntryKind,
     LogEntry,
     format_time,
     leaf_bytes,
@@ -102,6 +105,24 @@ def _checkpoint_of(row: Any) -> Checkpoint:
     return Checkpoint(origin=row.origin, tree_size=int(row.tree_size), root_hash=row.root_hash,
                       issued_at=_aware(row.issued_at), key_id=row.key_id,
                       signature=row.signature)
+
+
+class FilterError(ValueError):
+    """A disclosure-log filter that names no kind, decision or pseudonym the log knows."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def check_filters(*, kind: str | None, decision: str | None, pseudonym: str | None) -> None:
+    """The log reader's filters (API and web UI alike); :class:`FilterError` names the field."""
+    if kind is not None and kind not in {k.value for k in EntryKind}:
+        raise FilterError("kind", f"one of {', '.join(k.value for k in EntryKind)}")
+    if decision is not None and decision not in {d.value for d in Decision}:
+        raise FilterError("decision", f"one of {', '.join(d.value for d in Decision)}")
+    if pseudonym is not None and PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
+        raise FilterError("pseudonym", "not one the hub issued")
 
 
 class AuditLog:
@@ -296,6 +317,12 @@ class AuditLog:
         with self.engine.connect() as conn:
             lo, hi = conn.execute(stmt).one()
         return None if lo is None else (int(lo), int(hi))
+
+    def page_about(self, pseudonym: str | None, **filters: Any) -> Page:
+        """:meth:`page`, with ``pseudonym`` widened to all of the person's pseudonyms across
+        key rotations (the store's aliases)."""
+        names = None if pseudonym is None else sorted(self.store.aliases(pseudonym))
+        return self.page(pseudonyms=names, **filters)
 
     def page(self, *, pseudonyms: Sequence[str] | None = None, agency: str | None = None,
              recipient: str | None = None, kind: str | None = None,

@@ -34,7 +34,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.auditlog import AuditLog, verify_store
+from hub.auditlog import AuditLog, FilterError, check_filters, verify_store
 from hub.auth import readable_queues
 from hub.crypto import PSEUDONYM_PATTERN
 from hub.keys import KeyRing
@@ -396,15 +396,8 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         error = None
         page = None
         try:
-            kind = q.get("kind")
-            if kind is not None and kind not in {k.value for k in EntryKind}:
-                raise ValueError("kind")
-            decision = q.get("decision")
-            if decision is not None and decision not in {d.value for d in Decision}:
-                raise ValueError("decision")
-            pseudonym = q.get("pseudonym")
-            if pseudonym is not None and PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
-                raise ValueError("pseudonym")
+            kind, decision, pseudonym = q.get("kind"), q.get("decision"), q.get("pseudonym")
+            check_filters(kind=kind, decision=decision, pseudonym=pseudonym)
             start = _parse_day("from", q.get("from"))
             end = _parse_day("to", q.get("to"))
             cursor = q.get("cursor")
@@ -412,18 +405,14 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
                 try:
                     decode_cursor(cursor)
                 except ValueError as exc:
-                    raise ValueError("cursor") from exc
+                    raise FilterError("cursor", "not one this page issued") from exc
             audit: AuditLog = request.app.state.audit
-            store = store_of(request)
-
-            def read() -> Any:
-                names = None if pseudonym is None else sorted(store.aliases(pseudonym))
-                return audit.page(pseudonyms=names, agency=q.get("agency"),
-                                  recipient=q.get("recipient"), kind=kind, decision=decision,
-                                  start=start, end=end, limit=100, cursor=cursor)
-            page = await asyncio.to_thread(read)
-        except ValueError as exc:
-            error = TEXTS["log"]["invalid"].format(detail=str(exc))
+            page = await asyncio.to_thread(
+                audit.page_about, pseudonym, agency=q.get("agency"),
+                recipient=q.get("recipient"), kind=kind, decision=decision, start=start,
+                end=end, limit=100, cursor=cursor)
+        except FilterError as exc:
+            error = TEXTS["log"]["invalid"].format(detail=exc.field)
         more = None
         if page is not None and page.next_cursor:
             more = "/ui/log?" + urlencode({**{k: v for k, v in q.items() if k != "cursor"},
@@ -544,7 +533,7 @@ def _parse_day(name: str, value: str | None) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ValueError(name) from exc
+        raise FilterError(name, "not a date") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
