@@ -80,6 +80,7 @@ from bench.throughput import (
     Profiler,
     Worker,
     _pad_to,
+    end_run,
     group_join_time,
     ingest_tuples,
     log,
@@ -696,16 +697,7 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
                 prof["error"] = profiler.log_path.read_text(errors="replace")[-2000:]
             out["profile"] = prof
     finally:
-        if profiler is not None:
-            profiler.finish()
-        if worker is not None:
-            code = worker.stop()
-            out["worker_exit_status"] = code
-            if code not in (0, -signal.SIGTERM):
-                out["worker_log_tail"] = worker.log_tail()
-        if producer is not None:
-            await producer.stop()
-        store.close()
+        await end_run(out, profiler, worker, producer, store)
     return out
 
 

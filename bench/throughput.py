@@ -870,17 +870,24 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             log(f"hub: ACCOUNTING MISMATCH: store {totals} expected "
                 f"{result['expected']}")
     finally:
-        if profiler is not None:
-            profiler.finish()
-        if worker is not None:
-            code = worker.stop()
-            result["worker_exit_status"] = code
-            if code not in (0, -signal.SIGTERM):
-                result["worker_log_tail"] = worker.log_tail()
-        if producer is not None:
-            await producer.stop()
-        store.close()
+        await end_run(result, profiler, worker, producer, store)
     return result
+
+
+async def end_run(result: dict[str, Any], profiler: Profiler | None, worker: Worker | None,
+                  producer: Any, store: Store) -> None:
+    """Stop what a hub run started; the worker's exit status (and log tail if it did not end
+    cleanly) go into ``result``."""
+    if profiler is not None:
+        profiler.finish()
+    if worker is not None:
+        code = worker.stop()
+        result["worker_exit_status"] = code
+        if code not in (0, -signal.SIGTERM):
+            result["worker_log_tail"] = worker.log_tail()
+    if producer is not None:
+        await producer.stop()
+    store.close()
 
 
 # -- report ----------------------------------------------------------------------------------
