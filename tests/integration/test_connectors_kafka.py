@@ -233,16 +233,22 @@ def _assert_forwarded_records_left_the_topic(hub: HubStack, topic: str, log: Pat
         assert failure["error"] == "KafkaConnectionError"  # tansu drops the connection
 
 
+def _fresh(hub: HubStack, name: str, prefix: str
+           ) -> tuple[str, bytes, list[Mapped | Refused], list[str]]:
+    """A fresh copy of the connector's sample for its own new topic: (topic, data, mapping
+    results, event ids). Its identifiers are recorded: test_zz_no_plaintext searches for them."""
+    tag = f"{prefix}{uuid.uuid4().hex[:8]}"
+    data = fresh_sample(name, tag)
+    results = _keyed(hub, name, data)
+    IDENTIFIERS.update(identifiers_in(results))
+    return _topic(name, tag), data, results, _ids(results)
+
+
 # -- the tests -------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(NATIVE_SAMPLES))
 def test_each_native_format_on_the_agencys_topic_reaches_the_hub_and_leaves_the_topic(
         hub: HubStack, on_kafka: bool, name: str) -> None:
-    tag = f"K{uuid.uuid4().hex[:8]}"
-    topic = _topic(name, tag)
-    data = fresh_sample(name, tag)
-    results = _keyed(hub, name, data)
-    IDENTIFIERS.update(identifiers_in(results))  # test_zz_no_plaintext searches for them
-    ids = _ids(results)
+    topic, data, results, ids = _fresh(hub, name, "K")
     expected = _expected_reports(results)
     assert ids
     assert expected  # every sample has both (connectors/README.md, "Samples")
@@ -322,12 +328,7 @@ def test_while_the_hub_is_unreachable_the_connector_retries_and_loses_nothing(
     """The connector starts while no API listens at its URL: it backs off, commits nothing,
     deletes nothing; once an API comes up there, every record goes through."""
     name = "school-concern"
-    tag = f"DOWN{uuid.uuid4().hex[:8]}"
-    topic = _topic(name, tag)
-    data = fresh_sample(name, tag)
-    results = _keyed(hub, name, data)
-    IDENTIFIERS.update(identifiers_in(results))
-    ids = _ids(results)
+    topic, data, _results, ids = _fresh(hub, name, "DOWN")
     _ensure(hub, topic)
     _produce(hub.settings.bootstrap_servers, topic, [data])
     port = free_port()
@@ -415,12 +416,7 @@ def test_while_the_broker_is_unreachable_the_connector_retries_and_loses_nothing
     """The connector starts while nothing answers at its bootstrap address: it does not give
     up, and once the broker answers there it forwards and deletes as always."""
     name = "social-concern"
-    tag = f"NOBROKER{uuid.uuid4().hex[:8]}"
-    topic = _topic(name, tag)
-    data = fresh_sample(name, tag)
-    results = _keyed(hub, name, data)
-    IDENTIFIERS.update(identifiers_in(results))
-    ids = _ids(results)
+    topic, data, _results, ids = _fresh(hub, name, "NOBROKER")
     _ensure(hub, topic)
     _produce(hub.settings.bootstrap_servers, topic, [data])
 
