@@ -26,6 +26,10 @@ class Finding:
     kind: str
     start: int
     end: int
+    # Which detector found it and why, in words a data-protection officer can read
+    # ("cpr: ten digits whose first six are a valid date"). Never the value itself.
+    detector: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
