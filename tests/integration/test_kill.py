@@ -41,12 +41,21 @@ async def _post_all(url: str, token: str, events: list[dict[str, Any]],
                                  headers={"Authorization": f"Bearer {token}"}) as client:
         async def one(ev: dict[str, Any]) -> None:
             async with sem:
+                status = 0
                 for _attempt in range(20):
-                    resp = await client.post("/api/v1/ingest/police", json=ev)
-                    if resp.status_code != 503:
+                    # A connection the server closed under load (a kept-alive connection
+                    # reused just as it timed out) is retried like a 503, as a connector
+                    # does: the same event id is accepted once, a repeat answers 202 too.
+                    try:
+                        resp = await client.post("/api/v1/ingest/police", json=ev)
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.5)
+                        continue
+                    status = resp.status_code
+                    if status != 503:
                         break
                     await asyncio.sleep(0.5)
-                statuses.append(resp.status_code)
+                statuses.append(status)
                 progress[0] += 1
         await asyncio.gather(*(one(e) for e in events))
     return statuses
