@@ -69,6 +69,7 @@ IGNORED_SUFFIXES = (".tmp", ".part", ".rejected")
 BLOCKED_PREFIX = ".ssp-hub-blocked-"  # a file that stood where done/ or rejected/ belongs
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the hub's own limit per request (hub.api.MAX_CONNECTOR_BYTES)
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
+STATUS_EVERY_S = 60.0  # status.json is rewritten at least this often while nothing changes
 
 # Reason codes (the report, the status file and the console name these; never a value).
 REASONS = {
@@ -185,8 +186,8 @@ def _read_file(dir_fd: int, name: str) -> bytes | None:
 
 
 @contextlib.contextmanager
-def _opened_dir(path: Path) -> Iterator[int]:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+def _opened_dir(path: Path, *, follow: bool = True) -> Iterator[int]:
+    fd = os.open(path, (os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if follow else _O_DIR)
     try:
         yield fd
     finally:
@@ -273,6 +274,7 @@ class FileDropWatcher:
                                        "rejected_total": 0, "last_error": None,
                                        "last_error_at": None, "last_delivery_at": None,
                                        "checked_at": None}
+        self._status_written: tuple[dict[str, Any], float] | None = None
         with contextlib.suppress(ValueError, TypeError):
             previous = json.loads(self._read_private(STATUS_FILE) or b"{}")
             self.status.update({k: previous[k] for k in self.status if k in previous})
@@ -282,11 +284,11 @@ class FileDropWatcher:
 
     # -- the hub's own files (state, status) ----------------------------------------------
     def _read_private(self, name: str) -> bytes | None:
-        with _opened_dir(self.state_dir) as fd:
+        with _opened_dir(self.state_dir, follow=False) as fd:
             return _read_file(fd, name)
 
     def _write_private(self, name: str, doc: dict[str, Any]) -> None:
-        with _opened_dir(self.state_dir) as fd:
+        with _opened_dir(self.state_dir, follow=False) as fd:
             atomic_write(fd, name, json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
 
     def _state(self) -> dict[str, Any]:
@@ -301,7 +303,7 @@ class FileDropWatcher:
             pass
         # Unreadable (it is fsync'd, so only a disk fault or a hand edit does this): keep it
         # aside and start afresh. Nothing counts twice: a file sent again is all duplicates.
-        with _opened_dir(self.state_dir) as fd:
+        with _opened_dir(self.state_dir, follow=False) as fd:
             os.rename(STATE_FILE, f"{STATE_FILE}.unreadable-{int(time.time())}",
                       src_dir_fd=fd, dst_dir_fd=fd)
         return {"done": {}}
@@ -567,13 +569,20 @@ class FileDropWatcher:
             os.close(fd)
 
     def _update_status(self, report: WatchReport) -> None:
+        """Write status.json when something changed, and at least once a minute (its
+        ``checked_at`` shows the watcher is alive): not an fsync every pass."""
         now = _now_iso()
         self.status["waiting"] = report.unsettled + len(report.waiting)
-        self.status["checked_at"] = now
         if report.errors:
             self.status["last_error"] = report.errors[-1]
             self.status["last_error_at"] = now
+        changed = {k: v for k, v in self.status.items() if k != "checked_at"}
+        if self._status_written is not None and self._status_written[0] == changed \
+                and time.monotonic() - self._status_written[1] < STATUS_EVERY_S:
+            return
+        self.status["checked_at"] = now
         self._write_private(STATUS_FILE, self.status)
+        self._status_written = (changed, time.monotonic())
 
     def run(self, *, poll_s: float = 2.0, max_backoff_s: float = 60.0,
             on_report: Callable[[WatchReport], None] | None = None,
