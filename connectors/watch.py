@@ -450,17 +450,23 @@ class FileDropWatcher:
                 self._finish(drop, name, fd, ident, digest, None, state)
                 report.already_done += 1
                 return
+            earlier = state.setdefault("rejected", {}).get(digest)
+            if earlier is not None:  # the hub refused it, but it could not be moved: not again
+                self._reject(drop, name, ident, earlier["code"], report,
+                             detail=earlier["detail"], remembered=(digest, state))
+                return
             try:
                 answer = self.send(data)
             except FileRefused as exc:
                 self._reject(drop, name, ident, "refused_by_hub", report,
-                             detail=f"HTTP {exc.status}")
+                             detail=f"HTTP {exc.status}", remembered=(digest, state))
                 return
             report.sent += 1
             refused = answer["refused"]
             if not answer["accepted"] and any(r["line"] == 0 for r in refused):
                 reason = next(str(r["reason"]) for r in refused if r["line"] == 0)
-                self._reject(drop, name, ident, "unreadable", report, detail=reason)
+                self._reject(drop, name, ident, "unreadable", report, detail=reason,
+                             remembered=(digest, state))
                 return
             report.accepted += len(answer["accepted"])
             report.refused += len(refused)
@@ -474,7 +480,12 @@ class FileDropWatcher:
         done = _open_subdir(drop, DONE, create=True)
         assert done is not None
         try:
-            target = _free_name(done, name, digest[:12])
+            earlier = state["done"].get(digest)
+            if answer is None and earlier is not None and earlier.get("file") == name \
+                    and not _exists(done, earlier["moved_to"]):
+                target = earlier["moved_to"]  # a move that failed or crashed: its report waits
+            else:
+                target = _free_name(done, name, digest[:12])
             if answer is not None and answer["refused"]:
                 atomic_write(done, target + ".rejected", _report(
                     [(r["line"], r["field"], r["reason"]) for r in answer["refused"]]))
@@ -493,9 +504,16 @@ class FileDropWatcher:
             os.close(done)
 
     def _reject(self, drop: int, name: str, ident: tuple[int, int], code: str,
-                report: WatchReport, *, detail: str = "", as_name: str | None = None) -> None:
+                report: WatchReport, *, detail: str = "", as_name: str | None = None,
+                remembered: tuple[str, dict[str, Any]] | None = None) -> None:
         """Move ``name`` (the file listed as ``ident``, never followed) to rejected/ with a
-        report beside it. The report says why, by code; it holds no value from the file."""
+        report beside it. The report says why, by code; it holds no value from the file.
+        ``remembered``: (SHA-256, state) of a file the hub refused, kept in the state until it
+        has moved, so that a move that fails is retried without sending the file again."""
+        if remembered is not None:
+            digest, state = remembered
+            state.setdefault("rejected", {})[digest] = {"code": code, "detail": detail}
+            self._save(state)
         report.errors.append(code)
         self.status["rejected_total"] = int(self.status.get("rejected_total") or 0) + 1
         reason = f"{code}: {REASONS[code]}" + (f" ({detail})" if detail else "")
@@ -509,12 +527,22 @@ class FileDropWatcher:
             target = _free_name(rejected, as_name or name, secrets.token_hex(6))
             atomic_write(rejected, target + ".rejected", _report([(0, "<file>", reason)]))
             if _same(drop, name, ident):
-                with contextlib.suppress(FileNotFoundError):
+                try:
                     os.rename(name, target, src_dir_fd=drop, dst_dir_fd=rejected)
-                    os.fsync(rejected)
-                    os.fsync(drop)
+                except FileNotFoundError:
+                    pass
+                except OSError:  # not moved: no report without its file; the next pass retries
+                    with contextlib.suppress(OSError):
+                        os.unlink(target + ".rejected", dir_fd=rejected)
+                    raise
+                os.fsync(rejected)
+                os.fsync(drop)
         finally:
             os.close(rejected)
+        if remembered is not None:
+            digest, state = remembered
+            del state["rejected"][digest]
+            self._save(state)
         report.rejected += 1
 
     def _unblock(self, drop: int, name: str, report: WatchReport) -> None:
@@ -598,27 +626,30 @@ class FileDropWatcher:
 
 
 def drop_status(watch_root: Path) -> list[dict[str, Any]]:
-    """The status each watcher under ``watch_root`` last wrote (for ``/readyz``): counts, codes
-    and times only — no file name, no folder, no value."""
+    """The status each watcher under ``watch_root`` last wrote (for ``/readyz`` and the web
+    UI): counts, codes and times only — no file name, no folder, no value."""
     out: list[dict[str, Any]] = []
-    if not watch_root.is_dir():
+    try:
+        root = os.open(watch_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:  # none yet, or not readable by this process (e.g. another user's)
         return out
-    with _opened_dir(watch_root) as root:
+    try:
         for name in sorted(os.listdir(root)):
             try:
                 sub = _open_subdir(root, name, create=False)
-            except OSError:
-                continue
-            if sub is None:
-                continue
-            try:
-                raw = _read_file(sub, STATUS_FILE)
-            finally:
-                os.close(sub)
-            with contextlib.suppress(ValueError, TypeError):
+                if sub is None:
+                    continue
+                try:
+                    raw = _read_file(sub, STATUS_FILE)
+                finally:
+                    os.close(sub)
                 doc = json.loads(raw) if raw else None
-                if isinstance(doc, dict):
-                    out.append({k: doc.get(k) for k in (
-                        "connector", "waiting", "rejected", "rejected_total", "last_error",
-                        "last_error_at", "last_delivery_at", "checked_at")})
+            except (OSError, ValueError):
+                continue  # not a watcher's directory, or not readable here
+            if isinstance(doc, dict):
+                out.append({k: doc.get(k) for k in (
+                    "connector", "waiting", "rejected", "rejected_total", "last_error",
+                    "last_error_at", "last_delivery_at", "checked_at")})
+    finally:
+        os.close(root)
     return out

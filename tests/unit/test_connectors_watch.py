@@ -441,3 +441,56 @@ def test_drop_status_reports_counts_and_codes_only(
     assert status["last_error"] == "not_a_regular_file"
     assert "0102104321" not in json.dumps(status)
     assert str(drop) not in json.dumps(status)
+
+
+def test_a_refused_file_that_cannot_be_moved_is_not_sent_again(
+        drop: Path, state_dir: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If rejected/ cannot take the file (a full disk, a read-only folder), the next pass
+    moves it without sending it again: the hub's answer is remembered until it has moved."""
+    (drop / "garbage.jsonl").write_bytes(b"\x00 not an export")
+    real_rename = os.rename
+
+    def failing(src: str, dst: str, **kw: Any) -> None:
+        if src == "garbage.jsonl":
+            raise OSError(28, "No space left on device", src)
+        real_rename(src, dst, **kw)
+
+    monkeypatch.setattr(os, "rename", failing)
+    watcher = _watcher(drop, state_dir, hub)
+    first = watcher.run_once()
+    assert first.errors[-1] == "io_error_enospc"
+    assert (drop / "garbage.jsonl").exists()
+    assert len(hub.bodies) == 1
+
+    monkeypatch.setattr(os, "rename", real_rename)
+    watcher.run_once()
+
+    assert len(hub.bodies) == 1  # not sent again
+    assert _reason(drop / "rejected" / "garbage.jsonl.rejected") == "unreadable"
+    assert (drop / "rejected" / "garbage.jsonl").exists()
+    assert json.loads((state_dir / STATE_FILE).read_text())["rejected"] == {}
+
+
+def test_a_delivered_file_that_cannot_be_moved_is_moved_later_beside_its_report(
+        drop: Path, state_dir: Path, hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    (drop / "a.jsonl").write_bytes(GOOD)
+    real_rename = os.rename
+
+    def failing(src: str, dst: str, **kw: Any) -> None:
+        if src == "a.jsonl":
+            raise OSError(28, "No space left on device", src)
+        real_rename(src, dst, **kw)
+
+    monkeypatch.setattr(os, "rename", failing)
+    watcher = _watcher(drop, state_dir, hub)
+    assert watcher.run_once().waiting == ["a.jsonl"]
+    monkeypatch.setattr(os, "rename", real_rename)
+
+    again = watcher.run_once()
+
+    assert again.already_done == 1
+    assert again.sent == 0
+    assert len(hub.bodies) == 1
+    assert (drop / "done" / "a.jsonl").read_bytes() == GOOD
+    assert (drop / "done" / "a.jsonl.rejected").read_text("utf-8").startswith("line\t")
+    assert sorted(p.name for p in (drop / "done").iterdir()) == ["a.jsonl", "a.jsonl.rejected"]
