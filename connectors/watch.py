@@ -73,10 +73,9 @@ STATUS_EVERY_S = 60.0  # status.json is rewritten at least this often while noth
 
 # Reason codes (the report, the status file and the console name these; never a value).
 REASONS = {
-    "not_a_regular_file": "a symlink, FIFO, device or folder, not a regular file; not read",
+    "not_a_regular_file": "a symlink, FIFO or device, not a regular file; not read",
     "hard_link": "a regular file with more than one link (a hard link); not read",
-    "too_large": f"larger than the hub takes in one file; split the export "
-                 f"(at most {MAX_FILE_BYTES} bytes); not read",
+    "too_large": "larger than the hub takes in one request; split the export; not read",
     "unreadable": "the hub could not read the file as a whole",
     "refused_by_hub": "the hub refused the file as a whole",
     "blocks_folder": "stood where the watcher's done/ or rejected/ folder belongs",
