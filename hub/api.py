@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connectors.base import Mapped, keyed_namespace
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
+from connectors.watch import drop_status
 from hub.auditlog import (
     AuditLog,
     FilterError,
@@ -618,7 +619,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Broker and store reachable")
+    @app.get("/readyz", summary="Broker and store reachable; the drop folders' status")
     async def readyz(request: Request, store: StoreDep) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -633,8 +634,14 @@ def create_api(settings: Settings, *, store: Store | None = None,
         except (HTTPException, KafkaError, TimeoutError):
             checks["broker"] = "unreachable"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks},
-                            status_code=200 if ok else 503)
+        # Each file-drop watcher's last status (connectors/watch.py): files waiting, rejected,
+        # the last error code and delivery. Informational: it does not make the hub unready.
+        try:
+            drops = await asyncio.to_thread(drop_status, settings.resolved_watch_state_dir)
+        except OSError:
+            drops = []
+        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks,
+                             "drop_folders": drops}, status_code=200 if ok else 503)
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> PlainTextResponse:

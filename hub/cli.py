@@ -193,13 +193,16 @@ def connector_watch(
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
     settle: Annotated[float, typer.Option("--settle", help="seconds a file must be unchanged")]
     = 2.0,
+    state_dir: Annotated[Path | None, typer.Option(
+        "--state-dir", help="the watcher's own 0700 directory "
+        "(default <data dir>/watch/<connector>-<folder hash>)")] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Send files dropped into DIRECTORY to the hub, each exactly once; move them to done/
-    with a .rejected report of refused records. Exit 0; with --once, 3 if a file had to wait
-    (hub unavailable)."""
+    with a .rejected report of refused records, and files the hub cannot take to rejected/.
+    Exit 0; with --once, 3 if a file had to wait (hub unavailable, or not yet settled)."""
     from connectors.registry import CONNECTORS
-    from connectors.watch import FileDropWatcher, WatchReport
+    from connectors.watch import FileDropWatcher, UnsafeFolder, WatchReport, default_state_dir
 
     settings = _settings(data_dir)
     if connector not in CONNECTORS:
@@ -213,17 +216,29 @@ def connector_watch(
     else:
         _fail("no token: use --token-file or set SSP_HUB_CONNECTOR_TOKEN")
     url = api_url or f"http://{settings.api_host}:{settings.api_port}"
-    watcher = FileDropWatcher(directory, connector, url, token, settle_s=settle)
+    try:
+        watcher = FileDropWatcher(
+            directory, connector, url, token, settle_s=settle,
+            state_dir=state_dir or default_state_dir(settings.resolved_watch_state_dir,
+                                                     connector, directory),
+            retention_s=settings.drop_retention_days * 86400)
+    except (UnsafeFolder, OSError) as exc:
+        _fail(str(exc))
 
     def show(report: WatchReport) -> None:
         typer.echo(f"sent {report.sent} file(s): {report.accepted} records accepted, "
                    f"{report.refused} refused; {report.already_done} already done; "
-                   f"{len(report.waiting)} waiting for the hub")
+                   f"{len(report.waiting)} waiting for the hub; {report.unsettled} not yet "
+                   f"settled; {report.rejected} rejected (see {directory / 'rejected'})")
+        if report.unavailable:
+            typer.echo(report.unavailable)
+        if report.errors:
+            typer.echo(f"reasons: {', '.join(sorted(set(report.errors)))}")
     try:
         if once:
             report = watcher.run_once()
             show(report)
-            if report.waiting:
+            if report.waiting or report.unsettled:
                 raise typer.Exit(3)
         else:
             watcher.run(on_report=show)

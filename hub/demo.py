@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import os
 import secrets
 import signal
@@ -41,7 +40,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka_native import KafkaNativeConnector, native_topic
 from connectors.registry import CONNECTORS
-from connectors.watch import STATE_FILE, FileDropWatcher, WatchReport
+from connectors.watch import FileDropWatcher, WatchReport, default_state_dir
 from hub.api import create_api
 from hub.auth import new_token
 from hub.embedded import start_embedded_broker, wait_for_port
@@ -150,35 +149,33 @@ class DropFolders:
     """One drop folder per connector under ``DATA_DIR/drop/``, each with its watcher, polled
     from the demo's event loop (the watcher is synchronous: it runs in a thread)."""
 
-    def __init__(self, root: Path, base: str, tokens: dict[str, str]) -> None:
-        self.root = root
+    def __init__(self, settings: Settings, base: str, tokens: dict[str, str]) -> None:
+        self.root = root = settings.data_dir / "drop"
         self.watchers: dict[str, FileDropWatcher] = {}
         for name in sorted(CONNECTORS):
             (root / name).mkdir(parents=True, exist_ok=True)
-            self.watchers[name] = FileDropWatcher(root / name, name, base,
-                                                  _connector_token(tokens, name), settle_s=1.0)
+            self.watchers[name] = FileDropWatcher(
+                root / name, name, base, _connector_token(tokens, name), settle_s=1.0,
+                state_dir=default_state_dir(settings.resolved_watch_state_dir, name,
+                                            root / name),
+                retention_s=settings.drop_retention_days * 86400)
         self.announce = False  # print what the watchers did (after the start-up summary)
 
     def folder(self, connector: str) -> Path:
         return self.root / connector
 
     def _done(self, connector: str, digest: str) -> dict[str, Any] | None:
-        try:
-            state = json.loads((self.folder(connector) / STATE_FILE).read_text("utf-8"))
-        except FileNotFoundError:
-            return None
-        entry: dict[str, Any] | None = state["done"].get(digest)
-        return entry
+        return self.watchers[connector].done_entry(digest)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             for name, watcher in self.watchers.items():
                 try:
                     report = await asyncio.to_thread(watcher.run_once)
-                except PermissionError as exc:  # a file the hub will not take: say so, go on
-                    print(f"[file drop {name}] {exc}", flush=True)
+                except Exception as exc:  # one folder's trouble never stops the others
+                    print(f"[file drop {name}] {type(exc).__name__}: {exc}", flush=True)
                     continue
-                if self.announce and (report.sent or report.already_done):
+                if self.announce and (report.sent or report.already_done or report.rejected):
                     self._show(name, report)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), DROP_POLL_S)
@@ -186,7 +183,9 @@ class DropFolders:
     def _show(self, name: str, report: WatchReport) -> None:
         print(f"[file drop {name}] sent {report.sent} file(s): {report.accepted} records "
               f"accepted, {report.refused} refused; {report.already_done} already done "
-              f"(see {self.folder(name) / 'done'})", flush=True)
+              f"(see {self.folder(name) / 'done'})"
+              + (f"; {report.rejected} rejected (see {self.folder(name) / 'rejected'})"
+                 if report.rejected else ""), flush=True)
 
     async def feed(self, connector: str) -> Fed:
         """Drop ``connector``'s sample into its folder and wait until the watcher sent it."""
@@ -313,7 +312,7 @@ async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str
         loop.add_signal_handler(sig, stop.set)
     serving = asyncio.create_task(server.serve())
     base = f"http://{settings.api_host}:{settings.api_port}"
-    drops = DropFolders(settings.data_dir / "drop", base, tokens)
+    drops = DropFolders(settings, base, tokens)
     drop_task: asyncio.Task[None] | None = None
     kafka_task: asyncio.Task[Any] | None = None
     try:

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     # The file-drop connector's agency token (SSP_HUB_CONNECTOR_TOKEN or a Docker secret), so
     # that it never stands on a command line.
     connector_token: SecretStr | None = None
+    # The file-drop watcher's own state (state.json, status.json): one 0700 directory per
+    # connector and drop folder under this one, never inside the agency's drop folder.
+    watch_state_dir: Path | None = Field(None, description="default <data_dir>/watch")
+    # Delivered and rejected files in a drop folder's done/ and rejected/ hold plaintext CPR
+    # numbers: deleted this many days after they were moved there (0: at once).
+    drop_retention_days: float = Field(7.0, ge=0, description="days done/ files are kept")
 
     topic_partitions: int = 4
     replication_factor: int = 1
@@ -89,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / "keys.json"
+
+    @property
+    def resolved_watch_state_dir(self) -> Path:
+        return self.watch_state_dir or self.data_dir / "watch"
 
     @property
     def resolved_policy_file(self) -> Path:

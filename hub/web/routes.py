@@ -34,6 +34,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from connectors.watch import drop_status
 from hub.auditlog import AuditLog, FilterError, check_filters, verify_store
 from hub.auth import readable_queues
 from hub.crypto import PSEUDONYM_PATTERN
@@ -435,8 +436,9 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         rows = await asyncio.to_thread(store_of(request).log_rejections)
         by_reason = collections.Counter(reason or "-" for _, reason in rows).most_common()
         by_agency = collections.Counter(agency or "-" for agency, _ in rows).most_common()
+        drops = await asyncio.to_thread(drop_status, settings.resolved_watch_state_dir)
         return render(request, "rejections.html", user, by_reason=by_reason,
-                      by_agency=by_agency, total=len(rows))
+                      by_agency=by_agency, total=len(rows), drops=drops)
 
     @router.get("/ui/politik")
     async def policy_page(request: Request, user: UserDep) -> Response:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -271,6 +272,7 @@ def test_while_the_hub_is_unreachable_the_file_stays(hub: HubStack, tmp_path: Pa
 
     assert down.returncode == 3
     assert "1 waiting" in down.stdout
+    assert "cannot reach the hub at http://127.0.0.1:" in down.stdout  # names the address
     assert (tmp_path / "doegnrapport.jsonl").read_bytes() == data
     assert not (tmp_path / "done").exists()
     assert _stored(hub, ids) == 0
@@ -309,3 +311,109 @@ def test_while_the_broker_is_down_the_hub_answers_503_and_the_file_stays(
     assert not (drop / "done").exists()
     assert _stored(hub, ids) == 0  # no claim left behind that a retry would take as a duplicate
     _assert_nothing_lost(hub, token, drop, data, ids)
+
+
+def _rejected_reason(report: Path) -> str:
+    [row] = _report_rows(report)
+    line, fld, reason = row.split("\t")
+    assert (line, fld) == ("0", "<file>")
+    return reason.split(":", 1)[0]
+
+
+def test_symlinks_hard_links_and_poison_pills_are_rejected_and_the_good_file_goes_through(
+        hub: HubStack, tmp_path: Path) -> None:
+    """Issue 13 §2, §3: a symlink to an export outside the folder (its records must not reach
+    the hub), a symlink to /etc/passwd, a hard link, a file named ``done``, garbage and a
+    too-large file, with a planted symlink where the state used to be: each bad file goes to
+    rejected/ with a reason code, the good one is delivered, nothing outside is written, and
+    /readyz shows the folder's status."""
+    token = _token(hub, "police-doegnrapport")
+    tag = uuid.uuid4().hex[:8]
+    good = fresh_sample("police-doegnrapport", f"GOOD-{tag}")
+    stolen = fresh_sample("police-doegnrapport", f"OUTSIDE-{tag}")
+    good_ids = _ids(_keyed(hub, "police-doegnrapport", good))
+    stolen_ids = _ids(_keyed(hub, "police-doegnrapport", stolen))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "export.jsonl").write_bytes(stolen)
+    (outside / "victim").write_bytes(b"untouched\n")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a-outside.jsonl").symlink_to(outside / "export.jsonl")
+    (drop / "b-passwd").symlink_to("/etc/passwd")
+    os.link(outside / "export.jsonl", drop / "c-hardlink.jsonl")
+    (drop / "done").write_bytes(b"where the folder belongs")
+    (drop / "e-garbage.jsonl").write_bytes(b"\x00\xff not a doegnrapport \x80")
+    with (drop / "f-huge.jsonl").open("wb") as fh:  # over the 20 MiB limit; sparse
+        fh.truncate(21 * 1024 * 1024)
+    (drop / ".ssp-hub-watch.json").symlink_to(outside / "victim")  # the old state location
+    _drop(drop, "g-good.jsonl", good)
+
+    run = _watch(hub, token, "police-doegnrapport", drop)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"sent 2 file(s): {len(good_ids)} records accepted, 4 refused" in run.stdout
+    assert "6 rejected" in run.stdout
+    assert (drop / "done" / "g-good.jsonl").read_bytes() == good
+    assert stat.S_IMODE((drop / "done" / "g-good.jsonl").stat().st_mode) == 0o600
+    rows = hub.wait_outcomes(good_ids)
+    assert {r["status"] for r in rows.values()} <= FINAL
+    assert _stored(hub, stolen_ids) == 0  # the export outside the folder never reached the hub
+    assert (outside / "export.jsonl").read_bytes() == stolen
+    assert (outside / "victim").read_bytes() == b"untouched\n"
+    rejected = drop / "rejected"
+    assert (rejected / "a-outside.jsonl").is_symlink()
+    reasons = {p.name.removesuffix(".rejected"): _rejected_reason(p)
+               for p in rejected.glob("*.rejected")}
+    assert reasons == {"a-outside.jsonl": "not_a_regular_file", "b-passwd": "not_a_regular_file",
+                       "c-hardlink.jsonl": "hard_link", "done": "blocks_folder",
+                       "e-garbage.jsonl": "unreadable", "f-huge.jsonl": "too_large"}
+    for report in rejected.glob("*.rejected"):
+        assert not CPR_LIKE.search(report.read_bytes())
+
+    with hub.client() as c:
+        ready = c.get("/readyz").json()
+    [status] = [d for d in ready["drop_folders"] if d["connector"] == "police-doegnrapport"
+                and d["rejected"] == 6]
+    assert status["last_delivery_at"] is not None
+    assert status["waiting"] == 0
+    assert status["last_error"] in set(reasons.values())
+
+    again = _watch(hub, token, "police-doegnrapport", drop)  # nothing is sent again
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "sent 0 file(s)" in again.stdout
+    assert "0 rejected" in again.stdout
+
+
+def test_a_fifo_in_the_drop_folder_neither_hangs_nor_stops_the_watcher(
+        hub: HubStack, tmp_path: Path) -> None:
+    token = _token(hub, "police-doegnrapport")
+    good = fresh_sample("police-doegnrapport", f"FIFO-{uuid.uuid4().hex[:8]}")
+    os.mkfifo(tmp_path / "a-pipe.jsonl")
+    _drop(tmp_path, "b-good.jsonl", good)
+
+    env = {**hub.env, "SSP_HUB_CONNECTOR_TOKEN": token}
+    run = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "connector", "watch", "--connector",
+         "police-doegnrapport", str(tmp_path), "--once", "--settle", "0", "--api",
+         hub.api_url], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "sent 1 file(s)" in run.stdout
+    assert stat.S_ISFIFO((tmp_path / "rejected" / "a-pipe.jsonl").lstat().st_mode)
+    assert (tmp_path / "done" / "b-good.jsonl").read_bytes() == good
+
+
+def test_once_does_not_exit_0_while_a_file_has_not_settled(hub: HubStack, tmp_path: Path
+                                                           ) -> None:
+    token = _token(hub, "police-doegnrapport")
+    (tmp_path / "doegnrapport.jsonl").write_bytes(
+        fresh_sample("police-doegnrapport", f"UNSETTLED-{uuid.uuid4().hex[:8]}"))
+    env = {**hub.env, "SSP_HUB_CONNECTOR_TOKEN": token}
+    run = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "connector", "watch", "--connector",
+         "police-doegnrapport", str(tmp_path), "--once", "--settle", "3600", "--api",
+         hub.api_url], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "1 not yet settled" in run.stdout
+    assert (tmp_path / "doegnrapport.jsonl").exists()

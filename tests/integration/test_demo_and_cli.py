@@ -117,12 +117,24 @@ def test_demo_feeds_sample_data_through_every_delivery_mode_and_stops_cleanly(
                 time.sleep(0.5)
         assert agencies == {"school", "social", "police"}
 
+        # Poison pills in one folder (watched before school-concern's) stop nothing (issue 13
+        # §3): a file named done, a symlink to /etc/passwd.
+        police = drop / "police-doegnrapport"
+        (police / "done").write_bytes(b"where the folder belongs")
+        (police / "passwd").symlink_to("/etc/passwd")
         # The watcher keeps watching: an export dropped now is sent and moved to done/.
         later = drop / "school-concern" / "dropped-later.json"
         later.write_bytes(native_sample("school-concern").read_bytes())
         while time.monotonic() < deadline and later.exists():
             time.sleep(0.2)
         assert (drop / "school-concern" / "done" / later.name).exists()
+        assert (police / "done").is_dir()
+        assert sorted(p.name for p in (police / "rejected").iterdir()) == [
+            "done", "done.rejected", "passwd", "passwd.rejected"]
+        with httpx.Client(base_url=base, timeout=30) as c:
+            drops = {d["connector"]: d for d in c.get("/readyz").json()["drop_folders"]}
+        assert drops["police-doegnrapport"]["rejected"] == 2
+        assert drops["school-concern"]["last_delivery_at"] is not None
 
         people = [event["subject"] for _agency, event in sample_events()]
         people += [r.event.subject.model_dump() for results in native.values()

@@ -14,11 +14,14 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from connectors.watch import FileDropWatcher, default_state_dir
 from hub.api import create_api
 from hub.auditlog import AuditLog
 from hub.auth import new_token
@@ -328,6 +331,28 @@ def test_rejections_by_reason_and_agency_and_policy_versions(web: Web) -> None:
     assert version in policy_page
     assert "Videregivet" in policy_page
     assert "Afvist" in policy_page
+
+
+def test_the_rejections_page_shows_each_drop_folder_in_danish(
+        web: Web, tmp_path: Path) -> None:
+    """Issue 13 §3: a file the watcher rejected shows on the security officer's page, by
+    connector and a Danish reason, without the file's name."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "0102104321.jsonl").symlink_to("/etc/passwd")
+    watcher = FileDropWatcher(
+        drop, "police-doegnrapport", "http://hub.invalid", "token", settle_s=0,
+        state_dir=default_state_dir(web.settings.resolved_watch_state_dir,
+                                    "police-doegnrapport", drop),
+        transport=httpx.MockTransport(lambda request: httpx.Response(503)))
+    assert watcher.run_once().rejected == 1
+
+    page = web.login("sikkerhed").get("/ui/log/afvisninger").text
+
+    assert "Filaflevering" in page
+    assert "<code>police-doegnrapport</code>" in page
+    assert "ikke en almindelig fil (symbolsk link, FIFO eller enhed)" in page
+    assert "0102104321" not in page
 
 
 def test_subject_access_download_is_a_logged_document(web: Web) -> None:
