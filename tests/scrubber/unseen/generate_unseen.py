@@ -32,6 +32,7 @@ from tests.scrubber.unseen.names_sources import (
     ND_TOP_FIRST,
     ND_TOP_SUR,
     NICKNAMES,
+    danish_words,
     eval_half,
     usable_nd_name,
 )
@@ -87,6 +88,7 @@ def build_pools(excluded: set[str]) -> tuple[dict[str, Pool], list[Name]]:
         sys.exit("names-dataset is needed to regenerate: .venv/bin/pip install "
                  "names-dataset==3.3.1")
     nd = NameDataset()
+    vocabulary = danish_words()
     for country in sorted(ND_COUNTRIES):
         origin = ND_COUNTRIES[country]
         pool = pools.setdefault(origin, Pool())
@@ -94,7 +96,7 @@ def build_pools(excluded: set[str]) -> tuple[dict[str, Pool], list[Name]]:
         for gender, bucket in (("M", pool.male), ("F", pool.female)):
             for rank, raw in enumerate(first.get(gender, [])):
                 text = str(raw)
-                if usable_nd_name(text) and eval_half(text):
+                if usable_nd_name(text, vocabulary) and eval_half(text):
                     add(bucket, Name(text, origin,
                                      f"names-dataset:{country}:first:{gender}:{rank + 1}"),
                         "first")
@@ -102,7 +104,7 @@ def build_pools(excluded: set[str]) -> tuple[dict[str, Pool], list[Name]]:
                                country_alpha2=country).get(country, [])
         for rank, raw in enumerate(sur):
             text = str(raw)
-            if usable_nd_name(text) and eval_half(text):
+            if usable_nd_name(text, vocabulary) and eval_half(text):
                 add(pool.sur, Name(text, origin, f"names-dataset:{country}:last:{rank + 1}"),
                     "sur")
     for origin in sorted(HAND):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 from tests.scrubber.unseen.folding import fold
 
@@ -42,7 +43,31 @@ ND_NOISE = frozenset(fold(w) for w in (
     "Kumar", "Kumari", "Devi", "Singh", "Bhai", "Ben", "Bint", "Bin", "Ibn", "Al", "El",
     "Official", "Page", "Shop", "Store", "Group", "Music", "Media", "News", "Team", "Girl",
     "Boy", "Man", "Men", "Mo", "Mister", "Master", "Madam", "Lord", "God", "Jesus", "Allah",
+    # Words, places, abbreviations and chat noise among the package's entries (hand-reviewed).
+    "Afg", "Afgan", "Engr", "Erste", "Ghana", "Irish", "Kabul", "Homs", "Heart", "Bwoy", "Cadiz",
+    "Barca", "Ktoś", "Krzy", "Miiss", "Kcha", "Kacm", "Fti", "Kvng", "Lhsn", "Apple", "She",
+    "See", "Bae", "Barcelona", "Reg", "Frk", "Shell", "Kolding", "Dagli", "None", "Hej",
+    "Onkel", "Med", "Top", "Wiki", "Salon", "Manila", "Gouda", "Imperial", "More", "Bag",
+    "Bind", "Bar", "Lama", "Lava", "Loco", "Meme", "Fade", "Kram", "Ting", "Gak", "Joke", "Gold",
+    "Kat", "Vin", "Rod", "Bey", "Mag", "Peg", "Jus", "Fes", "Flor", "Rime", "Rand", "Ale", "Bel",
+    "Jelly", "Ell", "Ems", "Emz", "Edz", "Eds", "Etz", "Ced", "Cee", "Kev", "Boboy", "Bhaby",
+    "Hbibt", "Mjid", "Mhmod", "Mohmd", "Hassn", "Mrat", "Bless", "Gogo", "Pit", "Kar", "Nag",
+    "Mane", "Manna", "Vel", "Kuru", "Lidet", "Wala", "Walang", "Mahal", "Ganda", "Baby Girl",
 ))
+
+# The package's entries that are also Danish words (lower-case stems of hunspell-da) are
+# dropped as likely noise, except these, reviewed by hand as real names.
+ND_WORD_NAMES_KEEP = frozenset(fold(w) for w in (
+    "Anker", "Balle", "Bille", "Busk", "Bæk", "Drejer", "Gram", "Greve", "Grønning", "Hammer",
+    "Høj", "Junker", "Just", "Jæger", "Kamille", "Kold", "Linea", "Smed", "Stampe", "Trolle",
+    "Vind", "Nabi", "Safari", "Alawi", "Bader", "Kamel", "Hage", "Georgette", "Lemma", "Menge",
+    "Alcantara", "Barba", "Dexter", "Homer", "Kyrie", "Lim", "Madrigal", "Regie", "Rex", "Das",
+    "Modi", "Pari", "Pasha", "Ram", "Sen", "Soma", "Mangan", "Manus", "Ned", "Pat", "Sile",
+    "Alkan", "Alp", "Altan", "Berber", "Buket", "Hamit", "Melis", "Tatar", "Anima", "Asante",
+    "Courage", "Funke", "Kande", "Deo", "Bong", "Ding", "Jet", "Gab", "Ces", "Gie", "Flis",
+    "Atlas", "Fakir", "Sambo", "Roma", "Berk",
+))
+HUNSPELL_DA = "/usr/share/hunspell/da_DK.dic"
 
 _LATIN = re.compile(r"^[A-Z][a-zà-öø-ÿăąćčďęěğıłńňőœřśşšţťůűźżž]{2,13}$")
 
@@ -52,9 +77,24 @@ def eval_half(name: str) -> bool:
     return hashlib.sha256(fold(name).encode()).digest()[0] % 2 == 0
 
 
-def usable_nd_name(name: str) -> bool:
-    """A plain Latin-script single name from the package, not noise."""
-    return bool(_LATIN.match(name)) and fold(name) not in ND_NOISE
+def danish_words(path: str = HUNSPELL_DA) -> set[str]:
+    """Lower-case stems of Debian's hunspell-da (MPL-1.1/GPL-3+/LGPL-3+), folded; used only
+    to filter the package's entries at generation time, nothing of it is shipped."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+    except FileNotFoundError:
+        raise SystemExit("hunspell-da is needed to regenerate: apt-get install hunspell-da") \
+            from None
+    return {fold(w) for w in (line.split("/", 1)[0] for line in lines) if w[:1].islower()}
+
+
+def usable_nd_name(name: str, words: set[str]) -> bool:
+    """A plain Latin-script single name from the package, not noise, with a vowel, and no
+    Danish word unless reviewed as a real name."""
+    folded = fold(name)
+    return (bool(_LATIN.match(name)) and folded not in ND_NOISE
+            and bool(re.search(r"[aeiouy]", folded))
+            and (folded not in words or folded in ND_WORD_NAMES_KEEP))
 
 
 # --- hand-written lists: origin → (male first names, female first names, surnames) ---------

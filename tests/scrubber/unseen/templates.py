@@ -91,6 +91,11 @@ BODIES: dict[str, list[str]] = {
         "{W.full} og {V.full} fra {klasse} har filmet {S} på toilettet og delt det.",
         "Skolens kurator har registreret {S} som elev med særlige behov, {dob}.",
         "{S} har lånt en iPad, som er registreret til {S.gen} konto og logget ind fra {ip}.",
+        "Skolens IT-afdeling har set, at {S.gen} elevkonto blev brugt fra {ip} om natten.",
+        "[[Alle]] i {klasse} kender til det, men ingen vil sige noget til {T}.",
+        "{S} vil gerne [[have]] en kontaktperson, helst {T.full}.",
+        "Der er [[lange]] ventelister til psykolog, så {S} venter stadig.",
+        "{F} har betalt klassekassen fra {account}.",
     ],
     "social": [
         "Mor, {M.full}, {dob.a}, oplyser, at {S} ikke har været hjemme siden weekenden.",
@@ -110,6 +115,11 @@ BODIES: dict[str, list[str]] = {
         "Far har sendt beskeder til mor fra en ny profil, {url.F}, selv om der er polititilhold.",
         "{M} har søgt om hjælp til {S.gen} fritidsaktiviteter i {place}.",
         "{B.full}, {dob}, er halvsøskende til {S} og bor hos farmoren.",
+        "Til udbetaling af børne- og ungeydelsen har {M} oplyst {account}.",
+        "Ifølge {M} er der hævet penge fra {account} uden hendes viden.",
+        "{S} fik 50 kr. [[per]] dag for at holde øje ved {shop}, fortæller {B}.",
+        "I [[sommer]] var {S} hos sin farmor i {town}; det gik godt.",
+        "Mor har logget ind på {S.gen} Aula-konto fra {ip} og set beskederne.",
     ],
     "police": [
         "{S} oplyste adressen {addr.n}, hvor <han> bor med mor {M} og <sib> {B}.",
@@ -131,6 +141,13 @@ BODIES: dict[str, list[str]] = {
         "Der er foretaget afhøring af {S} med {M} og sagsbehandler {K.full} til stede.",
         "{X.full}, kaldet {X.nick}, er tidligere straffet og bor på {addr.n}.",
         "En bil med nummerpladen {plate.n} har hentet {S} ved {place} flere gange.",
+        "Knallerten, {plate}, blev fundet ved {shop} med {S.gen} hjelm på sædet.",
+        "{X.full} ejer bilen {plate}, som er set ved {station} flere gange.",
+        "Trusselsbeskederne til {W} er sendt fra {ip} {cdate} {time}.",
+        "{S} blev samlet op af en [[hvid]] varevogn, {plate.n}, ved {place}.",
+        "Drengene havde samlet [[sten]] i en pose og kastet dem mod bilen {plate.n}.",
+        "Politiet har afsøgt [[skov]] og strand ved {place} sammen med {X}.",
+        "Der er fundet et betalingskort, {account.n}, som tilhører {F.full}.",
     ],
 }
 
@@ -151,6 +168,9 @@ SHARED = [
     "Familien er flyttet fra {addr.n} til {addr.n}.",
     "Mødet den [[12-03-2026]] {time} på {school} blev aflyst, fordi {M} var syg.",
     "Ved mødet {cdate} deltog {K}, {T} og {P.full}.",
+    "{S} har fået stjålet sit betalingskort og koden; kortet er spærret ({account}).",
+    "{S.gen} mobil har været brugt fra {ip}, selv om {M} har taget den fra <ham>.",
+    "{X.full}, {dob.a}, kører en sort bil, {plate}, og giver {S} lift.",
 ]
 
 CHATS = [
@@ -183,6 +203,7 @@ CLOSINGS = [
     "Oplysninger om {S} kan fås hos {K.full}, Børn og Familie, tlf. {phone.n}.",
     "Næste møde er {cdate} {time} i {place}.",
     "Journalnummer: {case}.",
+    "Vores reference: {case}. Modtaget {cdate}.",
     "Forældrene ({M.full}, {phone.n}, og {F.full}, {phone.n}) er orienteret.",
     "Vi afventer svar fra {M} inden {cdate}.",
 ]
