@@ -23,6 +23,7 @@ text (``Aa9-``-style classes), never the text itself, and only on a terminal.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import statistics
@@ -33,9 +34,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
+if importlib.util.find_spec("streams") is None:  # no hub installed in this venv: use this tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import streams.scrubber
 from streams.scrubber import Scrubber
 
 EVAL_SET = Path(__file__).parent / "unseen" / "eval_unseen.jsonl"
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="on a terminal: per miss, the kind and a context-free shape")
     args = parser.parse_args(argv)
     report = evaluate(load(args.set))
+    print(f"scrubber: {Path(streams.scrubber.__file__ or '?').parent}")
     print(format_report(report, f"({args.set.name})"))
     if args.show_errors:
         if sys.stdout.isatty():

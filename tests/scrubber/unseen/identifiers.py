@@ -127,7 +127,7 @@ def handle(rng: random.Random, base: str) -> tuple[str, str]:
         f"the_real_{base}", f"{base}.x", f"{base}_dk",
     ])
     if rng.random() < 0.4:
-        return rng.choice(["", "", "på ", "som ", "profilen "]), "@" + deco
+        return rng.choice(["", "", "profilen ", "kontoen "]), "@" + deco
     return rng.choice(PLATFORM_CUES), deco
 
 
@@ -236,7 +236,7 @@ def url(rng: random.Random, base: str, first: str, sur: str) -> tuple[str, str]:
         f"www.facebook.com/{first}.{sur}.{rng.randrange(1, 99)}", f"youtube.com/@{base}",
         f"https://twitch.tv/{base}", f"http://m.facebook.com/{first}{sur}",
     ]
-    cues = ["", "profilen ", "linket ", "siden ", "på "]
+    cues = ["", "profilen ", "linket ", "siden "]
     return rng.choice(cues), rng.choice(forms)
 
 
