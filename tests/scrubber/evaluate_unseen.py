@@ -33,12 +33,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 if importlib.util.find_spec("streams") is None:  # no hub installed in this venv: use this tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import streams.scrubber
-from streams.scrubber import Scrubber
+from streams.scrubber import Scrubber, ScrubResult
 
 EVAL_SET = Path(__file__).parent / "unseen" / "eval_unseen.jsonl"
 STRUCTURED = ("cpr", "dob", "case_number", "phone", "email", "handle", "plate", "address",
@@ -47,6 +48,10 @@ KINDS = (*STRUCTURED, "name")
 NAME_TARGET = 0.99
 CONTENT_TARGET = 0.95
 STRUCTURED_TARGET = 1.0
+
+
+class Scrubs(Protocol):
+    def scrub(self, text: str, known_names: Sequence[str] = ()) -> ScrubResult: ...
 
 
 @dataclass
@@ -98,7 +103,7 @@ def _content_occurrences(text: str, word: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(pattern, text)]
 
 
-def evaluate(cases: Sequence[dict[str, object]], scrubber: Scrubber | None = None,
+def evaluate(cases: Sequence[dict[str, object]], scrubber: Scrubs | None = None,
              repeats: int = 3) -> Report:
     scrubber = scrubber or Scrubber()
     report = Report(texts=len(cases))
@@ -124,7 +129,9 @@ def evaluate(cases: Sequence[dict[str, object]], scrubber: Scrubber | None = Non
             gold_cover[start:end] = b"\1" * (end - start)
             keys = [kind]
             if kind == "name":
-                keys += [f"name/{span.get('case', '?')}", f"name@{span.get('origin', '?')}"]
+                parts = "multi-part" if re.search(r"[\s\-]", text[start:end]) else "one-part"
+                keys += [f"name/{span.get('case', '?')}", f"name/{parts}",
+                         f"name@{span.get('origin', '?')}"]
             ok = all(covered[i] or not text[i].isalnum() for i in range(start, end))
             for key in keys:
                 report.gold[key] += 1
