@@ -18,6 +18,7 @@ import json
 import random
 import re
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,6 +255,9 @@ def _name(doc: Doc, value: str, origin: str, lower: bool) -> None:
              case="lower" if lower else "upper")
 
 
+_QUOTES = [("", ""), ("", ""), ("\"", "\""), ("“", "”"), ("'", "'"), ("»", "«")]
+
+
 def _person_slot(doc: Doc, p: Person, flag: str) -> None:
     origin = p.first.origin
     if flag == "":
@@ -271,7 +275,10 @@ def _person_slot(doc: Doc, p: Person, flag: str) -> None:
     elif flag == "lcfull":
         _name(doc, p.full, origin, True)
     elif flag == "nick":
+        opening, closing = _QUOTES[zlib.crc32((p.nick.text + p.first.text).encode()) % len(_QUOTES)]
+        doc.text(opening)
         _name(doc, p.nick.text, "nickname", False)
+        doc.text(closing)
     else:
         raise ValueError(flag)
 

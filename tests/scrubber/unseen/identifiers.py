@@ -94,7 +94,7 @@ def phone(rng: random.Random) -> tuple[str, str]:
         f"{n[:3]} {n[3:5]} {n[5:]}", f"0045{n}",
     ]
     cues = ["tlf. ", "tlf.: ", "mobil: ", "mobilnummer ", "", "", "nummer ", "telefon ",
-            "mob. ", "tlf ", "sms til ", "mobil "]
+            "mob. ", "tlf ", "sms til ", "mobil ", "MobilePay til ", "MobilePay-nummer "]
     return rng.choice(cues), rng.choice(forms)
 
 
@@ -126,6 +126,9 @@ def handle(rng: random.Random, base: str) -> tuple[str, str]:
         f"{base}__", f"lil.{base}", f"{base}_official", f"{base}{rng.randrange(100, 999)}",
         f"the_real_{base}", f"{base}.x", f"{base}_dk",
     ])
+    if rng.random() < 0.1:  # UNI-Login (schools): four letters of the name and four digits
+        return rng.choice(["UNI-login ", "unilogin: ", "UNI-Login-brugeren "]), (
+            f"{(base.replace('.', '') + 'xxxx')[:4]}{rng.randrange(1000, 9999)}")
     if rng.random() < 0.4:
         return rng.choice(["", "", "profilen ", "kontoen "]), "@" + deco
     return rng.choice(PLATFORM_CUES), deco
