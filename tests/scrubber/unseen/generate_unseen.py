@@ -331,9 +331,10 @@ def _other_slot(gen: Generator, doc: Doc, cast: dict[str, Person], slot: str, fl
         doc.text(")")
 
 
-def generate(n: int, excluded: set[str]) -> tuple[list[dict[str, object]], list[Name]]:
+def generate(n: int, excluded: set[str], seed: int = SEED
+             ) -> tuple[list[dict[str, object]], list[Name]]:
     pools, nicks = build_pools(excluded)
-    rng = Rng(SEED)
+    rng = Rng(seed)
     gen = Generator(rng, pools, nicks)
     records: list[dict[str, object]] = []
     agencies = sorted(tpl.OPENINGS)
@@ -371,19 +372,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-lists", type=Path, nargs="*", default=[],
                         help="more directories of *.txt name lists to exclude")
     parser.add_argument("-n", type=int, default=N_TEXTS)
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="another seed draws a fresh sample (the committed set uses SEED)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the texts")
     args = parser.parse_args(argv)
     excluded = detector_words(DETECTOR_DATA)
     for directory in args.extra_lists:
         excluded |= detector_words(directory)
-    records, names = generate(args.n, excluded)
-    with OUT.open("w", encoding="utf-8") as fh:
+    records, names = generate(args.n, excluded, args.seed)
+    with args.out.open("w", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     with NAMES_OUT.open("w", encoding="utf-8") as fh:
         fh.write("# name\torigin\tsource (see README.md)\n")
         for nm in sorted(names, key=lambda x: (x.origin, x.text, x.source)):
             fh.write(f"{nm.text}\t{nm.origin}\t{nm.source}\n")
-    print(f"wrote {len(records)} texts to {OUT.name}, {len(names)} pool names to "
+    print(f"wrote {len(records)} texts to {args.out}, {len(names)} pool names to "
           f"{NAMES_OUT.name}")
     return 0
 
