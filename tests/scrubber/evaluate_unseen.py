@@ -10,8 +10,9 @@ scores it on ``unseen/eval_unseen.jsonl`` (see ``unseen/README.md``):
   is gone all the same; a kept "van der" of "van der Meulen" is a miss). Names are also
   reported by case (``upper``: as written in prose; ``lower``: chat/SMS quotes) and origin.
 * **content kept**: the share of content-word occurrences (shops, places, schools, dates that
-  are not birth dates, ordinary words such as "bo", "rask", "storm") that no finding touches,
-  counting only occurrences outside gold spans.
+  are not birth dates, ordinary words such as "bo", "rask", "storm") that no finding touches:
+  the record's ``content_spans``, or else every whole-word occurrence of its
+  ``content_words`` outside gold spans.
 * **µs per KB**: median over interleaved repeats of the time to scrub each text, per 1,000
   characters.
 
@@ -98,9 +99,17 @@ def shape(value: str) -> str:
     return "".join(classes)[:12]
 
 
-def _content_occurrences(text: str, word: str) -> list[tuple[int, int]]:
-    pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+def _content_spans(case: dict[str, object], text: str) -> list[tuple[int, int]]:
+    """The content occurrences to score: ``content_spans`` where the set gives them, else every
+    whole-word occurrence of each of ``content_words``."""
+    spans = case.get("content_spans")
+    if isinstance(spans, list):
+        return [(int(s["start"]), int(s["end"])) for s in spans]
+    out: list[tuple[int, int]] = []
+    for word in case.get("content_words", []):  # type: ignore[attr-defined]
+        pattern = rf"(?<!\w){re.escape(str(word))}(?!\w)"
+        out += [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+    return out
 
 
 def evaluate(cases: Sequence[dict[str, object]], scrubber: Scrubs | None = None,
@@ -138,12 +147,11 @@ def evaluate(cases: Sequence[dict[str, object]], scrubber: Scrubs | None = None,
                 report.removed[key] += ok
             if not ok:
                 report.misses.append((kind, shape(text[start:end])))
-        for word in case.get("content_words", []):  # type: ignore[attr-defined]
-            for start, end in _content_occurrences(text, str(word)):
-                if gold_cover.find(1, start, end) >= 0:
-                    continue  # part of an identifier (the town in an address)
-                report.content_total += 1
-                report.content_kept += covered.find(1, start, end) < 0
+        for start, end in _content_spans(case, text):
+            if gold_cover.find(1, start, end) >= 0:
+                continue  # part of an identifier
+            report.content_total += 1
+            report.content_kept += covered.find(1, start, end) < 0
     return report
 
 

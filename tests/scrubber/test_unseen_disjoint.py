@@ -71,7 +71,9 @@ def test_set_is_large_and_well_formed() -> None:
             assert text[start:end].strip() == text[start:end]
             seen.add(kind)
             last = end
-        assert isinstance(rec["content_words"], list)
+        words = set(rec["content_words"])
+        for span in rec["content_spans"]:
+            assert text[int(span["start"]):int(span["end"])] in words
     assert seen == KINDS
 
 

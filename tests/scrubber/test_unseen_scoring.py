@@ -73,3 +73,10 @@ def test_shape_holds_no_letters_or_digits() -> None:
     assert shape("Ó Dálaigh") == "A_Aa"
     assert shape("15.06.11\u200b-4123") == "9.9.9?-9"
     assert not any(c.isalnum() and c not in "aA9" for c in shape("Xaliimo 150611-4123 æøå"))
+
+
+def test_content_spans_are_scored_where_given() -> None:
+    case = dict(CASE, content_spans=[{"start": TEXT.index("Netto"),
+                                      "end": TEXT.index("Netto") + 5}])
+    report = evaluate([case], Covers("Netto"), repeats=1)
+    assert (report.content_kept, report.content_total) == (0, 1)

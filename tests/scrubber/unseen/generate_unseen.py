@@ -204,6 +204,7 @@ class Doc:
         self.length = 0
         self.spans: list[dict[str, object]] = []
         self.content: list[str] = []
+        self.content_spans: list[dict[str, int]] = []
 
     def text(self, s: str) -> None:
         self.parts.append(s)
@@ -216,6 +217,7 @@ class Doc:
 
     def keep(self, s: str) -> None:
         self.content.append(s)
+        self.content_spans.append({"start": self.length, "end": self.length + len(s)})
         self.text(s)
 
 
@@ -308,11 +310,17 @@ def _other_slot(gen: Generator, doc: Doc, cast: dict[str, Person], slot: str, fl
             first = re.sub(r"[^a-z]", "", fold(p.first.text))
             sur = re.sub(r"[^a-z]", "", fold(p.sur.text))
             cue, value = ids.url(rng, base, first, sur)
+    elif slot == "addr":
+        cue, value, tail = ids.address(rng)
+        doc.text("" if flag == "n" else cue)
+        doc.gold(value, "address")
+        doc.text(tail)
+        return
     else:
         makers: dict[str, Callable[[], tuple[str, str]]] = {
             "cpr": lambda: ids.cpr(rng, adult), "dob": lambda: ids.dob(rng, adult),
             "case": lambda: ids.case_number(rng), "phone": lambda: ids.phone(rng),
-            "plate": lambda: ids.plate(rng), "addr": lambda: ids.address(rng),
+            "plate": lambda: ids.plate(rng),
             "account": lambda: ids.account(rng), "ip": lambda: ids.ip(rng),
         }
         cue, value = makers[slot]()
@@ -361,7 +369,8 @@ def generate(n: int, excluded: set[str], seed: int = SEED
             if rng.random() < 0.5:
                 known.append(cast["B"].full)
         records.append({"text": text, "known_names": known, "spans": doc.spans,
-                        "content_words": sorted(set(doc.content))})
+                        "content_words": sorted(set(doc.content)),
+                        "content_spans": doc.content_spans})
     names = [nm for pool in pools.values()
              for nm in (*pool.male, *pool.female, *pool.sur, *pool.particle_sur)] + nicks
     return records, names

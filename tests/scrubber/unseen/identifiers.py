@@ -158,7 +158,10 @@ TOWNS = [("4720", "Præstø"), ("4760", "Vordingborg"), ("4780", "Stege"), ("477
          ("4792", "Askeby"), ("4700", "Næstved"), ("4750", "Lundby"), ("4793", "Bogø By")]
 
 
-def address(rng: random.Random) -> tuple[str, str]:
+def address(rng: random.Random) -> tuple[str, str, str]:
+    """``(cue, street number floor, tail)``: the gold span is street, number and floor/door
+    (the part that points at one home); a following postcode and town is left as neither
+    identifier nor content (the area is known to the SSP group anyway)."""
     street = rng.choice(STREETS)
     number = f"{rng.randrange(1, 140)}{rng.choice(['', '', '', 'A', 'B', 'c'])}"
     floor = rng.choice(["", "", "", ", 2. th", " st. tv", ", 1. sal", " 3. mf", ", 2.tv",
@@ -168,7 +171,7 @@ def address(rng: random.Random) -> tuple[str, str]:
                        f", {town[0]}"])
     cues = ["bor på ", "adressen ", "på adressen ", "hjemme på ", "adresse: ", "bopæl ",
             "flyttet til ", "hos faren på "]
-    return rng.choice(cues), f"{street} {number}{floor}{tail}"
+    return rng.choice(cues), f"{street} {number}{floor}", tail
 
 
 def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
