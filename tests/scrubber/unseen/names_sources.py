@@ -53,6 +53,7 @@ ND_NOISE = frozenset(fold(w) for w in (
     "Jelly", "Ell", "Ems", "Emz", "Edz", "Eds", "Etz", "Ced", "Cee", "Kev", "Boboy", "Bhaby",
     "Hbibt", "Mjid", "Mhmod", "Mohmd", "Hassn", "Mrat", "Bless", "Gogo", "Pit", "Kar", "Nag",
     "Mane", "Manna", "Vel", "Kuru", "Lidet", "Wala", "Walang", "Mahal", "Ganda", "Baby Girl",
+    "Familien", "Familie", "Mor", "Far", "Bror", "Søster", "Onkel", "Tante", "Farmor",
 ))
 
 # The package's entries that are also Danish words (lower-case stems of hunspell-da) are
