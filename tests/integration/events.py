@@ -49,6 +49,43 @@ def cpr_for(born: dt.date, rng: random.Random) -> str:
     return f"{born:%d%m}{yy:02d}{seventh}{rng.randrange(1000):03d}"
 
 
+def cpr_writings(cpr: str) -> set[str]:
+    """A CPR as people write it (issue 12): plain, dashed, with dots, a slash or spaced pairs,
+    and the birth date it carries as a date of birth would be written."""
+    d, m, y, s = cpr[:2], cpr[2:4], cpr[4:6], cpr[6:]
+    century = "20" if (s[0] in "49" and int(y) <= 36) or (s[0] in "5678" and int(y) <= 57) \
+        else "19"
+    return {cpr, f"{d}{m}{y}-{s}", f"{d}.{m}.{y}-{s}", f"{d}{m}{y}/{s}",
+            f"{d} {m} {y} {s[:2]} {s[2:]}", f"{d}{m}{y} {s}",
+            f"{d}.{m}.{century}{y}", f"{d}-{m}-{century}{y}", f"{d}/{m}/{century}{y}"}
+
+
+# Shapes of identifiers that no process log may hold, whoever's they are (issue 12): a CPR
+# with separators, a date of birth after its cue, agencies' case and journal numbers, bank
+# accounts (reg.+konto, IBAN) and card numbers. Scanned by test_zz_no_plaintext; a hit names
+# the shape, never the value.
+_DATE6 = r"(?:0[1-9]|[12]\d|3[01])[.\s/-]?(?:0[1-9]|1[0-2])[.\s/-]?\d\d"
+IDENTIFIER_SHAPES: dict[str, re.Pattern[str]] = {
+    "cpr with separators": re.compile(
+        rf"(?<![\w.-]){_DATE6}[\s./\-\u2013\u200b\u00ad\u00a0]{{1,3}}\d{{2}}\s?\d{{2}}(?![\w.-])"),
+    "date of birth": re.compile(
+        r"(?i)\b(?:født|f\.|fødselsdato|dob)\s*:?\s*(?:d\.|den)?\s*\d{1,2}[./ -]\s*"
+        r"(?:\d{1,2}|[a-zæøå]{3,9}\.?)[./ -]\s*\d{2,4}\b"),
+    "case number (KLE)": re.compile(r"\b\d{2}\.\d{2}\.\d{2}-[A-Z]\d{2}-\d{1,4}-\d{2}\b"),
+    "police journal number": re.compile(r"\b\d{4}-\d{5}-\d{5}-\d{2}\b"),
+    "case number (SAG)": re.compile(r"\bSAG-\d{4}-\d{4,7}\b"),
+    "IBAN": re.compile(r"\bDK\d{2}(?:\s?\d{4}){3}\s?\d{2}\b"),
+    "bank account": re.compile(r"(?i)\breg\.?\s*(?:nr\.?)?\s*\d{4}\s*(?:konto(?:nr)?\.?)?\s*"
+                               r"[\s/-]\s*\d{6,10}\b"),
+    "card number": re.compile(r"(?<![\w-])(?:\d{4}[ -]?){3}\d{4}(?![\w-])"),
+}
+
+
+def shapes_in(text: str) -> list[str]:
+    """The names of the identifier shapes found in ``text`` (never the matched values)."""
+    return sorted(kind for kind, pattern in IDENTIFIER_SHAPES.items() if pattern.search(text))
+
+
 def make_event(agency: str = "school", *, category: str = "group_conflict",
                area: str = "stege", purpose: str = "crime_prevention", age: int = 14,
                kind: str = "concern", seed: int | None = None, **overrides: Any
@@ -61,7 +98,8 @@ def make_event(agency: str = "school", *, category: str = "group_conflict",
     address = f"{rng.choice(STREETS)} {rng.randrange(1, 99)}, {rng.choice(TOWNS)}"
     guardian_cpr = cpr_for(dt.date(1980, 5, 17), rng)
     guardian = f"{rng.choice(FIRST)} {rng.choice(LAST)} {uuid.uuid4().hex[:6]}"
-    IDENTIFIERS.update({cpr, f"{cpr[:6]}-{cpr[6:]}", name, address, guardian_cpr, guardian})
+    IDENTIFIERS.update({name, address, guardian})
+    IDENTIFIERS.update(cpr_writings(cpr) | cpr_writings(guardian_cpr))
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
         "schema_version": 1,

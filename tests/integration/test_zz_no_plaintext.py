@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka_native import is_native_topic
-from tests.integration.events import IDENTIFIERS
+from tests.integration.events import IDENTIFIERS, shapes_in
 from tests.integration.hubstack import HubStack, read_all_topics
 
 pytestmark = pytest.mark.integration
@@ -108,3 +108,6 @@ def test_no_identifier_in_process_logs(hub: HubStack) -> None:
     assert text  # the processes did log
     leaked = sorted(s for s in IDENTIFIERS if s in text)
     assert leaked == []
+    # Whoever's they are: no CPR with separators, date of birth, case or journal number,
+    # bank account, IBAN or card number in any log (names the shape, not the value).
+    assert shapes_in(text) == []
