@@ -13,6 +13,7 @@ import typer
 from hub.auth import ROLES, new_token
 from hub.cli_audit import audit_app
 from hub.cli_retention import retention_app
+from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
 from hub.errors import HubError
 from hub.keys import FileKeyProvider
@@ -31,6 +32,7 @@ app.add_typer(retention_app, name="retention")
 connector_app = typer.Typer(no_args_is_help=True, help="Agency connectors (native formats).")
 app.add_typer(connector_app, name="connector")
 audit_app.command("subject-access")(subject_access)
+app.command("scrub")(scrub)
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
 
