@@ -176,8 +176,15 @@ def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")]
         exp, got = f"concerns:{s.expected}", f"concerns:{s.got}"
         typer.echo(f"{s.rule_id:32} {s.index:>2} {exp:28} {got:28} "
                    f"{'ok' if s.passed else 'FAIL'}")
-    total = len(results) + len(signals)
-    failed = sum(not r.passed for r in results) + sum(not s.passed for s in signals)
+    from streams.policy import run_generalise_examples
+
+    generalised = run_generalise_examples(policy)
+    for g in generalised:
+        typer.echo(f"{'generalise ' + g.given:32} {g.index:>2} {g.expected:28} {g.got:28} "
+                   f"{'ok' if g.passed else 'FAIL'}")
+    total = len(results) + len(signals) + len(generalised)
+    failed = (sum(not r.passed for r in results) + sum(not s.passed for s in signals)
+              + sum(not g.passed for g in generalised))
     typer.echo(f"{total - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)

@@ -130,6 +130,29 @@ def local_time(value: dt.datetime | str | None, with_time: bool = True) -> str:
     return local.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
 
 
+def age_da(item: dict[str, Any]) -> str:
+    """A concern's age as its queue was shown it: "14 år", "12–14 år" (the policy's band),
+    "Alder ikke vist" (banded, but no band holds the age), or "Områdeniveau" (about an area)."""
+    texts = TEXTS["inbox"]
+    if isinstance(item.get("age"), int):
+        return f"{item['age']} {texts['years']}"
+    band = item.get("age_band")
+    if isinstance(band, str) and "-" in band:
+        low, high = band.split("-", 1)
+        return str(texts["age_band"]).format(low=low, high=high)
+    if item.get("pseudonym"):
+        return str(texts["age_withheld"])
+    return str(texts["area_level"])
+
+
+def year_group_da(year: int | None) -> str:
+    """A year group in Danish: "8. årgang"; 0 is børnehaveklassen."""
+    if year is None:
+        return ""
+    texts = TEXTS["concern"]
+    return str(texts["year_group_0"]) if year == 0 else str(texts["year_group_n"]).format(n=year)
+
+
 def month_label(key: str) -> str:
     year, month = key.split("-")
     return f"{TEXTS['months'][int(month) - 1]} {year}"
@@ -143,6 +166,8 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
     env.filters["local_time"] = local_time
     env.filters["local_date"] = lambda v: local_time(v, with_time=False)
     env.filters["label"] = lambda code, group: TEXTS.get(group, {}).get(code, code)
+    env.filters["age_da"] = age_da
+    env.filters["year_group_da"] = year_group_da
     policy = ctx.policy
     settings = ctx.settings
     router = APIRouter(include_in_schema=False)

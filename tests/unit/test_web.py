@@ -520,3 +520,24 @@ def test_refused_reidentification_keeps_the_typed_reason_in_the_form(web: Web) -
                           data={"csrf": csrf_of(page.text), "reason": "for kort"})
     assert refused.status_code == 422
     assert ">for kort</textarea>" in refused.text
+
+
+def test_area_group_pages_show_the_age_band_and_year_group_in_danish(web: Web) -> None:
+    client = web.login("konsulent")
+    items = web.store.inbox_page(queues=["omraade-praestoe", "omraade-stege"], status=None,
+                                 limit=100, cursor=None).items
+    banded = next(i for i in items if i.get("age_band") and i.get("year_group") is not None)
+    low, high = banded["age_band"].split("-")
+    page = client.get(f"/ui/bekymringer/{banded['queue']}/{banded['event_id']}")
+    assert f"{low}–{high} år" in page.text
+    assert f"{banded['year_group']}. årgang" in page.text or "Børnehaveklasse" in page.text
+    inbox = client.get("/ui/indbakke", params={"koe": banded["queue"]}).text
+    assert f"{low}–{high} år" in inbox
+    joint = client.get(f"/ui/personer/{banded['pseudonym']}").text
+    assert f"{low}–{high} år" in joint
+    # A queue shown the exact age still says "14 år".
+    exact = web.store.inbox_page(queues=["beredskab"], status=None, limit=100,
+                                 cursor=None).items
+    person = next(i for i in exact if isinstance(i.get("age"), int))
+    page = client.get(f"/ui/bekymringer/beredskab/{person['event_id']}")
+    assert f"{person['age']} år" in page.text
