@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import pytest
 
+from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.freetext import FIELDS, FreeText, Handling, Refusal
+from hub.keys import new_keyring
+from hub.settings import Settings
 from hub.web.texts import found_da
+from streams.pipeline import Pipeline, Routed
+from streams.policy import load_policy
 from streams.scrubber import Finding, ScrubResult
 from tests.scrubber.shared import shared_scrubber
+from tests.unit.factories import make_event, record_for
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +106,28 @@ def test_refusal_is_none_for_clean_text_and_for_allowed_kinds(freetext: FreeText
 def test_every_free_text_field_has_a_handling() -> None:
     assert FIELDS["note"] is Handling.refuse
     assert {FIELDS[f] for f in ("description", "necessity", "reason")} == {Handling.scrub}
+
+
+def test_the_disclosure_logs_necessity_goes_through_freetext_with_its_safety_net() -> None:
+    """The worker's scrub is FreeText's (streams/app.py): the necessity written into the
+    disclosure log, which keeps it forever, never holds a CPR-shaped number, even one no
+    detector claims."""
+    class Blind:  # the detectors miss everything; only the safety net is left
+        def scrub(self, text: str, known_names: Sequence[str] = ()) -> ScrubResult:
+            return ScrubResult(text, [])
+
+    freetext = FreeText(Blind())  # type: ignore[arg-type]
+    ring = new_keyring()
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"),
+                        load_policy(Settings().resolved_policy_file),
+                        lambda text, names: freetext.scrub(text, names).text)
+    event = make_event("school", category="crime", area="stege",
+                       necessity="Nødvendigt: moren (999999 9999) beder om hjælp.")
+
+    result = pipeline.process(record_for(pipeline.cipher, event),
+                              dt.datetime(2026, 3, 2, 13, 6, tzinfo=dt.UTC))
+
+    assert isinstance(result, Routed)
+    assert [e.necessity for e in result.entries] == [
+        "Nødvendigt: moren ([CPR]) beder om hjælp."]
+    assert result.concerns[0].necessity == "Nødvendigt: moren ([CPR]) beder om hjælp."
