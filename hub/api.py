@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connectors.base import Mapped, keyed_namespace
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
+from hub.api_status import status_router
 from hub.auditlog import (
     AuditLog,
     FilterError,
@@ -618,6 +619,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
     mount_web(app, WebContext(settings=settings, policy=policy, ring=ring, public_keys=keys,
                               record=record, consultations=consultations,
                               reidentify=reidentify_as, freetext=freetext))
+
+    app.include_router(status_router(policy.queues, freetext))
 
     @app.get("/api/v1/whoami", summary="The calling principal")
     async def whoami(principal: PrincipalDep) -> dict[str, Any]:
