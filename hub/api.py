@@ -499,7 +499,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
         if reason is None:
             return None
         # freetext also cuts out anything CPR-shaped the detectors left: never logged.
-        return freetext.scrub(" ".join(reason.split())[:2000], known_names=names or []).text
+        return freetext.text(" ".join(reason.split())[:2000], known_names=names or [])
 
     # -- the disclosure log (security officers) -------------------------------------------
     def require_log_reader(principal: Principal) -> None:

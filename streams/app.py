@@ -77,7 +77,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     freetext = FreeText()
 
     def scrub(text: str, names: Sequence[str]) -> str:
-        return freetext.scrub(text, known_names=names).text
+        return freetext.text(text, known_names=names)
 
     pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub)
     db = store or Store.open(settings.resolved_database_url)

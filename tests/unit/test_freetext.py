@@ -61,6 +61,12 @@ def test_a_cpr_shaped_number_no_detector_claims_is_still_cut_out() -> None:
     assert {r.detector for r in shown.replacements} == {"freetext.cpr_shape"}
 
 
+@pytest.mark.parametrize("text", [
+    "Ring til Mikkel på 22 33 44 55.", "Intet her.", "cpr 999999-9999", ""])
+def test_text_is_the_same_as_scrub_text(freetext: FreeText, text: str) -> None:
+    assert freetext.text(text, ["Mikkel Hansen"]) == freetext.scrub(text, ["Mikkel Hansen"]).text
+
+
 def test_unreadable_placeholders_fall_back_to_generic_labels_with_the_value_removed() -> None:
     class Odd:  # writes placeholders this module does not know how to read
         def scrub(self, text: str, known_names: Sequence[str] = ()) -> ScrubResult:
@@ -120,7 +126,7 @@ def test_the_disclosure_logs_necessity_goes_through_freetext_with_its_safety_net
     ring = new_keyring()
     pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"),
                         load_policy(Settings().resolved_policy_file),
-                        lambda text, names: freetext.scrub(text, names).text)
+                        freetext.text)
     event = make_event("school", category="crime", area="stege",
                        necessity="Nødvendigt: moren (999999 9999) beder om hjælp.")
 
