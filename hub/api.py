@@ -86,7 +86,9 @@ REASON_MIN_CHARS = 20
 REASON_MIN_WORDS = 3
 REASON_RULE = (f"reason must be at least a sentence: {REASON_MIN_CHARS} characters or more "
                f"and at least {REASON_MIN_WORDS} words, saying why the identity is needed, "
-               "with no CPR number in it")
+               "with no CPR number in it (names, numbers and addresses are replaced before "
+               "the reason is logged, and do not count)")
+_PLACEHOLDER = re.compile(r"\[[^\[\]]*\]")
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 _WORD = re.compile(r"\w*[^\W\d_]\w*")
 
@@ -479,7 +481,10 @@ def create_api(settings: Settings, *, store: Store | None = None,
             return await refuse(403, "no_visible_concern",
                                 "only a consultant who sees a concern about this pseudonym "
                                 "may re-identify it")
-        if not reason_is_sufficient(raw_reason):
+        # Judged as typed and as it will be logged: "Mikkel Hansen, 22 33 44 55" says nothing
+        # once scrubbed, and the log must still say why.
+        if not reason_is_sufficient(raw_reason) or \
+                not reason_is_sufficient(_PLACEHOLDER.sub(" ", reason or "")):
             return await refuse(422, "reason_insufficient", REASON_RULE)
         try:
             identity = await asyncio.to_thread(vault.identity, pseudonym)

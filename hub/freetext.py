@@ -29,7 +29,8 @@ is shown again to every consultant of the queue, so it must hold no personal dat
 the person who typed it can say it without names ("eleven", "moren"). A re-identification
 reason must be kept as the justification of a disclosure, the identity is what is asked for,
 and a refusal is itself logged with the reason; so the reason is stored scrubbed (knowing the
-person's name once it is looked up) and the request is judged on what is left.
+person's name from the vault, also when the request is refused; the caller never learns it) and
+the request is judged both as typed and on what is left once scrubbed (hub/api.py).
 
 A text is never logged, and a :class:`Refusal` or :class:`Replacement` carries kinds, offsets
 and the detector's explanation only, never the removed value. Kinds the scrubber adds later

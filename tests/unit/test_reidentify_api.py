@@ -169,6 +169,23 @@ def test_a_refused_request_logs_its_reason_scrubbed_of_the_persons_name(hub: Hub
                                "skolen har ringet.")
 
 
+def test_a_reason_that_is_only_names_and_numbers_is_insufficient_once_scrubbed(
+        hub: Hub) -> None:
+    pseudonym, cpr, _ = hub.person(133, "omraade-stege", vault=False)
+    name = "Ngozi Adaeze Okonkwo"
+    Vault(hub.store, hub.ring).put([Identity(pseudonym, cpr, name)])
+    reason = f"{name}, {name} og 22 33 44 55"  # long enough as typed; nothing left once logged
+
+    refused = hub.post("konsulent-stege", {"pseudonym": pseudonym, "reason": reason})
+
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == REASON_RULE
+    entry = _last_disclosure(hub, pseudonym)
+    assert entry["reason_code"] == "reason_insufficient"
+    for part in (*name.split(), "22 33 44 55"):
+        assert part not in entry["reason"]
+
+
 def test_consultant_who_sees_a_concern_gets_the_identity_and_it_is_logged(hub: Hub) -> None:
     pseudonym, cpr, name = hub.person(101)
 
