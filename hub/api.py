@@ -32,6 +32,7 @@ from connectors.base import Mapped, keyed_namespace
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
 from connectors.watch import drop_status
+from hub.api_status import status_router
 from hub.auditlog import (
     AuditLog,
     FilterError,
@@ -44,6 +45,7 @@ from hub.auditlog import (
 from hub.auth import PrincipalDep, StoreDep, readable_queues
 from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
+from hub.freetext import FreeText
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.metrics import StoreCollector
@@ -57,7 +59,6 @@ from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
-from streams.scrubber import Scrubber
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
@@ -86,7 +87,9 @@ REASON_MIN_CHARS = 20
 REASON_MIN_WORDS = 3
 REASON_RULE = (f"reason must be at least a sentence: {REASON_MIN_CHARS} characters or more "
                f"and at least {REASON_MIN_WORDS} words, saying why the identity is needed, "
-               "with no CPR number in it")
+               "with no CPR number in it (names, numbers and addresses are replaced before "
+               "the reason is logged, and do not count)")
+_PLACEHOLDER = re.compile(r"\[[^\[\]]*\]")
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 _WORD = re.compile(r"\w*[^\W\d_]\w*")
 
@@ -149,7 +152,9 @@ def create_api(settings: Settings, *, store: Store | None = None,
     def order_key(cpr: str) -> bytes:
         return hmac.new(order_mac, cpr.encode("ascii"), hashlib.sha256).hexdigest()[:32].encode()
 
-    scrubber = Scrubber()  # reasons go into the log scrubbed of names, numbers, addresses
+    # Reasons go into the log through the one free-text scrubber (hub/freetext.py: scrubbed,
+    # not refused, because the reason is the disclosure's justification and must be kept).
+    freetext = FreeText()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -434,7 +439,17 @@ def create_api(settings: Settings, *, store: Store | None = None,
         # A malformed "pseudonym" may be anything a caller typed (a CPR, say): never stored.
         pseudonym = raw_pseudonym if well_formed else None
 
-        reason = scrub_reason(raw_reason)
+        # Scrubbed knowing the person's name where the pseudonym has one, for a refusal too: a
+        # reason may well name the young person, and a refused request's reason is logged.
+        # The name only guides the scrubber here; nothing about it reaches the caller.
+        names: list[str] = []
+        if pseudonym is not None:
+            try:
+                known = await asyncio.to_thread(vault.identity, pseudonym)
+            except EntryErased:
+                known = None
+            names = [known.name] if known is not None and known.name else []
+        reason = scrub_reason(raw_reason, names)
 
         def entry(kind: EntryKind, **extra: Any) -> LogEntry:
             return LogEntry(
@@ -467,7 +482,10 @@ def create_api(settings: Settings, *, store: Store | None = None,
             return await refuse(403, "no_visible_concern",
                                 "only a consultant who sees a concern about this pseudonym "
                                 "may re-identify it")
-        if not reason_is_sufficient(raw_reason):
+        # Judged as typed and as it will be logged: "Mikkel Hansen, 22 33 44 55" says nothing
+        # once scrubbed, and the log must still say why.
+        if not reason_is_sufficient(raw_reason) or \
+                not reason_is_sufficient(_PLACEHOLDER.sub(" ", reason or "")):
             return await refuse(422, "reason_insufficient", REASON_RULE)
         try:
             identity = await asyncio.to_thread(vault.identity, pseudonym)
@@ -476,8 +494,6 @@ def create_api(settings: Settings, *, store: Store | None = None,
         if identity is None:
             return await refuse(404, "unknown_pseudonym", "no identity for this pseudonym")
         # Recorded before it is answered: if the record fails, nothing is disclosed.
-        # Scrubbed again knowing the name: a reason may well name the young person.
-        reason = scrub_reason(raw_reason, [identity.name] if identity.name else [])
         granted = entry(EntryKind.reidentification, fields=["subject.cpr", "subject.name"],
                         details={"queues": list(allowed_queues)})
         await record(request, [granted])
@@ -488,9 +504,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
     def scrub_reason(reason: str | None, names: list[str] | None = None) -> str | None:
         if reason is None:
             return None
-        text = scrubber.scrub(" ".join(reason.split())[:2000], known_names=names or []).text
-        # The scrubber replaces CPR numbers; anything CPR-shaped left is cut out, not logged.
-        return _CPR_LIKE.sub("[CPR]", text)
+        # freetext also cuts out anything CPR-shaped the detectors left: never logged.
+        return freetext.text(" ".join(reason.split())[:2000], known_names=names or [])
 
     # -- the disclosure log (security officers) -------------------------------------------
     def require_log_reader(principal: Principal) -> None:
@@ -609,7 +624,9 @@ def create_api(settings: Settings, *, store: Store | None = None,
 
     mount_web(app, WebContext(settings=settings, policy=policy, ring=ring, public_keys=keys,
                               record=record, consultations=consultations,
-                              reidentify=reidentify_as))
+                              reidentify=reidentify_as, freetext=freetext))
+
+    app.include_router(status_router(policy.queues, freetext))
 
     @app.get("/api/v1/whoami", summary="The calling principal")
     async def whoami(principal: PrincipalDep) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import typer
 from hub.auth import ROLES, new_token
 from hub.cli_audit import audit_app
 from hub.cli_retention import retention_app
+from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
 from hub.errors import HubError
 from hub.keys import FileKeyProvider
@@ -31,6 +32,7 @@ app.add_typer(retention_app, name="retention")
 connector_app = typer.Typer(no_args_is_help=True, help="Agency connectors (native formats).")
 app.add_typer(connector_app, name="connector")
 audit_app.command("subject-access")(subject_access)
+app.command("scrub")(scrub)
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
 
@@ -174,8 +176,15 @@ def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")]
         exp, got = f"concerns:{s.expected}", f"concerns:{s.got}"
         typer.echo(f"{s.rule_id:32} {s.index:>2} {exp:28} {got:28} "
                    f"{'ok' if s.passed else 'FAIL'}")
-    total = len(results) + len(signals)
-    failed = sum(not r.passed for r in results) + sum(not s.passed for s in signals)
+    from streams.policy import run_generalise_examples
+
+    generalised = run_generalise_examples(policy)
+    for g in generalised:
+        typer.echo(f"{'generalise ' + g.given:32} {g.index:>2} {g.expected:28} {g.got:28} "
+                   f"{'ok' if g.passed else 'FAIL'}")
+    total = len(results) + len(signals) + len(generalised)
+    failed = (sum(not r.passed for r in results) + sum(not s.passed for s in signals)
+              + sum(not g.passed for g in generalised))
     typer.echo(f"{total - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)

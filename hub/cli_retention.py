@@ -7,14 +7,14 @@
 * ``retention holds`` — list the holds.
 
 A pseudonym argument that is not shaped like one is refused without being echoed: it may be a
-CPR number typed in the wrong place. A reason that contains a CPR-shaped number is refused too.
+CPR number typed in the wrong place. A reason that holds personal data (a CPR number, a name, a
+phone number, …; hub/freetext.py) is refused too, naming what was found, never the value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,6 @@ retention_app = typer.Typer(no_args_is_help=True, help="Retention, erasure and l
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
 PseudonymArg = Annotated[str, typer.Argument(help="the person's pseudonym, e.g. ssp1:…")]
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 
 
 def _pseudonym(value: str) -> str:
@@ -108,8 +107,14 @@ def hold(
     pseudonym = _pseudonym(pseudonym)
     if not reason.strip():
         _fail("--reason must not be empty")
-    if _CPR_LIKE.search(reason):
-        _fail("--reason must not contain a CPR number")
+    # The one free-text check (hub/freetext.py): refused, not scrubbed, since the operator can
+    # say it again without personal data; a case or journal number is what it should cite.
+    from hub.freetext import FreeText
+
+    refusal = FreeText().refusal("hold_reason", reason, allow=("case_number",))
+    if refusal is not None:
+        _fail(f"--reason must not contain personal data; found: {', '.join(refusal.kinds)} "
+              "(cite a case or journal number instead; the value is not repeated here)")
     principal = by or _login_name()
     store = Store.open(_settings(data_dir).resolved_database_url)
     try:

@@ -152,6 +152,8 @@ DA: dict[str, Any] = {
         "subject.name": "navn",
         "subject.pseudonym": "kodenummer (pseudonym)",
         "subject.age": "alder",
+        "subject.age_band": "aldersgruppe",
+        "subject.year_group": "klassetrin (årgang, ikke klassen)",
         "subject.school": "skole",
         "source": "afsender",
         "related_persons": "andre involverede (rolle og kodenummer)",

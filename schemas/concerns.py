@@ -50,7 +50,16 @@ class RoutedConcern(BaseModel):
     pseudonym: str | None = Field(
         description="HMAC-SHA256 of the CPR in the ssp domain, e.g. ssp1:…; absent from an "
                     "area-level concern, which is about no one")
-    age: int | None = Field(ge=0, description="whole years at occurred_at (absent: area-level)")
+    age: int | None = Field(ge=0, description="whole years at occurred_at (absent: area-level, "
+                                               "or the policy shows this queue the age band)")
+    age_band: str | None = Field(
+        None, pattern=r"^\d{1,3}-\d{1,3}$",
+        description="the policy's age band holding the age, e.g. 12-14 (inclusive), where the "
+                    "policy generalises the age for this queue (treatment pseudonym_age_band)")
+    year_group: int | None = Field(
+        None, ge=0, le=10,
+        description="the year group of the subject's class (8 for 8.b; 0 is børnehaveklasse), "
+                    "where the policy generalises the class for this queue (year_group)")
     category: Category
     area: Area
     severity: Severity

@@ -41,6 +41,7 @@ from aiokafka.partitioner import murmur2
 
 from hub.auditlog import AuditLog
 from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.freetext import FreeText
 from hub.keys import FileKeyProvider
 from hub.logs import get_logger
 from hub.projector import Projector
@@ -55,7 +56,6 @@ from streams.aggregation import WindowState, calendar_days, concern_event_id, ob
 from streams.pipeline import Pipeline
 from streams.policy import load_policy
 from streams.router import Outputs, Router
-from streams.scrubber import Scrubber
 
 log = get_logger("streams")
 EXIT_AGENT_FAILED = 70
@@ -72,10 +72,12 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     policy = load_policy(settings.resolved_policy_file)
     ring = FileKeyProvider(settings.resolved_key_file,
                            create=settings.mode != "production").load()
-    scrubber = Scrubber()  # gazetteers loaded once per process
+    # Description and necessity (also the necessity written into the disclosure log) go
+    # through the one free-text scrubber (hub/freetext.py); gazetteers loaded once per process.
+    freetext = FreeText()
 
     def scrub(text: str, names: Sequence[str]) -> str:
-        return scrubber.scrub(text, known_names=names).text
+        return freetext.text(text, known_names=names)
 
     pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub)
     db = store or Store.open(settings.resolved_database_url)

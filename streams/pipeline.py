@@ -31,7 +31,7 @@ from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.signals import SignalRecord
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
 from streams.aggregation import Crossed, local_day
-from streams.policy import Decision, Policy, SignalRule
+from streams.policy import Decision, Policy, SignalRule, year_group
 
 # The canonical event's fields that can carry personal data, as the policy names them.
 PERSONAL_FIELDS = (
@@ -243,17 +243,22 @@ class Pipeline:
             persons = related if t["related_persons"] == "role_pseudonym" else []
             description = text("description", event.description, t["description"])
             necessity = text("necessity", event.necessity, t["necessity"])
+            shown_age, band = self._age(age, t)
+            year = year_group(event.subject.class_) if t["subject.class"] == "year_group" \
+                else None
             shown = {"subject.school": school, "related_persons": persons or None,
                      "description": description, "necessity": necessity}
             concerns.append(RoutedConcern(
-                event_id=event.event_id, queue=queue, pseudonym=pseudonym, age=age,
+                event_id=event.event_id, queue=queue, pseudonym=pseudonym, age=shown_age,
+                age_band=band, year_group=year,
                 category=event.category, area=event.area, severity=event.severity,
                 occurred_at=event.occurred_at, source=source,
                 collaboration=event.collaboration, consent=event.consent,
                 rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
                 school=school, related_persons=persons or None, description=description,
                 necessity=necessity, flags=list(decision.flags),
-                disclosed=sorted(["subject.pseudonym", "subject.age", "source",
+                disclosed=sorted(["subject.pseudonym", "source",
+                                  *_age_fields(shown_age, band, year),
                                   *(f for f, v in shown.items() if v is not None)]),
                 withheld=[f for f in PERSONAL_FIELDS if shown.get(f) is None],
             ))
@@ -283,6 +288,13 @@ class Pipeline:
             tuple(identities),
             entries,
         )
+
+    def _age(self, age: int, treatments: Mapping[str, str]) -> tuple[int | None, str | None]:
+        """(exact age, age band) as a queue is shown them: the age (``pseudonym_age``), or its
+        band and no age (``pseudonym_age_band``; neither if no band holds it)."""
+        if treatments["subject"] == "pseudonym_age_band":
+            return None, self.policy.doc.generalise.age_band(age)
+        return age, None
 
     def _aggregate(self, event: CanonicalEvent, age: int, rule: SignalRule,
                    ingested_at: dt.datetime | None, now: dt.datetime) -> Aggregated:
@@ -349,12 +361,13 @@ class Pipeline:
         for queue in decision.queues:
             t = decision.treatments[queue]
             school = signal.school if personal and t["subject.school"] == "keep" else None
+            shown_age, band = self._age(signal.age, t) if personal else (None, None)
             text = {f: (v if t[f] != "drop" else None) for f, v in (
                 ("description", description), ("necessity", rule.concern.necessity))}
             shown = {"subject.school": school, **text}
             concerns.append(RoutedConcern(
                 event_id=event_id, queue=queue, pseudonym=pseudonym,
-                age=signal.age if personal else None, category=rule.concern.category,
+                age=shown_age, age_band=band, category=rule.concern.category,
                 area=signal.area, severity=rule.concern.severity, occurred_at=signal.occurred_at,
                 source=ConcernSource(agency=signal.agency, unit=signal.unit),
                 collaboration=signal.collaboration,
@@ -362,8 +375,8 @@ class Pipeline:
                 rule_ids=[rule.id, *decision.rule_ids], policy_version=decision.policy_version,
                 school=school, description=text["description"], necessity=text["necessity"],
                 flags=list(decision.flags), aggregate=aggregate,
-                disclosed=sorted([*(["subject.pseudonym", "subject.age"] if personal else []),
-                                  "source", "aggregate",
+                disclosed=sorted([*(["subject.pseudonym"] if personal else []),
+                                  *_age_fields(shown_age, band, None), "source", "aggregate",
                                   *(f for f, v in shown.items() if v is not None)]),
                 withheld=[f for f in PERSONAL_FIELDS if f not in shown or shown[f] is None],
             ))
@@ -384,6 +397,12 @@ class Pipeline:
                 signal_aad(agency)))
             identities = (Identity(signal.pseudonym, doc["cpr"], doc["name"]),)
         return Derived(ident, tuple(concerns), entries, identities)
+
+
+def _age_fields(age: int | None, band: str | None, year: int | None) -> list[str]:
+    """The disclosed names of the subject's age, age band and year group, where shown."""
+    return [name for name, value in (("subject.age", age), ("subject.age_band", band),
+                                     ("subject.year_group", year)) if value is not None]
 
 
 def signal_aad(agency: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -97,6 +98,8 @@ class Expectation(_Model):
     reason: str | None = None
     flags: list[str] | None = None
     fields: dict[str, list[str]] | None = None
+    # Per queue, the treatment of some fields (e.g. {omraade-stege: {subject: pseudonym_age_band}}).
+    treatments: dict[str, dict[str, str]] | None = None
 
 
 class Example(_Model):
@@ -136,12 +139,14 @@ class Rule(_Model):
 
 
 # What may leave the hub, per field of the canonical event. `pseudonym_age` (subject: a
-# pseudonym and the age, nothing else), `role_pseudonym` (related persons: role and
-# pseudonym), `scrub` (free text with identifiers replaced), `keep`, `drop`.
+# pseudonym and the age, nothing else), `pseudonym_age_band` (a pseudonym and the age band of
+# `generalise.age_bands`, not the age), `year_group` (the class "8.b" as its year group 8, not
+# the class), `role_pseudonym` (related persons: role and pseudonym), `scrub` (free text with
+# identifiers replaced), `keep`, `drop`.
 TREATMENTS: dict[str, frozenset[str]] = {
-    "subject": frozenset({"pseudonym_age"}),
+    "subject": frozenset({"pseudonym_age", "pseudonym_age_band"}),
     "subject.school": frozenset({"keep", "drop"}),
-    "subject.class": frozenset({"drop"}),  # a quasi-identifier in small schools
+    "subject.class": frozenset({"drop", "year_group"}),  # a quasi-identifier in small schools
     "related_persons": frozenset({"role_pseudonym", "drop"}),
     "description": frozenset({"scrub", "drop"}),
     "necessity": frozenset({"scrub", "drop"}),
@@ -166,6 +171,69 @@ WITHHOLD_ALL = Disclosure(default={
     "subject": "pseudonym_age", "subject.school": "drop", "subject.class": "drop",
     "related_persons": "drop", "description": "drop", "necessity": "drop", "source": "keep",
 })
+
+
+# A school class as pupils and schools write it: "8.b", "8 B", "8b", "08.x", "klasse 9c",
+# "0. a" (børnehaveklasse), "10.x". Anything else ("modtagerklasse", "specialklasse 3") has no
+# year group the hub can read, and is withheld.
+_CLASS = re.compile(r"^\s*(?:(?:klasse|kl\.?)\s*)?(0?\d|10)\s*\.?\s*(?:[a-zæøå]{1,2}\b|"
+                    r"klasse\b|årgang\b)?\s*$", re.IGNORECASE)
+YEAR_GROUPS = range(0, 11)  # 0. (børnehaveklasse) to 10. klasse
+
+
+def year_group(school_class: str | None) -> int | None:
+    """The year group of a class ("8.b" → 8), or None when it cannot be read (withheld)."""
+    if not school_class:
+        return None
+    match = _CLASS.match(school_class)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    return year if year in YEAR_GROUPS else None
+
+
+class GeneraliseExample(_Model):
+    """An example of a generalisation: an age and the band it falls in (null: no band, the age
+    is withheld), or a class and its year group (null: withheld)."""
+
+    age: int | None = Field(None, ge=0, le=130)
+    age_band: str | None = None
+    class_: str | None = Field(None, alias="class")
+    year_group: int | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> GeneraliseExample:
+        if (self.age is None) == (self.class_ is None):
+            raise ValueError("an example gives exactly one of `age` or `class`")
+        return self
+
+
+class Generalise(_Model):
+    """How quasi-identifiers are generalised: the age bands of `pseudonym_age_band`, as
+    inclusive [low, high] pairs, ascending and without gaps or overlaps. An age outside every
+    band gets no band: it is withheld (fail closed)."""
+
+    age_bands: list[tuple[int, int]] = Field(default_factory=list)
+    examples: list[GeneraliseExample] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _bands(self) -> Generalise:
+        for low, high in self.age_bands:
+            if not 0 <= low <= high <= 130:
+                raise ValueError(f"age band [{low}, {high}]: give [low, high] with "
+                                 "0 <= low <= high <= 130")
+        for (_, high), (low, _) in zip(self.age_bands, self.age_bands[1:], strict=False):
+            if low != high + 1:
+                raise ValueError(f"age bands must follow each other without gap or overlap: "
+                                 f"a band ends at {high}, the next starts at {low}")
+        return self
+
+    def age_band(self, age: int) -> str | None:
+        """``"12-14"`` for 13 with a band [12, 14]; None outside every band."""
+        for low, high in self.age_bands:
+            if low <= age <= high:
+                return f"{low}-{high}"
+        return None
 
 
 class LegalBasis(_Model):
@@ -266,6 +334,7 @@ class PolicyDoc(_Model):
     queues: dict[str, str] = Field(min_length=1)
     rules: list[Rule] = Field(min_length=1)
     disclosure: Disclosure = WITHHOLD_ALL
+    generalise: Generalise = Generalise()
     legal_basis: LegalBasis = DEFAULT_LEGAL_BASIS
     retention: Retention = Retention(default_months=24)
     # No rule for a signal kind: its signals are rejected `signal_not_aggregated` (fail closed).
@@ -402,6 +471,13 @@ def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
     missing = set(TREATMENTS) - set(doc.disclosure.default)
     if missing:
         raise ConfigError(f"{where}.default: say what happens to {sorted(missing)}")
+    banded = [q for q in ("default", *doc.disclosure.queues)
+              if (doc.disclosure.default if q == "default" else
+                  doc.disclosure.treatments(q)).get("subject") == "pseudonym_age_band"]
+    if banded and not doc.generalise.age_bands:
+        raise ConfigError(f"{where}.{banded[0]}: subject is pseudonym_age_band, but "
+                          f"`generalise.age_bands` (line {_line_of(text, ('generalise',))}) "
+                          "defines no bands")
 
 
 def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
@@ -489,5 +565,31 @@ def run_examples(policy: Policy) -> list[ExampleResult]:
                 ok = ok and sorted(got.flags) == sorted(exp.flags)
             if exp.fields is not None:
                 ok = ok and all(got.disclosed(q) == sorted(f) for q, f in exp.fields.items())
+            if exp.treatments is not None:
+                ok = ok and all(got.treatments.get(q, {}).get(f) == t
+                                for q, fields in exp.treatments.items() for f, t in fields.items())
             results.append(ExampleResult(rule.id, i, ok, got, exp))
+    return results
+
+
+@dataclass(frozen=True)
+class GeneraliseResult:
+    index: int
+    given: str       # "age 13" / "class 8.b"
+    expected: str
+    got: str
+    passed: bool
+
+
+def run_generalise_examples(policy: Policy) -> list[GeneraliseResult]:
+    """The policy's examples of age bands and year groups (``generalise.examples``)."""
+    results = []
+    gen = policy.doc.generalise
+    for i, ex in enumerate(gen.examples):
+        if ex.age is not None:
+            given, expected, got = f"age {ex.age}", str(ex.age_band), str(gen.age_band(ex.age))
+        else:
+            given = f"class {ex.class_}"
+            expected, got = str(ex.year_group), str(year_group(ex.class_))
+        results.append(GeneraliseResult(i, given, expected, got, expected == got))
     return results

@@ -19,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -38,6 +37,7 @@ from connectors.watch import drop_status
 from hub.auditlog import AuditLog, FilterError, check_filters, verify_store
 from hub.auth import readable_queues
 from hub.crypto import PSEUDONYM_PATTERN
+from hub.freetext import FreeText
 from hub.keys import KeyRing
 from hub.logs import get_logger
 from hub.settings import Settings
@@ -64,7 +64,7 @@ from hub.web.sessions import (
     set_login_cookie,
     start_session,
 )
-from hub.web.texts import TEXTS
+from hub.web.texts import TEXTS, found_da
 from schemas.cpr import InvalidCpr
 from schemas.disclosures import Decision, EntryKind, LogEntry
 from streams.policy import Policy
@@ -74,7 +74,6 @@ log = get_logger("hub.web")
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 STATUSES = ("ny", "under_behandling", "afsluttet")
 NOTE_MAX = 500
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 # Pages hold personal data: never cached, never framed, no scripts, forms post only here.
 SECURITY_HEADERS = {
     "Cache-Control": "no-store", "Pragma": "no-cache",
@@ -108,6 +107,8 @@ class WebContext:
     record: Callable[[Request, list[LogEntry]], Awaitable[None]]
     consultations: Callable[[Principal, list[dict[str, Any]], str], list[LogEntry]]
     reidentify: Reidentify
+    # The one free-text scrubber (hub/freetext.py); the API passes its own.
+    freetext: FreeText = field(default_factory=FreeText)
 
 
 async def user_dep(request: Request) -> WebUser:
@@ -130,6 +131,29 @@ def local_time(value: dt.datetime | str | None, with_time: bool = True) -> str:
     return local.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
 
 
+def age_da(item: dict[str, Any]) -> str:
+    """A concern's age as its queue was shown it: "14 år", "12–14 år" (the policy's band),
+    "Alder ikke vist" (banded, but no band holds the age), or "Områdeniveau" (about an area)."""
+    texts = TEXTS["inbox"]
+    if isinstance(item.get("age"), int):
+        return f"{item['age']} {texts['years']}"
+    band = item.get("age_band")
+    if isinstance(band, str) and "-" in band:
+        low, high = band.split("-", 1)
+        return str(texts["age_band"]).format(low=low, high=high)
+    if item.get("pseudonym"):
+        return str(texts["age_withheld"])
+    return str(texts["area_level"])
+
+
+def year_group_da(year: int | None) -> str:
+    """A year group in Danish: "8. årgang"; 0 is børnehaveklassen."""
+    if year is None:
+        return ""
+    texts = TEXTS["concern"]
+    return str(texts["year_group_0"]) if year == 0 else str(texts["year_group_n"]).format(n=year)
+
+
 def month_label(key: str) -> str:
     year, month = key.split("-")
     return f"{TEXTS['months'][int(month) - 1]} {year}"
@@ -143,6 +167,8 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
     env.filters["local_time"] = local_time
     env.filters["local_date"] = lambda v: local_time(v, with_time=False)
     env.filters["label"] = lambda code, group: TEXTS.get(group, {}).get(code, code)
+    env.filters["age_da"] = age_da
+    env.filters["year_group_da"] = year_group_da
     policy = ctx.policy
     settings = ctx.settings
     router = APIRouter(include_in_schema=False)
@@ -320,19 +346,28 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
             raise HTTPException(404)
         return item
 
-    @router.get("/ui/bekymringer/{queue}/{event_id}")
-    async def concern_page(request: Request, user: UserDep, queue: str, event_id: str,
-                           gemt: str | None = None, fejl: str | None = None) -> Response:
-        allow(user, "inbox")
+    async def show_concern(request: Request, user: WebUser, queue: str, event_id: str, *,
+                           status_code: int = 200, saved: bool = False,
+                           error: str | None = None, note: str = "",
+                           chosen: str | None = None) -> Response:
+        """The concern page; after a refused status form, with the error and what the person
+        typed (``note``, ``chosen``) kept in the form."""
         store = store_of(request)
         item = await asyncio.to_thread(concern_or_404, store, user, queue, event_id)
         statuses = await asyncio.to_thread(store.statuses, [(event_id, queue)])
         history = await asyncio.to_thread(store.status_history, event_id, queue)
         await ctx.record(request, ctx.consultations(user.principal, [item], "ui-concern"))
         current = statuses.get((event_id, queue), {}).get("status", "ny")
-        return render(request, "concern.html", user, item=item, status=current,
-                      statuses=STATUSES, history=history, saved=bool(gemt),
-                      error=TEXTS["concern"].get(fejl) if fejl else None)
+        return render(request, "concern.html", user, status_code=status_code, item=item,
+                      status=current, chosen=chosen or current, statuses=STATUSES,
+                      history=history, saved=saved, error=error, note=note)
+
+    @router.get("/ui/bekymringer/{queue}/{event_id}")
+    async def concern_page(request: Request, user: UserDep, queue: str, event_id: str,
+                           gemt: str | None = None, fejl: str | None = None) -> Response:
+        allow(user, "inbox")
+        return await show_concern(request, user, queue, event_id, saved=bool(gemt),
+                                  error=TEXTS["concern"].get(fejl) if fejl else None)
 
     @router.post("/ui/bekymringer/{queue}/{event_id}/status")
     async def set_status(request: Request, user: UserDep, queue: str, event_id: str
@@ -343,17 +378,33 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         await asyncio.to_thread(concern_or_404, store, user, queue, event_id)
         base = f"/ui/bekymringer/{queue}/{event_id}"
         status = form.get("status", "")
-        note = " ".join(form.get("note", "").split()) or None
+        typed = form.get("note", "")
+        note = " ".join(typed.split()) or None
+
+        def again(error: str) -> Awaitable[Response]:
+            # Refused: the page again, with what the person typed; nothing is stored.
+            return show_concern(request, user, queue, event_id, status_code=422, error=error,
+                                note=typed[:NOTE_MAX * 4], chosen=status)
         if status not in STATUSES:
-            return see_other(f"{base}?fejl=status_invalid")
-        if note is not None and (len(note) > NOTE_MAX or _CPR_LIKE.search(note)):
-            return see_other(f"{base}?fejl=note_invalid")
+            return await again(TEXTS["concern"]["status_invalid"])
+        if note is not None and len(note) > NOTE_MAX:
+            return await again(TEXTS["concern"]["note_too_long"].format(max=NOTE_MAX))
+        # The note is shown to every consultant of the queue: no personal data at all. No
+        # names from the vault are passed in: a refusal would tell the consultant that a
+        # guessed name is the young person's, without a logged re-identification.
+        refusal = None if note is None else \
+            await asyncio.to_thread(ctx.freetext.refusal, "note", note)
+        if refusal is not None:
+            log.info("note_refused", kinds=list(refusal.kinds))
+            return await again(TEXTS["concern"]["note_personal_data"].format(
+                found=found_da(refusal.kinds)))
         await asyncio.to_thread(store.set_status, event_id, queue, status, note, user.name,
                                 dt.datetime.now(dt.UTC))
         return see_other(f"{base}?gemt=1")
 
     async def joint(request: Request, user: UserDep, pseudonym: str,
-                    identity: Any = None, refusal: str | None = None) -> Response:
+                    identity: Any = None, refusal: str | None = None,
+                    reason: str = "") -> Response:
         allow(user, "inbox")
         if PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
             raise HTTPException(404)
@@ -371,7 +422,8 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
             row = events.setdefault(item["event_id"], {**item, "queues": []})
             row["queues"].append(item["queue"])
         return render(request, "joint.html", user, pseudonym=pseudonym,
-                      events=list(events.values()), identity=identity, refusal=refusal)
+                      events=list(events.values()), identity=identity, refusal=refusal,
+                      reason=reason)
 
     @router.get("/ui/personer/{pseudonym}")
     async def joint_page(request: Request, user: UserDep, pseudonym: str) -> Response:
@@ -384,7 +436,10 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         reason = form.get("reason") or None
         status_code, refusal, _detail, identity = await ctx.reidentify(
             request, store_of(request), user.principal, pseudonym, reason)
-        response = await joint(request, user, pseudonym, identity=identity, refusal=refusal)
+        # Refused: the form again with what the person typed (it is theirs; the log holds
+        # it scrubbed). Granted: the form is not shown.
+        response = await joint(request, user, pseudonym, identity=identity, refusal=refusal,
+                               reason=(reason or "")[:2000] if identity is None else "")
         if identity is None:
             response.status_code = status_code
         return response

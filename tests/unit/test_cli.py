@@ -248,6 +248,7 @@ CONTRACT_COMMANDS: dict[str, set[str]] = {
     "retention release": {"--data-dir"},
     "connector watch": {"--connector"},
     "connector kafka": {"--connector", "--topic"},
+    "scrub": {"--known-name", "--json"},
 }
 
 

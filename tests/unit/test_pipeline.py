@@ -97,7 +97,11 @@ def test_routed_concern_carries_exactly_the_disclosed_facts(
     assert concern.queue == "omraade-praestoe"
     assert concern.pseudonym == pseudonymiser(SUBJECT_CPR)
     assert concern.pseudonym.startswith("ssp1:")
-    assert concern.age == 16  # born 2010-02-01
+    # An area group is shown the age band and the year group, not the age and the class.
+    assert (concern.age, concern.age_band) == (None, "15-17")  # 16: born 2010-02-01
+    assert concern.year_group == 8  # the class is 8.b
+    assert "subject.age" not in concern.disclosed
+    assert {"subject.age_band", "subject.year_group"} <= set(concern.disclosed)
     assert (concern.category, concern.area, concern.severity) == ("crime", "praestoe", "high")
     assert concern.occurred_at == dt.datetime(2026, 3, 2, 13, 5, tzinfo=dt.UTC)
     assert (concern.source.agency, concern.source.unit) == ("police", "Vordingborg Politi")
@@ -179,10 +183,57 @@ def test_pseudonym_changes_with_the_key_ring(pipeline: Pipeline,
 ])
 def test_age_is_whole_years_on_the_local_date_it_occurred(pipeline: Pipeline,
                                                           occurred_at: str, age: int) -> None:
-    event = make_event("school", category="wellbeing", occurred_at=occurred_at)
+    # group_conflict → SSP-beredskabet, which is shown the exact age.
+    event = make_event("school", category="group_conflict", occurred_at=occurred_at)
 
     assert _routed(pipeline.process(record_for(pipeline.cipher, event), NOW)).concerns[0].age \
         == age
+
+
+def test_each_queue_gets_the_age_and_class_its_policy_treatment_says(
+        pipeline: Pipeline) -> None:
+    # Acute crime at 16: the area group (band, year group) and underretning (exact age).
+    event = make_event("school", category="crime", area="stege", severity="acute")
+
+    concerns = {c.queue: c for c in
+                _routed(pipeline.process(record_for(pipeline.cipher, event), NOW)).concerns}
+
+    area, child = concerns["omraade-stege"], concerns["underretning"]
+    assert (area.age, area.age_band, area.year_group) == (None, "15-17", 8)
+    assert (child.age, child.age_band, child.year_group) == (16, None, None)
+    assert "subject.age" in child.disclosed
+    assert "subject.year_group" not in child.disclosed
+    for concern in (area, child):
+        assert "8.b" not in concern_json(concern).decode()
+        assert "subject.class" in concern.withheld  # the class itself never leaves
+
+
+@pytest.mark.parametrize(("school_class", "year"), [
+    ("8.b", 8), ("0.a", 0), ("10 x", 10), ("modtagerklasse", None), ("12.b", None)])
+def test_a_class_the_hub_cannot_read_as_a_year_group_is_withheld(
+        pipeline: Pipeline, school_class: str, year: int | None) -> None:
+    event = make_event("school", category="wellbeing", area="stege")
+    event["subject"]["class"] = school_class
+
+    [concern] = _routed(pipeline.process(record_for(pipeline.cipher, event), NOW)).concerns
+
+    assert concern.year_group == year
+    assert ("subject.year_group" in concern.disclosed) is (year is not None)
+    assert school_class not in concern_json(concern).decode()
+
+
+def test_an_age_outside_every_band_is_not_shown_at_all(shipped_policy: Policy,
+                                                       pipeline: Pipeline) -> None:
+    bands = shipped_policy.doc.generalise.model_copy(update={"age_bands": [(0, 11), (12, 14)]})
+    doc = shipped_policy.doc.model_copy(update={"generalise": bands})
+    narrow = Pipeline(pipeline.cipher, pipeline.pseudonymise, Policy(doc, "test"),
+                      pipeline.scrub)
+    event = make_event("school", category="wellbeing", area="stege")  # 16 years old
+
+    [concern] = _routed(narrow.process(record_for(narrow.cipher, event), NOW)).concerns
+
+    assert (concern.age, concern.age_band) == (None, None)
+    assert not {"subject.age", "subject.age_band"} & set(concern.disclosed)
 
 
 def test_event_before_the_subjects_birth_is_quarantined_not_a_crash(

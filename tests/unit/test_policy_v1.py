@@ -73,8 +73,11 @@ def test_infohus_never_receives_an_area_group_concern(policy: Policy) -> None:
 ])
 def test_field_treatments_per_queue(policy: Policy, queue: str, school: bool) -> None:
     t = policy.doc.disclosure.treatments(queue)
-    assert t["subject"] == "pseudonym_age"
-    assert t["subject.class"] == "drop"
+    # The area groups get the age band and the year group; the others the exact age and no
+    # class (issue 12 item 5; the reasons are in the policy file's comments).
+    area_group = queue.startswith("omraade-")
+    assert t["subject"] == ("pseudonym_age_band" if area_group else "pseudonym_age")
+    assert t["subject.class"] == ("year_group" if area_group else "drop")
     assert t["related_persons"] == "role_pseudonym"
     assert t["description"] == t["necessity"] == "scrub"
     assert t["source"] == "keep"

@@ -151,6 +151,41 @@ def test_a_reason_that_names_the_person_or_a_cpr_is_logged_scrubbed(hub: Hub) ->
         assert secret not in refused_entry["reason"]
 
 
+def test_a_refused_request_logs_its_reason_scrubbed_of_the_persons_name(hub: Hub) -> None:
+    # Regression (issue 12): a refused request's reason was scrubbed without the person's
+    # name, so a name no list knows was logged as typed.
+    pseudonym, cpr, _ = hub.person(132, "omraade-stege", vault=False)
+    name = "Tenzin Dolkar Wangmo"  # a name no list of the scrubber knows
+    Vault(hub.store, hub.ring).put([Identity(pseudonym, cpr, name)])
+    reason = f"Vil gerne vide om det er {name} fra 8. klasse, skolen har ringet."
+
+    refused = hub.post("konsulent-infohus", {"pseudonym": pseudonym, "reason": reason})
+
+    assert refused.status_code == 403
+    assert name not in refused.text
+    entry = _last_disclosure(hub, pseudonym)
+    assert entry["reason_code"] == "no_visible_concern"
+    assert entry["reason"] == ("Vil gerne vide om det er [person 1] fra 8. klasse, "
+                               "skolen har ringet.")
+
+
+def test_a_reason_that_is_only_names_and_numbers_is_insufficient_once_scrubbed(
+        hub: Hub) -> None:
+    pseudonym, cpr, _ = hub.person(133, "omraade-stege", vault=False)
+    name = "Ngozi Adaeze Okonkwo"
+    Vault(hub.store, hub.ring).put([Identity(pseudonym, cpr, name)])
+    reason = f"{name}, {name} og 22 33 44 55"  # long enough as typed; nothing left once logged
+
+    refused = hub.post("konsulent-stege", {"pseudonym": pseudonym, "reason": reason})
+
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == REASON_RULE
+    entry = _last_disclosure(hub, pseudonym)
+    assert entry["reason_code"] == "reason_insufficient"
+    for part in (*name.split(), "22 33 44 55"):
+        assert part not in entry["reason"]
+
+
 def test_consultant_who_sees_a_concern_gets_the_identity_and_it_is_logged(hub: Hub) -> None:
     pseudonym, cpr, name = hub.person(101)
 

@@ -679,6 +679,14 @@ def test_cli_hold_refuses_a_cpr_in_the_reason_and_an_unknown_pseudonym(
     result = _cli("hold", p.pseudonym, "--reason", f"sag om {p.cpr}", "--data-dir", data_dir)
     assert result.exit_code == 2
     assert p.cpr not in result.output
+    assert "found: cpr" in result.output
+    # Names and phone numbers too (issue 12: one free-text check for every form).
+    result = _cli("hold", p.pseudonym, "--reason", "klage fra Mikkel Hansen, tlf. 22 33 44 55",
+                  "--data-dir", data_dir)
+    assert result.exit_code == 2
+    assert "found: name, phone" in result.output
+    assert "Mikkel" not in result.output
+    assert "22 33" not in result.output
     stranger = Pseudonymiser(world.ring, "ssp")(make_cpr(dt.date(2012, 1, 1), "4", 84))
     result = _cli("hold", stranger, "--reason", "x", "--data-dir", data_dir)
     assert result.exit_code == 1

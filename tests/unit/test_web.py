@@ -270,12 +270,70 @@ def test_status_change_with_note_is_kept_with_its_history(web: Web) -> None:
         (item["event_id"], "omraade-praestoe")]["status"] == "under_behandling"
     filtered = client.get("/ui/indbakke", params={"status": "under_behandling"}).text
     assert item["event_id"] in filtered
-    # A CPR number in the note is refused, and the field is named.
+    # A CPR number in the note is refused, and what was found is named.
     resp = client.post(path + "/status", data={"csrf": csrf_of(page.text), "status": "afsluttet",
                                                 "note": "ring 010203-1234"})
-    assert "note: højst 500 tegn og ingen CPR-numre" in resp.text
-    assert "010203-1234" not in resp.text
+    assert resp.status_code == 422
+    assert "Noten indeholder et CPR-nummer." in resp.text
     assert len(web.store.status_history(item["event_id"], "omraade-praestoe")) == 1
+
+
+def _note_form(web: Web) -> tuple[TestClient, str, str]:
+    client = web.login("konsulent")
+    item = web.store.inbox_page(queues=["omraade-stege"], status=None, limit=1,
+                                cursor=None).items[0]
+    path = f"/ui/bekymringer/omraade-stege/{item['event_id']}"
+    return client, path, csrf_of(client.get(path).text)
+
+
+def test_note_with_a_name_and_a_phone_number_is_refused_naming_both_and_kept_in_the_form(
+        web: Web) -> None:
+    client, path, csrf = _note_form(web)
+    event_id = path.rsplit("/", 1)[1]
+    before = web.store.status_history(event_id, "omraade-stege")
+    typed = "Talt med Mikkel Hansen, ring til moren på 22 33 44 55 i morgen."
+    consulted = len(web.log_entries("consultation"))
+
+    resp = client.post(path + "/status", data={"csrf": csrf, "status": "under_behandling",
+                                                "note": typed}, follow_redirects=False)
+
+    assert resp.status_code == 422  # the page again, not a redirect that loses the text
+    assert ("Noten indeholder et navn og et telefonnummer. "
+            "Skriv noten uden personoplysninger") in resp.text
+    assert f">{typed}</textarea>" in resp.text  # what the person typed, to correct it
+    assert 'value="under_behandling" checked' in resp.text  # and the status they chose
+    assert web.store.status_history(event_id, "omraade-stege") == before  # nothing stored
+    # The page shows the concern again, so the showing is logged like any other.
+    assert len(web.log_entries("consultation")) == consulted + 1
+
+
+def test_note_refusal_escapes_what_was_typed(web: Web) -> None:
+    client, path, csrf = _note_form(web)
+    resp = client.post(path + "/status", data={
+        "csrf": csrf, "status": "ny", "note": "</textarea><b>ring 22 33 44 55</b>"})
+    assert resp.status_code == 422
+    assert "</textarea><b>" not in resp.text
+    assert "&lt;/textarea&gt;&lt;b&gt;ring 22 33 44 55" in resp.text
+
+
+def test_note_without_personal_data_is_saved(web: Web) -> None:
+    client, path, csrf = _note_form(web)
+    event_id = path.rsplit("/", 1)[1]
+    resp = client.post(path + "/status", data={
+        "csrf": csrf, "status": "under_behandling",
+        "note": "Møde med skolen og forældrene aftalt i næste uge."}, follow_redirects=False)
+    assert resp.status_code == 303
+    notes = [h["note"] for h in web.store.status_history(event_id, "omraade-stege")]
+    assert "Møde med skolen og forældrene aftalt i næste uge." in notes
+
+
+def test_too_long_note_is_refused_with_the_text_kept(web: Web) -> None:
+    client, path, csrf = _note_form(web)
+    typed = "Møde aftalt. " * 60
+    resp = client.post(path + "/status", data={"csrf": csrf, "status": "ny", "note": typed})
+    assert resp.status_code == 422
+    assert "Noten er for lang: højst 500 tegn." in resp.text
+    assert typed.strip() in resp.text
 
 
 def test_joint_view_and_reidentification_with_and_without_reason(web: Web) -> None:
@@ -475,3 +533,36 @@ def test_integrity_findings_are_named_in_danish(web: Web) -> None:
             conn.execute(disclosure_log.update().where(disclosure_log.c.seq == seq)
                          .values(entry=bytes(entry)))
     assert "Loggen er intakt" in client.get("/ui/log/integritet").text
+
+
+def test_refused_reidentification_keeps_the_typed_reason_in_the_form(web: Web) -> None:
+    client = web.login("konsulent")
+    rows = web.store.inbox_page(queues=["omraade-praestoe"], status=None, limit=100,
+                                cursor=None).items
+    pseudonym = next(r["pseudonym"] for r in rows if r.get("pseudonym"))
+    page = client.get(f"/ui/personer/{pseudonym}")
+    refused = client.post(f"/ui/personer/{pseudonym}/identitet",
+                          data={"csrf": csrf_of(page.text), "reason": "for kort"})
+    assert refused.status_code == 422
+    assert ">for kort</textarea>" in refused.text
+
+
+def test_area_group_pages_show_the_age_band_and_year_group_in_danish(web: Web) -> None:
+    client = web.login("konsulent")
+    items = web.store.inbox_page(queues=["omraade-praestoe", "omraade-stege"], status=None,
+                                 limit=100, cursor=None).items
+    banded = next(i for i in items if i.get("age_band") and i.get("year_group") is not None)
+    low, high = banded["age_band"].split("-")
+    page = client.get(f"/ui/bekymringer/{banded['queue']}/{banded['event_id']}")
+    assert f"{low}–{high} år" in page.text
+    assert f"{banded['year_group']}. årgang" in page.text or "Børnehaveklasse" in page.text
+    inbox = client.get("/ui/indbakke", params={"koe": banded["queue"]}).text
+    assert f"{low}–{high} år" in inbox
+    joint = client.get(f"/ui/personer/{banded['pseudonym']}").text
+    assert f"{low}–{high} år" in joint
+    # A queue shown the exact age still says "14 år".
+    exact = web.store.inbox_page(queues=["beredskab"], status=None, limit=100,
+                                 cursor=None).items
+    person = next(i for i in exact if isinstance(i.get("age"), int))
+    page = client.get(f"/ui/bekymringer/beredskab/{person['event_id']}")
+    assert f"{person['age']} år" in page.text
