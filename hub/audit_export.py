@@ -42,6 +42,7 @@ from hub.auditlog import (
     load_public_key,
     public_key_b64,
     public_keys,
+    scan_for_cpr,
     verify_checkpoint,
 )
 from hub.keys import KeyRing
@@ -583,6 +584,7 @@ class _Verifier:
         else:
             item = _Item(seq, True, entry.entry_id, logged_at)
             label = f"entry {seq}"
+            scan_for_cpr(self.report, label, json.loads(data))
         leaf = merkle.leaf_hash(data)
         cp = self.cps.get(cover)
         if cp is None:

@@ -49,6 +49,7 @@ from schemas.disclosures import (
     Decision,
     EntryKind,
     LogEntry,
+    cpr_like_fields,
     format_time,
     leaf_bytes,
     parse_leaf,
@@ -426,6 +427,15 @@ def _as_bytes(value: Any) -> bytes:
     return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
 
 
+def scan_for_cpr(report: VerifyReport, where: str, doc: Any) -> None:
+    """The log must never hold a CPR number: name the entry and its fields, never the value."""
+    fields = cpr_like_fields(doc)
+    if fields:
+        report.add(where, "personal_data",
+                   f"field(s) {', '.join(fields)} hold a CPR-shaped number; the log must hold "
+                   "none (erase the entry's body with `ssp-hub audit erase`)")
+
+
 def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
     return {"origin": cp.origin, "tree_size": cp.tree_size, "root_hash": cp.root_hash,
             "issued_at": format_time(cp.issued_at), "key_id": cp.key_id,
@@ -511,6 +521,7 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
                                f"column {name} differs from the hashed entry")
             if indexed.get(seq, set()) != set(entry.subjects()):
                 report.add(where, "modified", "the subject index differs from the hashed entry")
+            scan_for_cpr(report, where, json.loads(data))
         tree.append(leaf)
         expected = seq + 1
         at_size = by_size.get(tree.size)
