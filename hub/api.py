@@ -48,7 +48,15 @@ from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
 from hub.store import Principal, Store, decode_cursor
-from hub.subject_access import answer_subject_access, subject_access_entry
+from hub.subject_access import (
+    DECISIONS,
+    DecisionError,
+    access_decision_entry,
+    answer_subject_access,
+    check_decision,
+    store_decision,
+    subject_access_entry,
+)
 from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr
@@ -119,6 +127,17 @@ class SubjectAccessRequest(BaseModel):
 
     cpr: str = Field(min_length=1, max_length=20, description="the citizen's CPR number")
     include_staff: bool = Field(False, description="show staff names (withheld by default)")
+
+
+class AccessDecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    seq: int = Field(ge=0, le=2**53 - 1, description="the disclosure-log entry (its `seq`)")
+    decision: str = Field(description=f"one of {', '.join(DECISIONS)}: withhold the entry "
+                                      "from the citizen's copy (GDPR art. 15(4), DBL § 22), "
+                                      "or release it in full to a related person")
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="why: at least a sentence, no CPR number; it is logged")
 
 
 LOG_READERS = ("security_officer",)
@@ -605,6 +624,36 @@ def create_api(settings: Settings, *, store: Store | None = None,
         await record(request, [subject_access_entry(answer, principal.name, principal.role,
                                                     policy)])
         return JSONResponse(answer.as_json(), headers=NO_STORE)
+
+    @app.post("/api/v1/subject-access/decisions", status_code=201,
+              responses={403: {}, 422: {}, 503: {}},
+              summary="Withhold a log entry from subject access, or release it to a related "
+                      "person, with a reason (logged)")
+    async def subject_access_decision(request: Request, principal: PrincipalDep,
+                                      body: AccessDecisionRequest) -> JSONResponse:
+        require_log_reader(principal)
+        store: Store = request.app.state.store
+        try:
+            await asyncio.to_thread(check_decision, store, body.seq, body.decision, body.reason)
+        except DecisionError as exc:
+            return _error(422, "invalid request", errors=[{
+                "field": exc.field, "type": "decision", "message": str(exc)}])
+        entry = access_decision_entry(body.seq, body.decision, body.reason, principal.name,
+                                      principal.role, policy)
+        await record(request, [entry])
+        await asyncio.to_thread(store_decision, store, entry)
+        return JSONResponse({"seq": body.seq, "decision": body.decision,
+                             "entry_id": entry.entry_id}, status_code=201, headers=NO_STORE)
+
+    @app.get("/api/v1/subject-access/decisions", responses={403: {}},
+             summary="The security officer's subject-access decisions, by log entry")
+    async def subject_access_decisions(request: Request, principal: PrincipalDep
+                                       ) -> JSONResponse:
+        require_log_reader(principal)
+        store: Store = request.app.state.store
+        found = await asyncio.to_thread(store.access_decisions)
+        items = [{**d, "decided_at": d["decided_at"].isoformat()} for _, d in sorted(found.items())]
+        return JSONResponse({"items": items, "next_cursor": None}, headers=NO_STORE)
 
     mount_web(app, WebContext(settings=settings, policy=policy, ring=ring, public_keys=keys,
                               record=record, consultations=consultations,

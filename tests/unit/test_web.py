@@ -348,6 +348,41 @@ def test_subject_access_download_is_a_logged_document(web: Web) -> None:
     assert len(web.log_entries("subject_access")) == before + 1
 
 
+def test_subject_access_page_limits_related_persons_and_the_officer_can_withhold(
+        web: Web) -> None:
+    # Issue 13 §1: a related person (a parent) sees only that they were mentioned; the officer
+    # withholds an entry with a reason, in Danish, and the decision is logged.
+    client = web.login("sikkerhed")
+    _agency, event = next(e for e in sample_events()
+                          if e[1]["kind"] == "concern" and e[1].get("related_persons"))
+    parent = str(event["related_persons"][0]["cpr"])  # type: ignore[index]
+    page = client.get("/ui/indsigt")
+    shown = client.post("/ui/indsigt", data={"csrf": csrf_of(page.text), "cpr": parent,
+                                             "action": "vis"})
+    assert shown.status_code == 200
+    assert "Nævnt som anden involveret (Begrænset visning)" in shown.text
+    assert str(event["necessity"])[:30] not in shown.text
+    seq = re.findall(r'name="seq" value="(\d+)"', shown.text)[0]
+    short = client.post("/ui/indsigt/afgoerelse", data={
+        "csrf": csrf_of(shown.text), "cpr": parent, "seq": seq, "decision": "withhold",
+        "reason": "for kort"})
+    assert short.status_code == 422
+    assert "Begrundelsen skal være mindst en sætning" in short.text
+    before = len(web.log_entries("access_withheld"))
+    saved = client.post("/ui/indsigt/afgoerelse", data={
+        "csrf": csrf_of(shown.text), "cpr": parent, "seq": seq, "decision": "withhold",
+        "reason": "Forælderen kan være en trussel mod barnet i denne sag."})
+    assert saved.status_code == 200
+    assert f"Registrering nr. {seq} er tilbageholdt" in saved.text
+    assert len(web.log_entries("access_withheld")) == before + 1
+    again = client.post("/ui/indsigt", data={"csrf": csrf_of(saved.text), "cpr": parent,
+                                             "action": "vis"})
+    assert "Tilbageholdt fra borgerens kopi" in again.text
+    assert f'name="seq" value="{seq}"' not in again.text
+    web.store.set_access_decision(int(seq), "release", "test: nulstil for de andre tests",
+                                  "test", "0" * 32, dt.datetime.now(dt.UTC))
+
+
 # -- Styregruppe / lokalråd ----------------------------------------------------------------------
 def test_governance_page_and_csv_suppress_small_counts(web: Web) -> None:
     client = web.login("styregruppe")
