@@ -89,7 +89,7 @@ def _writing(info: ValidationInfo) -> bool:
 class LogEntry(BaseModel):
     """One disclosure-log entry as produced, before sequencing."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     entry_id: str = Field(description="lowercase hex; deterministic where the act can be "
                                       "replayed (a routed event), random otherwise")
