@@ -154,6 +154,14 @@ def _parse(text: str) -> KeyRing:
     return ring
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class FileKeyProvider:
     """Keys in a JSON file with mode 0600. Refuses files that others can read."""
 
@@ -165,7 +173,10 @@ class FileKeyProvider:
         if not self.path.exists():
             if not self.create:
                 raise KeyFileError(
-                    f"key file {self.path} is missing; create it with `ssp-hub keys init`"
+                    f"key file {self.path} is missing; create it with `ssp-hub keys init` "
+                    "(or restore it from backup). The hub runs in production mode "
+                    "(SSP_HUB_MODE=production, the default) and never makes new keys by "
+                    "itself; SSP_HUB_MODE=dev lets it create a key file, for development only"
                 )
             self.write(new_keyring())
         mode = stat.S_IMODE(self.path.stat().st_mode)
@@ -197,10 +208,13 @@ class FileKeyProvider:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(_dump(ring))
+                fh.flush()
+                os.fsync(fh.fileno())  # the keys are on disk before the name points at them
             if replace:
                 os.replace(tmp, self.path)
             else:
                 with contextlib.suppress(FileExistsError):
                     os.link(tmp, self.path)
+            _fsync_dir(self.path.parent)  # …and the new name survives a crash too
         finally:
             tmp.unlink(missing_ok=True)

@@ -23,8 +23,11 @@ class Settings(BaseSettings):
         secrets_dir=SECRETS_DIR if Path(SECRETS_DIR).is_dir() else None,
     )
 
+    # Production is the default: a missing key file is an error, never a fresh key ring (new
+    # keys would orphan every pseudonym, payload and checkpoint). `ssp-hub demo` opts into dev.
     mode: Literal["dev", "production"] = Field(
-        "dev", description="production refuses to create a missing key file"
+        "production", description="production (default) refuses to create a missing key file; "
+                                  "dev (the demo) creates one"
     )
     data_dir: Path = Path("ssp-hub-data")
     bootstrap_servers: str = "127.0.0.1:9092"
