@@ -1,0 +1,65 @@
+"""`ssp-hub demo` killed outright leaves no broker or worker behind (issue 13 §11)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hub.embedded import free_port
+from tests.integration.hubstack import REPO
+
+pytestmark = pytest.mark.integration
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text("ascii").split()
+        found |= {int(c) for c in text}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text("ascii").rsplit(") ", 1)[1][0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_the_demos_broker_and_worker_die_when_the_demo_is_killed(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if request.config.getoption("--broker") != "embedded":
+        pytest.skip("the demo always runs on the embedded broker")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "demo", "--no-sample-data", "--port",
+         str(free_port()), "--data-dir", str(tmp_path / "demo")],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line or "Ctrl-C stops everything" in line:
+                break
+        children = _children(proc.pid)
+        assert len(children) >= 2, "expected the broker and the worker"  # tansu, worker
+
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(c) for c in children):
+            time.sleep(0.2)
+        assert not [c for c in children if _alive(c)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
