@@ -36,6 +36,8 @@ from hub.auditlog import (
     FilterError,
     check_filters,
     checkpoint_json,
+    current_key_id,
+    key_fingerprint,
     public_key_b64,
     public_keys,
     verify_store,
@@ -43,7 +45,7 @@ from hub.auditlog import (
 from hub.auth import PrincipalDep, StoreDep, readable_queues
 from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
-from hub.keys import FileKeyProvider
+from hub.keys import provider_for
 from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
@@ -150,8 +152,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
     """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
     topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
     policy = load_policy(settings.resolved_policy_file)
-    ring = FileKeyProvider(settings.resolved_key_file,
-                           create=settings.mode != "production").load()
+    ring = provider_for(settings, create=settings.mode != "production").load()
     cipher = PayloadCipher(ring)
     keys = public_keys(ring)
     # Connector event ids come from the source record's identity under a secret namespace
@@ -569,7 +570,9 @@ def create_api(settings: Settings, *, store: Store | None = None,
     @app.get("/api/v1/public-keys", summary="The log's checkpoint verification keys")
     async def log_public_keys(principal: PrincipalDep) -> dict[str, Any]:
         require_log_reader(principal)
-        return {"keys": {kid: public_key_b64(k) for kid, k in keys.items()}}
+        return {"keys": {kid: public_key_b64(k) for kid, k in keys.items()},
+                "fingerprints": {kid: key_fingerprint(k) for kid, k in keys.items()},
+                "current": current_key_id(ring)}
 
     @app.get("/api/v1/proofs/inclusion", summary="Audit path of entry seq in a tree of tree_size")
     async def inclusion_proof(

@@ -726,3 +726,103 @@ def export_public_keys(data: bytes) -> dict[str, str]:
     if not isinstance(keys, dict):
         return {}
     return {str(k): v for k, v in keys.items() if isinstance(v, str)}
+
+
+# --------------------------------------------------------------------------- a retained checkpoint
+
+
+def parse_retained_checkpoint(data: bytes) -> Checkpoint:
+    """A checkpoint an auditor kept: the JSON of ``GET /api/v1/checkpoints/latest`` (or any
+    object with its fields), or an earlier export file (its latest checkpoint). Raises
+    ValueError naming what is wrong (never a value)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError("the retained checkpoint is not JSON") from exc
+    if isinstance(doc, dict) and isinstance(doc.get("checkpoints"), list):
+        cps = [c for c in doc["checkpoints"] if isinstance(c, dict)]
+        if not cps:
+            raise ValueError("the earlier export holds no checkpoint")
+        doc = max(cps, key=lambda c: c.get("tree_size", 0) if isinstance(
+            c.get("tree_size"), int) else 0)
+    if not isinstance(doc, dict):
+        raise ValueError("the retained checkpoint must be a JSON object")
+    try:
+        return Checkpoint(
+            origin=_str(doc.get("origin"), "origin"),
+            tree_size=_int(doc.get("tree_size"), "tree_size", 1),
+            root_hash=_hash(doc.get("root_hash"), "root_hash").hex(),
+            issued_at=_time(doc.get("issued_at"), "issued_at"),
+            key_id=_str(doc.get("key_id"), "key_id"),
+            signature=base64.b64encode(_b64(doc.get("signature"), 64, "signature"))
+            .decode("ascii"))
+    except _Malformed as exc:
+        raise ValueError(f"the retained checkpoint is malformed: {exc}") from exc
+
+
+def check_retained(report: VerifyReport, old: Checkpoint,
+                   keys: Mapping[str, Ed25519PublicKey], leaves: list[bytes] | None,
+                   checkpoints: Mapping[int, Checkpoint]) -> None:
+    """Is the log now (``checkpoints``, and ``leaves`` where known) an append-only extension
+    of the retained checkpoint ``old``? Adds a problem to ``report`` if not.
+
+    ``leaves`` are the leaf hashes from the start of the log, as far as they are known (a
+    full export or the live log). With them the RFC 6962 consistency proof from ``old`` to
+    the newest checkpoint is built and checked; without them, a checkpoint of the same size
+    in the new log must carry the same root (the new log's own consistency proofs, checked
+    already, then lead from it to the newest)."""
+    where = f"retained checkpoint {old.tree_size}"
+    why = verify_checkpoint(old, keys)
+    if why:
+        report.add(where, "bad_signature", f"the retained checkpoint: {why}")
+        return
+    newest = max(checkpoints.values(), key=lambda c: c.tree_size, default=None)
+    if newest is None or newest.tree_size < old.tree_size:
+        report.add(where, "missing", f"the log has no checkpoint as large as the retained "
+                                     f"one ({old.tree_size} entries): entries were removed")
+        return
+    if newest.origin != old.origin:
+        report.add(where, "modified", "the retained checkpoint names another log")
+        return
+    same = checkpoints.get(old.tree_size)
+    if same is not None and same.root_hash != old.root_hash:
+        report.add(where, "inconsistent",
+                   f"the log now has another root at size {old.tree_size} than the retained "
+                   "checkpoint: it was rewritten (a fork)")
+        return
+    if leaves is not None and len(leaves) >= newest.tree_size:
+        tree = merkle.ProofTree(leaves[:newest.tree_size])
+        proof = tree.consistency(old.tree_size, newest.tree_size)
+        try:
+            merkle.verify_consistency(old.tree_size, newest.tree_size,
+                                      bytes.fromhex(old.root_hash),
+                                      bytes.fromhex(newest.root_hash), proof)
+        except merkle.ProofError:
+            report.add(where, "inconsistent",
+                       f"no valid consistency proof from the retained checkpoint (size "
+                       f"{old.tree_size}) to the newest (size {newest.tree_size}): the log "
+                       "was rewritten (a fork)")
+        return
+    if same is None:
+        report.add(where, "missing",
+                   f"the export holds no checkpoint at size {old.tree_size} and not the "
+                   "entries from the start of the log: export the whole log to check it")
+
+
+def export_checkpoints_and_leaves(data: bytes) -> tuple[dict[int, Checkpoint], list[bytes] | None]:
+    """An export's checkpoints by tree size, and its leaf hashes if it holds the whole log
+    (from entry 0 to its newest checkpoint). For :func:`check_retained`, after
+    :func:`verify_export` found the file intact."""
+    doc = json.loads(data)
+    cps: dict[int, Checkpoint] = {}
+    for raw in doc.get("checkpoints", []):
+        cp = Checkpoint(origin=raw["origin"], tree_size=raw["tree_size"],
+                        root_hash=raw["root_hash"], issued_at=parse_time(raw["issued_at"]),
+                        key_id=raw["key_id"], signature=raw["signature"])
+        cps[cp.tree_size] = cp
+    header = doc.get("header", {})
+    entries = doc.get("entries", [])
+    leaves = None
+    if header.get("first_seq") == 0 and len(entries) == header.get("tree_size"):
+        leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
+    return cps, leaves

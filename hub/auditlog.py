@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from hub import merkle
 from hub.crypto import PSEUDONYM_PATTERN
-from hub.keys import KeyRing
+from hub.keys import KeyRing, signing_publics
 from hub.store import (
     Page,
     Store,
@@ -59,9 +60,28 @@ DEFAULT_ORIGIN = "ssp-hub"
 
 
 def public_keys(ring: KeyRing) -> dict[str, Ed25519PublicKey]:
-    """Every checkpoint key version in the ring, by key id (``ed25519:<version>``)."""
-    return {f"ed25519:{v}": Ed25519PrivateKey.from_private_bytes(seed).public_key()
-            for v, seed in ring.ed25519.items()}
+    """Every checkpoint key version in the ring, by key id (``ed25519:<version>``): the
+    current one and the retired ones (whose seeds are gone), so old checkpoints verify."""
+    return {f"ed25519:{v}": Ed25519PublicKey.from_public_bytes(raw)
+            for v, raw in sorted(signing_publics(ring).items())}
+
+
+def current_key_id(ring: KeyRing) -> str:
+    return f"ed25519:{ring.current['ed25519']}"
+
+
+def key_fingerprint(key: Ed25519PublicKey) -> str:
+    """``SHA256:<hex>`` of the raw 32-byte public key: what an auditor compares out of band."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return "SHA256:" + hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+                                      ).hexdigest()
+
+
+def public_key_pem(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def public_key_b64(key: Ed25519PublicKey) -> str:
@@ -71,6 +91,15 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
+    """A public key as base64 of the raw 32 bytes, or PEM (SubjectPublicKeyInfo)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        key = load_pem_public_key(text.encode("ascii"))
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return key
     raw = base64.b64decode(text, validate=True)
     return Ed25519PublicKey.from_public_bytes(raw)
 

@@ -93,7 +93,7 @@ def export(
     from hub.auditlog import AuditLog
     from hub.cli import _fail, _settings
     from hub.errors import HubError
-    from hub.keys import FileKeyProvider
+    from hub.keys import provider_for
 
     try:
         start = parse_when(from_) if from_ is not None else None
@@ -105,7 +105,7 @@ def export(
         _fail("--from must be before --to")
     settings = _settings(data_dir)
     try:
-        ring = FileKeyProvider(settings.resolved_key_file, create=False).load()
+        ring = provider_for(settings, create=False).load()
     except HubError as exc:
         _fail(str(exc))
         return
@@ -141,32 +141,114 @@ def _print_problems(report: VerifyReport) -> None:
         typer.echo(f"  {p.where}: {p.what}: {p.message}")
 
 
+@audit_app.command("public-key")
+def public_key(
+    data_dir: DataDirOpt = None,
+    all_versions: Annotated[bool, typer.Option(
+        "--all", help="also the retired signing keys (old checkpoints verify with them)")]
+    = False,
+) -> None:
+    """Print the log's Ed25519 checkpoint public key (PEM and base64) and its SHA-256
+    fingerprint, for auditors to pin out of band (`audit verify --public-key`)."""
+    from hub.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
+    from hub.auditlog import public_keys as ring_public_keys
+    from hub.cli import _fail, _settings
+    from hub.errors import HubError
+    from hub.keys import provider_for
+
+    settings = _settings(data_dir)
+    try:
+        ring = provider_for(settings, create=False).load()
+    except HubError as exc:
+        _fail(str(exc))
+        return
+    keys = ring_public_keys(ring)
+    current = current_key_id(ring)
+    shown = sorted(keys, key=lambda k: int(k.split(":")[1])) if all_versions else [current]
+    for kid in shown:
+        key = keys[kid]
+        typer.echo(f"key id:      {kid}{' (current)' if kid == current else ' (retired)'}")
+        typer.echo(f"fingerprint: {key_fingerprint(key)}")
+        typer.echo(f"base64:      {public_key_b64(key)}")
+        typer.echo(public_key_pem(key).rstrip("\n"))
+
+
+UNPINNED = ("signatures checked against the log's own key only — pin with --public-key "
+            "(a key obtained out of band) to know who signed it")
+
+
+def _read_pins(values: list[str]) -> list[Ed25519PublicKey]:
+    """Each --public-key: a file (PEM or base64) or the base64 itself."""
+    from hub.auditlog import load_public_key
+    from hub.cli import _fail
+
+    pins = []
+    for value in values:
+        text = value
+        path = Path(value)
+        try:
+            if len(value) < 4096 and path.is_file():
+                text = path.read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            _fail(f"--public-key file {path} cannot be read")
+        try:
+            pins.append(load_public_key(text))
+        except ValueError:
+            _fail("--public-key must be an Ed25519 public key: a file with its PEM or base64, "
+                  "or the base64 of its 32 raw bytes")
+    return pins
+
+
+def _raw(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 @audit_app.command("verify")
 def verify(
     file: Annotated[Path | None, typer.Option(
         "--file", help="an export to verify offline (else: the live log)")] = None,
     data_dir: DataDirOpt = None,
-    public_key: Annotated[str | None, typer.Option(
-        "--public-key", metavar="B64",
-        help="the hub's Ed25519 public key (base64 of 32 raw bytes), obtained out of band")]
+    public_key: Annotated[list[str] | None, typer.Option(
+        "--public-key", metavar="FILE|B64",
+        help="pin the hub's Ed25519 public key (a PEM/base64 file from `ssp-hub audit "
+             "public-key`, or the base64), obtained out of band; repeat it for retired keys")]
     = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        "--checkpoint", "--since", metavar="FILE",
+        help="a checkpoint retained earlier (GET /api/v1/checkpoints/latest, or an earlier "
+             "export): check that the log is an append-only extension of it")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Verify an export (--file) or the live log. Exit 0 only if intact, 1 if not."""
-    from hub.audit_export import export_public_keys, verify_export
-    from hub.auditlog import load_public_key, public_keys, verify_store
+    """Verify an export (--file) or the live log. Exit 0 only if intact, 1 if not.
+
+    Without --public-key the signatures are checked against the log's own key only: that
+    proves the log is unchanged since it was signed, not who signed it (the exit code is
+    still 0 if intact; the output says so). Pin the key to refuse a log signed by another.
+    """
+    from hub.audit_export import (
+        check_retained,
+        export_checkpoints_and_leaves,
+        export_public_keys,
+        parse_retained_checkpoint,
+        verify_export,
+    )
+    from hub.auditlog import AuditLog, key_fingerprint, public_key_b64, public_keys, verify_store
     from hub.cli import _fail, _settings
     from hub.errors import HubError
-    from hub.keys import FileKeyProvider
+    from hub.keys import provider_for
 
-    pinned = None
-    if public_key is not None:
+    pins = _read_pins(public_key or [])
+    retained = None
+    if checkpoint is not None:
         try:
-            pinned = load_public_key(public_key.strip())
-        except ValueError:
-            _fail("--public-key must be the base64 of a raw 32-byte Ed25519 public key")
-            return
-    note = None
+            retained = parse_retained_checkpoint(checkpoint.read_bytes())
+        except OSError:
+            _fail(f"--checkpoint {checkpoint} cannot be read")
+        except ValueError as exc:
+            _fail(str(exc))
+    keys_by_id: Mapping[str, Ed25519PublicKey]
     if file is not None:
         if not file.is_file():
             _fail(f"{file} does not exist or is not a file")
@@ -175,34 +257,79 @@ def verify(
         except OSError as exc:
             _fail(f"{file} cannot be read ({exc.strerror})")
             return
-        report = verify_export(data, pinned_key=public_key)
-        if public_key is None:
-            keys = ", ".join(f"{k} {v}" for k, v in sorted(export_public_keys(data).items()))
-            note = (f"checked with the file's own key ({keys}); compare it with the hub's "
-                    "published key, or pin it with --public-key")
+        file_keys = export_public_keys(data)
+        pinned_text = None
+        if pins:
+            # The pin that is one of the file's keys (else the first: the verifier refuses).
+            matching = [p for p in pins
+                        if public_key_b64(p) in file_keys.values()]
+            pinned_text = public_key_b64((matching or pins)[-1])
+        report = verify_export(data, pinned_key=pinned_text)
+        if retained is not None and report.ok:
+            cps, leaves = export_checkpoints_and_leaves(data)
+            from hub.auditlog import load_public_key
+
+            keys_by_id = _pinned_by_id(pins, {k: load_public_key(v)
+                                              for k, v in file_keys.items()})
+            check_retained(report, retained, keys_by_id, leaves, cps)
     else:
         settings = _settings(data_dir)
-        keys_by_id: Mapping[str, Ed25519PublicKey]
-        if pinned is not None:
-            keys_by_id = _PinnedKey(pinned)
-        else:
-            try:
-                keys_by_id = public_keys(
-                    FileKeyProvider(settings.resolved_key_file, create=False).load())
-            except HubError as exc:
+        ring_keys: dict[str, Ed25519PublicKey] = {}
+        try:
+            ring_keys = public_keys(provider_for(settings, create=False).load())
+        except HubError as exc:
+            if not pins:
                 _fail(f"{exc} (or give the hub's public key with --public-key)")
                 return
+        keys_by_id = _pinned_by_id(pins, ring_keys) if ring_keys or not pins \
+            else _PinnedKey(pins[0])
         store = _open_store(settings)
         try:
             report = verify_store(store, keys_by_id)
+            if retained is not None and report.ok:
+                log = AuditLog(store)
+                cps = {cp.tree_size: cp for cp in log.checkpoints()}
+                check_retained(report, retained, keys_by_id,
+                               log.leaf_hashes(log.state().size), cps)
         finally:
             store.close()
+    pinned_note = None if pins else UNPINNED
+    if pinned_note and file is not None:
+        from hub.auditlog import load_public_key
+
+        shown = []
+        for kid, text in sorted(export_public_keys(data).items()):
+            try:
+                shown.append(f"{kid} {text} ({key_fingerprint(load_public_key(text))})")
+            except ValueError:
+                continue
+        pinned_note += "; the file's own key(s): " + ", ".join(shown)
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        doc = report.as_dict()
+        doc["key_pinned"] = bool(pins)
+        if pinned_note:
+            doc["note"] = pinned_note
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif report.ok:
         typer.echo(report.summary())
+        if retained is not None:
+            typer.echo(f"consistent with the retained checkpoint at size {retained.tree_size} "
+                       f"(root {retained.root_hash[:16]}…): the log only grew since")
+        if pins:
+            typer.echo("signatures checked against the pinned key(s): "
+                       + ", ".join(key_fingerprint(p) for p in pins))
     else:
         _print_problems(report)
-    if note and not as_json:
-        typer.echo(note)
+    if pinned_note and not as_json:
+        typer.echo(pinned_note)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _pinned_by_id(pins: list[Ed25519PublicKey], known: Mapping[str, Ed25519PublicKey]
+                  ) -> Mapping[str, Ed25519PublicKey]:
+    """Without pins: the log's own keys. With pins: only the key ids whose key is pinned, so
+    a checkpoint signed by any other key is refused ("signed with unknown key")."""
+    if not pins:
+        return known
+    raws = {_raw(p) for p in pins}
+    return {kid: key for kid, key in known.items() if _raw(key) in raws}

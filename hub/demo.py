@@ -46,7 +46,7 @@ from connectors.watch import STATE_FILE, FileDropWatcher, WatchReport
 from hub.api import create_api
 from hub.auth import new_token
 from hub.embedded import die_with_parent, start_embedded_broker, wait_for_port
-from hub.keys import FileKeyProvider
+from hub.keys import provider_for
 from hub.logs import configure
 from hub.sample_data import DEMO_DELIVERY, NATIVE_SAMPLES, native_sample, sample_events
 from hub.settings import Settings
@@ -465,7 +465,7 @@ def run_demo(*, data_dir: Path, port: int, sample_data: bool) -> int:
         # The demo opts into dev mode explicitly: it may create its own key file.
         settings = Settings(mode="dev", data_dir=data_dir, bootstrap_servers=broker.bootstrap,
                             api_port=port)
-        FileKeyProvider(settings.resolved_key_file, create=True).load()
+        provider_for(settings, create=True).load()
         policy = load_policy(settings.resolved_policy_file)
         asyncio.run(ensure_topics(settings, policy.queues))
         store = Store.open(settings.resolved_database_url)

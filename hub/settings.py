@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/hub.db"
     )
     key_file: Path | None = Field(None, description="default <data_dir>/keys.json")
+    signing_key_file: Path | None = Field(
+        None, description="the checkpoint signing key, apart from the data keys; default "
+                          "signing-key.json beside the key file")
     policy_file: Path | None = Field(None, description="default: the shipped Vordingborg policy")
 
     api_host: str = "127.0.0.1"
@@ -92,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / "keys.json"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.resolved_key_file.with_name("signing-key.json")
 
     @property
     def resolved_policy_file(self) -> Path:

@@ -34,7 +34,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.auditlog import AuditLog, FilterError, check_filters, verify_store
+from hub.auditlog import (
+    AuditLog,
+    FilterError,
+    check_filters,
+    current_key_id,
+    key_fingerprint,
+    verify_store,
+)
 from hub.auth import readable_queues
 from hub.crypto import PSEUDONYM_PATTERN
 from hub.keys import KeyRing
@@ -430,8 +437,10 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
     async def integrity_page(request: Request, user: UserDep) -> Response:
         allow(user, "log")
         report = await asyncio.to_thread(verify_store, store_of(request), ctx.public_keys)
+        kid = current_key_id(ctx.ring)
         return render(request, "integrity.html", user, report=report,
-                      checkpoint=report.latest_checkpoint)
+                      checkpoint=report.latest_checkpoint, key_id=kid,
+                      fingerprint=key_fingerprint(ctx.public_keys[kid]))
 
     @router.get("/ui/log/afvisninger")
     async def rejections_page(request: Request, user: UserDep) -> Response:

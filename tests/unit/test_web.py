@@ -316,6 +316,17 @@ def test_log_page_filters_and_refuses_bad_filters_by_name(web: Web) -> None:
     assert web.login("konsulent").get("/ui/log").status_code == 403
 
 
+def test_integrity_page_shows_the_signing_keys_fingerprint(web: Web) -> None:
+    from hub.auditlog import current_key_id, key_fingerprint, public_keys
+
+    page = web.login("sikkerhed").get("/ui/log/integritet")
+
+    assert page.status_code == 200
+    fingerprint = key_fingerprint(public_keys(web.ring)[current_key_id(web.ring)])
+    assert f'<code class="hash" id="fingerprint">{fingerprint}</code>' in page.text
+    assert "Fingeraftryk (SHA-256)" in page.text
+
+
 def test_rejections_by_reason_and_agency_and_policy_versions(web: Web) -> None:
     client = web.login("sikkerhed")
     page = client.get("/ui/log/afvisninger").text
