@@ -37,6 +37,7 @@ from hub.auditlog import (
     check_filters,
     checkpoint_json,
     current_key_id,
+    erasure_entry,
     key_fingerprint,
     public_key_b64,
     public_keys,
@@ -61,7 +62,7 @@ from hub.subject_access import (
 )
 from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
-from schemas.cpr import InvalidCpr
+from schemas.cpr import InvalidCpr, contains_cpr_like, mask_cpr_like
 from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
@@ -96,7 +97,6 @@ REASON_MIN_WORDS = 3
 REASON_RULE = (f"reason must be at least a sentence: {REASON_MIN_CHARS} characters or more "
                f"and at least {REASON_MIN_WORDS} words, saying why the identity is needed, "
                "with no CPR number in it")
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 _WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 
@@ -107,7 +107,7 @@ def reason_is_sufficient(reason: str | None) -> bool:
         return False
     text = " ".join(reason.split())
     return (len(text) >= REASON_MIN_CHARS and len(_WORD.findall(text)) >= REASON_MIN_WORDS
-            and not _CPR_LIKE.search(text))
+            and not contains_cpr_like(text))
 
 
 class ReidentifyRequest(BaseModel):
@@ -140,6 +140,15 @@ class AccessDecisionRequest(BaseModel):
                                       "or release it in full to a related person")
     reason: str = Field(min_length=1, max_length=2000,
                         description="why: at least a sentence, no CPR number; it is logged")
+
+
+class EraseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    seqs: list[Annotated[int, Field(ge=0, le=2**53 - 1)]] = Field(
+        min_length=1, max_length=1000, description="the log entries whose bodies to erase")
+    reason: str = Field(min_length=20, max_length=2000,
+                        description="why (logged): a sentence, no CPR number")
 
 
 LOG_READERS = ("security_officer",)
@@ -509,7 +518,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
             return None
         text = scrubber.scrub(" ".join(reason.split())[:2000], known_names=names or []).text
         # The scrubber replaces CPR numbers; anything CPR-shaped left is cut out, not logged.
-        return _CPR_LIKE.sub("[CPR]", text)
+        return mask_cpr_like(text, "[CPR]")
 
     # -- the disclosure log (security officers) -------------------------------------------
     def require_log_reader(principal: Principal) -> None:
@@ -657,6 +666,25 @@ def create_api(settings: Settings, *, store: Store | None = None,
         found = await asyncio.to_thread(store.access_decisions)
         items = [{**d, "decided_at": d["decided_at"].isoformat()} for _, d in sorted(found.items())]
         return JSONResponse({"items": items, "next_cursor": None}, headers=NO_STORE)
+
+    @app.post("/api/v1/disclosures/erase", responses={403: {}, 422: {}},
+              summary="Erase log entries' bodies (format 2); their leaves keep the log "
+                      "verifiable; the erasure is logged first")
+    async def erase_disclosures(request: Request, principal: PrincipalDep,
+                                body: EraseRequest) -> JSONResponse:
+        require_log_reader(principal)
+        if contains_cpr_like(body.reason):
+            return _error(422, "invalid request", errors=[{
+                "field": "reason", "type": "cpr", "message": "must not hold a CPR number"}])
+        audit: AuditLog = request.app.state.audit
+        seqs = sorted(set(body.seqs))
+        # Straight into the log (not via the topic): the record exists before the erasure.
+        await asyncio.to_thread(audit.integrate, [erasure_entry(
+            seqs, body.reason, principal.name, principal.role)])
+        result = await asyncio.to_thread(audit.erase, seqs)
+        return JSONResponse({"erased": result.erased, "already": result.already,
+                             "version_1": result.version_1, "missing": result.missing},
+                            headers=NO_STORE)
 
     mount_web(app, WebContext(settings=settings, policy=policy, ring=ring, public_keys=keys,
                               record=record, consultations=consultations,

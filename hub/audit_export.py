@@ -46,10 +46,11 @@ from hub.auditlog import (
     verify_checkpoint,
 )
 from hub.keys import KeyRing
-from schemas.disclosures import Checkpoint, format_time, parse_leaf, parse_time
+from schemas.disclosures import Checkpoint, format_time, parse_time, read_entry
 
 EXPORT_FORMAT = "ssp-hub-audit-export"
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2  # version 2 adds each entry's erasable body; version 1 still verifies
+READABLE_VERSIONS = (1, 2)
 HEADER_CONTEXT = b"ssp-hub audit export v1\n"
 """Prefixed to the canonical header before signing: a header signature can never be taken
 for a checkpoint signature (whose note starts ``ssp-hub disclosure log v1``) or vice versa."""
@@ -62,6 +63,7 @@ HEADER_KEYS = frozenset({"origin", "exported_at", "from", "to", "first_seq", "la
 CHECKPOINT_KEYS = frozenset({"origin", "tree_size", "root_hash", "issued_at", "key_id",
                              "signature"})
 ENTRY_KEYS = frozenset({"leaf", "leaf_hash", "checkpoint", "inclusion_proof"})
+ENTRY_KEYS_V2 = ENTRY_KEYS | {"body"}  # the body's JCS text, or null (format 1 or erased)
 CONSISTENCY_KEYS = frozenset({"first_size", "second_size", "proof"})
 
 _HASH_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -132,14 +134,16 @@ def export_log(log: AuditLog, ring: KeyRing, *, start: dt.datetime | None = None
     sizes = [cp.tree_size for cp in cps]
     lo_row = max(first - 1, 0)
     hi_row = min(last + 1, size - 1)
-    rows = dict(log.entry_rows(lo_row, hi_row)) if size else {}
+    rows = {seq: (leaf, body) for seq, leaf, body in
+            log.entry_rows_with_bodies(lo_row, hi_row)} if size else {}
 
     def item(seq: int) -> dict[str, Any]:
-        data = rows.get(seq)
+        data, body = rows.get(seq, (None, None))
         if data is None:
             raise ValueError(f"entry {seq} is missing from the log; run `ssp-hub audit verify`")
         cover = sizes[bisect.bisect_right(sizes, seq)]
         return {"leaf": data.decode("utf-8"), "leaf_hash": merkle.leaf_hash(data).hex(),
+                "body": None if body is None else body.decode("utf-8"),
                 "checkpoint": cover,
                 "inclusion_proof": [h.hex() for h in tree.inclusion(seq, cover)]}
 
@@ -182,6 +186,16 @@ def write_export(doc: Mapping[str, Any], path: Path) -> bytes:
 
 
 # --------------------------------------------------------------------------- verification
+
+
+def _reason(exc: Exception) -> str:
+    """Our own ValueErrors name the problem, never a value; anything else only by type."""
+    text = str(exc)
+    safe = ("body", "leaf", "canonical", "version", "sequence", "decision", "entry_id",
+            "times", "salt", "not a log entry")
+    if type(exc) is ValueError and any(w in text for w in safe) and len(text) < 120:
+        return text
+    return "see the format"
 
 
 class _Malformed(ValueError):
@@ -292,6 +306,7 @@ class _Verifier:
     def __init__(self, report: VerifyReport) -> None:
         self.report = report
         self.cps: dict[int, Checkpoint] = {}
+        self.version = EXPORT_FORMAT_VERSION
 
     def add(self, where: str, what: str, message: str) -> None:
         if not any((p.where, p.what, p.message) == (where, what, message)
@@ -309,11 +324,12 @@ class _Verifier:
             self.add("file", "malformed", str(exc))
             if not isinstance(doc, dict) or "header" not in doc:
                 return
-        if doc.get("format") != EXPORT_FORMAT or doc.get("format_version") != \
-                EXPORT_FORMAT_VERSION:
-            self.add("file", "malformed", f"not a {EXPORT_FORMAT} version "
-                                          f"{EXPORT_FORMAT_VERSION} file")
+        if doc.get("format") != EXPORT_FORMAT or doc.get("format_version") not in \
+                READABLE_VERSIONS:
+            self.add("file", "malformed", f"not a {EXPORT_FORMAT} file of version "
+                                          f"{' or '.join(map(str, READABLE_VERSIONS))}")
             return
+        self.version = int(doc["format_version"])
         header = self._header(doc.get("header"))
         keys = self._public_keys(doc.get("public_keys"), header, pinned_key)
         if header is not None:
@@ -563,8 +579,11 @@ class _Verifier:
         """Check one exported entry and its inclusion proof; never raises."""
         item = _Item(assumed, False, None, None)
         try:
-            doc = _keys_exact(raw, ENTRY_KEYS, label)
+            doc = _keys_exact(raw, ENTRY_KEYS if self.version == 1 else ENTRY_KEYS_V2, label)
             leaf_text = _str(doc["leaf"], "leaf")
+            body_text = doc.get("body")
+            if body_text is not None:
+                body_text = _str(body_text, "body")
             claimed = _hash(doc["leaf_hash"], "leaf_hash")
             cover = _int(doc["checkpoint"], "checkpoint", 1)
             proof = _hashes(doc["inclusion_proof"], "inclusion_proof")
@@ -573,18 +592,21 @@ class _Verifier:
             return item
         try:
             data = leaf_text.encode("utf-8")
+            body = None if body_text is None else body_text.encode("utf-8")
         except UnicodeEncodeError:
             self.add(label, "modified", "the entry text is not valid Unicode")
             return item
         try:
-            entry, seq, logged_at = parse_leaf(data)
-        except Exception as exc:  # pydantic, JSON and canonical-form errors alike
-            self.add(label, "modified", f"not a valid canonical version 1 entry "
-                                        f"({type(exc).__name__})")
+            stored = read_entry(data, body)
+        except Exception as exc:  # pydantic, JSON, canonical-form and body-hash errors alike
+            self.add(label, "modified", f"not a valid canonical entry ({type(exc).__name__}: "
+                                        f"{_reason(exc)})")
         else:
-            item = _Item(seq, True, entry.entry_id, logged_at)
-            label = f"entry {seq}"
-            scan_for_cpr(self.report, label, json.loads(data))
+            item = _Item(stored.seq, True, stored.entry_id, stored.logged_at)
+            label = f"entry {stored.seq}"
+            if stored.erased:
+                self.report.erased += 1
+            scan_for_cpr(self.report, label, stored.document)
         leaf = merkle.leaf_hash(data)
         cp = self.cps.get(cover)
         if cp is None:

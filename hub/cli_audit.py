@@ -333,3 +333,87 @@ def _pinned_by_id(pins: list[Ed25519PublicKey], known: Mapping[str, Ed25519Publi
         return known
     raws = {_raw(p) for p in pins}
     return {kid: key for kid, key in known.items() if _raw(key) in raws}
+
+
+@audit_app.command("erase")
+def erase(
+    reason: Annotated[str, typer.Option(
+        "--reason", help="why (logged): e.g. a CPR number slipped through, or an erasure "
+                         "request (GDPR art. 17); no CPR number in it")],
+    seq: Annotated[list[int] | None, typer.Option(
+        "--seq", metavar="N", help="a log entry to erase (repeat for more)")] = None,
+    cpr: Annotated[str | None, typer.Option(
+        "--cpr", metavar="CPR|-", help="erase every entry about this person (- reads it from "
+                                       "standard input, out of the shell's history)")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar="NAME", help="the security officer erasing (default: $USER)")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Erase log entries' bodies (format 2): the leaf stays, so the log still verifies.
+
+    The erasure is logged first, as an entry of its own naming the entries (no identity);
+    `audit verify` reports a body that is gone without such a record.
+    """
+    import sys
+
+    from hub.auditlog import AuditLog, erasure_entry
+    from hub.cli import _fail, _settings
+    from hub.cli_subject_access import _default_officer
+    from hub.errors import HubError
+    from hub.keys import provider_for
+    from schemas.cpr import InvalidCpr, contains_cpr_like
+
+    if not seq and cpr is None:
+        _fail("name the entries with --seq N, or the person with --cpr")
+    text = " ".join(reason.split())
+    if len(text) < 20 or contains_cpr_like(text):
+        _fail("--reason must be a sentence (20 characters or more) without a CPR number")
+    settings = _settings(data_dir)
+    try:
+        ring = provider_for(settings, create=False).load()
+    except HubError as exc:
+        _fail(str(exc))
+        return
+    store = _open_store(settings)
+    try:
+        seqs = set(seq or [])
+        if cpr is not None:
+            from hub.subject_access import pseudonyms_for_cpr
+
+            if cpr == "-":
+                cpr = sys.stdin.readline().strip()
+            try:
+                mine = pseudonyms_for_cpr(store, ring, cpr)
+            except InvalidCpr:
+                _fail("cpr: not a valid CPR number")
+                return
+            log = AuditLog(store)
+            cursor = None
+            while True:
+                page = log.page(pseudonyms=sorted(mine), limit=1000, cursor=cursor)
+                seqs |= {int(item["seq"]) for item in page.items
+                         if not str(item.get("kind", "")).startswith("erasure")}
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        if not seqs:
+            typer.echo("no entries to erase")
+            return
+        log = AuditLog(store, ring, origin=settings.log_origin,
+                       checkpoint_every=settings.checkpoint_every,
+                       checkpoint_interval=settings.checkpoint_interval)
+        # Recorded first: if the record fails, nothing is erased.
+        log.integrate([erasure_entry(sorted(seqs), text, by or _default_officer(),
+                                     "security_officer")])
+        result = log.erase(seqs)
+    finally:
+        store.close()
+    typer.echo(f"erased {len(result.erased)} entries' bodies; the log still verifies"
+               + (f"; already erased: {len(result.already)}" if result.already else "")
+               + (f"; not found: {', '.join(map(str, result.missing))}"
+                  if result.missing else ""))
+    if result.version_1:
+        typer.echo(f"{len(result.version_1)} entries are format 1 (their body is their leaf) "
+                   "and cannot be erased without breaking the tree: "
+                   + ", ".join(map(str, result.version_1)))
+        raise typer.Exit(1)

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from schemas.cpr import contains_cpr_like
+
 retention_app = typer.Typer(no_args_is_help=True, help="Retention, erasure and legal holds.")
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
 PseudonymArg = Annotated[str, typer.Argument(help="the person's pseudonym, e.g. ssp1:…")]
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 
 
 def _pseudonym(value: str) -> str:
@@ -108,7 +108,7 @@ def hold(
     pseudonym = _pseudonym(pseudonym)
     if not reason.strip():
         _fail("--reason must not be empty")
-    if _CPR_LIKE.search(reason):
+    if contains_cpr_like(reason):
         _fail("--reason must not contain a CPR number")
     principal = by or _login_name()
     store = Store.open(_settings(data_dir).resolved_database_url)

@@ -716,10 +716,13 @@ class Store:
     def log_rejections(self) -> list[tuple[str, str]]:
         """(agency, reason code) of every rejection in the disclosure log."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(disclosure_log.c.agency, disclosure_log.c.entry)
+            rows = conn.execute(sa.select(disclosure_log.c.agency, disclosure_log.c.entry,
+                                          disclosure_log.c.body)
                                 .where(disclosure_log.c.kind == "rejection"))
-            return [(r.agency or "", str(json.loads(bytes(r.entry)).get("reason_code") or ""))
-                    for r in rows]
+            # Format 2 keeps the members in the body (gone once erased), format 1 in the leaf.
+            return [(r.agency or "", str(json.loads(bytes(
+                r.body if r.body is not None else r.entry)).get("reason_code") or ""))
+                for r in rows]
 
     # -- vault and aliases --------------------------------------------------------------
     def vault_present(self, pseudonyms: Iterable[str]) -> set[str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +74,7 @@ from hub.web.sessions import (
     start_session,
 )
 from hub.web.texts import TEXTS
-from schemas.cpr import InvalidCpr
+from schemas.cpr import InvalidCpr, contains_cpr_like
 from schemas.disclosures import Decision, EntryKind, LogEntry
 from streams.policy import Policy
 
@@ -84,7 +83,6 @@ log = get_logger("hub.web")
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 STATUSES = ("ny", "under_behandling", "afsluttet")
 NOTE_MAX = 500
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 # Pages hold personal data: never cached, never framed, no scripts, forms post only here.
 SECURITY_HEADERS = {
     "Cache-Control": "no-store", "Pragma": "no-cache",
@@ -356,7 +354,7 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         note = " ".join(form.get("note", "").split()) or None
         if status not in STATUSES:
             return see_other(f"{base}?fejl=status_invalid")
-        if note is not None and (len(note) > NOTE_MAX or _CPR_LIKE.search(note)):
+        if note is not None and (len(note) > NOTE_MAX or contains_cpr_like(note)):
             return see_other(f"{base}?fejl=note_invalid")
         await asyncio.to_thread(store.set_status, event_id, queue, status, note, user.name,
                                 dt.datetime.now(dt.UTC))
