@@ -50,7 +50,7 @@ from hub.keys import provider_for
 from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
-from hub.store import Principal, Store, decode_cursor
+from hub.store import Principal, Store, decode_cursor, encode_cursor
 from hub.subject_access import (
     DECISIONS,
     DecisionError,
@@ -659,13 +659,22 @@ def create_api(settings: Settings, *, store: Store | None = None,
 
     @app.get("/api/v1/subject-access/decisions", responses={403: {}},
              summary="The security officer's subject-access decisions, by log entry")
-    async def subject_access_decisions(request: Request, principal: PrincipalDep
-                                       ) -> JSONResponse:
+    async def subject_access_decisions(
+        request: Request, principal: PrincipalDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
+    ) -> JSONResponse:
         require_log_reader(principal)
         store: Store = request.app.state.store
+        try:
+            after = -1 if cursor is None else decode_cursor(cursor)
+        except ValueError as exc:
+            raise HTTPException(422, "cursor: not one this endpoint issued") from exc
         found = await asyncio.to_thread(store.access_decisions)
-        items = [{**d, "decided_at": d["decided_at"].isoformat()} for _, d in sorted(found.items())]
-        return JSONResponse({"items": items, "next_cursor": None}, headers=NO_STORE)
+        rows = [d for seq, d in sorted(found.items()) if seq > after]
+        page, more = rows[:limit], len(rows) > limit
+        items = [{**d, "decided_at": d["decided_at"].isoformat()} for d in page]
+        return JSONResponse({"items": items, "next_cursor": encode_cursor(page[-1]["seq"])
+                             if more else None}, headers=NO_STORE)
 
     @app.post("/api/v1/disclosures/erase", responses={403: {}, 422: {}},
               summary="Erase log entries' bodies (format 2); their leaves keep the log "
