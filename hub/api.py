@@ -71,6 +71,7 @@ from streams.scrubber import Scrubber
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
+PRODUCER_STOP_S = 5.0
 MAX_CONNECTOR_BYTES = 20 * 1024 * 1024
 # A claim still unacknowledged after this long belongs to an API process that died between
 # claiming and producing: a retry of the same event may produce it.
@@ -203,7 +204,12 @@ def create_api(settings: Settings, *, store: Store | None = None,
             yield
         finally:
             if app.state.producer_started:
-                await producer.stop()
+                # Bounded: a broker that does not answer must not hold the shutdown up (every
+                # acknowledged request was answered only after its produce completed).
+                try:
+                    await asyncio.wait_for(producer.stop(), PRODUCER_STOP_S)
+                except TimeoutError:
+                    log.warning("producer_stop_timed_out")
             if store is None:
                 app.state.store.close()
 

@@ -433,16 +433,21 @@ async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
-        stop.set()  # the feeders first: they talk to the API (together, each bounded)
+        # Every step is bounded, so that a hanging upload or a broker that does not answer
+        # cannot hold Ctrl-C up: the feeders first (they talk to the API), the worker stops
+        # meanwhile, then the API (its requests and its producer, which may wait on the broker).
+        stop.set()
+        worker_deadline = loop.time() + 3 * STOP_WAIT_S
         if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)  # the worker stops meanwhile
+            worker.send_signal(signal.SIGTERM)
         await asyncio.gather(_stop_task(kafka_task, STOP_WAIT_S),
                              _stop_task(drop_task, STOP_WAIT_S))
         drops.close()
         server.should_exit = True
-        await serving
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(serving, 2 * STOP_WAIT_S)
         try:
-            worker.wait(2 * STOP_WAIT_S)
+            worker.wait(max(0.1, worker_deadline - loop.time()))
         except subprocess.TimeoutExpired:
             worker.kill()
 
