@@ -138,7 +138,8 @@ class AccessDecisionRequest(BaseModel):
     seq: int = Field(ge=0, le=2**53 - 1, description="the disclosure-log entry (its `seq`)")
     decision: str = Field(description=f"one of {', '.join(DECISIONS)}: withhold the entry "
                                       "from the citizen's copy (GDPR art. 15(4), DBL § 22), "
-                                      "or release it in full to a related person")
+                                      "or release it in full to a related person, "
+                                      "or default: undo an earlier decision")
     reason: str = Field(min_length=1, max_length=2000,
                         description="why: at least a sentence, no CPR number; it is logged")
 

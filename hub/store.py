@@ -834,6 +834,11 @@ class Store:
                                 .where(access_decisions.c.seq == seq).values(**row)).rowcount:
                 conn.execute(access_decisions.insert().values(seq=seq, **row))
 
+    def clear_access_decision(self, seq: int) -> None:
+        """Back to the default view of log entry ``seq``."""
+        with self.engine.begin() as conn:
+            conn.execute(access_decisions.delete().where(access_decisions.c.seq == seq))
+
     def log_entry_has_subjects(self, seq: int) -> bool:
         """Whether disclosure-log entry ``seq`` exists and is about at least one person."""
         with self.engine.connect() as conn:

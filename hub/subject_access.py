@@ -19,10 +19,11 @@ What the citizen sees and what is withheld:
   that they were mentioned, when, and by which agency kind (``limited``): never the
   necessity text, the queue, the sending unit, the fields or anything else about the child.
   In honour-related and negative-social-control cases the parent may be the threat.
-* The security officer decides per entry (:func:`decide_access`), with a recorded reason:
-  ``release`` the full entry to a related person, or ``withhold`` an entry from the citizen's
-  copy altogether (GDPR art. 15(4), databeskyttelseslovens § 22). Each decision is a log
-  entry of its own (kinds ``access_released``/``access_withheld``, no pseudonym) and is kept
+* The security officer decides per entry (:func:`check_decision`, :func:`store_decision`),
+  with a recorded reason: ``release`` the full entry to a related person, ``withhold`` an
+  entry from the citizen's copy altogether (GDPR art. 15(4), databeskyttelseslovens § 22), or
+  ``default`` to undo either. Each decision is a log entry of its own (kinds
+  ``access_released``/``access_withheld``/``access_default``, no pseudonym) and is kept
   in the store, so the API answer, the CLI, the web answer and the document honour it.
 
 The answer is itself logged (:func:`subject_access_entry`, kind ``subject_access``) and can
@@ -391,8 +392,10 @@ def subject_access_entry(answer: SubjectAccessAnswer, principal: str, role: str,
 
 WITHHOLD = "withhold"
 RELEASE = "release"
-DECISIONS = (WITHHOLD, RELEASE)
-DECISION_KINDS = {WITHHOLD: EntryKind.access_withheld, RELEASE: EntryKind.access_released}
+DEFAULT = "default"  # undo: the subject sees the entry, a related person the limited view
+DECISIONS = (WITHHOLD, RELEASE, DEFAULT)
+DECISION_KINDS = {WITHHOLD: EntryKind.access_withheld, RELEASE: EntryKind.access_released,
+                  DEFAULT: EntryKind.access_default}
 # Art. 15(4) GDPR (rights of others) and databeskyttelseslovens § 22 (e.g. the protection of
 # the child); a release is the officer's use of the same provisions' discretion.
 DECISION_BASIS = "gdpr-art-15-4"
@@ -436,12 +439,15 @@ def access_decision_entry(seq: int, decision: str, reason: str, principal: str, 
 
 def store_decision(store: Store, entry: LogEntry) -> None:
     """Keep the decision that ``entry`` (from :func:`access_decision_entry`) records."""
-    decision = WITHHOLD if entry.kind == EntryKind.access_withheld else RELEASE
+    decision = next(d for d, kind in DECISION_KINDS.items() if kind == entry.kind)
     seq = entry.details["log_entry"]
     if not isinstance(seq, int) or entry.reason is None or entry.principal is None:
         raise ValueError("not a subject-access decision entry")
-    store.set_access_decision(seq, decision, entry.reason, entry.principal, entry.entry_id,
-                              entry.at)
+    if decision == DEFAULT:
+        store.clear_access_decision(seq)
+    else:
+        store.set_access_decision(seq, decision, entry.reason, entry.principal,
+                                  entry.entry_id, entry.at)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class EntryKind(StrEnum):
     # The security officer's subject-access decisions on one log entry, with a reason:
     access_withheld = "access_withheld"  # withheld from the citizen (GDPR 15(4), DBL § 22)
     access_released = "access_released"  # full content released to a related person
+    access_default = "access_default"  # an earlier decision undone: the default view again
 
 
 class Decision(StrEnum):
@@ -73,6 +74,7 @@ DECISION_OF: dict[EntryKind, Decision] = {
     EntryKind.erasure: Decision.erased,
     EntryKind.access_withheld: Decision.rejected,
     EntryKind.access_released: Decision.disclosed,
+    EntryKind.access_default: Decision.disclosed,
 }
 
 # JSON numbers an RFC 8785 canonicaliser accepts exactly (IEEE 754 safe integers).

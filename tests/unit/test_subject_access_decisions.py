@@ -157,6 +157,22 @@ def test_a_later_decision_replaces_an_earlier_one(store: Store, keyring: KeyRing
     assert item.released
 
 
+def test_default_undoes_a_decision(store: Store, keyring: KeyRing,
+                                  shipped_policy: Policy) -> None:
+    seq = _seed(store, keyring)
+    _decide(store, keyring, shipped_policy, seq, "withhold", REASON)
+
+    _decide(store, keyring, shipped_policy, seq, "default",
+            "Tilbageholdelsen var en fejl; udgangspunktet gælder igen.")
+
+    (item,) = answer_subject_access(store, keyring, shipped_policy, GUARDIAN_CPR).entries
+    assert item.limited  # the related person's default view, not the full entry
+    assert answer_subject_access(store, keyring, shipped_policy, SUBJECT_CPR).count == 1
+    assert store.access_decisions() == {}
+    kinds = [i["kind"] for i in AuditLog(store).page(limit=10).items]
+    assert "access_default" in kinds
+
+
 def test_each_decision_is_its_own_log_entry_without_identity(
         store: Store, keyring: KeyRing, shipped_policy: Policy) -> None:
     seq = _seed(store, keyring)

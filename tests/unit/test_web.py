@@ -389,9 +389,12 @@ def test_subject_access_page_limits_related_persons_and_the_officer_can_withhold
     again = client.post("/ui/indsigt", data={"csrf": csrf_of(saved.text), "cpr": parent,
                                              "action": "vis"})
     assert "Tilbageholdt fra borgerens kopi" in again.text
-    assert f'name="seq" value="{seq}"' not in again.text
-    web.store.set_access_decision(int(seq), "release", "test: nulstil for de andre tests",
-                                  "test", "0" * 32, dt.datetime.now(dt.UTC))
+    assert again.text.count(f'name="seq" value="{seq}"') == 1  # only the undo form
+    restored = client.post("/ui/indsigt/afgoerelse", data={
+        "csrf": csrf_of(again.text), "cpr": parent, "seq": seq, "decision": "default",
+        "reason": "Tilbageholdelsen var en fejl; udgangspunktet gælder igen."})
+    assert f"Registrering nr. {seq} vises igen som udgangspunkt" in restored.text
+    assert web.store.access_decisions() == {}
 
 
 # -- Styregruppe / lokalråd ----------------------------------------------------------------------
