@@ -228,7 +228,10 @@ def parse_leaf(data: bytes) -> tuple[LogEntry, int, dt.datetime]:
 
 # Fields that hold ids and times, not text: hex ids and UUIDs can contain ten decimal digits.
 _ID_FIELDS = frozenset({"entry_id", "event_id", "pseudonym", "related_pseudonyms", "at",
-                        "logged_at", "seq", "v", "body_sha256", "salt", "leaf_hash"})
+                        "logged_at", "seq", "v", "body_sha256", "salt", "leaf_hash",
+                        "policy_version"})
+# A hash or id wherever it stands (``sha256:…``, hex, a UUID): digits in it are not a CPR.
+_HASHLIKE = re.compile(r"^(?:[a-z0-9]+:)?[0-9a-fA-F-]{20,}$")
 
 
 def cpr_like_fields(doc: Any) -> list[str]:
@@ -238,7 +241,7 @@ def cpr_like_fields(doc: Any) -> list[str]:
 
     def texts(value: Any) -> list[str]:
         if isinstance(value, str):
-            return [value]
+            return [] if _HASHLIKE.fullmatch(value) else [value]
         if isinstance(value, list):
             return [t for v in value for t in texts(v)]
         if isinstance(value, dict):

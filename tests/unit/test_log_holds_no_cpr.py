@@ -68,6 +68,16 @@ def _old_entry_with_a_cpr() -> LogEntry:
         context=STORED)
 
 
+def test_hashes_and_ids_in_an_entry_are_not_taken_for_cpr_numbers() -> None:
+    from schemas.disclosures import cpr_like_fields
+
+    doc = {"policy_version": "sha256:ab0102104321cd" + "e" * 50,
+           "details": {"digest": "ff0102104321" + "a" * 20, "ids": ["7b0e2f0c-0102104321-x"]},
+           "necessity": "Far har nr. 0102104321."}
+
+    assert cpr_like_fields(doc) == ["details", "necessity"]  # the UUID-ish text still counts
+
+
 def test_audit_verify_fails_on_a_cpr_number_naming_the_entry_not_the_number(
         store: Store, keyring: KeyRing) -> None:
     log = AuditLog(store, keyring)
