@@ -219,6 +219,12 @@ def verify(
         "--checkpoint", "--since", metavar="FILE",
         help="a checkpoint retained earlier (GET /api/v1/checkpoints/latest, or an earlier "
              "export): check that the log is an append-only extension of it")] = None,
+    witness_key: Annotated[Path | None, typer.Option(
+        "--witness-key", metavar="FILE", help="the witness's (DPO's) public key")] = None,
+    cosigned: Annotated[Path | None, typer.Option(
+        "--cosigned", metavar="FILE", help="a checkpoint the witness co-signed "
+                                           "(`audit witness sign`): the log must extend it")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Verify an export (--file) or the live log. Exit 0 only if intact, 1 if not.
@@ -241,6 +247,21 @@ def verify(
 
     pins = _read_pins(public_key or [])
     retained = None
+    if (witness_key is None) != (cosigned is None):
+        _fail("--witness-key and --cosigned go together")
+    if witness_key is not None and cosigned is not None:
+        if checkpoint is not None:
+            _fail("give either --checkpoint or --cosigned")
+        from hub.witness import verify_cosigned
+
+        [witness] = _read_pins([str(witness_key)])
+        try:
+            retained = verify_cosigned(cosigned.read_bytes(), witness)
+        except OSError:
+            _fail(f"--cosigned {cosigned} cannot be read")
+        except ValueError as exc:
+            typer.echo(f"TAMPERED: 1 problem(s)\n  witness: bad_signature: {exc}")
+            raise typer.Exit(1) from exc
     if checkpoint is not None:
         try:
             retained = parse_retained_checkpoint(checkpoint.read_bytes())
@@ -313,7 +334,8 @@ def verify(
     elif report.ok:
         typer.echo(report.summary())
         if retained is not None:
-            typer.echo(f"consistent with the retained checkpoint at size {retained.tree_size} "
+            typer.echo(f"consistent with the {'co-signed' if cosigned else 'retained'} "
+                       f"checkpoint at size {retained.tree_size} "
                        f"(root {retained.root_hash[:16]}…): the log only grew since")
         if pins:
             typer.echo("signatures checked against the pinned key(s): "
@@ -417,3 +439,83 @@ def erase(
                    "and cannot be erased without breaking the tree: "
                    + ", ".join(map(str, result.version_1)))
         raise typer.Exit(1)
+
+
+witness_app = typer.Typer(no_args_is_help=True, help="A second key (the DPO's) that co-signs "
+                                                     "checkpoints (optional).")
+audit_app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("keygen")
+def witness_keygen(
+    out: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")],
+) -> None:
+    """Make the witness's Ed25519 key: a 0600 PEM file the hub never sees."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    from hub.auditlog import key_fingerprint, public_key_b64
+    from hub.cli import _fail
+
+    if out.exists():
+        _fail(f"{out} exists already; refusing to overwrite a key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
+    pub = out.with_name(out.name + ".pub")
+    pub.write_text(public_key_b64(key.public_key()) + "\n", encoding="ascii")
+    typer.echo(f"wrote {out} (mode 600); keep it away from the hub")
+    typer.echo(f"wrote {pub}: the public key, for auditors (`audit verify --witness-key`)")
+    typer.echo(f"public key:  {public_key_b64(key.public_key())}")
+    typer.echo(f"fingerprint: {key_fingerprint(key.public_key())}")
+
+
+@witness_app.command("sign")
+def witness_sign(
+    key: Annotated[Path, typer.Option("--key", help="the witness's private key (PEM)")],
+    checkpoint: Annotated[Path, typer.Option(
+        "--checkpoint", metavar="FILE",
+        help="the checkpoint to co-sign (GET /api/v1/checkpoints/latest, or an export)")],
+    public_key: Annotated[str, typer.Option(
+        "--public-key", metavar="FILE|B64", help="the hub's pinned public key")],
+    out: Annotated[Path, typer.Option("--out", help="where to write the co-signed checkpoint")],
+) -> None:
+    """Check the hub's signature on a checkpoint with the pinned hub key, then co-sign it."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from hub.audit_export import parse_retained_checkpoint
+    from hub.auditlog import verify_checkpoint
+    from hub.cli import _fail
+    from hub.witness import cosign
+
+    [pinned] = _read_pins([public_key])
+    try:
+        private = load_pem_private_key(key.read_bytes(), password=None)
+        cp = parse_retained_checkpoint(checkpoint.read_bytes())
+    except OSError as exc:
+        _fail(f"cannot read {exc.filename}")
+        return
+    except ValueError as exc:
+        _fail(str(exc) if "checkpoint" in str(exc) else "--key is not a PEM private key")
+        return
+    if not isinstance(private, Ed25519PrivateKey):
+        _fail("--key must be an Ed25519 private key")
+        return
+    why = verify_checkpoint(cp, {cp.key_id: pinned})
+    if why:
+        _fail(f"the hub's signature on the checkpoint does not verify with the pinned key "
+              f"({why}); not co-signed", code=1)
+    out.write_text(json.dumps(cosign(cp, private), indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"co-signed the checkpoint at size {cp.tree_size} (root "
+               f"{cp.root_hash[:16]}…) into {out}")
