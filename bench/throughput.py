@@ -479,6 +479,7 @@ def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
     if not with_log:  # only for measuring what the disclosure log costs (--log-cost)
         env["SSP_HUB_UNSAFE_SKIP_DISCLOSURE_LOG"] = "true"
+        env["SSP_HUB_MODE"] = "dev"  # refused in production, which is the default
     env.update({
         "SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "SSP_HUB_DATA_DIR": str(settings.data_dir),

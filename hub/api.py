@@ -38,6 +38,9 @@ from hub.auditlog import (
     FilterError,
     check_filters,
     checkpoint_json,
+    current_key_id,
+    erasure_entry,
+    key_fingerprint,
     public_key_b64,
     public_keys,
     verify_store,
@@ -46,15 +49,23 @@ from hub.auth import PrincipalDep, StoreDep, readable_queues
 from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
 from hub.freetext import FreeText
-from hub.keys import FileKeyProvider
+from hub.keys import provider_for
 from hub.logs import get_logger
 from hub.metrics import StoreCollector
 from hub.settings import AGENCIES, Settings
-from hub.store import Principal, Store, decode_cursor
-from hub.subject_access import answer_subject_access, subject_access_entry
+from hub.store import Principal, Store, decode_cursor, encode_cursor
+from hub.subject_access import (
+    DECISIONS,
+    DecisionError,
+    access_decision_entry,
+    answer_subject_access,
+    check_decision,
+    store_decision,
+    subject_access_entry,
+)
 from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
-from schemas.cpr import InvalidCpr
+from schemas.cpr import InvalidCpr, contains_cpr_like
 from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
@@ -62,6 +73,7 @@ from streams.policy import load_policy
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
+PRODUCER_STOP_S = 5.0
 MAX_CONNECTOR_BYTES = 20 * 1024 * 1024
 # A claim still unacknowledged after this long belongs to an API process that died between
 # claiming and producing: a retry of the same event may produce it.
@@ -90,7 +102,6 @@ REASON_RULE = (f"reason must be at least a sentence: {REASON_MIN_CHARS} characte
                "with no CPR number in it (names, numbers and addresses are replaced before "
                "the reason is logged, and do not count)")
 _PLACEHOLDER = re.compile(r"\[[^\[\]]*\]")
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
 _WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 
@@ -101,7 +112,7 @@ def reason_is_sufficient(reason: str | None) -> bool:
         return False
     text = " ".join(reason.split())
     return (len(text) >= REASON_MIN_CHARS and len(_WORD.findall(text)) >= REASON_MIN_WORDS
-            and not _CPR_LIKE.search(text))
+            and not contains_cpr_like(text))
 
 
 class ReidentifyRequest(BaseModel):
@@ -125,6 +136,27 @@ class SubjectAccessRequest(BaseModel):
     include_staff: bool = Field(False, description="show staff names (withheld by default)")
 
 
+class AccessDecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    seq: int = Field(ge=0, le=2**53 - 1, description="the disclosure-log entry (its `seq`)")
+    decision: str = Field(description=f"one of {', '.join(DECISIONS)}: withhold the entry "
+                                      "from the citizen's copy (GDPR art. 15(4), DBL § 22), "
+                                      "or release it in full to a related person, "
+                                      "or default: undo an earlier decision")
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="why: at least a sentence, no CPR number; it is logged")
+
+
+class EraseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    seqs: list[Annotated[int, Field(ge=0, le=2**53 - 1)]] = Field(
+        min_length=1, max_length=1000, description="the log entries whose bodies to erase")
+    reason: str = Field(min_length=20, max_length=2000,
+                        description="why (logged): a sentence, no CPR number")
+
+
 LOG_READERS = ("security_officer",)
 DECISION_ALIASES = {"allowed": "disclosed", "routed": "disclosed", "refused": "rejected",
                     "denied": "rejected"}
@@ -135,8 +167,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
     """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
     topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
     policy = load_policy(settings.resolved_policy_file)
-    ring = FileKeyProvider(settings.resolved_key_file,
-                           create=settings.mode != "production").load()
+    ring = provider_for(settings, create=settings.mode != "production").load()
     cipher = PayloadCipher(ring)
     keys = public_keys(ring)
     # Connector event ids come from the source record's identity under a secret namespace
@@ -180,7 +211,12 @@ def create_api(settings: Settings, *, store: Store | None = None,
             yield
         finally:
             if app.state.producer_started:
-                await producer.stop()
+                # Bounded: a broker that does not answer must not hold the shutdown up (every
+                # acknowledged request was answered only after its produce completed).
+                try:
+                    await asyncio.wait_for(producer.stop(), PRODUCER_STOP_S)
+                except TimeoutError:
+                    log.warning("producer_stop_timed_out")
             if store is None:
                 app.state.store.close()
 
@@ -566,7 +602,9 @@ def create_api(settings: Settings, *, store: Store | None = None,
     @app.get("/api/v1/public-keys", summary="The log's checkpoint verification keys")
     async def log_public_keys(principal: PrincipalDep) -> dict[str, Any]:
         require_log_reader(principal)
-        return {"keys": {kid: public_key_b64(k) for kid, k in keys.items()}}
+        return {"keys": {kid: public_key_b64(k) for kid, k in keys.items()},
+                "fingerprints": {kid: key_fingerprint(k) for kid, k in keys.items()},
+                "current": current_key_id(ring)}
 
     @app.get("/api/v1/proofs/inclusion", summary="Audit path of entry seq in a tree of tree_size")
     async def inclusion_proof(
@@ -621,6 +659,64 @@ def create_api(settings: Settings, *, store: Store | None = None,
         await record(request, [subject_access_entry(answer, principal.name, principal.role,
                                                     policy)])
         return JSONResponse(answer.as_json(), headers=NO_STORE)
+
+    @app.post("/api/v1/subject-access/decisions", status_code=201,
+              responses={403: {}, 422: {}, 503: {}},
+              summary="Withhold a log entry from subject access, or release it to a related "
+                      "person, with a reason (logged)")
+    async def subject_access_decision(request: Request, principal: PrincipalDep,
+                                      body: AccessDecisionRequest) -> JSONResponse:
+        require_log_reader(principal)
+        store: Store = request.app.state.store
+        try:
+            await asyncio.to_thread(check_decision, store, body.seq, body.decision, body.reason)
+        except DecisionError as exc:
+            return _error(422, "invalid request", errors=[{
+                "field": exc.field, "type": "decision", "message": str(exc)}])
+        entry = access_decision_entry(body.seq, body.decision, body.reason, principal.name,
+                                      principal.role, policy)
+        await record(request, [entry])
+        await asyncio.to_thread(store_decision, store, entry)
+        return JSONResponse({"seq": body.seq, "decision": body.decision,
+                             "entry_id": entry.entry_id}, status_code=201, headers=NO_STORE)
+
+    @app.get("/api/v1/subject-access/decisions", responses={403: {}},
+             summary="The security officer's subject-access decisions, by log entry")
+    async def subject_access_decisions(
+        request: Request, principal: PrincipalDep,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
+    ) -> JSONResponse:
+        require_log_reader(principal)
+        store: Store = request.app.state.store
+        try:
+            after = -1 if cursor is None else decode_cursor(cursor)
+        except ValueError as exc:
+            raise HTTPException(422, "cursor: not one this endpoint issued") from exc
+        found = await asyncio.to_thread(store.access_decisions)
+        rows = [d for seq, d in sorted(found.items()) if seq > after]
+        page, more = rows[:limit], len(rows) > limit
+        items = [{**d, "decided_at": d["decided_at"].isoformat()} for d in page]
+        return JSONResponse({"items": items, "next_cursor": encode_cursor(page[-1]["seq"])
+                             if more else None}, headers=NO_STORE)
+
+    @app.post("/api/v1/disclosures/erase", responses={403: {}, 422: {}},
+              summary="Erase log entries' bodies (format 2); their leaves keep the log "
+                      "verifiable; the erasure is logged first")
+    async def erase_disclosures(request: Request, principal: PrincipalDep,
+                                body: EraseRequest) -> JSONResponse:
+        require_log_reader(principal)
+        if contains_cpr_like(body.reason):
+            return _error(422, "invalid request", errors=[{
+                "field": "reason", "type": "cpr", "message": "must not hold a CPR number"}])
+        audit: AuditLog = request.app.state.audit
+        seqs = sorted(set(body.seqs))
+        # Straight into the log (not via the topic): the record exists before the erasure.
+        await asyncio.to_thread(audit.integrate, [erasure_entry(
+            seqs, body.reason, principal.name, principal.role)])
+        result = await asyncio.to_thread(audit.erase, seqs)
+        return JSONResponse({"erased": result.erased, "already": result.already,
+                             "version_1": result.version_1, "missing": result.missing},
+                            headers=NO_STORE)
 
     mount_web(app, WebContext(settings=settings, policy=policy, ring=ring, public_keys=keys,
                               record=record, consultations=consultations,

@@ -42,13 +42,15 @@ from hub.auditlog import (
     load_public_key,
     public_key_b64,
     public_keys,
+    scan_for_cpr,
     verify_checkpoint,
 )
 from hub.keys import KeyRing
-from schemas.disclosures import Checkpoint, format_time, parse_leaf, parse_time
+from schemas.disclosures import Checkpoint, format_time, parse_time, read_entry
 
 EXPORT_FORMAT = "ssp-hub-audit-export"
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2  # version 2 adds each entry's erasable body; version 1 still verifies
+READABLE_VERSIONS = (1, 2)
 HEADER_CONTEXT = b"ssp-hub audit export v1\n"
 """Prefixed to the canonical header before signing: a header signature can never be taken
 for a checkpoint signature (whose note starts ``ssp-hub disclosure log v1``) or vice versa."""
@@ -61,6 +63,7 @@ HEADER_KEYS = frozenset({"origin", "exported_at", "from", "to", "first_seq", "la
 CHECKPOINT_KEYS = frozenset({"origin", "tree_size", "root_hash", "issued_at", "key_id",
                              "signature"})
 ENTRY_KEYS = frozenset({"leaf", "leaf_hash", "checkpoint", "inclusion_proof"})
+ENTRY_KEYS_V2 = ENTRY_KEYS | {"body"}  # the body's JCS text, or null (format 1 or erased)
 CONSISTENCY_KEYS = frozenset({"first_size", "second_size", "proof"})
 
 _HASH_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -131,14 +134,16 @@ def export_log(log: AuditLog, ring: KeyRing, *, start: dt.datetime | None = None
     sizes = [cp.tree_size for cp in cps]
     lo_row = max(first - 1, 0)
     hi_row = min(last + 1, size - 1)
-    rows = dict(log.entry_rows(lo_row, hi_row)) if size else {}
+    rows = {seq: (leaf, body) for seq, leaf, body in
+            log.entry_rows_with_bodies(lo_row, hi_row)} if size else {}
 
     def item(seq: int) -> dict[str, Any]:
-        data = rows.get(seq)
+        data, body = rows.get(seq, (None, None))
         if data is None:
             raise ValueError(f"entry {seq} is missing from the log; run `ssp-hub audit verify`")
         cover = sizes[bisect.bisect_right(sizes, seq)]
         return {"leaf": data.decode("utf-8"), "leaf_hash": merkle.leaf_hash(data).hex(),
+                "body": None if body is None else body.decode("utf-8"),
                 "checkpoint": cover,
                 "inclusion_proof": [h.hex() for h in tree.inclusion(seq, cover)]}
 
@@ -181,6 +186,16 @@ def write_export(doc: Mapping[str, Any], path: Path) -> bytes:
 
 
 # --------------------------------------------------------------------------- verification
+
+
+def _reason(exc: Exception) -> str:
+    """Our own ValueErrors name the problem, never a value; anything else only by type."""
+    text = str(exc)
+    safe = ("body", "leaf", "canonical", "version", "sequence", "decision", "entry_id",
+            "times", "salt", "not a log entry")
+    if type(exc) is ValueError and any(w in text for w in safe) and len(text) < 120:
+        return text
+    return "see the format"
 
 
 class _Malformed(ValueError):
@@ -291,6 +306,7 @@ class _Verifier:
     def __init__(self, report: VerifyReport) -> None:
         self.report = report
         self.cps: dict[int, Checkpoint] = {}
+        self.version = EXPORT_FORMAT_VERSION
 
     def add(self, where: str, what: str, message: str) -> None:
         if not any((p.where, p.what, p.message) == (where, what, message)
@@ -308,11 +324,12 @@ class _Verifier:
             self.add("file", "malformed", str(exc))
             if not isinstance(doc, dict) or "header" not in doc:
                 return
-        if doc.get("format") != EXPORT_FORMAT or doc.get("format_version") != \
-                EXPORT_FORMAT_VERSION:
-            self.add("file", "malformed", f"not a {EXPORT_FORMAT} version "
-                                          f"{EXPORT_FORMAT_VERSION} file")
+        if doc.get("format") != EXPORT_FORMAT or doc.get("format_version") not in \
+                READABLE_VERSIONS:
+            self.add("file", "malformed", f"not a {EXPORT_FORMAT} file of version "
+                                          f"{' or '.join(map(str, READABLE_VERSIONS))}")
             return
+        self.version = int(doc["format_version"])
         header = self._header(doc.get("header"))
         keys = self._public_keys(doc.get("public_keys"), header, pinned_key)
         if header is not None:
@@ -562,8 +579,11 @@ class _Verifier:
         """Check one exported entry and its inclusion proof; never raises."""
         item = _Item(assumed, False, None, None)
         try:
-            doc = _keys_exact(raw, ENTRY_KEYS, label)
+            doc = _keys_exact(raw, ENTRY_KEYS if self.version == 1 else ENTRY_KEYS_V2, label)
             leaf_text = _str(doc["leaf"], "leaf")
+            body_text = doc.get("body")
+            if body_text is not None:
+                body_text = _str(body_text, "body")
             claimed = _hash(doc["leaf_hash"], "leaf_hash")
             cover = _int(doc["checkpoint"], "checkpoint", 1)
             proof = _hashes(doc["inclusion_proof"], "inclusion_proof")
@@ -572,17 +592,21 @@ class _Verifier:
             return item
         try:
             data = leaf_text.encode("utf-8")
+            body = None if body_text is None else body_text.encode("utf-8")
         except UnicodeEncodeError:
             self.add(label, "modified", "the entry text is not valid Unicode")
             return item
         try:
-            entry, seq, logged_at = parse_leaf(data)
-        except Exception as exc:  # pydantic, JSON and canonical-form errors alike
-            self.add(label, "modified", f"not a valid canonical version 1 entry "
-                                        f"({type(exc).__name__})")
+            stored = read_entry(data, body)
+        except Exception as exc:  # pydantic, JSON, canonical-form and body-hash errors alike
+            self.add(label, "modified", f"not a valid canonical entry ({type(exc).__name__}: "
+                                        f"{_reason(exc)})")
         else:
-            item = _Item(seq, True, entry.entry_id, logged_at)
-            label = f"entry {seq}"
+            item = _Item(stored.seq, True, stored.entry_id, stored.logged_at)
+            label = f"entry {stored.seq}"
+            if stored.erased:
+                self.report.erased += 1
+            scan_for_cpr(self.report, label, stored.document)
         leaf = merkle.leaf_hash(data)
         cp = self.cps.get(cover)
         if cp is None:
@@ -724,3 +748,103 @@ def export_public_keys(data: bytes) -> dict[str, str]:
     if not isinstance(keys, dict):
         return {}
     return {str(k): v for k, v in keys.items() if isinstance(v, str)}
+
+
+# --------------------------------------------------------------------------- a retained checkpoint
+
+
+def parse_retained_checkpoint(data: bytes) -> Checkpoint:
+    """A checkpoint an auditor kept: the JSON of ``GET /api/v1/checkpoints/latest`` (or any
+    object with its fields), or an earlier export file (its latest checkpoint). Raises
+    ValueError naming what is wrong (never a value)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError("the retained checkpoint is not JSON") from exc
+    if isinstance(doc, dict) and isinstance(doc.get("checkpoints"), list):
+        cps = [c for c in doc["checkpoints"] if isinstance(c, dict)]
+        if not cps:
+            raise ValueError("the earlier export holds no checkpoint")
+        doc = max(cps, key=lambda c: c.get("tree_size", 0) if isinstance(
+            c.get("tree_size"), int) else 0)
+    if not isinstance(doc, dict):
+        raise ValueError("the retained checkpoint must be a JSON object")
+    try:
+        return Checkpoint(
+            origin=_str(doc.get("origin"), "origin"),
+            tree_size=_int(doc.get("tree_size"), "tree_size", 1),
+            root_hash=_hash(doc.get("root_hash"), "root_hash").hex(),
+            issued_at=_time(doc.get("issued_at"), "issued_at"),
+            key_id=_str(doc.get("key_id"), "key_id"),
+            signature=base64.b64encode(_b64(doc.get("signature"), 64, "signature"))
+            .decode("ascii"))
+    except _Malformed as exc:
+        raise ValueError(f"the retained checkpoint is malformed: {exc}") from exc
+
+
+def check_retained(report: VerifyReport, old: Checkpoint,
+                   keys: Mapping[str, Ed25519PublicKey], leaves: list[bytes] | None,
+                   checkpoints: Mapping[int, Checkpoint]) -> None:
+    """Is the log now (``checkpoints``, and ``leaves`` where known) an append-only extension
+    of the retained checkpoint ``old``? Adds a problem to ``report`` if not.
+
+    ``leaves`` are the leaf hashes from the start of the log, as far as they are known (a
+    full export or the live log). With them the RFC 6962 consistency proof from ``old`` to
+    the newest checkpoint is built and checked; without them, a checkpoint of the same size
+    in the new log must carry the same root (the new log's own consistency proofs, checked
+    already, then lead from it to the newest)."""
+    where = f"retained checkpoint {old.tree_size}"
+    why = verify_checkpoint(old, keys)
+    if why:
+        report.add(where, "bad_signature", f"the retained checkpoint: {why}")
+        return
+    newest = max(checkpoints.values(), key=lambda c: c.tree_size, default=None)
+    if newest is None or newest.tree_size < old.tree_size:
+        report.add(where, "missing", f"the log has no checkpoint as large as the retained "
+                                     f"one ({old.tree_size} entries): entries were removed")
+        return
+    if newest.origin != old.origin:
+        report.add(where, "modified", "the retained checkpoint names another log")
+        return
+    same = checkpoints.get(old.tree_size)
+    if same is not None and same.root_hash != old.root_hash:
+        report.add(where, "inconsistent",
+                   f"the log now has another root at size {old.tree_size} than the retained "
+                   "checkpoint: it was rewritten (a fork)")
+        return
+    if leaves is not None and len(leaves) >= newest.tree_size:
+        tree = merkle.ProofTree(leaves[:newest.tree_size])
+        proof = tree.consistency(old.tree_size, newest.tree_size)
+        try:
+            merkle.verify_consistency(old.tree_size, newest.tree_size,
+                                      bytes.fromhex(old.root_hash),
+                                      bytes.fromhex(newest.root_hash), proof)
+        except merkle.ProofError:
+            report.add(where, "inconsistent",
+                       f"no valid consistency proof from the retained checkpoint (size "
+                       f"{old.tree_size}) to the newest (size {newest.tree_size}): the log "
+                       "was rewritten (a fork)")
+        return
+    if same is None:
+        report.add(where, "missing",
+                   f"the export holds no checkpoint at size {old.tree_size} and not the "
+                   "entries from the start of the log: export the whole log to check it")
+
+
+def export_checkpoints_and_leaves(data: bytes) -> tuple[dict[int, Checkpoint], list[bytes] | None]:
+    """An export's checkpoints by tree size, and its leaf hashes if it holds the whole log
+    (from entry 0 to its newest checkpoint). For :func:`check_retained`, after
+    :func:`verify_export` found the file intact."""
+    doc = json.loads(data)
+    cps: dict[int, Checkpoint] = {}
+    for raw in doc.get("checkpoints", []):
+        cp = Checkpoint(origin=raw["origin"], tree_size=raw["tree_size"],
+                        root_hash=raw["root_hash"], issued_at=parse_time(raw["issued_at"]),
+                        key_id=raw["key_id"], signature=raw["signature"])
+        cps[cp.tree_size] = cp
+    header = doc.get("header", {})
+    entries = doc.get("entries", [])
+    leaves = None
+    if header.get("first_seq") == 0 and len(entries) == header.get("tree_size"):
+        leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
+    return cps, leaves

@@ -15,8 +15,11 @@ or checkpoint, what is wrong: modified, missing, reordered, inserted, bad signat
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from hub import merkle
 from hub.crypto import PSEUDONYM_PATTERN
-from hub.keys import KeyRing
+from hub.keys import KeyRing, signing_publics
 from hub.store import (
     Page,
     Store,
@@ -49,18 +52,38 @@ from schemas.disclosures import (
     Decision,
     EntryKind,
     LogEntry,
+    cpr_like_fields,
     format_time,
-    leaf_bytes,
-    parse_leaf,
+    read_entry,
+    sequence_entry,
 )
 
 DEFAULT_ORIGIN = "ssp-hub"
 
 
 def public_keys(ring: KeyRing) -> dict[str, Ed25519PublicKey]:
-    """Every checkpoint key version in the ring, by key id (``ed25519:<version>``)."""
-    return {f"ed25519:{v}": Ed25519PrivateKey.from_private_bytes(seed).public_key()
-            for v, seed in ring.ed25519.items()}
+    """Every checkpoint key version in the ring, by key id (``ed25519:<version>``): the
+    current one and the retired ones (whose seeds are gone), so old checkpoints verify."""
+    return {f"ed25519:{v}": Ed25519PublicKey.from_public_bytes(raw)
+            for v, raw in sorted(signing_publics(ring).items())}
+
+
+def current_key_id(ring: KeyRing) -> str:
+    return f"ed25519:{ring.current['ed25519']}"
+
+
+def key_fingerprint(key: Ed25519PublicKey) -> str:
+    """``SHA256:<hex>`` of the raw 32-byte public key: what an auditor compares out of band."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return "SHA256:" + hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+                                      ).hexdigest()
+
+
+def public_key_pem(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def public_key_b64(key: Ed25519PublicKey) -> str:
@@ -70,6 +93,15 @@ def public_key_b64(key: Ed25519PublicKey) -> str:
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
+    """A public key as base64 of the raw 32 bytes, or PEM (SubjectPublicKeyInfo)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        key = load_pem_public_key(text.encode("ascii"))
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return key
     raw = base64.b64decode(text, validate=True)
     return Ed25519PublicKey.from_public_bytes(raw)
 
@@ -180,7 +212,7 @@ class AuditLog:
                 if entry_id in known:
                     continue
                 seq = tree.size
-                data = leaf_bytes(entry, seq, now)
+                data, body = sequence_entry(entry, seq, now, secrets.token_hex(16))
                 leaf = merkle.leaf_hash(data)
                 tree.append(leaf)
                 rows.append({
@@ -188,7 +220,7 @@ class AuditLog:
                     "decision": entry.decision.value, "at": entry.at, "logged_at": now,
                     "agency": entry.agency, "recipient": entry.recipient,
                     "pseudonym": entry.pseudonym, "event_id": entry.event_id,
-                    "entry": data, "leaf_hash": leaf.hex(),
+                    "entry": data, "leaf_hash": leaf.hex(), "body": body,
                 })
                 subjects += [{"pseudonym": p, "seq": seq} for p in entry.subjects()]
             if not rows:
@@ -298,12 +330,54 @@ class AuditLog:
 
     def entry_rows(self, first: int = 0, last: int | None = None) -> list[tuple[int, bytes]]:
         """(seq, leaf bytes) for ``first <= seq <= last``, in order."""
-        stmt = sa.select(disclosure_log.c.seq, disclosure_log.c.entry).where(
-            disclosure_log.c.seq >= first).order_by(disclosure_log.c.seq)
+        return [(seq, leaf) for seq, leaf, _body in self.entry_rows_with_bodies(first, last)]
+
+    def entry_rows_with_bodies(self, first: int = 0, last: int | None = None
+                               ) -> list[tuple[int, bytes, bytes | None]]:
+        """(seq, leaf bytes, body bytes or None) for ``first <= seq <= last``, in order."""
+        stmt = sa.select(disclosure_log.c.seq, disclosure_log.c.entry, disclosure_log.c.body
+                         ).where(disclosure_log.c.seq >= first).order_by(disclosure_log.c.seq)
         if last is not None:
             stmt = stmt.where(disclosure_log.c.seq <= last)
         with self.engine.connect() as conn:
-            return [(int(r.seq), bytes(r.entry)) for r in conn.execute(stmt)]
+            return [(int(r.seq), bytes(r.entry), None if r.body is None else bytes(r.body))
+                    for r in conn.execute(stmt)]
+
+    # -- erasure ------------------------------------------------------------------------
+    def erase(self, seqs: Iterable[int]) -> EraseResult:
+        """Erase the bodies of these entries (format version 2): the body and the copies in
+        the filter columns and subject index go; the leaf stays, so the tree, its checkpoints
+        and proofs still verify. Version 1 entries hold their body in the leaf and cannot be
+        erased without breaking the tree: they are reported, not touched. On SQLite the
+        freed pages are overwritten (``secure_delete``) and the WAL is checkpointed."""
+        wanted = sorted(set(seqs))
+        result = EraseResult()
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            rows = {int(r.seq): r for r in conn.execute(
+                sa.select(disclosure_log.c.seq, disclosure_log.c.entry, disclosure_log.c.body)
+                .where(disclosure_log.c.seq.in_(wanted)))} if wanted else {}
+            for seq in wanted:
+                row = rows.get(seq)
+                if row is None:
+                    result.missing.append(seq)
+                elif row.body is None:
+                    version = json.loads(bytes(row.entry)).get("v")
+                    (result.already if version == 2 else result.version_1).append(seq)
+                else:
+                    result.erased.append(seq)
+            if result.erased:
+                conn.execute(disclosure_log.update()
+                             .where(disclosure_log.c.seq.in_(result.erased))
+                             .values(body=None, agency=None, recipient=None, pseudonym=None,
+                                     event_id=None))
+                conn.execute(disclosure_log_subjects.delete()
+                             .where(disclosure_log_subjects.c.seq.in_(result.erased)))
+        if result.erased and self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return result
 
     def seq_range(self, start: dt.datetime | None, end: dt.datetime | None
                   ) -> tuple[int, int] | None:
@@ -333,7 +407,7 @@ class AuditLog:
         ``start``/``end`` filter on the act's time ``at``. Raises ValueError on a foreign
         cursor."""
         t = disclosure_log
-        stmt = sa.select(t.c.seq, t.c.entry, t.c.leaf_hash)
+        stmt = sa.select(t.c.seq, t.c.entry, t.c.leaf_hash, t.c.body)
         if pseudonyms is not None:
             stmt = stmt.where(t.c.seq.in_(
                 sa.select(disclosure_log_subjects.c.seq)
@@ -354,15 +428,53 @@ class AuditLog:
             rows = conn.execute(stmt).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [entry_item(bytes(r.entry), r.leaf_hash) for r in rows]
+        items = [entry_item(bytes(r.entry), r.leaf_hash,
+                            None if r.body is None else bytes(r.body)) for r in rows]
         return Page(items, encode_cursor(int(rows[-1].seq)) if more and rows else None)
 
 
-def entry_item(data: bytes, leaf_hash_hex: str | None = None) -> dict[str, Any]:
-    """An entry as the API shows it: its hashed document plus its leaf hash."""
-    doc: dict[str, Any] = json.loads(data)
+def entry_item(data: bytes, leaf_hash_hex: str | None = None, body: bytes | None = None
+               ) -> dict[str, Any]:
+    """An entry as the API shows it: its document (for format 2: the body's members with the
+    leaf's; ``erased`` once the body is gone; never the salt) plus its leaf hash."""
+    doc: dict[str, Any] = json.loads(data)  # format 1: the leaf is the document
+    if isinstance(doc, dict) and doc.get("v") == 2:
+        # Damaged: shown as stored (verification says what is wrong).
+        with contextlib.suppress(ValueError, TypeError):
+            doc = dict(read_entry(data, body, strict=False).document)
     doc["leaf_hash"] = leaf_hash_hex or merkle.leaf_hash(data).hex()
     return doc
+
+
+ERASED_LOG_BODIES = "log_body_erased"
+
+
+def erasure_entry(seqs: Sequence[int], reason: str, principal: str, role: str,
+                  now: dt.datetime | None = None) -> LogEntry:
+    """The log entry that records erasing these entries' bodies (written before erasing)."""
+    from hub.disclosures import random_entry_id
+
+    return LogEntry(entry_id=random_entry_id(), kind=EntryKind.erasure,
+                    at=now or dt.datetime.now(dt.UTC), reason_code=ERASED_LOG_BODIES,
+                    principal=principal, role=role, reason=" ".join(reason.split()),
+                    legal_basis="gdpr-art-17", details={"log_entries": [str(s) for s in seqs]})
+
+
+def erased_by(entry: LogEntry) -> set[int]:
+    """The log entries an erasure entry records erasing."""
+    if entry.kind != EntryKind.erasure or entry.reason_code != ERASED_LOG_BODIES:
+        return set()
+    named = entry.details.get("log_entries", [])
+    return {int(s) for s in named if isinstance(s, str) and s.isdigit()} \
+        if isinstance(named, list) else set()
+
+
+@dataclass
+class EraseResult:
+    erased: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)  # erased before
+    version_1: list[int] = field(default_factory=list)  # format 1: cannot be erased
+    missing: list[int] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- verification
@@ -389,6 +501,7 @@ class VerifyReport:
     root_hash: str = merkle.EMPTY_ROOT.hex()
     latest_checkpoint: Checkpoint | None = None
     uncovered: int = 0  # entries after the latest checkpoint: intact so far, not yet signed
+    erased: int = 0  # entries whose body was erased (their leaves still verify)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -407,6 +520,7 @@ class VerifyReport:
             "tree_size": self.tree_size, "root_hash": self.root_hash,
             "latest_checkpoint": None if cp is None else checkpoint_json(cp),
             "entries_after_latest_checkpoint": self.uncovered,
+            "erased_entries": self.erased,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -415,7 +529,9 @@ class VerifyReport:
             return (f"intact: {self.entries} entries, {self.checkpoints} signed checkpoints, "
                     f"root {self.root_hash[:16]}… at size {self.tree_size}"
                     + (f"; {self.uncovered} newest entries not yet checkpointed"
-                       if self.uncovered else ""))
+                       if self.uncovered else "")
+                    + (f"; {self.erased} entries erased (their leaves still verify)"
+                       if self.erased else ""))
         lines = [f"TAMPERED: {len(self.problems)} problem(s)"]
         lines += [f"  {p.where}: {p.what}: {p.message}" for p in self.problems[:50]]
         return "\n".join(lines)
@@ -424,6 +540,15 @@ class VerifyReport:
 def _as_bytes(value: Any) -> bytes:
     # A hand-edited SQLite row may come back as text: still verify it, do not crash.
     return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+
+
+def scan_for_cpr(report: VerifyReport, where: str, doc: Any) -> None:
+    """The log must never hold a CPR number: name the entry and its fields, never the value."""
+    fields = cpr_like_fields(doc)
+    if fields:
+        report.add(where, "personal_data",
+                   f"field(s) {', '.join(fields)} hold a CPR-shaped number; the log must hold "
+                   "none (erase the entry's body with `ssp-hub audit erase`)")
 
 
 def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
@@ -474,6 +599,8 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
                        f"checkpoint at tree size {cp.tree_size}: {why}")
     tree = merkle.MerkleLog()
     seen_ids: set[str] = set()
+    erased_seqs: set[int] = set()
+    recorded_erasures: set[int] = set()
     expected = 0
     for row in rows:
         seq = int(row.seq)
@@ -489,28 +616,39 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
         leaf = merkle.leaf_hash(data)
         if leaf.hex() != row.leaf_hash:
             report.add(where, "modified", "the entry's bytes do not match its leaf hash")
+        body = None if row.body is None else _as_bytes(row.body)
         try:
-            entry, inner_seq, _logged = parse_leaf(data)
-        except ValueError as exc:
+            stored = read_entry(data, body)
+        except (ValueError, TypeError) as exc:  # TypeError: a non-JSON value where one belongs
             report.add(where, "modified", f"not a valid canonical entry ({exc})")
         else:
+            inner_seq = stored.seq
+            if stored.erased:
+                report.erased += 1
+                erased_seqs.add(seq)
+            elif stored.entry is not None:
+                recorded_erasures |= erased_by(stored.entry)
             if inner_seq != seq:
                 what = "reordered" if inner_seq < len(rows) and inner_seq != seq else "inserted"
                 report.add(where, what, f"the entry at position {seq} says it is entry "
                                         f"{inner_seq}")
-            if entry.entry_id in seen_ids:
+            if stored.entry_id in seen_ids:
                 report.add(where, "inserted", "a second copy of an earlier entry")
-            seen_ids.add(entry.entry_id)
-            columns = {"entry_id": entry.entry_id, "kind": entry.kind.value,
-                       "decision": entry.decision.value, "agency": entry.agency,
-                       "recipient": entry.recipient, "pseudonym": entry.pseudonym,
-                       "event_id": entry.event_id}
+            seen_ids.add(stored.entry_id)
+            entry = stored.entry
+            columns = {"entry_id": stored.entry_id, "kind": stored.kind,
+                       "decision": stored.decision,
+                       "agency": entry.agency if entry else None,
+                       "recipient": entry.recipient if entry else None,
+                       "pseudonym": entry.pseudonym if entry else None,
+                       "event_id": entry.event_id if entry else None}
             for name, value in columns.items():
                 if getattr(row, name) != value:
                     report.add(where, "modified",
                                f"column {name} differs from the hashed entry")
-            if indexed.get(seq, set()) != set(entry.subjects()):
+            if indexed.get(seq, set()) != set(entry.subjects() if entry else ()):
                 report.add(where, "modified", "the subject index differs from the hashed entry")
+            scan_for_cpr(report, where, stored.document)
         tree.append(leaf)
         expected = seq + 1
         at_size = by_size.get(tree.size)
@@ -518,6 +656,9 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
             report.add(f"checkpoint {at_size.tree_size}", "modified",
                        f"the entries up to {at_size.tree_size - 1} do not hash to the signed root: "
                        "an entry at or before it was modified, removed, inserted or reordered")
+    for seq in sorted(erased_seqs - recorded_erasures)[:100]:
+        report.add(f"entry {seq}", "modified",
+                   "its body is gone, but no erasure entry in the log records erasing it")
     report.entries = len(rows)
     report.tree_size = tree.size
     report.root_hash = tree.root().hex()

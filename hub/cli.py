@@ -16,7 +16,7 @@ from hub.cli_retention import retention_app
 from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
 from hub.errors import HubError
-from hub.keys import FileKeyProvider
+from hub.keys import provider_for
 from hub.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -111,24 +111,45 @@ def keys_init(data_dir: DataDirOpt = None) -> None:
     path = settings.resolved_key_file
     if path.exists():
         _fail(f"{path} exists already; refusing to overwrite keys")
-    FileKeyProvider(path, create=True).load()
+    provider_for(settings, create=True).load()
     typer.echo(f"wrote {path} (mode 600)")
+    typer.echo(f"wrote {settings.resolved_signing_key_file} (mode 600): the checkpoint "
+               "signing key, apart from the data keys; publish its public key with "
+               "`ssp-hub audit public-key`")
 
 
 @keys_app.command("rotate")
-def keys_rotate(data_dir: DataDirOpt = None) -> None:
+def keys_rotate(
+    data_dir: DataDirOpt = None,
+    signing: Annotated[bool, typer.Option(
+        "--signing", help="rotate the checkpoint signing key (only that) instead")] = False,
+) -> None:
     """Start new key versions: HMAC for every pseudonym domain, and the AES data key.
 
     Old versions stay (they decrypt old payloads and vault entries). The vault is re-keyed:
     every identity gets its pseudonym under the new key, linked both ways to the old one, so
     the joint view keeps concerns from before and after the rotation together.
+
+    With --signing: a new Ed25519 checkpoint signing key in the signing-key file. The old
+    versions keep only their public keys (old checkpoints still verify); publish the new
+    public key (`ssp-hub audit public-key`) so that auditors can pin it.
     """
     from hub.keys import rotate_keyring
     from hub.store import Store
     from hub.vault import rekey
 
     settings = _settings(data_dir)
-    provider = FileKeyProvider(settings.resolved_key_file, create=False)
+    provider = provider_for(settings, create=False)
+    if signing:
+        from hub.auditlog import key_fingerprint, public_keys
+
+        _old, new = provider.rotate_signing()
+        kid = f"ed25519:{new.current['ed25519']}"
+        typer.echo(f"signing key: {kid} in {provider.signing_path} (mode 600); fingerprint "
+                   f"{key_fingerprint(public_keys(new)[kid])}")
+        typer.echo("restart the worker and the API to sign with it; publish the new public "
+                   "key (`ssp-hub audit public-key`) to auditors")
+        return
     old = provider.load()
     new = rotate_keyring(old)
     store = Store.open(settings.resolved_database_url)

@@ -93,7 +93,7 @@ def export(
     from hub.auditlog import AuditLog
     from hub.cli import _fail, _settings
     from hub.errors import HubError
-    from hub.keys import FileKeyProvider
+    from hub.keys import provider_for
 
     try:
         start = parse_when(from_) if from_ is not None else None
@@ -105,7 +105,7 @@ def export(
         _fail("--from must be before --to")
     settings = _settings(data_dir)
     try:
-        ring = FileKeyProvider(settings.resolved_key_file, create=False).load()
+        ring = provider_for(settings, create=False).load()
     except HubError as exc:
         _fail(str(exc))
         return
@@ -141,32 +141,135 @@ def _print_problems(report: VerifyReport) -> None:
         typer.echo(f"  {p.where}: {p.what}: {p.message}")
 
 
+@audit_app.command("public-key")
+def public_key(
+    data_dir: DataDirOpt = None,
+    all_versions: Annotated[bool, typer.Option(
+        "--all", help="also the retired signing keys (old checkpoints verify with them)")]
+    = False,
+) -> None:
+    """Print the log's Ed25519 checkpoint public key (PEM and base64) and its SHA-256
+    fingerprint, for auditors to pin out of band (`audit verify --public-key`)."""
+    from hub.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
+    from hub.auditlog import public_keys as ring_public_keys
+    from hub.cli import _fail, _settings
+    from hub.errors import HubError
+    from hub.keys import provider_for
+
+    settings = _settings(data_dir)
+    try:
+        ring = provider_for(settings, create=False).load()
+    except HubError as exc:
+        _fail(str(exc))
+        return
+    keys = ring_public_keys(ring)
+    current = current_key_id(ring)
+    shown = sorted(keys, key=lambda k: int(k.split(":")[1])) if all_versions else [current]
+    for kid in shown:
+        key = keys[kid]
+        typer.echo(f"key id:      {kid}{' (current)' if kid == current else ' (retired)'}")
+        typer.echo(f"fingerprint: {key_fingerprint(key)}")
+        typer.echo(f"base64:      {public_key_b64(key)}")
+        typer.echo(public_key_pem(key).rstrip("\n"))
+
+
+UNPINNED = ("signatures checked against the log's own key only — pin with --public-key "
+            "(a key obtained out of band) to know who signed it")
+
+
+def _read_pins(values: list[str]) -> list[Ed25519PublicKey]:
+    """Each --public-key: a file (PEM or base64) or the base64 itself."""
+    from hub.auditlog import load_public_key
+    from hub.cli import _fail
+
+    pins = []
+    for value in values:
+        text = value
+        path = Path(value)
+        try:
+            if len(value) < 4096 and path.is_file():
+                text = path.read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            _fail(f"--public-key file {path} cannot be read")
+        try:
+            pins.append(load_public_key(text))
+        except ValueError:
+            _fail("--public-key must be an Ed25519 public key: a file with its PEM or base64, "
+                  "or the base64 of its 32 raw bytes")
+    return pins
+
+
+def _raw(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 @audit_app.command("verify")
 def verify(
     file: Annotated[Path | None, typer.Option(
         "--file", help="an export to verify offline (else: the live log)")] = None,
     data_dir: DataDirOpt = None,
-    public_key: Annotated[str | None, typer.Option(
-        "--public-key", metavar="B64",
-        help="the hub's Ed25519 public key (base64 of 32 raw bytes), obtained out of band")]
+    public_key: Annotated[list[str] | None, typer.Option(
+        "--public-key", metavar="FILE|B64",
+        help="pin the hub's Ed25519 public key (a PEM/base64 file from `ssp-hub audit "
+             "public-key`, or the base64), obtained out of band; repeat it for retired keys")]
+    = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        "--checkpoint", "--since", metavar="FILE",
+        help="a checkpoint retained earlier (GET /api/v1/checkpoints/latest, or an earlier "
+             "export): check that the log is an append-only extension of it")] = None,
+    witness_key: Annotated[Path | None, typer.Option(
+        "--witness-key", metavar="FILE", help="the witness's (DPO's) public key")] = None,
+    cosigned: Annotated[Path | None, typer.Option(
+        "--cosigned", metavar="FILE", help="a checkpoint the witness co-signed "
+                                           "(`audit witness sign`): the log must extend it")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Verify an export (--file) or the live log. Exit 0 only if intact, 1 if not."""
-    from hub.audit_export import export_public_keys, verify_export
-    from hub.auditlog import load_public_key, public_keys, verify_store
+    """Verify an export (--file) or the live log. Exit 0 only if intact, 1 if not.
+
+    Without --public-key the signatures are checked against the log's own key only: that
+    proves the log is unchanged since it was signed, not who signed it (the exit code is
+    still 0 if intact; the output says so). Pin the key to refuse a log signed by another.
+    """
+    from hub.audit_export import (
+        check_retained,
+        export_checkpoints_and_leaves,
+        export_public_keys,
+        parse_retained_checkpoint,
+        verify_export,
+    )
+    from hub.auditlog import AuditLog, key_fingerprint, public_key_b64, public_keys, verify_store
     from hub.cli import _fail, _settings
     from hub.errors import HubError
-    from hub.keys import FileKeyProvider
+    from hub.keys import provider_for
 
-    pinned = None
-    if public_key is not None:
+    pins = _read_pins(public_key or [])
+    retained = None
+    if (witness_key is None) != (cosigned is None):
+        _fail("--witness-key and --cosigned go together")
+    if witness_key is not None and cosigned is not None:
+        if checkpoint is not None:
+            _fail("give either --checkpoint or --cosigned")
+        from hub.witness import verify_cosigned
+
+        [witness] = _read_pins([str(witness_key)])
         try:
-            pinned = load_public_key(public_key.strip())
-        except ValueError:
-            _fail("--public-key must be the base64 of a raw 32-byte Ed25519 public key")
-            return
-    note = None
+            retained = verify_cosigned(cosigned.read_bytes(), witness)
+        except OSError:
+            _fail(f"--cosigned {cosigned} cannot be read")
+        except ValueError as exc:
+            typer.echo(f"TAMPERED: 1 problem(s)\n  witness: bad_signature: {exc}")
+            raise typer.Exit(1) from exc
+    if checkpoint is not None:
+        try:
+            retained = parse_retained_checkpoint(checkpoint.read_bytes())
+        except OSError:
+            _fail(f"--checkpoint {checkpoint} cannot be read")
+        except ValueError as exc:
+            _fail(str(exc))
+    keys_by_id: Mapping[str, Ed25519PublicKey]
     if file is not None:
         if not file.is_file():
             _fail(f"{file} does not exist or is not a file")
@@ -175,34 +278,244 @@ def verify(
         except OSError as exc:
             _fail(f"{file} cannot be read ({exc.strerror})")
             return
-        report = verify_export(data, pinned_key=public_key)
-        if public_key is None:
-            keys = ", ".join(f"{k} {v}" for k, v in sorted(export_public_keys(data).items()))
-            note = (f"checked with the file's own key ({keys}); compare it with the hub's "
-                    "published key, or pin it with --public-key")
+        file_keys = export_public_keys(data)
+        pinned_text = None
+        if pins:
+            # The pin that is one of the file's keys (else the first: the verifier refuses).
+            matching = [p for p in pins
+                        if public_key_b64(p) in file_keys.values()]
+            pinned_text = public_key_b64((matching or pins)[-1])
+        report = verify_export(data, pinned_key=pinned_text)
+        if retained is not None and report.ok:
+            cps, leaves = export_checkpoints_and_leaves(data)
+            from hub.auditlog import load_public_key
+
+            keys_by_id = _pinned_by_id(pins, {k: load_public_key(v)
+                                              for k, v in file_keys.items()})
+            check_retained(report, retained, keys_by_id, leaves, cps)
     else:
         settings = _settings(data_dir)
-        keys_by_id: Mapping[str, Ed25519PublicKey]
-        if pinned is not None:
-            keys_by_id = _PinnedKey(pinned)
-        else:
-            try:
-                keys_by_id = public_keys(
-                    FileKeyProvider(settings.resolved_key_file, create=False).load())
-            except HubError as exc:
+        ring_keys: dict[str, Ed25519PublicKey] = {}
+        try:
+            ring_keys = public_keys(provider_for(settings, create=False).load())
+        except HubError as exc:
+            if not pins:
                 _fail(f"{exc} (or give the hub's public key with --public-key)")
                 return
+        keys_by_id = _pinned_by_id(pins, ring_keys) if ring_keys or not pins \
+            else _PinnedKey(pins[0])
         store = _open_store(settings)
         try:
             report = verify_store(store, keys_by_id)
+            if retained is not None and report.ok:
+                log = AuditLog(store)
+                cps = {cp.tree_size: cp for cp in log.checkpoints()}
+                check_retained(report, retained, keys_by_id,
+                               log.leaf_hashes(log.state().size), cps)
         finally:
             store.close()
+    pinned_note = None if pins else UNPINNED
+    if pinned_note and file is not None:
+        from hub.auditlog import load_public_key
+
+        shown = []
+        for kid, text in sorted(export_public_keys(data).items()):
+            try:
+                shown.append(f"{kid} {text} ({key_fingerprint(load_public_key(text))})")
+            except ValueError:
+                continue
+        pinned_note += "; the file's own key(s): " + ", ".join(shown)
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        doc = report.as_dict()
+        doc["key_pinned"] = bool(pins)
+        if pinned_note:
+            doc["note"] = pinned_note
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif report.ok:
         typer.echo(report.summary())
+        if retained is not None:
+            typer.echo(f"consistent with the {'co-signed' if cosigned else 'retained'} "
+                       f"checkpoint at size {retained.tree_size} "
+                       f"(root {retained.root_hash[:16]}…): the log only grew since")
+        if pins:
+            typer.echo("signatures checked against the pinned key(s): "
+                       + ", ".join(key_fingerprint(p) for p in pins))
     else:
         _print_problems(report)
-    if note and not as_json:
-        typer.echo(note)
+    if pinned_note and not as_json:
+        typer.echo(pinned_note)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _pinned_by_id(pins: list[Ed25519PublicKey], known: Mapping[str, Ed25519PublicKey]
+                  ) -> Mapping[str, Ed25519PublicKey]:
+    """Without pins: the log's own keys. With pins: only the key ids whose key is pinned, so
+    a checkpoint signed by any other key is refused ("signed with unknown key")."""
+    if not pins:
+        return known
+    raws = {_raw(p) for p in pins}
+    return {kid: key for kid, key in known.items() if _raw(key) in raws}
+
+
+@audit_app.command("erase")
+def erase(
+    reason: Annotated[str, typer.Option(
+        "--reason", help="why (logged): e.g. a CPR number slipped through, or an erasure "
+                         "request (GDPR art. 17); no CPR number in it")],
+    seq: Annotated[list[int] | None, typer.Option(
+        "--seq", metavar="N", help="a log entry to erase (repeat for more)")] = None,
+    cpr: Annotated[str | None, typer.Option(
+        "--cpr", metavar="CPR|-", help="erase every entry about this person (- reads it from "
+                                       "standard input, out of the shell's history)")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", metavar="NAME", help="the security officer erasing (default: $USER)")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Erase log entries' bodies (format 2): the leaf stays, so the log still verifies.
+
+    The erasure is logged first, as an entry of its own naming the entries (no identity);
+    `audit verify` reports a body that is gone without such a record.
+    """
+    import sys
+
+    from hub.auditlog import AuditLog, erasure_entry
+    from hub.cli import _fail, _settings
+    from hub.cli_subject_access import _default_officer
+    from hub.errors import HubError
+    from hub.keys import provider_for
+    from schemas.cpr import InvalidCpr, contains_cpr_like
+
+    if not seq and cpr is None:
+        _fail("name the entries with --seq N, or the person with --cpr")
+    text = " ".join(reason.split())
+    if len(text) < 20 or contains_cpr_like(text):
+        _fail("--reason must be a sentence (20 characters or more) without a CPR number")
+    settings = _settings(data_dir)
+    try:
+        ring = provider_for(settings, create=False).load()
+    except HubError as exc:
+        _fail(str(exc))
+        return
+    store = _open_store(settings)
+    try:
+        seqs = set(seq or [])
+        if cpr is not None:
+            from hub.subject_access import pseudonyms_for_cpr
+
+            if cpr == "-":
+                cpr = sys.stdin.readline().strip()
+            try:
+                mine = pseudonyms_for_cpr(store, ring, cpr)
+            except InvalidCpr:
+                _fail("cpr: not a valid CPR number")
+                return
+            log = AuditLog(store)
+            cursor = None
+            while True:
+                page = log.page(pseudonyms=sorted(mine), limit=1000, cursor=cursor)
+                seqs |= {int(item["seq"]) for item in page.items
+                         if not str(item.get("kind", "")).startswith("erasure")}
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        if not seqs:
+            typer.echo("no entries to erase")
+            return
+        log = AuditLog(store, ring, origin=settings.log_origin,
+                       checkpoint_every=settings.checkpoint_every,
+                       checkpoint_interval=settings.checkpoint_interval)
+        # Recorded first: if the record fails, nothing is erased.
+        log.integrate([erasure_entry(sorted(seqs), text, by or _default_officer(),
+                                     "security_officer")])
+        result = log.erase(seqs)
+    finally:
+        store.close()
+    typer.echo(f"erased {len(result.erased)} entries' bodies; the log still verifies"
+               + (f"; already erased: {len(result.already)}" if result.already else "")
+               + (f"; not found: {', '.join(map(str, result.missing))}"
+                  if result.missing else ""))
+    if result.version_1:
+        typer.echo(f"{len(result.version_1)} entries are format 1 (their body is their leaf) "
+                   "and cannot be erased without breaking the tree: "
+                   + ", ".join(map(str, result.version_1)))
+        raise typer.Exit(1)
+
+
+witness_app = typer.Typer(no_args_is_help=True, help="A second key (the DPO's) that co-signs "
+                                                     "checkpoints (optional).")
+audit_app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("keygen")
+def witness_keygen(
+    out: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")],
+) -> None:
+    """Make the witness's Ed25519 key: a 0600 PEM file the hub never sees."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    from hub.auditlog import key_fingerprint, public_key_b64
+    from hub.cli import _fail
+
+    if out.exists():
+        _fail(f"{out} exists already; refusing to overwrite a key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
+    pub = out.with_name(out.name + ".pub")
+    pub.write_text(public_key_b64(key.public_key()) + "\n", encoding="ascii")
+    typer.echo(f"wrote {out} (mode 600); keep it away from the hub")
+    typer.echo(f"wrote {pub}: the public key, for auditors (`audit verify --witness-key`)")
+    typer.echo(f"public key:  {public_key_b64(key.public_key())}")
+    typer.echo(f"fingerprint: {key_fingerprint(key.public_key())}")
+
+
+@witness_app.command("sign")
+def witness_sign(
+    key: Annotated[Path, typer.Option("--key", help="the witness's private key (PEM)")],
+    checkpoint: Annotated[Path, typer.Option(
+        "--checkpoint", metavar="FILE",
+        help="the checkpoint to co-sign (GET /api/v1/checkpoints/latest, or an export)")],
+    public_key: Annotated[str, typer.Option(
+        "--public-key", metavar="FILE|B64", help="the hub's pinned public key")],
+    out: Annotated[Path, typer.Option("--out", help="where to write the co-signed checkpoint")],
+) -> None:
+    """Check the hub's signature on a checkpoint with the pinned hub key, then co-sign it."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from hub.audit_export import parse_retained_checkpoint
+    from hub.auditlog import verify_checkpoint
+    from hub.cli import _fail
+    from hub.witness import cosign
+
+    [pinned] = _read_pins([public_key])
+    try:
+        private = load_pem_private_key(key.read_bytes(), password=None)
+        cp = parse_retained_checkpoint(checkpoint.read_bytes())
+    except OSError as exc:
+        _fail(f"cannot read {exc.filename}")
+        return
+    except ValueError as exc:
+        _fail(str(exc) if "checkpoint" in str(exc) else "--key is not a PEM private key")
+        return
+    if not isinstance(private, Ed25519PrivateKey):
+        _fail("--key must be an Ed25519 private key")
+        return
+    why = verify_checkpoint(cp, {cp.key_id: pinned})
+    if why:
+        _fail(f"the hub's signature on the checkpoint does not verify with the pinned key "
+              f"({why}); not co-signed", code=1)
+    out.write_text(json.dumps(cosign(cp, private), indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"co-signed the checkpoint at size {cp.tree_size} (root "
+               f"{cp.root_hash[:16]}…) into {out}")

@@ -67,7 +67,7 @@ def run(
     """Delete expired concerns, erase identities with nothing left, log each erasure."""
     from hub.cli import _fail, _settings
     from hub.errors import HubError
-    from hub.keys import FileKeyProvider
+    from hub.keys import provider_for
     from hub.retention import run_retention
     from hub.store import Store
     from streams.policy import load_policy
@@ -76,7 +76,7 @@ def run(
     when = _parse_now(now)
     try:
         policy = load_policy(settings.resolved_policy_file)
-        ring = FileKeyProvider(settings.resolved_key_file, create=False).load()
+        ring = provider_for(settings, create=False).load()
     except HubError as exc:
         _fail(str(exc))
         return

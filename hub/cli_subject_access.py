@@ -51,7 +51,7 @@ def subject_access(
     """
     from hub.auditlog import AuditLog
     from hub.cli import _fail, _settings
-    from hub.keys import FileKeyProvider
+    from hub.keys import provider_for
     from hub.store import Store
     from hub.subject_access import (
         answer_subject_access,
@@ -71,7 +71,7 @@ def subject_access(
         return
     settings = _settings(data_dir)
     try:
-        ring = FileKeyProvider(settings.resolved_key_file, create=False).load()
+        ring = provider_for(settings, create=False).load()
         policy = load_policy(settings.resolved_policy_file)
     except HubError as exc:
         _fail(str(exc))

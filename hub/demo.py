@@ -27,10 +27,11 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, MutableMapping
+import threading
+from collections.abc import Callable, Coroutine, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -43,8 +44,8 @@ from connectors.registry import CONNECTORS
 from connectors.watch import FileDropWatcher, WatchReport, default_state_dir
 from hub.api import create_api
 from hub.auth import new_token
-from hub.embedded import start_embedded_broker, wait_for_port
-from hub.keys import FileKeyProvider
+from hub.embedded import die_with_parent, start_embedded_broker, wait_for_port
+from hub.keys import provider_for
 from hub.logs import configure
 from hub.sample_data import DEMO_DELIVERY, NATIVE_SAMPLES, native_sample, sample_events
 from hub.settings import Settings
@@ -85,6 +86,36 @@ def _demo_tokens(store: Store) -> tuple[dict[str, str], dict[str, str]]:
     return tokens, passwords
 
 
+T = TypeVar("T")
+STOP_WAIT_S = 5.0  # how long each part may take to stop before it is left behind or killed
+
+
+async def in_daemon_thread(fn: Callable[[], T]) -> T:
+    """``fn()`` in a daemon thread. Unlike ``asyncio.to_thread`` (whose executor is joined at
+    exit), a call that hangs — an upload to an API that never answers — cannot keep the
+    demo from stopping: the task can be cancelled and the process exits without the thread."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+    def run() -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, fn())
+        except BaseException as exc:
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name="ssp-hub-demo", daemon=True).start()
+    return await future
+
+
 async def _until(done: Callable[[], bool], wait_s: float, step_s: float = 0.2) -> bool:
     """Poll ``done`` until it is true or ``wait_s`` has passed; its last answer."""
     for _ in range(int(wait_s / step_s)):
@@ -100,10 +131,14 @@ def _connector_token(tokens: dict[str, str], connector: str) -> str:
 
 def _start_worker(settings: Settings, log_file: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-           "SSP_HUB_DATA_DIR": str(settings.data_dir), "SSP_HUB_LOG_LEVEL": "warning"}
+           "SSP_HUB_DATA_DIR": str(settings.data_dir), "SSP_HUB_LOG_LEVEL": "warning",
+           "SSP_HUB_MODE": settings.mode}
     with log_file.open("ab") as out:
+        # Its own session (Ctrl-C is the demo's to handle), and it dies with the demo even
+        # when the demo is killed outright.
         return subprocess.Popen([sys.executable, "-m", "hub.cli", "worker"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=die_with_parent())
 
 
 @dataclass
@@ -171,7 +206,7 @@ class DropFolders:
         while not stop.is_set():
             for name, watcher in self.watchers.items():
                 try:
-                    report = await asyncio.to_thread(watcher.run_once)
+                    report = await in_daemon_thread(watcher.run_once)
                 except Exception as exc:  # one folder's trouble never stops the others
                     print(f"[file drop {name}] {type(exc).__name__}: {exc}", flush=True)
                     continue
@@ -301,10 +336,52 @@ async def _stop_task(task: asyncio.Task[Any] | None, wait_s: float) -> None:
         print(f"{type(exc).__name__} while stopping: {exc}", flush=True)
 
 
+async def _feed_all(settings: Settings, base: str, tokens: dict[str, str], drops: DropFolders,
+                    native: KafkaNativeConnector, kafka_task: asyncio.Task[Any]) -> None:
+    """Feed the sample data through every delivery mode and print the summary."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        fed = [await _feed_canonical(client, tokens)]
+        for connector, mode in DEMO_DELIVERY.items():
+            if mode == "http":
+                fed.append(await _feed_http(client, tokens, connector))
+    fed += [await drops.feed(c) for c, m in DEMO_DELIVERY.items() if m == "file-drop"]
+    fed += [await _feed_kafka(settings, native, kafka_task, c)
+            for c, m in DEMO_DELIVERY.items() if m == "kafka"]
+    print("\nSample data fed (fictitious people; refusals are deliberate, see "
+          "connectors/README.md):\n" + _summary(fed))
+    print("  Refused records are reported by line, field and reason, never a value: in "
+          "the HTTP answer,\n  in the drop folder's done/<file>.rejected, on topic "
+          f"{native.topic}.rejected.\n  The embedded broker cannot delete records "
+          "(no DeleteRecords): the døgnrapport stays in its memory\n  until the demo "
+          "stops. On Apache Kafka the connector deletes what it has forwarded.")
+    print(f"\nTry:\n  curl -H 'Authorization: Bearer {tokens['demo-konsulent']}' "
+          f"{base}/api/v1/queues\n"
+          f"  curl -H 'Authorization: Bearer {tokens['demo-sikkerhed']}' "
+          f"{base}/api/v1/disclosures/verify\n"
+          f"  ssp-hub audit verify --data-dir {settings.data_dir}")
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run ``work`` until it is done (True) or ``stop`` is set (False: it is cancelled), so
+    that Ctrl-C during start-up does not wait for a feed that hangs."""
+    task = asyncio.create_task(work)
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
 async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str, str],
                  sample_data: bool, worker_log: Path) -> None:
     server = _Server(uvicorn.Config(create_api(settings), host=settings.api_host,
-                                    port=settings.api_port, log_level="warning"))
+                                    port=settings.api_port, log_level="warning",
+                                    timeout_graceful_shutdown=int(STOP_WAIT_S)))
     worker = _start_worker(settings, worker_log)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -337,27 +414,9 @@ async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str
             if name in passwords:
                 print(f"  {TEXTS['roles'][role]:24} brugernavn {name:20} "
                       f"adgangskode {passwords[name]}")
-        if sample_data:
-            async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-                fed = [await _feed_canonical(client, tokens)]
-                for connector, mode in DEMO_DELIVERY.items():
-                    if mode == "http":
-                        fed.append(await _feed_http(client, tokens, connector))
-            fed += [await drops.feed(c) for c, m in DEMO_DELIVERY.items() if m == "file-drop"]
-            fed += [await _feed_kafka(settings, native, kafka_task, c)
-                    for c, m in DEMO_DELIVERY.items() if m == "kafka"]
-            print("\nSample data fed (fictitious people; refusals are deliberate, see "
-                  "connectors/README.md):\n" + _summary(fed))
-            print("  Refused records are reported by line, field and reason, never a value: in "
-                  "the HTTP answer,\n  in the drop folder's done/<file>.rejected, on topic "
-                  f"{native.topic}.rejected.\n  The embedded broker cannot delete records "
-                  "(no DeleteRecords): the døgnrapport stays in its memory\n  until the demo "
-                  "stops. On Apache Kafka the connector deletes what it has forwarded.")
-            print(f"\nTry:\n  curl -H 'Authorization: Bearer {tokens['demo-konsulent']}' "
-                  f"{base}/api/v1/queues\n"
-                  f"  curl -H 'Authorization: Bearer {tokens['demo-sikkerhed']}' "
-                  f"{base}/api/v1/disclosures/verify\n"
-                  f"  ssp-hub audit verify --data-dir {settings.data_dir}")
+        if sample_data and not await _unless_stopped(
+                _feed_all(settings, base, tokens, drops, native, kafka_task), stop):
+            return
         print("\nDrop an agency's native export into its folder (watched; sent files move to "
               "done/):")
         for name in sorted(NATIVE_SAMPLES):
@@ -373,18 +432,23 @@ async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
-        stop.set()  # the feeders first: they talk to the API
-        await _stop_task(kafka_task, 15)
-        await _stop_task(drop_task, 15)
-        drops.close()
-        server.should_exit = True
-        await serving
+        # Every step is bounded, so that a hanging upload or a broker that does not answer
+        # cannot hold Ctrl-C up: the feeders first (they talk to the API), the worker stops
+        # meanwhile, then the API (its requests and its producer, which may wait on the broker).
+        stop.set()
+        worker_deadline = loop.time() + 3 * STOP_WAIT_S
         if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        await asyncio.gather(_stop_task(kafka_task, STOP_WAIT_S),
+                             _stop_task(drop_task, STOP_WAIT_S))
+        drops.close()
+        server.should_exit = True
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(serving, 2 * STOP_WAIT_S)
+        try:
+            worker.wait(max(0.1, worker_deadline - loop.time()))
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def run_demo(*, data_dir: Path, port: int, sample_data: bool) -> int:
@@ -402,9 +466,10 @@ def run_demo(*, data_dir: Path, port: int, sample_data: bool) -> int:
                                     *structlog.get_config()["processors"]])
     broker = start_embedded_broker(data_dir / "logs" / "tansu.log")
     try:
-        settings = Settings(data_dir=data_dir, bootstrap_servers=broker.bootstrap,
+        # The demo opts into dev mode explicitly: it may create its own key file.
+        settings = Settings(mode="dev", data_dir=data_dir, bootstrap_servers=broker.bootstrap,
                             api_port=port)
-        FileKeyProvider(settings.resolved_key_file, create=True).load()
+        provider_for(settings, create=True).load()
         policy = load_policy(settings.resolved_policy_file)
         asyncio.run(ensure_topics(settings, policy.queues))
         store = Store.open(settings.resolved_database_url)

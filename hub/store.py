@@ -14,9 +14,12 @@ Every write here is idempotent: the projector and the worker may see a message t
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +120,8 @@ disclosure_log = sa.Table(
     sa.Column("event_id", sa.String(100), nullable=True),
     sa.Column("entry", sa.LargeBinary, nullable=False),
     sa.Column("leaf_hash", sa.String(64), nullable=False),
+    # A version 2 entry's body (its leaf commits to the body's SHA-256); NULL once erased.
+    sa.Column("body", sa.LargeBinary, nullable=True),
     sa.Index("ix_disclosure_log_pseudonym", "pseudonym"),
     sa.Index("ix_disclosure_log_kind", "kind"),
     sa.Index("ix_disclosure_log_at", "at"),
@@ -163,6 +168,19 @@ legal_holds = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# The security officer's subject-access decision per log entry (latest wins): ``withhold`` it
+# from the citizen's copy, or ``release`` its full content to a related person. Each decision
+# is also an entry of its own in the disclosure log.
+access_decisions = sa.Table(
+    "access_decisions", metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("entry_id", sa.String(64), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 web_sessions = sa.Table(
     "web_sessions", metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
@@ -207,6 +225,7 @@ def make_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
@@ -219,6 +238,23 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), or make it so: it holds
+    pseudonyms, concerns and the vault's ciphertext. SQLite gives its WAL and shared-memory
+    files the database file's mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(side.stat().st_mode) & 0o077:
+                side.chmod(0o600)
 
 
 def migrate(engine: Engine) -> None:
@@ -680,10 +716,13 @@ class Store:
     def log_rejections(self) -> list[tuple[str, str]]:
         """(agency, reason code) of every rejection in the disclosure log."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(disclosure_log.c.agency, disclosure_log.c.entry)
+            rows = conn.execute(sa.select(disclosure_log.c.agency, disclosure_log.c.entry,
+                                          disclosure_log.c.body)
                                 .where(disclosure_log.c.kind == "rejection"))
-            return [(r.agency or "", str(json.loads(bytes(r.entry)).get("reason_code") or ""))
-                    for r in rows]
+            # Format 2 keeps the members in the body (gone once erased), format 1 in the leaf.
+            return [(r.agency or "", str(json.loads(bytes(
+                r.body if r.body is not None else r.entry)).get("reason_code") or ""))
+                for r in rows]
 
     # -- vault and aliases --------------------------------------------------------------
     def vault_present(self, pseudonyms: Iterable[str]) -> set[str]:
@@ -783,6 +822,46 @@ class Store:
             row = conn.execute(stmt).one()
         return [int(v) for v in row[:-2]], int(row[-2]), max(0.0, float(row[-1]))
 
+
+    # -- subject-access decisions (hub/subject_access.py) --------------------------------
+    def set_access_decision(self, seq: int, decision: str, reason: str, principal: str,
+                            entry_id: str, at: dt.datetime) -> None:
+        """Record the officer's decision on log entry ``seq`` (replaces an earlier one)."""
+        row = {"decision": decision, "reason": reason, "principal": principal,
+               "entry_id": entry_id, "decided_at": _utc(at)}
+        with self.engine.begin() as conn:
+            if not conn.execute(access_decisions.update()
+                                .where(access_decisions.c.seq == seq).values(**row)).rowcount:
+                conn.execute(access_decisions.insert().values(seq=seq, **row))
+
+    def clear_access_decision(self, seq: int) -> None:
+        """Back to the default view of log entry ``seq``."""
+        with self.engine.begin() as conn:
+            conn.execute(access_decisions.delete().where(access_decisions.c.seq == seq))
+
+    def log_entry_has_subjects(self, seq: int) -> bool:
+        """Whether disclosure-log entry ``seq`` exists and is about at least one person."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(disclosure_log_subjects.c.seq)
+                                .where(disclosure_log_subjects.c.seq == seq).limit(1)
+                                ).first() is not None
+
+    def access_decisions(self, seqs: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
+        """The decisions on the given log entries (all, if None), by sequence number."""
+        stmt = sa.select(access_decisions)
+        wanted = None if seqs is None else sorted(set(seqs))
+        out: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            chunks = [None] if wanted is None else \
+                [wanted[i:i + 500] for i in range(0, len(wanted), 500)]
+            for chunk in chunks:
+                query = stmt if chunk is None else stmt.where(access_decisions.c.seq.in_(chunk))
+                for r in conn.execute(query):
+                    out[int(r.seq)] = {"seq": int(r.seq), "decision": r.decision,
+                                       "reason": r.reason, "principal": r.principal,
+                                       "entry_id": r.entry_id,
+                                       "decided_at": _aware(r.decided_at)}
+        return out
 
     # -- retention and legal holds ------------------------------------------------------
     # Used by hub/retention.py. Reads walk whole tables in pages; the writes re-check their

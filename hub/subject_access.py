@@ -15,6 +15,16 @@ What the citizen sees and what is withheld:
   or as the one who acted) and a staff member's stated reason for a re-identification. The
   role is shown. C-579/21 holds that employees' identities need not, as a rule, be given.
 * Never the hub's pseudonyms (internal keys) and never another person's pseudonym.
+* **A related person** (e.g. a parent named in a concern about a child) gets by default only
+  that they were mentioned, when, and by which agency kind (``limited``): never the
+  necessity text, the queue, the sending unit, the fields or anything else about the child.
+  In honour-related and negative-social-control cases the parent may be the threat.
+* The security officer decides per entry (:func:`check_decision`, :func:`store_decision`),
+  with a recorded reason: ``release`` the full entry to a related person, ``withhold`` an
+  entry from the citizen's copy altogether (GDPR art. 15(4), databeskyttelseslovens § 22), or
+  ``default`` to undo either. Each decision is a log entry of its own (kinds
+  ``access_released``/``access_withheld``/``access_default``, no pseudonym) and is kept
+  in the store, so the API answer, the CLI, the web answer and the document honour it.
 
 The answer is itself logged (:func:`subject_access_entry`, kind ``subject_access``) and can
 be rendered as a print-ready Danish document (:func:`render_document_da`). Every Danish
@@ -36,7 +46,7 @@ from hub.crypto import Pseudonymiser
 from hub.disclosures import random_entry_id
 from hub.keys import KeyRing
 from hub.store import Store
-from schemas.cpr import birth_date, normalise_cpr
+from schemas.cpr import birth_date, contains_cpr_like, normalise_cpr
 from schemas.disclosures import EntryKind, LogEntry, format_time
 from streams.policy import Policy
 
@@ -101,6 +111,7 @@ DA: dict[str, Any] = {
     "about_related": "Du er nævnt som anden involveret person i en bekymring om en anden. "
                      "Modtageren fik din rolle og et kodenummer, ikke dit navn eller "
                      "CPR-nummer.",
+    "mentioned": "Du er nævnt i en henvendelse fra denne myndighed.",
     "nothing_disclosed": "Intet blev videregivet.",
     "this_answer": "En oversigt som denne",
     "erased": "Oplysningerne blev slettet.",
@@ -230,9 +241,23 @@ class SubjectAccessItem:
     event_id: str | None
     reason_code: str | None
     reason: str | None  # a staff member's stated reason; only with include_staff
+    # A related person's default view: only that they were mentioned, when, by which agency.
+    limited: bool = False
+    released: bool = False  # the officer released the full entry to a related person
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class WithheldEntry:
+    """An entry the officer withheld from the citizen's copy (shown to the officer only)."""
+
+    seq: int
+    at: str
+    kind: str
+    about: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -247,6 +272,8 @@ class SubjectAccessAnswer:
     subject_pseudonym: str = field(repr=False)
     masked_cpr: str = field(repr=False)  # "DDMMYY-XXXX"
     born: dt.date = field(repr=False)
+    # For the officer's screen only (never in the citizen's copy): what was withheld and why.
+    withheld: list[WithheldEntry] = field(default_factory=list, repr=False)
 
     @property
     def count(self) -> int:
@@ -265,8 +292,23 @@ def _role_title(role: str | None) -> str:
     return str(DA["staff_default"]).capitalize()
 
 
-def _item(doc: Mapping[str, Any], mine: set[str], policy: Policy, include_staff: bool
-          ) -> SubjectAccessItem:
+def _limited_item(doc: Mapping[str, Any]) -> SubjectAccessItem:
+    """A related person's default view of an entry: that they were mentioned, when, and by
+    which agency kind; nothing about the concern or the person it is about."""
+    return SubjectAccessItem(
+        seq=int(doc["seq"]), at=str(doc["at"]), kind=str(doc["kind"]),
+        decision=str(doc["decision"]), about="related_person", recipient=None,
+        recipient_type=None, recipient_title=None, role=None, principal=None,
+        agency=doc.get("agency"), unit=None, collaboration=None, purpose=None,
+        legal_basis=None, necessity=None, fields=[], rule_ids=[], policy_version=None,
+        event_id=None, reason_code=None, reason=None, limited=True)
+
+
+def _item(doc: Mapping[str, Any], mine: set[str], policy: Policy, include_staff: bool,
+          released: bool = False) -> SubjectAccessItem:
+    about = "subject" if doc.get("pseudonym") in mine else "related_person"
+    if about == "related_person" and not released:
+        return _limited_item(doc)
     recipient_type = doc.get("recipient_type")
     recipient = doc.get("recipient")
     role = doc.get("role")
@@ -280,7 +322,6 @@ def _item(doc: Mapping[str, Any], mine: set[str], policy: Policy, include_staff:
         title, recipient = DA["recipient_citizen"], None
     else:
         title = None
-    about = "subject" if doc.get("pseudonym") in mine else "related_person"
     return SubjectAccessItem(
         seq=int(doc["seq"]), at=str(doc["at"]), kind=str(doc["kind"]),
         decision=str(doc["decision"]), about=about, recipient=recipient,
@@ -292,6 +333,7 @@ def _item(doc: Mapping[str, Any], mine: set[str], policy: Policy, include_staff:
         rule_ids=list(doc.get("rule_ids") or []), policy_version=doc.get("policy_version"),
         event_id=doc.get("event_id"), reason_code=doc.get("reason_code"),
         reason=doc.get("reason") if include_staff else None,
+        released=about == "related_person" and released,
     )
 
 
@@ -303,20 +345,33 @@ def answer_subject_access(store: Store, ring: KeyRing, policy: Policy, cpr: str,
     normalised = normalise_cpr(cpr)
     mine = pseudonyms_for_cpr(store, ring, normalised)
     log = AuditLog(store)
-    items: list[SubjectAccessItem] = []
+    docs: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         page = log.page(pseudonyms=sorted(mine), limit=_PAGE, cursor=cursor,
                         newest_first=False)
-        items += [_item(doc, mine, policy, include_staff) for doc in page.items]
+        docs += page.items
         cursor = page.next_cursor
         if cursor is None:
             break
+    decisions = store.access_decisions(int(d["seq"]) for d in docs)
+    items: list[SubjectAccessItem] = []
+    withheld: list[WithheldEntry] = []
+    for doc in docs:
+        decided = decisions.get(int(doc["seq"]), {})
+        if decided.get("decision") == WITHHOLD:
+            withheld.append(WithheldEntry(
+                seq=int(doc["seq"]), at=str(doc["at"]), kind=str(doc["kind"]),
+                about="subject" if doc.get("pseudonym") in mine else "related_person",
+                reason=str(decided["reason"])))
+            continue
+        items.append(_item(doc, mine, policy, include_staff,
+                           released=decided.get("decision") == RELEASE))
     return SubjectAccessAnswer(
         generated_at=(now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC),
         include_staff=include_staff, entries=items,
         subject_pseudonym=current_pseudonym(ring, normalised),
-        masked_cpr=f"{normalised[:6]}-XXXX", born=birth_date(normalised),
+        masked_cpr=f"{normalised[:6]}-XXXX", born=birth_date(normalised), withheld=withheld,
     )
 
 
@@ -329,8 +384,72 @@ def subject_access_entry(answer: SubjectAccessAnswer, principal: str, role: str,
         # The citizen's right of access is GDPR art. 15 (and C-579/21), not §115.
         legal_basis=SUBJECT_ACCESS_BASIS, policy_version=policy.version,
         pseudonym=answer.subject_pseudonym, principal=principal, role=role,
-        details={"entries": answer.count},
+        details={"entries": answer.count,
+                 **({"withheld": len(answer.withheld)} if answer.withheld else {})},
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The officer's decisions: withhold an entry, or release it in full to a related person
+
+WITHHOLD = "withhold"
+RELEASE = "release"
+DEFAULT = "default"  # undo: the subject sees the entry, a related person the limited view
+DECISIONS = (WITHHOLD, RELEASE, DEFAULT)
+DECISION_KINDS = {WITHHOLD: EntryKind.access_withheld, RELEASE: EntryKind.access_released,
+                  DEFAULT: EntryKind.access_default}
+# Art. 15(4) GDPR (rights of others) and databeskyttelseslovens § 22 (e.g. the protection of
+# the child); a release is the officer's use of the same provisions' discretion.
+DECISION_BASIS = "gdpr-art-15-4"
+REASON_MIN_CHARS = 20
+REASON_MIN_WORDS = 3
+_WORD = re.compile(r"\w*[^\W\d_]\w*")
+
+
+class DecisionError(ValueError):
+    """A decision the hub refuses; ``field`` names what is wrong (never a value)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def check_decision(store: Store, seq: int, decision: str, reason: str) -> None:
+    """Raise :class:`DecisionError` unless ``seq`` is a log entry about a person, ``decision``
+    is ``withhold`` or ``release``, and ``reason`` is a sentence without a CPR number."""
+    if decision not in DECISIONS:
+        raise DecisionError("decision", f"one of {', '.join(DECISIONS)}")
+    text = " ".join(reason.split())
+    if len(text) < REASON_MIN_CHARS or len(_WORD.findall(text)) < REASON_MIN_WORDS \
+            or contains_cpr_like(text):
+        raise DecisionError("reason", f"at least {REASON_MIN_CHARS} characters and "
+                                      f"{REASON_MIN_WORDS} words saying why, with no CPR number")
+    if not store.log_entry_has_subjects(seq):
+        raise DecisionError("seq", "not a log entry about a person")
+
+
+def access_decision_entry(seq: int, decision: str, reason: str, principal: str, role: str,
+                          policy: Policy, now: dt.datetime | None = None) -> LogEntry:
+    """The log entry that records the officer's decision on entry ``seq``: no pseudonym, no
+    identity, only the entry's number, the decision and the stated reason."""
+    return LogEntry(
+        entry_id=random_entry_id(), kind=DECISION_KINDS[decision],
+        at=now or dt.datetime.now(dt.UTC), recipient_type="citizen", purpose="subject_access",
+        legal_basis=DECISION_BASIS, policy_version=policy.version, principal=principal,
+        role=role, reason=" ".join(reason.split()), details={"log_entry": seq})
+
+
+def store_decision(store: Store, entry: LogEntry) -> None:
+    """Keep the decision that ``entry`` (from :func:`access_decision_entry`) records."""
+    decision = next(d for d, kind in DECISION_KINDS.items() if kind == entry.kind)
+    seq = entry.details["log_entry"]
+    if not isinstance(seq, int) or entry.reason is None or entry.principal is None:
+        raise ValueError("not a subject-access decision entry")
+    if decision == DEFAULT:
+        store.clear_access_decision(seq)
+    else:
+        store.set_access_decision(seq, decision, entry.reason, entry.principal,
+                                  entry.entry_id, entry.at)
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,6 +512,8 @@ def _e(text: str | None) -> str:
 
 
 def _recipient_da(item: SubjectAccessItem) -> str:
+    if item.limited:
+        return "&mdash;"
     if item.recipient_type == "queue":
         return _e(item.recipient_title or item.recipient)
     if item.recipient_type == "citizen":
@@ -417,6 +538,8 @@ def _source_da(item: SubjectAccessItem) -> str:
 
 
 def _purpose_da(item: SubjectAccessItem) -> str:
+    if item.limited:
+        return "&mdash;"
     purpose = (DA["purposes"].get(item.purpose, item.purpose) if item.purpose
                else DA["kind_purposes"].get(item.kind, ""))
     text = _e(purpose)
@@ -432,6 +555,8 @@ def _purpose_da(item: SubjectAccessItem) -> str:
 
 
 def _fields_da(item: SubjectAccessItem) -> str:
+    if item.limited:
+        return _e(DA["mentioned"])
     if item.decision == "rejected":
         text = _e(DA["nothing_disclosed"])
         if item.reason_code:

@@ -9,6 +9,7 @@ Error messages never contain the number.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from stdnum.dk import cpr as _cpr
 from stdnum.exceptions import ValidationError as _StdnumError
@@ -43,3 +44,29 @@ def age_at(cpr: str, when: dt.date) -> int:
     if (when.month, when.day) < (born.month, born.day):
         years -= 1
     return years
+
+
+# Defence in depth for text that must never hold a CPR number (the disclosure log, logs):
+# ten digits with any separator style between them — ``0102104321``, ``010210-4321``,
+# ``15.06.11-4123``, ``15 06 11 41 23``, ``150611/4123`` — including invisible ones (zero-width
+# space and joiners, soft hyphen, word joiner, BOM) and Unicode dashes.
+_SEPARATOR = "[\\s.,\\-/_\u00ad\u200b-\u200f\u2010-\u2015\u2060\u2212\ufeff]"
+CPR_SHAPED = re.compile(f"(?<!\\d)\\d(?:{_SEPARATOR}{{0,3}}\\d){{9}}(?!\\d)")
+
+
+def plausible_cpr_shape(match: str) -> bool:
+    """A real day (01-31) and month (01-12) in the first six digits."""
+    digits = "".join(c for c in match if c.isdigit())
+    day, month = int(digits[:2]), int(digits[2:4])
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def contains_cpr_like(text: str) -> bool:
+    """Whether ``text`` holds a CPR-shaped number in any separator style (ten digits whose
+    first six can be a date). Says nothing about where: callers never echo the number."""
+    return any(plausible_cpr_shape(m.group()) for m in CPR_SHAPED.finditer(text))
+
+
+def mask_cpr_like(text: str, replacement: str = "[cpr]") -> str:
+    """``text`` with every CPR-shaped number (any separator style) replaced."""
+    return CPR_SHAPED.sub(replacement, text)

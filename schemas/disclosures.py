@@ -28,15 +28,19 @@ Ed25519 key signs (format in docs/disclosure-log.md)::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-LOG_FORMAT_VERSION = 1
+from schemas.cpr import contains_cpr_like
+
+LOG_FORMAT_VERSION = 2  # what the sequencer writes; version 1 leaves still verify
+ERASABLE_FORMAT_VERSION = 2
 CHECKPOINT_HEADER = "ssp-hub disclosure log v1"
 
 
@@ -48,6 +52,10 @@ class EntryKind(StrEnum):
     consultation = "consultation"  # a principal read a concern (queue list or joint view)
     subject_access = "subject_access"  # a citizen's access request was answered
     erasure = "erasure"  # retention deleted concerns and/or destroyed an identity
+    # The security officer's subject-access decisions on one log entry, with a reason:
+    access_withheld = "access_withheld"  # withheld from the citizen (GDPR 15(4), DBL § 22)
+    access_released = "access_released"  # full content released to a related person
+    access_default = "access_default"  # an earlier decision undone: the default view again
 
 
 class Decision(StrEnum):
@@ -64,18 +72,28 @@ DECISION_OF: dict[EntryKind, Decision] = {
     EntryKind.consultation: Decision.disclosed,
     EntryKind.subject_access: Decision.disclosed,
     EntryKind.erasure: Decision.erased,
+    EntryKind.access_withheld: Decision.rejected,
+    EntryKind.access_released: Decision.disclosed,
+    EntryKind.access_default: Decision.disclosed,
 }
 
 # JSON numbers an RFC 8785 canonicaliser accepts exactly (IEEE 754 safe integers).
 SafeInt = Annotated[int, Field(ge=-(2**53 - 1), le=2**53 - 1)]
 _ID = re.compile(r"^[0-9a-f]{32,64}$")
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
+
+
+STORED = {"stored": True}
+"""Validation context for reading an entry back from the log (see :func:`parse_leaf`)."""
+
+
+def _writing(info: ValidationInfo) -> bool:
+    return not (isinstance(info.context, dict) and info.context.get("stored"))
 
 
 class LogEntry(BaseModel):
     """One disclosure-log entry as produced, before sequencing."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     entry_id: str = Field(description="lowercase hex; deterministic where the act can be "
                                       "replayed (a routed event), random otherwise")
@@ -116,12 +134,26 @@ class LogEntry(BaseModel):
             raise ValueError("times must carry an offset")
         return value.astimezone(dt.UTC)
 
-    @field_validator("necessity", "reason")
+    @field_validator("necessity", "reason", "unit")
     @classmethod
-    def _no_cpr(cls, value: str | None) -> str | None:
-        # Defence in depth: producers scrub; a CPR-shaped number must never reach the log.
-        if value is not None and _CPR_LIKE.search(value):
+    def _no_cpr(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Defence in depth: producers scrub; a CPR-shaped number (in any separator style,
+        # zero-width ones included) must never reach the log, which is kept for good.
+        # (Reading a stored entry back, ``audit verify`` reports one instead of refusing it.)
+        if _writing(info) and value is not None and contains_cpr_like(value):
             raise ValueError("free text in a log entry must not hold a CPR number")
+        return value
+
+    @field_validator("details")
+    @classmethod
+    def _no_cpr_in_details(cls, value: dict[str, Any], info: ValidationInfo
+                           ) -> dict[str, Any]:
+        if not _writing(info):
+            return value
+        texts = [v for v in value.values() if isinstance(v, str)]
+        texts += [t for v in value.values() if isinstance(v, list) for t in v]
+        if any(contains_cpr_like(t) for t in texts):
+            raise ValueError("a log entry's details must not hold a CPR number")
         return value
 
     @property
@@ -151,7 +183,7 @@ def entry_document(entry: LogEntry, seq: int, logged_at: dt.datetime) -> dict[st
     doc["decision"] = entry.decision.value
     doc["seq"] = seq
     doc["logged_at"] = format_time(logged_at)
-    doc["v"] = LOG_FORMAT_VERSION
+    doc["v"] = 1
     return doc
 
 
@@ -179,19 +211,167 @@ def leaf_bytes(entry: LogEntry, seq: int, logged_at: dt.datetime) -> bytes:
 
 
 def parse_leaf(data: bytes) -> tuple[LogEntry, int, dt.datetime]:
-    """Leaf bytes → (entry, seq, logged_at). Raises ValueError if the bytes are not a
-    canonical version-1 entry (a verifier reports that as "modified")."""
+    """Version 1 leaf bytes → (entry, seq, logged_at). Raises ValueError if the bytes are
+    not a canonical version-1 entry (a verifier reports that as "modified")."""
     doc = json.loads(data)
-    if not isinstance(doc, dict) or doc.get("v") != LOG_FORMAT_VERSION:
+    if not isinstance(doc, dict) or doc.get("v") != 1:
         raise ValueError("not a version 1 log entry")
     if canonical(doc) != data:
         raise ValueError("entry bytes are not canonical")
     seq, logged_at, decision = doc.pop("seq"), doc.pop("logged_at"), doc.pop("decision")
     doc.pop("v")
-    entry = LogEntry.model_validate(doc)
+    entry = LogEntry.model_validate(doc, context=STORED)
     if not isinstance(seq, int) or seq < 0 or decision != entry.decision.value:
         raise ValueError("entry sequence number or decision is inconsistent")
     return entry, seq, parse_time(logged_at)
+
+
+# Fields that hold ids and times, not text: hex ids and UUIDs can contain ten decimal digits.
+_ID_FIELDS = frozenset({"entry_id", "event_id", "pseudonym", "related_pseudonyms", "at",
+                        "logged_at", "seq", "v", "body_sha256", "salt", "leaf_hash",
+                        "policy_version"})
+# A hash or id wherever it stands (``sha256:…``, hex, a UUID): digits in it are not a CPR.
+_HASHLIKE = re.compile(r"^(?:[a-z0-9]+:)?[0-9a-fA-F-]{20,}$")
+
+
+def cpr_like_fields(doc: Any) -> list[str]:
+    """The names of an entry document's fields whose text holds a CPR-shaped number (any
+    separator style). For ``audit verify``: it names the field, never the number."""
+    found: list[str] = []
+
+    def texts(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [] if _HASHLIKE.fullmatch(value) else [value]
+        if isinstance(value, list):
+            return [t for v in value for t in texts(v)]
+        if isinstance(value, dict):
+            return [t for k, v in value.items() for t in [str(k), *texts(v)]]
+        return []
+
+    if not isinstance(doc, dict):
+        return found
+    for name, value in doc.items():
+        if name in _ID_FIELDS:
+            continue
+        if any(contains_cpr_like(t) for t in texts(value)):
+            found.append(str(name))
+    return sorted(found)
+
+
+# -- format version 2: an erasable body -----------------------------------------------------------
+#
+# The leaf commits to the entry's body by its SHA-256 instead of holding it, so the body can be
+# erased (GDPR art. 17, or a CPR number that slipped through) while the leaf, and with it every
+# root, checkpoint and proof, stays verifiable. The body carries a random salt: a guessed body
+# (e.g. a pseudonym) cannot be confirmed against the hash of an erased one.
+#
+#   leaf = JCS {"v": 2, "seq", "logged_at", "entry_id", "kind", "decision", "at", "body_sha256"}
+#   body = JCS {every member of the version 1 entry but seq/logged_at/v, plus "salt": 32 hex}
+
+ENVELOPE_KEYS = frozenset({"v", "seq", "logged_at", "entry_id", "kind", "decision", "at",
+                           "body_sha256"})
+
+
+def body_document(entry: LogEntry, salt: str) -> dict[str, Any]:
+    doc: dict[str, Any] = entry.model_dump(mode="json", exclude_none=True)
+    doc = {k: v for k, v in doc.items() if v not in ([], {})}
+    doc["at"] = format_time(entry.at)
+    doc["decision"] = entry.decision.value
+    doc["salt"] = salt
+    return doc
+
+
+def sequence_entry(entry: LogEntry, seq: int, logged_at: dt.datetime, salt: str
+                   ) -> tuple[bytes, bytes]:
+    """A version 2 entry: (leaf bytes, body bytes), both RFC 8785 canonical JSON."""
+    body_doc = body_document(entry, salt)
+    if all(k.isascii() for k in entry.details):  # the fast path of leaf_bytes, same proof
+        body = json.dumps(body_doc, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
+    else:
+        body = canonical(body_doc)
+    envelope = {"v": 2, "seq": seq, "logged_at": format_time(logged_at),
+                "entry_id": entry.entry_id, "kind": entry.kind.value,
+                "decision": entry.decision.value, "at": format_time(entry.at),
+                "body_sha256": hashlib.sha256(body).hexdigest()}
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode("ascii"), body
+
+
+class StoredEntry(BaseModel):
+    """A sequenced entry of either format as read back: ``entry`` is None once erased."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    version: int
+    seq: int
+    logged_at: dt.datetime
+    entry_id: str
+    kind: str
+    decision: str
+    entry: LogEntry | None
+    document: dict[str, Any]  # the body's members and the leaf's (erased: the leaf's)
+
+    @property
+    def erased(self) -> bool:
+        return self.entry is None
+
+
+def read_entry(leaf: bytes, body: bytes | None, *, strict: bool = True) -> StoredEntry:
+    """Leaf bytes (and for version 2 the body, or None if erased) → :class:`StoredEntry`.
+    Raises ValueError naming what is wrong (never a value): not canonical, a body that does
+    not match the hash the leaf commits to, or members that disagree. ``strict=False`` (for
+    display only, never for verification) skips the canonical-form checks, which cost an
+    RFC 8785 serialisation each."""
+    doc = json.loads(leaf)
+    if not isinstance(doc, dict):
+        raise ValueError("not a log entry")
+    if doc.get("v") == 1:
+        if body is not None:
+            raise ValueError("a version 1 entry has no separate body")
+        entry, seq, logged_at = parse_leaf(leaf)
+        shown = json.loads(leaf)
+        return StoredEntry(version=1, seq=seq, logged_at=logged_at, entry_id=entry.entry_id,
+                           kind=entry.kind.value, decision=entry.decision.value, entry=entry,
+                           document=shown)
+    if doc.get("v") != ERASABLE_FORMAT_VERSION:
+        raise ValueError("unknown log entry format version")
+    if set(doc) != ENVELOPE_KEYS or (strict and canonical(doc) != leaf):
+        raise ValueError("the entry's leaf is not a canonical version 2 envelope")
+    seq = doc["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ValueError("entry sequence number is inconsistent")
+    kind = EntryKind(doc["kind"])
+    if doc["decision"] != DECISION_OF[kind].value:
+        raise ValueError("entry decision is inconsistent")
+    if not isinstance(doc["entry_id"], str) or not _ID.fullmatch(doc["entry_id"]):
+        raise ValueError("entry_id is malformed")
+    logged_at = parse_time(doc["logged_at"])
+    if format_time(logged_at) != doc["logged_at"] or \
+            format_time(parse_time(doc["at"])) != doc["at"]:
+        raise ValueError("entry times are not in their one spelling")
+    shown = dict(doc)
+    if body is None:
+        return StoredEntry(version=2, seq=seq, logged_at=logged_at, entry_id=doc["entry_id"],
+                           kind=kind.value, decision=doc["decision"], entry=None,
+                           document={**shown, "erased": True})
+    if hashlib.sha256(body).hexdigest() != doc["body_sha256"]:
+        raise ValueError("the entry's body does not match the hash its leaf commits to")
+    body_doc = json.loads(body)
+    if not isinstance(body_doc, dict) or (strict and canonical(body_doc) != body):
+        raise ValueError("the entry's body is not canonical")
+    salt = body_doc.get("salt")
+    if not isinstance(salt, str) or not re.fullmatch(r"[0-9a-f]{32}", salt):
+        raise ValueError("the entry's body has no salt")
+    for member in ("entry_id", "kind", "decision", "at"):
+        if body_doc.get(member) != doc[member]:
+            raise ValueError(f"the body's {member} differs from the leaf's")
+    # Shown with its salt and the leaf's body_sha256, so that a reader can recompute both
+    # the body and the leaf from what the API shows (the salt goes when the body is erased).
+    shown = {**body_doc, **shown}
+    entry = LogEntry.model_validate(
+        {k: v for k, v in body_doc.items() if k not in ("decision", "salt")}, context=STORED)
+    return StoredEntry(version=2, seq=seq, logged_at=logged_at, entry_id=entry.entry_id,
+                       kind=kind.value, decision=doc["decision"], entry=entry, document=shown)
 
 
 def checkpoint_note(origin: str, tree_size: int, root_hash: bytes, issued_at: dt.datetime

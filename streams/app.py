@@ -42,7 +42,7 @@ from aiokafka.partitioner import murmur2
 from hub.auditlog import AuditLog
 from hub.crypto import PayloadCipher, Pseudonymiser
 from hub.freetext import FreeText
-from hub.keys import FileKeyProvider
+from hub.keys import provider_for
 from hub.logs import get_logger
 from hub.projector import Projector
 from hub.retention import retention_loop
@@ -70,8 +70,7 @@ def _die(exc: BaseException) -> None:
 
 def create_stream_app(settings: Settings, *, store: Store | None = None) -> faust.App:
     policy = load_policy(settings.resolved_policy_file)
-    ring = FileKeyProvider(settings.resolved_key_file,
-                           create=settings.mode != "production").load()
+    ring = provider_for(settings, create=settings.mode != "production").load()
     # Description and necessity (also the necessity written into the disclosure log) go
     # through the one free-text scrubber (hub/freetext.py); gazetteers loaded once per process.
     freetext = FreeText()

@@ -34,7 +34,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors.watch import drop_status
-from hub.auditlog import AuditLog, FilterError, check_filters, verify_store
+from hub.auditlog import (
+    AuditLog,
+    FilterError,
+    check_filters,
+    current_key_id,
+    key_fingerprint,
+    verify_store,
+)
 from hub.auth import readable_queues
 from hub.crypto import PSEUDONYM_PATTERN
 from hub.freetext import FreeText
@@ -43,9 +50,13 @@ from hub.logs import get_logger
 from hub.settings import Settings
 from hub.store import Principal, Store, decode_cursor
 from hub.subject_access import (
+    DecisionError,
+    access_decision_entry,
     answer_subject_access,
+    check_decision,
     municipality_of,
     render_document_da,
+    store_decision,
     subject_access_entry,
 )
 from hub.web import governance
@@ -482,8 +493,10 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
     async def integrity_page(request: Request, user: UserDep) -> Response:
         allow(user, "log")
         report = await asyncio.to_thread(verify_store, store_of(request), ctx.public_keys)
+        kid = current_key_id(ctx.ring)
         return render(request, "integrity.html", user, report=report,
-                      checkpoint=report.latest_checkpoint)
+                      checkpoint=report.latest_checkpoint, key_id=kid,
+                      fingerprint=key_fingerprint(ctx.public_keys[kid]))
 
     @router.get("/ui/log/afvisninger")
     async def rejections_page(request: Request, user: UserDep) -> Response:
@@ -528,6 +541,28 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
                 "Content-Disposition": f'attachment; filename="indsigt-{day}.html"'})
         return render(request, "access.html", user, answer=answer, cpr=cpr,
                       include_staff=include_staff)
+
+    @router.post("/ui/indsigt/afgoerelse")
+    async def access_decision(request: Request, user: UserDep) -> Response:
+        """Withhold an entry from the citizen's copy, or release it to a related person."""
+        allow(user, "log")
+        form = await form_of(request, user)
+        cpr = form.get("cpr", "")[:20]
+        decision, reason = form.get("decision", ""), form.get("reason", "")[:2000]
+        store = store_of(request)
+        texts = TEXTS["access"]
+        try:
+            seq = int(form.get("seq", ""))
+            await asyncio.to_thread(check_decision, store, seq, decision, reason)
+        except (ValueError, DecisionError) as exc:
+            field = exc.field if isinstance(exc, DecisionError) else "seq"
+            return render(request, "access.html", user, answer=None, cpr=cpr, status_code=422,
+                          error=texts["decision_invalid"][field])
+        entry = access_decision_entry(seq, decision, reason, user.name, user.role, policy)
+        await ctx.record(request, [entry])
+        await asyncio.to_thread(store_decision, store, entry)
+        return render(request, "access.html", user, answer=None, cpr=cpr,
+                      notice=texts["decision_saved"][decision].format(seq=seq))
 
     # -- Styregruppe / lokalråd --------------------------------------------------------------
     async def governance_tables(request: Request) -> tuple[list[governance.ShownTable],

@@ -89,7 +89,8 @@ def test_every_disclosure_and_rejection_is_logged_without_identity(
         assert e["rule_ids"]
         assert "subject.pseudonym" in e["fields"]
         assert "subject.cpr" not in e["fields"]
-        assert e["v"] == 1
+        assert e["v"] == 2  # format 2: the body is erasable (issue 13 §9)
+        assert set(e) >= {"salt", "body_sha256"}  # to recompute body and leaf
         assert isinstance(e["seq"], int)
         assert e["necessity"].startswith("Deling er nødvendig")
     flagged = [e for e in disclosures if e["recipient"] == "underretning"]
@@ -199,11 +200,18 @@ def test_entry_is_proved_with_only_the_public_key(
 
     proof = _get(hub, tokens["officer"], "/api/v1/proofs/inclusion", seq=entry["seq"],
                  tree_size=cp["tree_size"]).json()
-    # The leaf is recomputed from the entry as the API showed it, not taken from the proof.
-    doc = {k: v for k, v in entry.items() if k != "leaf_hash"}
+    # The leaf is recomputed from the entry as the API showed it, not taken from the proof:
+    # format 2 (issue 13 §9) shows the body's members (with its salt) and the leaf's; the
+    # body hashes to the leaf's body_sha256, and the leaf is the JCS of its eight members.
+    import hashlib
+
     import rfc8785
 
-    leaf = merkle.leaf_hash(rfc8785.dumps(doc))
+    envelope = ("v", "seq", "logged_at", "entry_id", "kind", "decision", "at", "body_sha256")
+    body = {k: v for k, v in entry.items()
+            if k not in {"leaf_hash", "v", "seq", "logged_at", "body_sha256"}}
+    assert hashlib.sha256(rfc8785.dumps(body)).hexdigest() == entry["body_sha256"]
+    leaf = merkle.leaf_hash(rfc8785.dumps({k: entry[k] for k in envelope}))
     assert leaf.hex() == proof["leaf_hash"]
     merkle.verify_inclusion(leaf, entry["seq"], cp["tree_size"],
                             [bytes.fromhex(h) for h in proof["audit_path"]],
@@ -273,11 +281,11 @@ def test_live_log_verifies_and_a_tampered_entry_is_named(
 
     assert hub.store is not None
     with hub.store.engine.begin() as conn:
-        original = conn.execute(sa.select(disclosure_log.c.entry)
+        original = conn.execute(sa.select(disclosure_log.c.body)
                                 .where(disclosure_log.c.seq == entry["seq"])).scalar_one()
         forged = bytes(original).replace(b'"purpose_not_permitted"', b'"no_rule_permits"')
         conn.execute(disclosure_log.update().where(disclosure_log.c.seq == entry["seq"])
-                     .values(entry=forged))
+                     .values(body=forged))
     try:
         bad = _get(hub, tokens["officer"], "/api/v1/disclosures/verify").json()
         assert bad["ok"] is False
@@ -290,7 +298,7 @@ def test_live_log_verifies_and_a_tampered_entry_is_named(
     finally:
         with hub.store.engine.begin() as conn:
             conn.execute(disclosure_log.update().where(disclosure_log.c.seq == entry["seq"])
-                         .values(entry=original))
+                         .values(body=original))
     assert _get(hub, tokens["officer"], "/api/v1/disclosures/verify").json()["ok"] is True
 
 

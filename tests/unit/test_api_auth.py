@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from hub.api import create_api
 from hub.auth import new_token
+from hub.keys import FileKeyProvider
 from hub.settings import Settings
 from hub.store import Store, hash_token
 from streams.policy import Policy
@@ -56,6 +57,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     with without_hub_environment():
         settings = Settings(data_dir=tmp_path_factory.mktemp("hub"),
                             bootstrap_servers="127.0.0.1:1")
+        FileKeyProvider(settings.resolved_key_file, create=True).load()
         app = create_api(settings)
         store = Store.open(settings.resolved_database_url)
         tokens: dict[str, str] = {}

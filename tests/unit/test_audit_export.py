@@ -35,7 +35,7 @@ from hub.auditlog import AuditLog, VerifyReport, public_key_b64, public_keys
 from hub.cli import app
 from hub.keys import FileKeyProvider, KeyRing, new_keyring
 from hub.store import Store
-from tests.unit.test_auditlog import T0, entry_bytes, fill, run_sql
+from tests.unit.test_auditlog import T0, entry_body, fill, run_sql
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,7 +91,7 @@ def test_an_export_verifies_and_describes_itself(store: Store, keyring: KeyRing)
 
     assert report.ok, report.summary()
     assert (report.entries, report.checkpoints, report.tree_size) == (43, 5, 43)
-    assert (doc["format"], doc["format_version"]) == (EXPORT_FORMAT, 1)
+    assert (doc["format"], doc["format_version"]) == (EXPORT_FORMAT, 2)
     header = doc["header"]
     assert (header["first_seq"], header["last_seq"], header["entry_count"]) == (0, 42, 43)
     assert (header["from"], header["to"]) == (None, None)
@@ -275,15 +275,20 @@ def _insert_copy(doc: Doc) -> None:
 
 
 def _change_one_character(doc: Doc) -> None:
+    # Format 2: the content is in the body, whose hash the leaf commits to.
     item = doc["entries"][7]
-    assert '"recipient":"omraade-praestoe"' in item["leaf"]
-    item["leaf"] = item["leaf"].replace('"recipient":"omraade-praestoe"',
+    assert '"recipient":"omraade-praestoe"' in item["body"]
+    item["body"] = item["body"].replace('"recipient":"omraade-praestoe"',
                                         '"recipient":"omraade-praestoa"')
 
 
 def _change_entry_and_its_hash(doc: Doc) -> None:
+    # The body changed, and the leaf made to commit to it, and the leaf hash beside it.
     _change_one_character(doc)
     item = doc["entries"][7]
+    leaf = json.loads(item["leaf"])
+    leaf["body_sha256"] = hashlib.sha256(item["body"].encode()).hexdigest()
+    item["leaf"] = canonical_json(leaf).decode()
     item["leaf_hash"] = merkle.leaf_hash(item["leaf"].encode()).hex()
 
 
@@ -295,8 +300,8 @@ def _backdate_and_rehash(doc: Doc) -> None:
 
 def _change_danish_text(doc: Doc) -> None:
     item = doc["entries"][0]
-    assert "Fælles" in item["leaf"]
-    item["leaf"] = item["leaf"].replace("Fælles", "Faelles")
+    assert "Fælles" in item["body"]
+    item["body"] = item["body"].replace("Fælles", "Faelles")
 
 
 def _spoil_proof(doc: Doc) -> None:
@@ -630,8 +635,8 @@ def test_cli_verify_file_names_the_flipped_entry(hub_dir: Path) -> None:
     out = hub_dir / "export.json"
     assert _cli("audit", "export", "--out", out, "--data-dir", hub_dir).exit_code == 0
     data = bytearray(out.read_bytes())
-    leaf = canonical_json(json.loads(data)["entries"][7]["leaf"])
-    at = data.index(leaf) + leaf.index("Bekymring for unge på havnen".encode())
+    body = canonical_json(json.loads(data)["entries"][7]["body"])
+    at = data.index(body) + body.index("Bekymring for unge på havnen".encode())
     data[at] ^= 0x01  # B -> C
     out.write_bytes(bytes(data))
 
@@ -698,9 +703,9 @@ def test_cli_verify_live_store(hub_dir: Path) -> None:
 
     store = Store.open(f"sqlite:///{hub_dir / 'hub.db'}")
     try:
-        data = entry_bytes(store, 7)
-        run_sql(store, "UPDATE disclosure_log SET entry = :e WHERE seq = 7",
-                e=data.replace(b"Bekymring", b"Bekymrinf"))
+        data = entry_body(store, 7)
+        run_sql(store, "UPDATE disclosure_log SET body = :b WHERE seq = 7",
+                b=data.replace(b"Bekymring", b"Bekymrinf"))
     finally:
         store.close()
     tampered = _cli("audit", "verify", "--data-dir", hub_dir)

@@ -235,7 +235,7 @@ def test_an_answer_item_has_the_documented_shape(
         "necessity": "Fælles indsats kan forebygge kriminalitet.",
         "fields": ["source", "subject.age", "subject.pseudonym"], "rule_ids": ["beredskab"],
         "policy_version": "vordingborg-v1", "event_id": "7b0e2f0c-5a3e-4c1b-9d2f-3e8a1b2c4d5e",
-        "reason_code": None, "reason": None,
+        "reason_code": None, "reason": None, "limited": False, "released": False,
     }
 
 
@@ -396,7 +396,9 @@ def test_the_document_explains_related_person_and_refused_entries(
     answer = answer_subject_access(store, keyring, shipped_policy, GUARDIAN_CPR, now=NOW)
     html = render_document_da(answer, municipality_title=MUNICIPALITY)
 
-    assert DA["about_related"] in html
+    # As a related person the guardian sees only that they were mentioned (issue 13 §1).
+    assert DA["mentioned"] in html
+    assert "Fælles indsats" not in html
     assert "Anmodning om identitet afvist" in html
     assert DA["nothing_disclosed"] in html
     assert DA["reason_codes"]["no_visible_concern"] in html

@@ -377,6 +377,17 @@ def test_log_page_filters_and_refuses_bad_filters_by_name(web: Web) -> None:
     assert web.login("konsulent").get("/ui/log").status_code == 403
 
 
+def test_integrity_page_shows_the_signing_keys_fingerprint(web: Web) -> None:
+    from hub.auditlog import current_key_id, key_fingerprint, public_keys
+
+    page = web.login("sikkerhed").get("/ui/log/integritet")
+
+    assert page.status_code == 200
+    fingerprint = key_fingerprint(public_keys(web.ring)[current_key_id(web.ring)])
+    assert f'<code class="hash" id="fingerprint">{fingerprint}</code>' in page.text
+    assert "Fingeraftryk (SHA-256)" in page.text
+
+
 def test_rejections_by_reason_and_agency_and_policy_versions(web: Web) -> None:
     client = web.login("sikkerhed")
     page = client.get("/ui/log/afvisninger").text
@@ -429,6 +440,44 @@ def test_subject_access_download_is_a_logged_document(web: Web) -> None:
     assert "<html" in resp.text
     assert 'lang="da"' in resp.text
     assert len(web.log_entries("subject_access")) == before + 1
+
+
+def test_subject_access_page_limits_related_persons_and_the_officer_can_withhold(
+        web: Web) -> None:
+    # Issue 13 §1: a related person (a parent) sees only that they were mentioned; the officer
+    # withholds an entry with a reason, in Danish, and the decision is logged.
+    client = web.login("sikkerhed")
+    _agency, event = next(e for e in sample_events()
+                          if e[1]["kind"] == "concern" and e[1].get("related_persons"))
+    parent = str(event["related_persons"][0]["cpr"])  # type: ignore[index]
+    page = client.get("/ui/indsigt")
+    shown = client.post("/ui/indsigt", data={"csrf": csrf_of(page.text), "cpr": parent,
+                                             "action": "vis"})
+    assert shown.status_code == 200
+    assert "Nævnt som anden involveret (Begrænset visning)" in shown.text
+    assert str(event["necessity"])[:30] not in shown.text
+    seq = re.findall(r'name="seq" value="(\d+)"', shown.text)[0]
+    short = client.post("/ui/indsigt/afgoerelse", data={
+        "csrf": csrf_of(shown.text), "cpr": parent, "seq": seq, "decision": "withhold",
+        "reason": "for kort"})
+    assert short.status_code == 422
+    assert "Begrundelsen skal være mindst en sætning" in short.text
+    before = len(web.log_entries("access_withheld"))
+    saved = client.post("/ui/indsigt/afgoerelse", data={
+        "csrf": csrf_of(shown.text), "cpr": parent, "seq": seq, "decision": "withhold",
+        "reason": "Forælderen kan være en trussel mod barnet i denne sag."})
+    assert saved.status_code == 200
+    assert f"Registrering nr. {seq} er tilbageholdt" in saved.text
+    assert len(web.log_entries("access_withheld")) == before + 1
+    again = client.post("/ui/indsigt", data={"csrf": csrf_of(saved.text), "cpr": parent,
+                                             "action": "vis"})
+    assert "Tilbageholdt fra borgerens kopi" in again.text
+    assert again.text.count(f'name="seq" value="{seq}"') == 1  # only the undo form
+    restored = client.post("/ui/indsigt/afgoerelse", data={
+        "csrf": csrf_of(again.text), "cpr": parent, "seq": seq, "decision": "default",
+        "reason": "Tilbageholdelsen var en fejl; udgangspunktet gælder igen."})
+    assert f"Registrering nr. {seq} vises igen som udgangspunkt" in restored.text
+    assert web.store.access_decisions() == {}
 
 
 # -- Styregruppe / lokalråd ----------------------------------------------------------------------
