@@ -16,6 +16,15 @@ One pass tokenises the text; each token gets a state, then neighbours settle the
 * a name chain followed by an institution word (``Lund Skole``, ``Svend Gønge-Skolen``) is a
   place, not a person (unless it is a known name).
 
+* any other token, in any case, that is no Danish word (:mod:`.vocabulary`: hunspell-da, with
+  inflections and compounds), no allowed shop/place/organisation/loan word and no short
+  function word is a suspect name and goes (fail safe): ``kofi``, ``Tenzin``, ``Aputsiaq``;
+* a word that is also a name (``per``, ``Said``) goes after a cue: ``kaldet X``, ``hedder X``,
+  ``X aka`` always; a relation or quote word (``bror X``, ``fra X``, ``X sagde``, ``X:`` at
+  the start of a chat line) or a list of names (``X, Y og Z``) when it is known as a name;
+* particles join the name after them, so a whole ``van der Berg``, ``Al-Hassan``, ``Ó Briain``
+  goes, and so does a double ``Nielsen-Kaur``.
+
 Possessives are part of the name: ``Mikkels``, ``Lukas'``, ``Ahmed's``.
 """
 
@@ -27,6 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
+from streams.scrubber.vocabulary import Vocabulary
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
 _PART = re.compile(r"[^\W\d_]+")
@@ -84,7 +94,8 @@ person navn dansk danske engelsk arabisk europa asien afrika amerika usa dr tv n
 _NOT_NAMES = _NOT_PERSONS | _INSTITUTIONS  # a capitalised token that is never a name
 
 _PARTICLES = _forms("""
-al el bin ibn abu abd von van de der den la le da di du dos das ul ud
+al el bin ibn abu abd von van de der den la le da di du dos das ul ud dela del della dei
+mac mc ní nic ó ter ten zu
 """)
 _ABBREVIATIONS = _forms("""
 hr fru frk kl ca a eks mht pga evt nr tlf st dr jf inkl ekskl dvs osv mv bl f ang vedr iht mfl
@@ -96,7 +107,43 @@ _STRONG_SUFFIXES = (
 )
 _SURNAME_SUFFIXES = ("sen", "son", "gard", "strup", "rup", "holm", "bjerg", "skov", "lund")
 
-_NO, _MAYBE, _EXT, _NAME = 0, 1, 2, 3
+_NO, _MAYBE, _EXT, _NAME, _PARTICLE = 0, 1, 2, 3, 4
+
+# Why a token counts as a name, strongest first: (detector id, reason for the officer).
+_WHY_KNOWN, _WHY_LIST, _WHY_VOCABULARY, _WHY_CONTEXT = 0, 1, 2, 3
+_WHY = (
+    ("name-known", "one of the persons the event names"),
+    ("name-list", "a first name or surname from the name lists"),
+    ("name-vocabulary", "not a Danish word, place, shop or organisation: a suspect name"),
+    ("name-context", "a word used as a name: after a relation, role or quote cue, or in a "
+                     "list of names"),
+)
+
+# Short words that are never names, however a cue sits next to them.
+_FUNCTION_WORDS = _forms("""
+han hun den det de vi jeg du man min mit mine mig dig sig os jer dem hans hendes deres der
+som og i på at en et er var har havde til fra med for af om så men ikke nu da når hvis her
+hvor hvad hvem hvorfor hvordan alle nogen ingen selv sin sit sine din dit dine vores jeres
+også kun bare lige godt meget mere mest ja nej okay ok hej tak kom går gik skal vil kan
+må bliver blev være været have ud ind op ned over under efter før igen hjem ham hende
+""")
+
+# Cue words: the next token is a name if it could be one ("kaldet X", "bror per").
+_STRONG_CUES = _forms("""
+kaldet kaldes kalder aka alias hedder navnet kælenavn kælenavnet øgenavn øgenavnet
+""")
+_STRONG_CUES_AFTER = _forms("aka alias")
+_CUES_BEFORE = _forms("""
+skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
+kæresten bror broren søster søsteren lillebror storebror lillesøster storesøster mor far
+moren faren lærer læreren pædagog pædagogen træner træneren kammerat kammeraten fætter
+kusine onkel tante nabo naboen
+""")
+_CUES_AFTER = _forms("""
+sagde skrev skriver siger spurgte svarede råbte truede slog sendte
+""")
+_AFTER_DIGIT = ".-/"
+_CAPITAL_PARTICLES = frozenset("ÓO")
 
 # One searchable spelling of a known name's part: (needle, key, weak, person indices).
 _Needle = tuple[str, str, bool, tuple[int, ...]]
@@ -107,6 +154,8 @@ class NameSpan:
     start: int
     end: int
     person: int  # 1-based placeholder number
+    detector: str = "name-list"
+    reason: str = ""
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -132,6 +181,8 @@ _UPPER = "A-ZÀ-ÖØ-ÞĄĆČĎĐĘĚĞİŁŃŇŐŒŘŚŞŠŤŮŰŹŻŽ"
 _CAP_TOKEN = re.compile(
     rf"[{_UPPER}](?<![^\W\d_][{_UPPER}])[^\W\d_]*(?:['’]s?(?![^\W\d_]))?"
 )
+# Any word, with a possessive "'s" or "'" kept ("TikTok" is one token).
+_ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
 _PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?$")
 _NEXT_WORD = re.compile(r"[ -]([^\W\d_]+)")
 
@@ -144,6 +195,36 @@ def _titled(text: str, start: int) -> bool:
         and prev.group(1).lower() in _TITLES
         and ("." not in prev.group() or len(prev.group(1)) <= 3)
     )
+
+_NEXT_TOKEN = re.compile(r"[ ]?([^\W\d_]+)")
+_LINE_START = re.compile(r"(?:^|\n)[ \t>*•\-–\"“']*(?:\[?\d{1,2}[:.]\d{2}\]?[ \t]*)?$")
+
+
+def _cued(text: str, start: int, length: int) -> int:
+    """How strongly a cue around the token at ``start`` says "a name": 2 for ``kaldet X``,
+    ``hedder X``, ``X aka``; 1 for a relation, role or quote word (``bror X``, ``fra X``,
+    ``skriver X:``, ``X sagde``) or ``X:`` at the start of a chat line, which only counts for a
+    token also known as a name; 0 for none."""
+    end = start + length
+    if (text.startswith(":", end) or text.startswith(" :", end)) \
+            and _LINE_START.search(text, max(0, start - 40), start) is not None:
+        return 1  # "mail:", "Note:" are labels; "Said:", "per:" are chat lines
+    prev = _PREV_WORD.search(text, max(0, start - 25), start)
+    if prev is not None and "." not in prev.group():
+        word = prev.group(1).lower()
+        if word in _STRONG_CUES:
+            return 2
+        if word in _CUES_BEFORE:
+            return 1
+    nxt = _NEXT_TOKEN.match(text, end)
+    if nxt is not None:
+        word = nxt.group(1).lower()
+        if word in _STRONG_CUES_AFTER:
+            return 2
+        if word in _CUES_AFTER:
+            return 1
+    return 0
+
 
 _FLAT_PAIRS = (
     ("ø", "o"), ("å", "a"), ("é", "e"), ("è", "e"), ("ü", "u"), ("ö", "o"), ("ä", "a"),
@@ -171,9 +252,10 @@ class NameRecognizer:
 
     kind = "name"
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
+    def __init__(self, gazetteer: Gazetteer, vocabulary: Vocabulary | None = None) -> None:
         flags = dict(gazetteer.flags)
         self._flags = flags
+        self._vocab = vocabulary if vocabulary is not None else Vocabulary.shared()
         self._cached_needles = lru_cache(maxsize=64)(self._needles)
 
     def _lookup(self, low: str) -> int:
@@ -248,12 +330,64 @@ class NameRecognizer:
                 pos = hay.find(needle, pos + 1)
         return found
 
+    def _state(self, text: str, start: int, raw: str, low: str) -> tuple[int, int, int]:
+        """(state, gazetteer flag, why) of one token that is not a known name's part."""
+        vocab = self._vocab
+        if low in _FUNCTION_WORDS:
+            return _NO, 0, 0
+        stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
+        if vocab.is_allowed(low) or (stem and vocab.is_allowed(stem)):
+            return _NO, 0, 0
+        flag = self._lookup(low)
+        if not flag and stem:
+            flag = self._lookup(stem)
+        word = (vocab.is_word(low) or vocab.is_place(low)
+                or (bool(stem) and (vocab.is_word(stem) or vocab.is_place(stem))))
+        if not raw[0].isupper():  # lower case: chat and SMS lines, or a name typed carelessly
+            if len(low) <= 2:
+                return _NO, 0, 0
+            if not word:
+                if flag or vocab.is_proper(low) or (stem and vocab.is_proper(stem)):
+                    return _NAME, flag, _WHY_LIST
+                return _NAME, flag, _WHY_VOCABULARY
+            cue = _cued(text, start, len(raw))
+            if cue == 2 or (cue and (flag or vocab.is_person_like(low))):
+                return _NAME, flag, _WHY_CONTEXT
+            return _NO, 0, 0
+        allcaps = len(raw) > 1 and raw.isupper()
+        if flag and not flag & WORD:  # the name lists say: not a word that needs context
+            return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
+        if flag:
+            if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
+                    and not _cued(text, start, len(raw)):
+                return _MAYBE, flag, _WHY_LIST
+            return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
+        if allcaps:
+            if word or len(raw) < 5 or low in _NOT_NAMES:
+                return _NO, 0, 0
+            return _NAME, 0, _WHY_VOCABULARY
+        if not word:
+            return _NAME, 0, (_WHY_LIST if vocab.is_proper(low) else _WHY_VOCABULARY)
+        if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
+            return _NAME, 0, _WHY_LIST
+        cue = _cued(text, start, len(raw))
+        named = cue == 2 or (cue == 1 and vocab.is_person_like(low))
+        if _sentence_initial(text, start):
+            return (_NAME, 0, _WHY_CONTEXT) if named and low not in _FUNCTION_WORDS \
+                else (_NO, 0, 0)
+        if named or _titled(text, start):
+            return _NAME, 0, _WHY_CONTEXT
+        if len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES):
+            return _NAME, 0, _WHY_LIST
+        return _EXT, 0, _WHY_CONTEXT
+
     def find(self, text: str, known_names: Sequence[str] = ()) -> list[NameSpan]:
         known = self._known(text, known_names) if known_names else {}
-        items: list[tuple[int, int, int, str, int, tuple[int, ...], int]] = []
+        # (start, raw end, scrub end, key, state, persons, flag, why)
+        items: list[tuple[int, int, int, str, int, tuple[int, ...], int, int]] = []
         for start, (end, scrub, key, state, idx) in known.items():
-            items.append((start, end, scrub, key, state, idx, 0))
-        for m in _CAP_TOKEN.finditer(text):
+            items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
+        for m in _ANY_TOKEN.finditer(text):
             start = m.start()
             if start in known:
                 continue
@@ -271,36 +405,14 @@ class NameRecognizer:
             low = raw.lower()
             if low in _NOT_NAMES:
                 continue
-            stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
-            flag = self._lookup(low)
-            key = low
-            if not flag and stem:
-                flag = self._lookup(stem)
-                if flag:
-                    key = stem
-            allcaps = len(raw) > 1 and raw.isupper()
-            # The context checks (_sentence_initial, _titled) are the costly part: each is
-            # evaluated only on the branch that needs it.
-            if flag and not flag & WORD:
-                state = _MAYBE if allcaps and len(raw) < 4 else _NAME
-            elif flag:
-                if (allcaps or _sentence_initial(text, start)) and not _titled(text, start):
-                    state = _MAYBE
-                else:
-                    state = _NAME
-            elif allcaps:
-                state = _NO
-            elif low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
-                state = _NAME
-            elif _sentence_initial(text, start):
-                state = _NO
-            elif (len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES)) \
-                    or _titled(text, start):
-                state = _NAME
-            else:
-                state = _EXT
+            if start and (text[start - 1].isdigit() or (
+                    text[start - 1] in _AFTER_DIGIT and start > 1 and text[start - 2].isdigit())):
+                continue  # "8.b", "3B", "22kr": a class or a unit, not a person
+            state, flag, why = self._state(text, start, raw, low)
+            if state != _NAME and (low in _PARTICLES or raw in _CAPITAL_PARTICLES):
+                state, why = _PARTICLE, _WHY_CONTEXT
             if state != _NO:
-                items.append((start, end, scrub_end, key, state, (), flag))
+                items.append((start, end, scrub_end, low, state, (), flag, why))
         if not items:
             return []
         items.sort()
@@ -308,17 +420,30 @@ class NameRecognizer:
         starts = [it[0] for it in items]
         raw_ends = [it[1] for it in items]
         states = [it[4] for it in items]
+        whys = [it[7] for it in items]
 
         def adjacent(i: int) -> bool:  # token i and token i+1 form one name chain
-            return text[raw_ends[i]:starts[i + 1]] in (" ", "-")
+            gap = text[raw_ends[i]:starts[i + 1]]
+            return gap in (" ", "-") or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
 
+        def listed(i: int) -> bool:  # "X, Y og Z": token i and token i+1 in one list of people
+            return text[raw_ends[i]:starts[i + 1]] in (", ", " og ", " eller ", " & ", " + ")
+
+        # Particles ("van der", "al", "Ó") belong to the name that follows them.
+        for i in range(n - 2, -1, -1):
+            if states[i] == _PARTICLE and adjacent(i) and states[i + 1] == _NAME \
+                    and (text[starts[i + 1]].isupper() or items[i + 1][4] == _PARTICLE):
+                states[i] = _NAME
         # Settle doubtful tokens from their neighbours.
         for i in range(n - 1):
             if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT) and adjacent(i):
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
-            if states[i] == _MAYBE and states[i + 1] == _NAME and adjacent(i):
+            if states[i] == _MAYBE and states[i + 1] == _NAME and (adjacent(i) or listed(i)):
                 states[i] = _NAME
+        for i in range(n - 1):
+            if states[i] == _NAME and states[i + 1] == _MAYBE and listed(i):
+                states[i + 1] = _NAME
         for i in range(n - 1):  # "Bo Skov" at the start of a sentence: first name + surname
             if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adjacent(i)
                     and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
@@ -356,7 +481,7 @@ class NameRecognizer:
             if votes:
                 person = min(votes, key=lambda who: (-votes[who], who)) + 1
             else:
-                parts = {items[k][3] for k in chain}
+                parts = {items[k][3] for k in chain if states[k] != _PARTICLE}
                 for number, seen in enumerate(others):
                     if parts <= seen or seen <= parts:  # "Jonas" after "Jonas Hansen"
                         seen |= parts
@@ -365,6 +490,7 @@ class NameRecognizer:
                 else:
                     others.append(parts)
                     person = base + len(others)
-            spans.append(NameSpan(starts[i], items[j][2], person))
+            why = min(whys[k] for k in chain)
+            spans.append(NameSpan(starts[i], items[j][2], person, *_WHY[why]))
             i = j + 1
         return spans

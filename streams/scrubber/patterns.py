@@ -17,10 +17,18 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 
 
 class Recognizer(Protocol):
-    """A detector: ``kind`` names what it finds; ``find`` yields ``(start, end)`` offsets."""
+    """A detector: ``kind`` names what it finds; ``find`` yields ``(start, end)`` offsets;
+    ``detector`` (a short id) and ``reason`` (a sentence for a data-protection officer, never
+    the value) explain each finding."""
 
     @property
     def kind(self) -> str: ...
+
+    @property
+    def detector(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
 
     def find(self, text: str) -> Iterator[tuple[int, int]]: ...
 
@@ -66,6 +74,8 @@ class RegexRecognizer:
 
     kind: str
     pattern: re.Pattern[str]
+    detector: str
+    reason: str
     needs: str = ""  # a fast pre-check: "digit" or a character that must occur
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
@@ -91,6 +101,8 @@ class CprRecognizer:
     dropped in 2007)."""
 
     kind = "cpr"
+    detector = "cpr"
+    reason = "ten digits (any separators) whose first six are a valid date: a CPR number"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _SIX_DIGITS.search(text) is None:
@@ -125,6 +137,8 @@ class PhoneRecognizer:
     label (``sagsnr. 12345678``), not a date (``12-03-2026``: the groups must agree)."""
 
     kind = "phone"
+    detector = "phone"
+    reason = "eight digits in a Danish phone-number grouping, or after +45 or a phone word"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _HAS_DIGIT.search(text) is None:
@@ -235,6 +249,8 @@ class AddressRecognizer:
     typical ending counts after ``bor på``/``adresse`` or with a floor/side or a postcode."""
 
     kind = "address"
+    detector = "address"
+    reason = "a street name with a house number, or a place after 'bor på'/'adresse'"
     # Any of "bor ", "bopæl", "adresse", "adr.", "flytte", "boende", "bosat" in the lower-cased
     # text (one regex scan instead of seven substring tests).
     _CONTEXT_WORDS = re.compile(r"bo(?:r |pæl|ende|sat)|adr(?:esse|\.)|flytte")
@@ -268,6 +284,8 @@ class EmailRecognizer:
     """``name@domain.tld``; found from each ``@`` outwards (fast: no scan of every word)."""
 
     kind = "email"
+    detector = "email"
+    reason = "an e-mail address, also written with (at), [at], 'snabel-a' or 'dot'"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         at = text.find("@")
@@ -291,6 +309,8 @@ class HandleRecognizer:
     """``@name`` (not an e-mail), and a name after a platform word: ``snap: kongen_09``."""
 
     kind = "handle"
+    detector = "handle"
+    reason = "a social-media user name: @name, or a name after a platform word"
     # Any platform word in the lower-cased text gates _HANDLE_CONTEXT; the same scan lists the
     # positions to try it at (_PLATFORM_AT).
 
@@ -318,6 +338,7 @@ PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
     EmailRecognizer(),
     HandleRecognizer(),
     PhoneRecognizer(),
-    RegexRecognizer("plate", _PLATE, needs="digit"),
+    RegexRecognizer("plate", _PLATE, "plate",
+                    "two letters and five digits: a Danish licence plate", needs="digit"),
     AddressRecognizer(),
 )
