@@ -88,6 +88,7 @@ playstation fortnite roblox minecraft netflix netto føtex bilka rema lidl aldi 
 king ssp sfo ppr politi politiet kommune kommunen islam koranen ramadan eid allah gud jesus
 kristus jul påske mandag tirsdag onsdag torsdag fredag lørdag søndag januar februar marts april
 maj juni juli september oktober november december cpr telefon email handle adresse nummerplade
+fødselsdato sagsnummer kontonummer ip-adresse ip link id-nummer id nummer
 person navn dansk danske engelsk arabisk europa asien afrika amerika usa dr tv nyt nyheder
 """)
 
@@ -95,7 +96,7 @@ _NOT_NAMES = _NOT_PERSONS | _INSTITUTIONS  # a capitalised token that is never a
 
 _PARTICLES = _forms("""
 al el bin ibn abu abd von van de der den la le da di du dos das ul ud dela del della dei
-mac mc ní nic ó ter ten zu
+ní nic ó ter ten zu
 """)
 _ABBREVIATIONS = _forms("""
 hr fru frk kl ca a eks mht pga evt nr tlf st dr jf inkl ekskl dvs osv mv bl f ang vedr iht mfl
@@ -133,6 +134,8 @@ _STRONG_CUES = _forms("""
 kaldet kaldes kalder aka alias hedder navnet kælenavn kælenavnet øgenavn øgenavnet
 """)
 _STRONG_CUES_AFTER = _forms("aka alias")
+_STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn")  # substrings of _STRONG_CUES
+_UNSEEN = object()
 _CUES_BEFORE = _forms("""
 skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
 kæresten bror broren søster søsteren lillebror storebror lillesøster storesøster mor far
@@ -256,6 +259,8 @@ class NameRecognizer:
         flags = dict(gazetteer.flags)
         self._flags = flags
         self._vocab = vocabulary if vocabulary is not None else Vocabulary.shared()
+        self._facts_cache: dict[str, object] = {}
+        self._skip: dict[str, bool] = {}
         self._cached_needles = lru_cache(maxsize=64)(self._needles)
 
     def _lookup(self, low: str) -> int:
@@ -330,28 +335,67 @@ class NameRecognizer:
                 pos = hay.find(needle, pos + 1)
         return found
 
-    def _state(self, text: str, start: int, raw: str, low: str) -> tuple[int, int, int]:
-        """(state, gazetteer flag, why) of one token that is not a known name's part."""
+    def _skippable(self, token: str) -> bool:
+        """A token (as :data:`_ANY_TOKEN` finds it) that is never part of a name without a
+        strong cue: a function word, an allowed word, a lower-case word not known as a name."""
+        raw = token.rstrip("'’")
+        if len(raw) > 2 and raw[-2] in "'’":
+            raw = raw[:-2]
+        low = raw.lower()
+        facts = self._facts(low) if raw else None
+        if low in _PARTICLES or raw in _CAPITAL_PARTICLES:
+            result = False
+        elif facts is None:
+            result = True
+        else:
+            result = raw.islower() and facts[1] and not (facts[0] or facts[3])
+        if len(self._skip) > 100_000:
+            self._skip.clear()
+        self._skip[token] = result
+        return result
+
+    def _facts(self, low: str) -> tuple[int, bool, bool, bool] | None:
+        """What the lists say about a lower-cased token, whatever its context: (gazetteer
+        flag, is a word or place, is a proper noun of the word list, is written as a name
+        there too); None for a token that is never a name (a function word, an allowed
+        shop/organisation/chat word, a placeholder word). Cached per token."""
+        facts = self._facts_cache.get(low, _UNSEEN)
+        if facts is not _UNSEEN:
+            return facts  # type: ignore[return-value]
         vocab = self._vocab
-        if low in _FUNCTION_WORDS:
-            return _NO, 0, 0
         stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
-        if vocab.is_allowed(low) or (stem and vocab.is_allowed(stem)):
-            return _NO, 0, 0
-        flag = self._lookup(low)
-        if not flag and stem:
-            flag = self._lookup(stem)
-        word = (vocab.is_word(low) or vocab.is_place(low)
-                or (bool(stem) and (vocab.is_word(stem) or vocab.is_place(stem))))
+        result: tuple[int, bool, bool, bool] | None
+        if low in _FUNCTION_WORDS or low in _NOT_NAMES or vocab.is_allowed(low) \
+                or (stem and vocab.is_allowed(stem)):
+            result = None
+        else:
+            flag = self._lookup(low)
+            if not flag and stem:
+                flag = self._lookup(stem)
+            word = (vocab.is_word(low) or vocab.is_place(low)
+                    or (bool(stem) and (vocab.is_word(stem) or vocab.is_place(stem))))
+            proper = vocab.is_proper(low) or (bool(stem) and vocab.is_proper(stem))
+            result = (flag, word, proper, vocab.is_person_like(low))
+        if len(self._facts_cache) > 100_000:
+            self._facts_cache.clear()
+        self._facts_cache[low] = result
+        return result
+
+    def _state(self, text: str, start: int, raw: str,
+               facts: tuple[int, bool, bool, bool], strong_cues: bool) -> tuple[int, int, int]:
+        """(state, gazetteer flag, why) of one token that is not a known name's part;
+        ``strong_cues``: the text has a "kaldet"/"hedder"/"aka" somewhere."""
+        flag, word, proper, person_like = facts
+        # A cue matters for a word only if it is known as a name, or if it is a strong one.
+        cue_counts = strong_cues or bool(flag) or person_like
+        low = raw.lower()
         if not raw[0].isupper():  # lower case: chat and SMS lines, or a name typed carelessly
             if len(low) <= 2:
                 return _NO, 0, 0
             if not word:
-                if flag or vocab.is_proper(low) or (stem and vocab.is_proper(stem)):
-                    return _NAME, flag, _WHY_LIST
-                return _NAME, flag, _WHY_VOCABULARY
-            cue = _cued(text, start, len(raw))
-            if cue == 2 or (cue and (flag or vocab.is_person_like(low))):
+                return _NAME, flag, (_WHY_LIST if flag or proper else _WHY_VOCABULARY)
+            cue = _cued(text, start, len(raw)) if cue_counts else 0
+            if cue == 2 or (cue and (flag or person_like)):
                 return _NAME, flag, _WHY_CONTEXT
             return _NO, 0, 0
         allcaps = len(raw) > 1 and raw.isupper()
@@ -363,18 +407,17 @@ class NameRecognizer:
                 return _MAYBE, flag, _WHY_LIST
             return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
         if allcaps:
-            if word or len(raw) < 5 or low in _NOT_NAMES:
+            if word or len(raw) < 5:
                 return _NO, 0, 0
             return _NAME, 0, _WHY_VOCABULARY
         if not word:
-            return _NAME, 0, (_WHY_LIST if vocab.is_proper(low) else _WHY_VOCABULARY)
+            return _NAME, 0, (_WHY_LIST if proper else _WHY_VOCABULARY)
         if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
             return _NAME, 0, _WHY_LIST
-        cue = _cued(text, start, len(raw))
-        named = cue == 2 or (cue == 1 and vocab.is_person_like(low))
+        cue = _cued(text, start, len(raw)) if cue_counts else 0
+        named = cue == 2 or (cue == 1 and person_like)
         if _sentence_initial(text, start):
-            return (_NAME, 0, _WHY_CONTEXT) if named and low not in _FUNCTION_WORDS \
-                else (_NO, 0, 0)
+            return (_NAME, 0, _WHY_CONTEXT) if named else (_NO, 0, 0)
         if named or _titled(text, start):
             return _NAME, 0, _WHY_CONTEXT
         if len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES):
@@ -387,11 +430,24 @@ class NameRecognizer:
         items: list[tuple[int, int, int, str, int, tuple[int, ...], int, int]] = []
         for start, (end, scrub, key, state, idx) in known.items():
             items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
+        low_text = text.lower()
+        strong_cues = any(cue in low_text for cue in _STRONG_CUE_STEMS)
+        # Most tokens are plain words: one C-level findall and a cached test per distinct
+        # token leave the Python loop below only the few that could be part of a name.
+        skip = self._skip
+        tokens = set(_ANY_TOKEN.findall(text))
+        wanted = {t for t in tokens if not (skip[t] if t in skip else self._skippable(t))}
+        if strong_cues:
+            wanted |= {t for t in tokens if t.islower()}
+        if not wanted and not known:
+            return []
         for m in _ANY_TOKEN.finditer(text):
+            raw = m.group()
+            if raw not in wanted:
+                continue
             start = m.start()
             if start in known:
                 continue
-            raw = m.group()
             end = scrub_end = m.end()
             last = raw[-1]
             if last == "'" or last == "’":
@@ -403,13 +459,19 @@ class NameRecognizer:
             if not raw:
                 continue
             low = raw.lower()
-            if low in _NOT_NAMES:
+            facts = self._facts(low)
+            particle = low in _PARTICLES or raw in _CAPITAL_PARTICLES
+            if facts is None:
+                if particle:
+                    items.append((start, end, scrub_end, low, _PARTICLE, (), 0, _WHY_CONTEXT))
                 continue
+            if not strong_cues and facts[1] and not (facts[0] or facts[3]) and raw.islower():
+                continue  # a plain lower-case word, and no "kaldet"/"hedder" in the text
             if start and (text[start - 1].isdigit() or (
                     text[start - 1] in _AFTER_DIGIT and start > 1 and text[start - 2].isdigit())):
                 continue  # "8.b", "3B", "22kr": a class or a unit, not a person
-            state, flag, why = self._state(text, start, raw, low)
-            if state != _NAME and (low in _PARTICLES or raw in _CAPITAL_PARTICLES):
+            state, flag, why = self._state(text, start, raw, facts, strong_cues)
+            if state != _NAME and particle:
                 state, why = _PARTICLE, _WHY_CONTEXT
             if state != _NO:
                 items.append((start, end, scrub_end, low, state, (), flag, why))
@@ -490,7 +552,7 @@ class NameRecognizer:
                 else:
                     others.append(parts)
                     person = base + len(others)
-            why = min(whys[k] for k in chain)
+            why = whys[i] if i == j else min(whys[i:j + 1])
             spans.append(NameSpan(starts[i], items[j][2], person, *_WHY[why]))
             i = j + 1
         return spans

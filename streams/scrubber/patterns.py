@@ -91,14 +91,21 @@ class RegexRecognizer:
 
 
 # ---- CPR ---------------------------------------------------------------------------------
-_CPR = re.compile(r"(\d(?<![\d.,/-]\d)\d{5})(?:\s?[-–‐]\s?|[ .]?)(\d{4})(?![\d]|[.,]\d)")
-_SIX_DIGITS = re.compile(r"\d{6}")  # every CPR match starts with six digits in a row
+# Ten digits: the date part with one separator or none between its pairs ("150611",
+# "15.06.11", "15 06 11", "15/06/11", "15-06-11"), then "-", "/", "." or a space or nothing,
+# then four digits, also as two pairs ("41 23"). Invisible characters inside are dropped by the
+# scrubber before any recognizer runs.
+_CPR = re.compile(
+    r"(?<!\d)(?<!\d[.,/-])(\d{2})([ ./-]?)(\d{2})\2(\d{2})"
+    r"\s?[-–‐/.]?\s?(\d{2})\s?(\d{2})(?![\d]|[.,]\d)"
+)
+_SIX_DIGITS = re.compile(r"\d{2}[ ./-]?\d{2}[ ./-]?\d{2}")  # where a CPR match can start
 
 
 class CprRecognizer:
-    """Ten digits (``ddmmyy-ssss``, ``ddmmyyssss``, ``ddmmyy ssss``) whose date part is a real
-    date under the CPR century rule (python-stdnum); modulus 11 is *not* required (it was
-    dropped in 2007)."""
+    """Ten digits (``ddmmyy-ssss``, ``ddmmyyssss``, ``ddmmyy ssss``, ``15.06.11-4123``,
+    ``150611/4123``, ``15 06 11 41 23``) whose date part is a real date under the CPR century
+    rule (python-stdnum); modulus 11 is *not* required (it was dropped in 2007)."""
 
     kind = "cpr"
     detector = "cpr"
@@ -109,7 +116,8 @@ class CprRecognizer:
             return
         for m in _CPR.finditer(text):
             try:
-                stdnum_cpr.get_birth_date(m.group(1) + m.group(2))
+                stdnum_cpr.get_birth_date(
+                    m.group(1) + m.group(3) + m.group(4) + m.group(5) + m.group(6))
             except (StdnumValidationError, ValueError):
                 continue
             yield m.start(), m.end()
@@ -122,6 +130,17 @@ _PHONE = re.compile(
     r"(?:\d{8}|\d{2}([ .-])\d{2}\1\d{2}\1\d{2}|\d{4}[ .]\d{4}|\d{2} \d{3} \d{3}|\d{3} \d{2} \d{3}"
     r"|\d{2} \d{2} \d{4}|\d{4} \d{2} \d{2})"
     r"(?!\w)(?![.,-]\d)(?! \d{2})"
+)
+# +45/0045 and eight digits in any spacing ("+45 2 233 4455", "+45-22-33-44-55"), and eight
+# digits in any grouping after a phone word ("tlf 2233 4455", "mobil: 22-33-44-55",
+# "MobilePay 22 334 455").
+_PHONE_PREFIXED = re.compile(r"(?<![\w+])(?:\+|00)\s?45[\s.-]{0,2}(?:\d[\s.-]?){7}\d(?!\d)")
+_PHONE_CUED = re.compile(
+    r"\b(?:tlf|telefon|telefonnummer|telefonnr|tlf\.?\s?nr|mobil|mobilnr|mobilnummer|mob"
+    r"|mobilepay|mp|sms|ring(?:e|ede|er)?(?:\s(?:til|på))?|nummer(?:et)?|phone|cell|whatsapp"
+    r"|hjemmenummer|arbejdsnummer|privat|nr\.? til (?:mor|far))\.?\s*(?:er|på)?\s*[:.]?\s*"
+    r"(?P<v>\d(?:[\s.-]?\d){7})(?![\d]|[.,]\d)",
+    re.IGNORECASE,
 )
 # Case and journal numbers are not phone numbers.
 _CASE_PREFIX = re.compile(
@@ -149,24 +168,69 @@ class PhoneRecognizer:
             if not prefixed and _CASE_PREFIX.search(text, max(0, start - 20), start):
                 continue
             yield start, m.end()
+        if "45" in text:
+            for m in _PHONE_PREFIXED.finditer(text):
+                yield m.span()
+        for m in _PHONE_CUED.finditer(text):
+            yield m.span("v")
 
 
 # ---- e-mail and handles ------------------------------------------------------------------
 _HANDLE_AT = re.compile(r"(?<![\w.@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?")
+_PLATFORMS = (
+    r"snap(?:chat)?|insta(?:gram)?|ig|tik\s?-?tok|discord|telegram|twitch|twitter|facebook|fb"
+    r"|youtube|steam|psn|xbox|roblox|fortnite|minecraft|kik|signal|whatsapp|messenger|bereal"
+    r"|reddit|threads|pinterest|spotify|epic(?:\s?games)?"
+)
+# Words after "snap er …" that say something about the platform, not a name.
+_NOT_HANDLES = (
+    r"(?:en|et|den|det|de|ikke|også|meget|mere|blevet|blev|slettet|lukket|hacket|væk|nede|min"
+    r"|hans|hendes|deres|jo|bare|nok|en app|populær|farlig|sjov|godt|dårligt|privat|offentlig"
+    r"|der|her|nu|tit|ofte|altid|aldrig|sikkert|stadig|kun|lige|helt|the|a|an|not|så)"
+)
+_HANDLE_VALUE = r"[A-Za-z0-9_.æøåÆØÅ-]{2,30}(?<![.-])"
 _HANDLE_CONTEXT = re.compile(
-    r"\b(?:snap(?:chat)?|insta(?:gram)?|tik\s?-?tok|discord|telegram|twitch|twitter"
-    r"|facebook|fb|youtube|steam|psn|xbox)"
-    r"(?:[- ]?(?:navn|navnet|profil|profilen|bruger|brugeren|brugernavn|brugernavnet|konto"
-    r"|kontoen|kanal|kanalen|id))?"
-    r"(?:\s*[:=]\s*|\s+(?:som|hedder|er|med navnet|med brugernavnet|under navnet)\s+)"
-    r"[\"'“”«]?(?P<v>(?=[A-Za-z0-9_.æøåÆØÅ]*[0-9_.])[A-Za-z0-9_.æøåÆØÅ]{3,30}(?<!\.))",
+    rf"\b(?:(?:{_PLATFORMS})(?:[- ]?(?:navn|navnet|profil|profilen|bruger|brugeren|brugernavn"
+    r"|brugernavnet|konto|kontoen|kanal|kanalen|id|tag))?"
+    r"|brugernavn(?:et)?|username|user|profilnavn(?:et)?|gamertag|gamer-?tag)"
+    # a strong link ("snap: x", "insta = x", "min snap er x", "brugernavnet hedder x"): any name
+    rf"(?:(?:\s*[:=]\s*|\s+(?:hedder|er|med navnet|med brugernavnet|under navnet)\s+)"
+    rf"[\"'“”«]?(?!{_NOT_HANDLES}\b)(?P<v>{_HANDLE_VALUE})"
+    # a weak one ("på snapchat som x_09", "snapchat kongen.07"): a digit, "_" or "." in it
+    r"|\s+(?:som\s+)?[\"'“”«]?(?P<w>(?=[A-Za-z0-9_.æøåÆØÅ]*[0-9_.])[A-Za-z0-9_.æøåÆØÅ]{3,30}"
+    r"(?<!\.)))",
+    re.IGNORECASE,
+)
+# After a user-name label alone ("brugernavnet kongen", "gamertag x"), any name.
+_HANDLE_LABEL = re.compile(
+    rf"\b(?:brugernavn(?:et)?|username|profilnavn(?:et)?|gamertag|gamer-?tag|kaldenavn(?:et)?"
+    rf"\s+på\s+nettet)\s+[\"'“”«]?(?P<v>{_HANDLE_VALUE})",
     re.IGNORECASE,
 )
 # Where a _HANDLE_CONTEXT match can begin, searched in the folded lower-case text. (finditer
 # does not report a platform word that starts inside another one, "psnap", but the \b of
 # _HANDLE_CONTEXT rejects such a position anyway.)
-_PLATFORM_AT = re.compile(r"snap|insta|tik|discord|telegram|twitch|twitter|facebook|fb|youtube"
-                          r"|steam|psn|xbox")
+_PLATFORM_AT = re.compile(
+    r"snap|insta|ig|tik|discord|telegram|twitch|twitter|facebook|fb|youtube|steam|psn|xbox"
+    r"|roblox|fortnite|minecraft|kik|signal|whatsapp|messenger|bereal|reddit|threads|pinterest"
+    r"|spotify|epic|brugernavn|user|profilnavn|gamer"
+)
+# E-mail addresses written so a pattern for "@" misses them: "navn (at) domæne dk",
+# "navn at domæne dot dk", "navn[at]domæne.dk", "navn snabel-a domæne.dk", "navn @ domæne . dk".
+_OBF_AT = (
+    r"(?:\s*[(\[{<]\s*(?:at|snabel-?a|@)\s*[)\]}>]\s*|\s+(?:at|snabel-?a|snabela|@)\s+"
+    r"|\s*@\s+|\s+@\s*)"
+)
+_OBF_DOT = (
+    r"(?:\s*[(\[{<]\s*(?:dot|punktum|prik)\s*[)\]}>]\s*|\s+(?:dot|punktum|prik)\s+"
+    r"|\s?\.\s?|\s)"
+)
+_TLD = r"(?:dk|com|net|org|se|no|de|eu|info|io|me|nu|uk|co|fo|gl|is|fi|biz|online)"
+_EMAIL_OBFUSCATED = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+{_OBF_AT}[\w-]+(?:{_OBF_DOT}[\w-]+)*?{_OBF_DOT}{_TLD}(?![\w])",
+    re.IGNORECASE,
+)
+_OBF_GATE = re.compile(r"(?i)\bat\b|snabel|\[at|\(at|{at|<at| @|@ ")
 
 # ---- addresses ---------------------------------------------------------------------------
 _SUFFIXES = (
@@ -281,7 +345,9 @@ _EMAIL_LOCAL = frozenset("._%+-")
 
 
 class EmailRecognizer:
-    """``name@domain.tld``; found from each ``@`` outwards (fast: no scan of every word)."""
+    """``name@domain.tld``, found from each ``@`` outwards (fast: no scan of every word), and
+    the written-out forms: ``navn (at) domæne dk``, ``navn at domæne dot dk``, ``navn snabel-a
+    domæne.dk``, ``navn[at]domæne.dk``."""
 
     kind = "email"
     detector = "email"
@@ -303,6 +369,9 @@ class EmailRecognizer:
                     at = text.find("@", last_end)
                     continue
             at = text.find("@", at + 1)
+        if _OBF_GATE.search(text) is not None:
+            for m in _EMAIL_OBFUSCATED.finditer(text):
+                yield m.span()
 
 
 class HandleRecognizer:
@@ -327,11 +396,17 @@ class HandleRecognizer:
                 starts = [s.start() for s in _PLATFORM_AT.finditer(folded)]
                 matches = _matches_at(_HANDLE_CONTEXT, text, starts)
             for m in matches:
+                yield m.span("v") if m.group("v") is not None else m.span("w")
+            for m in _HANDLE_LABEL.finditer(text):
                 yield m.span("v")
 
 
 # ---- plates ------------------------------------------------------------------------------
-_PLATE = re.compile(r"[A-ZÆØÅ](?<![\w-][A-ZÆØÅ])[A-ZÆØÅ][ -]?\d{2}[ ]?\d{3}(?![\w]|[.,]\d)")
+# Two letters and five digits, in either case and any common spacing: "AB 12 345", "ab12345",
+# "ab-12-345".
+_PLATE = re.compile(
+    r"[A-ZÆØÅa-zæøå](?<![\w-][A-ZÆØÅa-zæøå])[A-ZÆØÅa-zæøå][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,]\d)"
+)
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
     CprRecognizer(),

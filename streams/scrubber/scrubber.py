@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 from streams.scrubber.gazetteer import Gazetteer
+from streams.scrubber.identifiers import IDENTIFIER_RECOGNIZERS
 from streams.scrubber.model import KINDS, PLACEHOLDERS, Finding, ScrubResult
 from streams.scrubber.names import NameRecognizer
 from streams.scrubber.patterns import PATTERN_RECOGNIZERS, Recognizer
@@ -46,7 +47,7 @@ class Scrubber:
     def __init__(
         self,
         gazetteer: Gazetteer | None = None,
-        recognizers: Sequence[Recognizer] = PATTERN_RECOGNIZERS,
+        recognizers: Sequence[Recognizer] = (*PATTERN_RECOGNIZERS, *IDENTIFIER_RECOGNIZERS),
     ) -> None:
         self._recognizers = tuple(recognizers)
         self._names = NameRecognizer(gazetteer if gazetteer is not None else Gazetteer.load())

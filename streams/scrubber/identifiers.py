@@ -1,0 +1,339 @@
+"""Recognizers for the structured identifiers beyond CPR/phone/e-mail (issue 12, item 2):
+dates of birth, agency case and journal numbers, bank accounts and payment cards, IP
+addresses, links, and other numbers after their label (UNI-Login, passport, driving licence,
+IMEI, MAC address) or long enough to identify someone on their own.
+
+Same registry style as :mod:`.patterns`: a ``kind``, a ``detector`` id, a ``reason`` (never the
+value) and ``find(text)`` yielding ``(start, end)``. Every regular expression is compiled once;
+each recognizer has a cheap gate (a digit, a ``:``, a ``/``) before its patterns run.
+Hand-written rather than a library: python-stdnum validates (Luhn, IBAN) but does not *find*
+identifiers in running Danish text, and presidio's recognizers are English-centred and would
+bring spaCy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+
+_HAS_DIGIT = re.compile(r"\d")
+
+# ---- dates of birth ----------------------------------------------------------------------
+_MONTHS = (
+    "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|dec"
+)
+_MONTH_NUMBER = {
+    name: number
+    for number, names in enumerate(
+        (("januar", "jan"), ("februar", "feb"), ("marts", "mar"), ("april", "apr"), ("maj",),
+         ("juni", "jun"), ("juli", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+         ("oktober", "okt"), ("november", "nov"), ("december", "dec")), start=1)
+    for name in names
+}
+# A date in any way people write one: 15.06.2011, 15/6-11, 15-06-11, 2011-06-15, 15. juni 2011,
+# 15 jun. 2011, 15.6. (the year optional only in the written-out and cued forms).
+_DATE = (
+    r"(?:(?P<d>[0-3]?\d)\s?[./-]\s?(?P<m>[01]?\d)\s?[./-]\s?(?P<y>(?:19|20)?\d\d)(?![\d]|[.:]\d)"
+    r"|(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
+    rf"|(?P<td>[0-3]?\d)\.?\s(?P<tm>{_MONTHS})\.?(?:\s(?P<ty>(?:19|20)\d\d))?(?![^\W\d_])"
+    r"|(?P<sd>[0-3]?\d)[./](?P<sm>[01]?\d)\.?(?!\d))"
+)
+_DATE_RE = re.compile(rf"(?<![\d.,/:-])(?<!kl\.\s)(?<!kl\s){_DATE}", re.IGNORECASE)
+# Cue words: right before a date ("født 15.06.2011", "f. 15/6-11", "fødselsdato: 2011-06-15",
+# "født d. 15. juni 2011", "DOB 15-06-2011") ...
+_CUE_BEFORE = re.compile(
+    r"(?:\bfødt|\bf\.|\bfødselsdag|\bfødselsdato|\bfødselsår|\bfødsels-?dag|\bf\.dato"
+    r"|\bfdato|\bfød\.?\s?dato|\bdob|\bd\.o\.b\.?|\bborn|\bbirthday|\bdate of birth)"
+    r"(?:\s*(?:den|d\.|:|-|,|er|var|i|the))*\s*\(?\s*$",
+    re.IGNORECASE,
+)
+# ... or right after it: "15.06.11 (fødselsdag)", "15/6-2011 (f.)", "2011-06-15, født".
+_CUE_AFTER = re.compile(
+    r"\s*[(,]?\s*(?:fødselsdag|fødselsdato|født|f\.|dob|birthday|bday)\b", re.IGNORECASE
+)
+# A year of birth: "født 2011", "f. 2011", "årgang 2011", "fødselsår: 2011", "(f. 2011)".
+_BIRTH_YEAR = re.compile(
+    r"\b(?:født(?:\s+i)?|f\.|årgang|fødselsår|født\s+år|årg\.)\s*:?\s*(?P<v>(?:19|20)\d\d)(?!\d)",
+    re.IGNORECASE,
+)
+# "Mikkel (15.06.2011)", "Mikkel, 15/6-11,": a date in brackets or commas right after a name.
+_AFTER_NAME = re.compile(r"[A-ZÆØÅ][^\W\d_]+\s?[(,]\s?$")
+
+
+def _birth_age(year: int, today: dt.date) -> int:
+    return today.year - year
+
+
+class DateOfBirthRecognizer:
+    """A date of birth, in every format, told from the dates that are content (the event's day,
+    "mødet 12-03-2026", "i weekenden den 3. marts") by a cue word before or after it (født,
+    f., fødselsdag, fødselsdato, DOB …), a bracket right after a name, or a year that makes the
+    person a child or young person today (4–25 years: events are recent, birthdays are not).
+    Also a year of birth after "født"/"f."/"årgang"."""
+
+    kind = "dob"
+    detector = "dob"
+    reason = ("a date next to a birth cue (født, f., fødselsdag, DOB), after a name, or with a "
+              "child's birth year")
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HAS_DIGIT.search(text) is None:
+            return
+        today = dt.date.today()
+        for m in _DATE_RE.finditer(text):
+            start, end = m.span()
+            year = _year(m)
+            if year is None and m.group("td") is None and m.group("d") is None \
+                    and m.group("sd") is None:
+                continue
+            if not _valid(m):
+                continue
+            before = text[max(0, start - 40):start]
+            cued = (_CUE_BEFORE.search(before) is not None
+                    or _CUE_AFTER.match(text, end) is not None)
+            if not cued:
+                if year is None:
+                    continue
+                age = _birth_age(year, today)
+                if not (4 <= age <= 25 or (_AFTER_NAME.search(before) is not None and age >= 4)):
+                    continue
+            yield start, end
+        for m in _BIRTH_YEAR.finditer(text):
+            yield m.span("v")
+
+
+def _year(m: re.Match[str]) -> int | None:
+    text = m.group("y") or m.group("iy") or m.group("ty")
+    if text is None:
+        return None
+    year = int(text)
+    if year < 100:
+        year += 2000 if year <= dt.date.today().year % 100 else 1900
+    return year
+
+
+def _valid(m: re.Match[str]) -> bool:
+    """Day and month make a calendar date (so "3.14" and "12.500" are not dates)."""
+    try:
+        if m.group("d") is not None:
+            day, month = int(m.group("d")), int(m.group("m"))
+        elif m.group("id") is not None:
+            day, month = int(m.group("id")), int(m.group("im"))
+        elif m.group("td") is not None:
+            day, month = int(m.group("td")), _MONTH_NUMBER[m.group("tm").lower()]
+        else:
+            day, month = int(m.group("sd")), int(m.group("sm"))
+            return 1 <= day <= 31 and 1 <= month <= 12
+        dt.date(_year(m) or 2000, month, day)
+    except (ValueError, KeyError):
+        return False
+    return True
+
+
+# ---- case and journal numbers ------------------------------------------------------------
+_CASE = re.compile(
+    r"(?<![\w.-])(?:"
+    # KLE journal numbers: 27.24.00-A00-1-26, 00.01.00-P20-3-26, 27.24.00-G01 (facet optional
+    # parts), also with "Ø"/"K" facets.
+    r"\d{2}\.\d{2}\.\d{2}(?:-[A-ZÆØÅ]\d{2}(?:-\d{1,6}(?:-\d{2,4})?)?)"
+    # police journal numbers: 0300-80171-00044-26 (kreds-type-serial-year), also spaced
+    r"|\d{4}[- ]\d{5}[- ]\d{5}[- ]\d{2}"
+    # case-system ids: SAG-2026-004471, BFE-26-1234, SBSYS-2026-12 (two letters and 2+3 digits
+    # are a licence plate: "AB-12-345")
+    r"|[A-ZÆØÅ]{3,6}-\d{2,4}-\d{2,8}"
+    r")(?![\w-])"
+)
+_CASE_LABEL = re.compile(
+    r"\b(?:sags?\.?\s?nr|sags?nummer|sag|j\.?\s?nr|journal\s?(?:nr|nummer)|journalnummer"
+    r"|jr\.?\s?nr|ref(?:erence)?(?:\s?nr)?|anmeldelses?\s?(?:nr|nummer)|rapport\s?(?:nr|nummer)"
+    r"|døgnrapport|akt\s?(?:nr|id)|bfe|kle|p-?nr|ticket|henvendelse(?:s?nr)?)\.?"
+    r"\s*(?:nr\.?|nummer)?\s*[:#]?\s*"
+    r"(?P<v>(?=[\w./-]*\d)[A-ZÆØÅa-zæøå0-9][\w./-]*[\w])",
+    re.IGNORECASE,
+)
+
+
+class CaseNumberRecognizer:
+    """Agency case and journal numbers: KLE-style (``27.24.00-A00-1-26``), police
+    (``0300-80171-00044-26``), case systems (``SAG-2026-004471``), and anything with a digit
+    after a case label (``Sagsnr. 2026-04471``, ``J.nr. 4700-…``, ``sag 26/12345``)."""
+
+    kind = "case_number"
+    detector = "case-number"
+    reason = "an agency case or journal number (by its format or its label)"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HAS_DIGIT.search(text) is None:
+            return
+        for m in _CASE.finditer(text):
+            yield m.span()
+        for m in _CASE_LABEL.finditer(text):
+            value = m.group("v")
+            if m.group(0)[:3].lower() == "sag" and sum(c.isdigit() for c in value) < 4:
+                continue  # "sag 2": too short for a case number
+            yield m.span("v")
+
+
+# ---- bank accounts and cards -------------------------------------------------------------
+_ACCOUNT = re.compile(
+    # reg.nr. + kontonr.: "reg.nr. 1234 kontonr. 1234567890", "1234-1234567890", "1234 12345678"
+    r"(?<![\d.,-])\d{4}[ -]\d{6,10}(?![\d]|[.,]\d)"
+    # IBAN, any country, in groups of four: "DK50 0040 0440 1162 43"
+    r"|(?<![\w])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?(?![\w])",
+    re.IGNORECASE,
+)
+_ACCOUNT_LABEL = re.compile(
+    r"\b(?:reg\.?\s?(?:nr|nummer)|registreringsnummer|konto\s?(?:nr|nummer)?|kontonummer"
+    r"|iban|kortnummer|kort\s?nr|dankort|visa|mastercard|mobilepay(?:\s?box)?)\.?\s*[:#]?\s*"
+    r"(?P<v>\d[\d -]{2,30}\d)",
+    re.IGNORECASE,
+)
+# 16–19 digits, in groups or not: a payment card when Luhn agrees (else an "id" below; a
+# 15-digit IMEI is Luhn-valid too, and stays an "id")
+_CARD = re.compile(r"(?<![\d.,-])\d{4}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?(?![\d]|[.,]\d)")
+
+
+class AccountRecognizer:
+    """Bank accounts (reg.nr. + konto, ``1234-1234567890``), IBAN, payment cards (Luhn)."""
+
+    kind = "account"
+    detector = "account"
+    reason = "a bank account, IBAN or payment card number"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HAS_DIGIT.search(text) is None:
+            return
+        for m in _ACCOUNT.finditer(text):
+            value = m.group()
+            if value[:1].isalpha() and not stdnum_iban.is_valid(value):
+                # an IBAN-shaped code that fails its check: still an account after a label
+                continue
+            yield m.span()
+        for m in _ACCOUNT_LABEL.finditer(text):
+            yield m.span("v")
+        for m in _CARD.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if 16 <= len(digits) <= 19 and luhn.is_valid(digits):
+                yield m.span()
+
+
+# ---- IP, MAC, links ----------------------------------------------------------------------
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}"
+                  r"(?![\w:-])")
+
+
+class IpRecognizer:
+    """IPv4 and IPv6 addresses (validated by :mod:`ipaddress`)."""
+
+    kind = "ip"
+    detector = "ip"
+    reason = "an IP address (IPv4 or IPv6)"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if "." in text and _HAS_DIGIT.search(text) is not None:
+            for m in _IPV4.finditer(text):
+                try:
+                    ipaddress.IPv4Address(m.group())
+                except ValueError:
+                    continue
+                yield m.span()
+        if "::" in text or text.count(":") >= 3:
+            for m in _IPV6.finditer(text):
+                if m.group().count(":") < 2 or not any(c.isdigit() for c in m.group()):
+                    continue
+                try:
+                    ipaddress.IPv6Address(m.group())
+                except ValueError:
+                    continue
+                yield m.span()
+
+
+_TLDS = (
+    "dk|com|net|org|io|me|tv|gg|app|se|no|de|eu|info|ly|co|uk|nu|fm|be|link|xyz|online|site"
+)
+_URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"'()\[\]]+"
+    # a bare domain with a path: "instagram.com/x", "tiktok.com/@x", "facebook.com/profile.php"
+    rf"|(?<![\w@.-])(?:[\w-]+\.)+(?:{_TLDS})/[^\s<>\"'()\[\]]*",
+    re.IGNORECASE,
+)
+_URL_TAIL = ".,;:!?"
+
+
+class UrlRecognizer:
+    """Links: ``https://…``, ``www.…``, and a bare domain with a path (profile links)."""
+
+    kind = "url"
+    detector = "url"
+    reason = "a link (URL), often to a person's profile"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if "/" not in text and "www." not in text.lower():
+            return
+        for m in _URL.finditer(text):
+            start, end = m.span()
+            while end > start and text[end - 1] in _URL_TAIL:
+                end -= 1
+            yield start, end
+
+
+# ---- other identifiers after their label, and long numbers -------------------------------
+_ID_LABEL = re.compile(
+    r"\b(?:uni-?\s?login(?:\s?(?:navn|id|brugernavn))?|unilogin|uni-c|"
+    r"pas(?:\s?nr|nummer|port(?:\s?nr|nummer)?)|kørekort(?:s?\s?nr|s?nummer)?|"
+    r"sygesikrings?(?:kort|bevis)?(?:\s?nr|nummer)?|sundhedskort(?:\s?nr|et)?|"
+    r"imei(?:-?nummer|-?nr)?|mac(?:-?adresse)?|serienummer|serie\s?nr|"
+    r"elev\s?(?:nr|nummer|id)|medarbejder\s?(?:nr|nummer|id)|kunde\s?(?:nr|nummer)|"
+    r"medlems\s?(?:nr|nummer)|bruger-?\s?id|user\s?id|login|opholdskort(?:\s?nr)?|"
+    r"opholdstilladelse(?:s?nr)?|id-?kort(?:\s?nr)?|cvr(?:-?nr)?|se-?nr|p-?nr|"
+    r"nem-?id|mit-?id|telefon-?id|device-?id|skolekort(?:\s?nr)?|rejsekort(?:\s?nr)?)\.?"
+    r"\s*(?:er|nr\.?|:|#|=)?\s*[:=]?\s*"
+    r"(?P<v>(?=[\w.:-]*\d)[\w][\w.:-]{2,40}[\w]|[a-zæøå]{4}\d{3,4}\w*)",
+    re.IGNORECASE,
+)
+# Nine or more digits in a row: no ordinary count or price is written so, and CPR (10), IMEI
+# (15), accounts and cards are all such runs.
+_LONG_NUMBER = re.compile(
+    r"(?<![\d])\d{9,}(?!\d)"
+    # or twelve and more in groups of four: a card number that fails Luhn is still a number
+    r"|(?<![\d.,-])\d{4}(?:[ -]\d{4}){2,}(?![\d]|[.,]\d)"
+)
+
+
+class IdRecognizer:
+    """UNI-Login, passport, driving licence, health card, IMEI, MAC and similar numbers after
+    their label; MAC addresses anywhere; any run of nine or more digits."""
+
+    kind = "id"
+    detector = "id-number"
+    reason = "an identifying number after its label (UNI-Login, pas, kørekort, IMEI, MAC …), " \
+             "a MAC address, or a long digit run"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HAS_DIGIT.search(text) is None:
+            return
+        for m in _ID_LABEL.finditer(text):
+            yield m.span("v")
+        if ":" in text or "-" in text:
+            for m in _MAC.finditer(text):
+                yield m.span()
+        for m in _LONG_NUMBER.finditer(text):
+            yield m.span()
+
+
+IDENTIFIER_RECOGNIZERS = (
+    DateOfBirthRecognizer(),
+    CaseNumberRecognizer(),
+    AccountRecognizer(),
+    IpRecognizer(),
+    UrlRecognizer(),
+    IdRecognizer(),
+)
