@@ -26,25 +26,31 @@ _HAS_DIGIT = re.compile(r"\d")
 # ---- dates of birth ----------------------------------------------------------------------
 _MONTHS = (
     "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|dec"
+    "|january|february|march|may|june|july|october"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|oct|nov|dec"
 )
 _MONTH_NUMBER = {
     name: number
     for number, names in enumerate(
-        (("januar", "jan"), ("februar", "feb"), ("marts", "mar"), ("april", "apr"), ("maj",),
-         ("juni", "jun"), ("juli", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-         ("oktober", "okt"), ("november", "nov"), ("december", "dec")), start=1)
+        (("januar", "january", "jan"), ("februar", "february", "feb"),
+         ("marts", "march", "mar"), ("april", "apr"), ("maj", "may"), ("juni", "june", "jun"),
+         ("juli", "july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+         ("oktober", "october", "okt", "oct"), ("november", "nov"), ("december", "dec")),
+        start=1)
     for name in names
 }
 # A date in any way people write one: 15.06.2011, 15/6-11, 15-06-11, 2011-06-15, 15. juni 2011,
 # 15 jun. 2011, 15.6. (the year optional only in the written-out and cued forms).
 _DATE = (
-    r"(?:(?P<d>[0-3]?\d)\s?[./-]\s?(?P<m>[01]?\d)\s?[./-]\s?(?P<y>(?:19|20)?\d\d)(?![\d]|[.:]\d)"
+    r"(?:(?P<d>[0-3]?\d)\s?[./-]\s?(?P<m>[01]?\d)(?:\s?[./-]\s?|\.?\s)"
+    r"(?P<y>(?:19|20)?\d\d)(?![\d]|[.:]\d)"
     r"|(?P<iy>(?:19|20)\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)"
     rf"|(?P<td>[0-3]?\d)\.?\s(?P<tm>{_MONTHS})\.?(?:\s(?P<ty>(?:19|20)\d\d))?(?![^\W\d_])"
     r"|(?P<sd>[0-3]?\d)[./](?P<sm>[01]?\d)\.?(?!\d))"
 )
-_DATE_RE = re.compile(rf"(?<![\d.,/:-])(?<!kl\.\s)(?<!kl\s){_DATE}", re.IGNORECASE)
+_DATE_RE = re.compile(
+    rf"(?<!\d)(?<!\d[.,/:-])(?<!kl\.\s)(?<!kl\s)(?<!kl\.){_DATE}", re.IGNORECASE
+)
 # Cue words: right before a date ("født 15.06.2011", "f. 15/6-11", "fødselsdato: 2011-06-15",
 # "født d. 15. juni 2011", "DOB 15-06-2011") ...
 _CUE_BEFORE = re.compile(
@@ -59,11 +65,12 @@ _CUE_AFTER = re.compile(
 )
 # A year of birth: "født 2011", "f. 2011", "årgang 2011", "fødselsår: 2011", "(f. 2011)".
 _BIRTH_YEAR = re.compile(
-    r"\b(?:født(?:\s+i)?|f\.|årgang|fødselsår|født\s+år|årg\.)\s*:?\s*(?P<v>(?:19|20)\d\d)(?!\d)",
+    r"(?:\b(?:født|f\.|årgang|fødselsår|fødselsdato|fødselsdag|årg\.|dob|d\.o\.b|born"
+    r"|birth|fdato|f\.dato)|\bf(?=\d))[\s.:,-]*(?:(?:i|år|den|d\.|in|the|er|var)\s+)*"
+    # a year, or a date written without separators: 15062011, 150611, 20110615
+    r"(?P<v>(?:19|20)\d\d(?:[01]\d[0-3]\d)?|[0-3]\d[01]\d(?:19|20)?\d\d)(?!\d)",
     re.IGNORECASE,
 )
-# "Mikkel (15.06.2011)", "Mikkel, 15/6-11,": a date in brackets or commas right after a name.
-_AFTER_NAME = re.compile(r"[A-ZÆØÅ][^\W\d_]+\s?[(,]\s?$")
 
 
 def _birth_age(year: int, today: dt.date) -> int:
@@ -73,14 +80,14 @@ def _birth_age(year: int, today: dt.date) -> int:
 class DateOfBirthRecognizer:
     """A date of birth, in every format, told from the dates that are content (the event's day,
     "mødet 12-03-2026", "i weekenden den 3. marts") by a cue word before or after it (født,
-    f., fødselsdag, fødselsdato, DOB …), a bracket right after a name, or a year that makes the
-    person a child or young person today (4–25 years: events are recent, birthdays are not).
-    Also a year of birth after "født"/"f."/"årgang"."""
+    f., fødselsdag, fødselsdato, DOB …) or by a year four or more years back (events in a report
+    are recent; birthdays are not). Also a year of birth, or a date without separators, after
+    "født"/"f."/"årgang"/"DOB"."""
 
     kind = "dob"
     detector = "dob"
-    reason = ("a date next to a birth cue (født, f., fødselsdag, DOB), after a name, or with a "
-              "child's birth year")
+    reason = ("a date next to a birth cue (født, f., fødselsdag, DOB), or a date four or more "
+              "years back")
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _HAS_DIGIT.search(text) is None:
@@ -100,8 +107,9 @@ class DateOfBirthRecognizer:
             if not cued:
                 if year is None:
                     continue
-                age = _birth_age(year, today)
-                if not (4 <= age <= 25 or (_AFTER_NAME.search(before) is not None and age >= 4)):
+                # Reports are about recent events: a full date four or more years back is a
+                # date of birth (a child's, a parent's), fail safe.
+                if _birth_age(year, today) < 4:
                     continue
             yield start, end
         for m in _BIRTH_YEAR.finditer(text):
@@ -138,16 +146,16 @@ def _valid(m: re.Match[str]) -> bool:
 
 # ---- case and journal numbers ------------------------------------------------------------
 _CASE = re.compile(
-    r"(?<![\w.-])(?:"
+    r"(?<![\d])(?:"
     # KLE journal numbers: 27.24.00-A00-1-26, 00.01.00-P20-3-26, 27.24.00-G01 (facet optional
-    # parts), also with "Ø"/"K" facets.
-    r"\d{2}\.\d{2}\.\d{2}(?:-[A-ZÆØÅ]\d{2}(?:-\d{1,6}(?:-\d{2,4})?)?)"
+    # parts), also with "Ø"/"K" facets and spaces around the dashes.
+    r"\d{1,2}\.\d{1,2}\.\d{1,2}\s?-\s?[A-ZÆØÅ]\d{1,3}(?:\s?-\s?\d{1,6}){0,2}"
     # police journal numbers: 0300-80171-00044-26 (kreds-type-serial-year), also spaced
     r"|\d{4}[- ]\d{5}[- ]\d{5}[- ]\d{2}"
     # case-system ids: SAG-2026-004471, BFE-26-1234, SBSYS-2026-12 (two letters and 2+3 digits
     # are a licence plate: "AB-12-345")
     r"|[A-ZÆØÅ]{3,6}-\d{2,4}-\d{2,8}"
-    r")(?![\w-])"
+    r")(?![\w])"
 )
 _CASE_LABEL = re.compile(
     r"\b(?:sags?\.?\s?nr|sags?nummer|sag|j\.?\s?nr|journal\s?(?:nr|nummer)|journalnummer"
@@ -182,8 +190,10 @@ class CaseNumberRecognizer:
 
 # ---- bank accounts and cards -------------------------------------------------------------
 _ACCOUNT = re.compile(
-    # reg.nr. + kontonr.: "reg.nr. 1234 kontonr. 1234567890", "1234-1234567890", "1234 12345678"
-    r"(?<![\d.,-])\d{4}[ -]\d{6,10}(?![\d]|[.,]\d)"
+    # reg.nr. + kontonr.: "reg.nr. 1234 kontonr. 1234567890", "1234-1234567890", "1234 12345678",
+    # "1234 / 1234567890", "1234, konto 1234567890" (the words between go too)
+    r"(?<![\d.,-])\d{4}(?:\s?[-/]\s?|\s|,?\s*(?:konto|kto)\.?\s?(?:nr|nummer)?\.?:?\s*)"
+    r"\d{6,10}(?![\d]|[.,]\d)"
     # IBAN, any country, in groups of four: "DK50 0040 0440 1162 43"
     r"|(?<![\w])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?(?![\w])",
     re.IGNORECASE,
@@ -261,8 +271,8 @@ _TLDS = (
 )
 _URL = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'()\[\]]+"
-    # a bare domain with a path: "instagram.com/x", "tiktok.com/@x", "facebook.com/profile.php"
-    rf"|(?<![\w@.-])(?:[\w-]+\.)+(?:{_TLDS})/[^\s<>\"'()\[\]]*",
+    # a bare domain with a path: "instagram.com/x", "tiktok.com/@x", "m.facebook.com/profile.php"
+    rf"|(?<![\w@.-])(?:[\w-]+\.)+(?:{_TLDS}|[a-z]{{2,6}}(?=/[\w@~]))/[^\s<>\"'()\[\]]*",
     re.IGNORECASE,
 )
 _URL_TAIL = ".,;:!?"

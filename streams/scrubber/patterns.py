@@ -96,10 +96,11 @@ class RegexRecognizer:
 # then four digits, also as two pairs ("41 23"). Invisible characters inside are dropped by the
 # scrubber before any recognizer runs.
 _CPR = re.compile(
-    r"(?<!\d)(?<!\d[.,/-])(\d{2})([ ./-]?)(\d{2})\2(\d{2})"
-    r"\s?[-–‐/.]?\s?(\d{2})\s?(\d{2})(?![\d]|[.,]\d)"
+    r"(?<!\d)(?<!\d[.,/-])(\d{2})((?:[^\w\s]|\s)?)(\d{2})\2(\d{2})"
+    r"\s?(?:[^\w\s]|_)?\s?(\d{2})\s?(\d{2})(?![\d]|[.,]\d)"
 )
-_SIX_DIGITS = re.compile(r"\d{2}[ ./-]?\d{2}[ ./-]?\d{2}")  # where a CPR match can start
+# where a CPR match can start
+_SIX_DIGITS = re.compile(r"\d{2}(?:[^\w\s]|\s)?\d{2}(?:[^\w\s]|\s)?\d{2}")
 
 
 class CprRecognizer:
@@ -207,6 +208,18 @@ _HANDLE_LABEL = re.compile(
     rf"\s+på\s+nettet)\s+[\"'“”«]?(?P<v>{_HANDLE_VALUE})",
     re.IGNORECASE,
 )
+# A user name by its shape, wherever it stands: letters/digits joined by "_" ("kongen_09",
+# "x_y_z"), or by "." with a part of three or more letters and no domain ending ("mikkel.k",
+# "real.mikkel.07"); not an abbreviation ("bl.a.", "f.eks.", "kl.14").
+_HANDLE_SHAPE = re.compile(
+    r"(?<![\w.@/:-])[\w.]*[^\W_]_+[\w.]*[^\W_](?![\w@])"
+    r"|(?<![\w.@/:-])(?=[\w.]*[^\W\d_]{3})[^\W_]+(?:\.[^\W_]+)+(?![\w@]|\.[^\W_])"
+)
+_NOT_HANDLE_SHAPE = re.compile(
+    r"(?i)(?:.*\.(?:dk|com|net|org|se|no|de|eu|info|io|me|nu|uk|co|php|html|jpg|png|pdf|docx?)"
+    r"|(?:bl|f|fx|t|m|o|p|i|e|a|s|d|kl|nr|ca|pkt|str|st|kap|tlf|jf|ang|vedr|evt|inkl|mht|pga"
+    r"|dvs|osv|ift|hhv|bla|eks|ex|vs|etc)\..*|.*\d+\.\d+.*)"
+)
 # Where a _HANDLE_CONTEXT match can begin, searched in the folded lower-case text. (finditer
 # does not report a platform word that starts inside another one, "psnap", but the \b of
 # _HANDLE_CONTEXT rejects such a position anyway.)
@@ -218,7 +231,7 @@ _PLATFORM_AT = re.compile(
 # E-mail addresses written so a pattern for "@" misses them: "navn (at) domæne dk",
 # "navn at domæne dot dk", "navn[at]domæne.dk", "navn snabel-a domæne.dk", "navn @ domæne . dk".
 _OBF_AT = (
-    r"(?:\s*[(\[{<]\s*(?:at|snabel-?a|@)\s*[)\]}>]\s*|\s+(?:at|snabel-?a|snabela|@)\s+"
+    r"(?:\s*[(\[{<]\s*(?:at|snabel[- ]?a|@)\s*[)\]}>]\s*|\s+(?:at|snabel[- ]?a|@)\s+"
     r"|\s*@\s+|\s+@\s*)"
 )
 _OBF_DOT = (
@@ -375,7 +388,9 @@ class EmailRecognizer:
 
 
 class HandleRecognizer:
-    """``@name`` (not an e-mail), and a name after a platform word: ``snap: kongen_09``."""
+    """``@name`` (not an e-mail); a name after a platform word (``snap: kongen_09``, ``min
+    snap er kongen``) or a user-name label (``brugernavnet kongen``); and anything shaped like
+    a user name (``x_y_z``, ``mikkel.k``)."""
 
     kind = "handle"
     detector = "handle"
@@ -399,13 +414,20 @@ class HandleRecognizer:
                 yield m.span("v") if m.group("v") is not None else m.span("w")
             for m in _HANDLE_LABEL.finditer(text):
                 yield m.span("v")
+        if "_" in text or "." in text:
+            for m in _HANDLE_SHAPE.finditer(text):
+                if _NOT_HANDLE_SHAPE.fullmatch(m.group()) is None:
+                    yield m.span()
 
 
 # ---- plates ------------------------------------------------------------------------------
-# Two letters and five digits, in either case and any common spacing: "AB 12 345", "ab12345",
-# "ab-12-345".
+# Two letters and five digits: "AB 12 345", "AB12345", "AB-12-345", and in lower case
+# "ab 12 345", "ab12345" (not "er 50-200", "på 12 345": no two-letter Danish word).
 _PLATE = re.compile(
-    r"[A-ZÆØÅa-zæøå](?<![\w-][A-ZÆØÅa-zæøå])[A-ZÆØÅa-zæøå][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,]\d)"
+    r"[A-ZÆØÅ](?<![\w-][A-ZÆØÅ])[A-ZÆØÅ][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,]\d)"
+    r"|(?<![\w-])(?!(?:er|på|og|at|en|et|du|vi|de|os|så|nu|da|om|to|ti|kl|nr|ca|fx|ml|km|kr"
+    r"|mm|cm|ok|uge|af|ad|ud|op|jo|ja|nå|se|må|gå|få|hr)\b)"
+    r"[a-zæøå]{2} ?\d{2} ?\d{3}(?![\w]|[.,-]\d)"
 )
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (

@@ -30,6 +30,23 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 _ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 
 
+_Taken = tuple[int, int, str, str, str, str]  # start, end, kind, placeholder, detector, reason
+
+
+def _merge(taken: list[_Taken], new: _Taken) -> list[_Taken]:
+    """``taken`` with ``new`` and every finding it overlaps made one finding (the union of
+    their spans, the kind of the longest)."""
+    start, end = new[0], new[1]
+    group = [new]
+    rest: list[_Taken] = []
+    for item in taken:
+        (group if item[0] < end and start < item[1] else rest).append(item)
+    longest = max(group, key=lambda item: item[1] - item[0])
+    union = (min(item[0] for item in group), max(item[1] for item in group), *longest[2:])
+    rest.append(union)
+    return rest
+
+
 def _visible(text: str) -> tuple[str, list[int] | None]:
     """``text`` as the detectors read it, and for each of its characters the offset in
     ``text`` (None when nothing was removed)."""
@@ -89,7 +106,7 @@ class Scrubber:
             ]
         text = original
         candidates.sort()
-        taken: list[tuple[int, int, str, str, str, str]] = []
+        taken: list[_Taken] = []
         # Characters already covered by a taken finding: a candidate overlaps a taken finding
         # exactly when its span holds a covered character (one C-level find, not a loop).
         covered = bytearray(len(text))
@@ -97,6 +114,12 @@ class Scrubber:
             if covered.find(1, start, end) < 0:
                 covered[start:end] = b"\x01" * (end - start)
                 taken.append((start, end, kind, label, detector, reason))
+            elif covered.find(0, start, end) >= 0:
+                # Overlaps a finding but reaches past it ("+45 26-06-99-17": a date inside a
+                # phone number): fail safe, the two become one finding over both spans, of the
+                # longer one's kind.
+                taken = _merge(taken, (start, end, kind, label, detector, reason))
+                covered[start:end] = b"\x01" * (end - start)
         taken.sort()
         out: list[str] = []
         pos = 0
