@@ -108,7 +108,11 @@ _STRONG_SUFFIXES = (
 )
 _SURNAME_SUFFIXES = ("sen", "son", "gard", "strup", "rup", "holm", "bjerg", "skov", "lund")
 
-_NO, _MAYBE, _EXT, _NAME, _PARTICLE = 0, 1, 2, 3, 4
+# _WEAK: a word that is also a name (``storm``, a sentence-initial ``Storm``), a name only if
+# the same word is a name elsewhere in the text.
+# _LEAD: a capitalised word at the start of a sentence, a name only as the first part of one
+# ("Karma Yangchen", "Bram Mulder").
+_NO, _MAYBE, _EXT, _NAME, _PARTICLE, _WEAK, _LEAD = 0, 1, 2, 3, 4, 5, 6
 
 # Why a token counts as a name, strongest first: (detector id, reason for the officer).
 _WHY_KNOWN, _WHY_LIST, _WHY_VOCABULARY, _WHY_CONTEXT = 0, 1, 2, 3
@@ -124,6 +128,9 @@ _WHY = (
 _FUNCTION_WORDS = _forms("""
 han hun den det de vi jeg du man min mit mine mig dig sig os jer dem hans hendes deres der
 som og i på at en et er var har havde til fra med for af om så men ikke nu da når hvis her
+ifølge kære mens fordi selvom både enten hverken ligesom sammen siden hos mod ved uden
+blandt mellem omkring bag foran inden især ellers altså dog derfor desuden endvidere
+senere først bagefter derefter dernæst herefter imens ifht iflg vedr ang jf
 hvor hvad hvem hvorfor hvordan alle nogen ingen selv sin sit sine din dit dine vores jeres
 også kun bare lige godt meget mere mest ja nej okay ok hej tak kom går gik skal vil kan
 må bliver blev være været have ud ind op ned over under efter før igen hjem ham hende
@@ -134,7 +141,7 @@ _STRONG_CUES = _forms("""
 kaldet kaldes kalder aka alias hedder navnet kælenavn kælenavnet øgenavn øgenavnet
 """)
 _STRONG_CUES_AFTER = _forms("aka alias")
-_STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn")  # substrings of _STRONG_CUES
+_STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn", "kendt", "under")  # see _cued
 _UNSEEN = object()
 _CUES_BEFORE = _forms("""
 skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
@@ -142,10 +149,26 @@ kæresten bror broren søster søsteren lillebror storebror lillesøster stores�
 moren faren lærer læreren pædagog pædagogen træner træneren kammerat kammeraten fætter
 kusine onkel tante nabo naboen
 """)
+# Verbs whose subject is a person: a name-word before one at the start of a sentence is a name.
+_SUBJECT_VERBS = _forms("""
+kom slog sagde fortalte siger har havde var er skal skulle vil ville kan kunne fik gik løb
+råbte truede sendte skrev ringede mødte tog stjal nægtede forklarede oplyste bor boede går
+kender kendte ser virker græd lo spurgte svarede mobber mobbede slår sparkede skubbede
+bliver kommer mangler mødte udeblev pjækkede deltog
+""")
 _CUES_AFTER = _forms("""
 sagde skrev skriver siger spurgte svarede råbte truede slog sendte
 """)
 _AFTER_DIGIT = ".-/"
+# What may stand between two parts of one name: a space, a hyphen, or the quotes around a
+# nickname ('Mikkel "Bamse" Hansen').
+_NAME_GAPS = frozenset((" ", "-", ' "', '" ', " '", "' ", " “", "” ", " ”", " «", "» ", " »"))
+# Two-word cues for a nickname: "kendt som X", "kalder sig X", "går under navnet X".
+_NICKNAME_CUE = re.compile(
+    r"(?:kendt som|kalder (?:sig|ham|hende)|under navnet|går under|også kaldet|bedre kendt som"
+    r"|med kælenavnet|med øgenavnet|kælenavn|øgenavn)[\s:]*[\"'“”«»„]?\s?$",
+    re.IGNORECASE,
+)
 _CAPITAL_PARTICLES = frozenset("ÓO")
 
 # One searchable spelling of a known name's part: (needle, key, weak, person indices).
@@ -186,7 +209,7 @@ _CAP_TOKEN = re.compile(
 )
 # Any word, with a possessive "'s" or "'" kept ("TikTok" is one token).
 _ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
-_PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?$")
+_PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?[\"'“”«»„]?$")
 _NEXT_WORD = re.compile(r"[ -]([^\W\d_]+)")
 
 
@@ -212,6 +235,8 @@ def _cued(text: str, start: int, length: int) -> int:
     if (text.startswith(":", end) or text.startswith(" :", end)) \
             and _LINE_START.search(text, max(0, start - 40), start) is not None:
         return 1  # "mail:", "Note:" are labels; "Said:", "per:" are chat lines
+    if _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
+        return 2
     prev = _PREV_WORD.search(text, max(0, start - 25), start)
     if prev is not None and "." not in prev.group():
         word = prev.group(1).lower()
@@ -397,7 +422,7 @@ class NameRecognizer:
             cue = _cued(text, start, len(raw)) if cue_counts else 0
             if cue == 2 or (cue and (flag or person_like)):
                 return _NAME, flag, _WHY_CONTEXT
-            return _NO, 0, 0
+            return (_WEAK, flag, _WHY_CONTEXT) if flag or person_like else (_NO, 0, 0)
         allcaps = len(raw) > 1 and raw.isupper()
         if flag and not flag & WORD:  # the name lists say: not a word that needs context
             return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
@@ -417,9 +442,21 @@ class NameRecognizer:
         cue = _cued(text, start, len(raw)) if cue_counts else 0
         named = cue == 2 or (cue == 1 and person_like)
         if _sentence_initial(text, start):
-            return (_NAME, 0, _WHY_CONTEXT) if named else (_NO, 0, 0)
+            if named:
+                return _NAME, 0, _WHY_CONTEXT
+            if person_like:
+                # "Storm kom for sent": a name-word as the subject of a verb people do
+                nxt = _NEXT_TOKEN.match(text, start + len(raw))
+                if nxt is not None and nxt.group(1).lower() in _SUBJECT_VERBS:
+                    return _NAME, 0, _WHY_CONTEXT
+                return _WEAK, 0, _WHY_CONTEXT
+            if low in _TITLES or low in _CUES_BEFORE:  # "Drengen Bo", "Familien Skov"
+                return _NO, 0, 0
+            return _LEAD, 0, _WHY_CONTEXT
         if named or _titled(text, start):
             return _NAME, 0, _WHY_CONTEXT
+        if person_like:  # a capital in mid-sentence, and the word list writes it as a name
+            return _NAME, 0, _WHY_LIST
         if len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES):
             return _NAME, 0, _WHY_LIST
         return _EXT, 0, _WHY_CONTEXT
@@ -486,22 +523,39 @@ class NameRecognizer:
 
         def adjacent(i: int) -> bool:  # token i and token i+1 form one name chain
             gap = text[raw_ends[i]:starts[i + 1]]
-            return gap in (" ", "-") or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
+            return gap in _NAME_GAPS or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
 
         def listed(i: int) -> bool:  # "X, Y og Z": token i and token i+1 in one list of people
             return text[raw_ends[i]:starts[i + 1]] in (", ", " og ", " eller ", " & ", " + ")
 
-        # Particles ("van der", "al", "Ó") belong to the name that follows them.
+        # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
+        # word after a particle is a surname ("de Boer"); a particle between two names joins
+        # them, in any case ("jan de vries").
         for i in range(n - 2, -1, -1):
-            if states[i] == _PARTICLE and adjacent(i) and states[i + 1] == _NAME \
-                    and (text[starts[i + 1]].isupper() or items[i + 1][4] == _PARTICLE):
+            if states[i] != _PARTICLE or not adjacent(i):
+                continue
+            after = states[i + 1]
+            capital = text[starts[i + 1]].isupper()
+            if after == _NAME and (capital or items[i + 1][4] == _PARTICLE or (
+                    i > 0 and states[i - 1] == _NAME and adjacent(i - 1))):
                 states[i] = _NAME
+            elif capital and after in (_MAYBE, _EXT, _WEAK, _LEAD) and (
+                    (i > 0 and states[i - 1] in (_NAME, _MAYBE, _EXT, _LEAD) and adjacent(i - 1))
+                    or text[starts[i]].isupper()):
+                states[i] = states[i + 1] = _NAME
+        # Two capitalised words in a row that are no place or institution: in Danish only a
+        # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
+        for i in range(n - 1):
+            if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adjacent(i) \
+                    and text[raw_ends[i]] == " ":
+                states[i] = states[i + 1] = _NAME
         # Settle doubtful tokens from their neighbours.
         for i in range(n - 1):
             if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT) and adjacent(i):
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
-            if states[i] == _MAYBE and states[i + 1] == _NAME and (adjacent(i) or listed(i)):
+            if (states[i] == _MAYBE and states[i + 1] == _NAME and (adjacent(i) or listed(i))) or (states[i] == _LEAD and states[i + 1] == _NAME and adjacent(i) \
+                    and text[starts[i + 1]].isupper()):
                 states[i] = _NAME
         for i in range(n - 1):
             if states[i] == _NAME and states[i + 1] == _MAYBE and listed(i):
@@ -514,6 +568,22 @@ class NameRecognizer:
                 while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adjacent(j):
                     states[j + 1] = _NAME
                     j += 1
+
+        # One word, one reading: a word that is a name somewhere in the text is a name wherever
+        # it stands there ("Storm slog. … sagde Storm" — the first is no weather).
+        named = {items[k][3] for k in range(n) if states[k] == _NAME and not items[k][5]}
+        if named:
+            named |= {key[:-1] for key in named if key.endswith("s")}
+            for k in range(n):
+                if states[k] in (_MAYBE, _EXT, _WEAK) and (
+                        items[k][3] in named or items[k][3].rstrip("s") in named):
+                    states[k] = _NAME
+        for i in range(n - 1):  # "lærke, storm og ahmed": a doubtful word in a list of names
+            if states[i] == _NAME and states[i + 1] == _WEAK and listed(i):
+                states[i + 1] = _NAME
+        for i in range(n - 2, -1, -1):
+            if states[i] == _WEAK and states[i + 1] == _NAME and listed(i):
+                states[i] = _NAME
 
         # Merge name chains, drop institutions, number the persons.
         spans: list[NameSpan] = []
