@@ -554,8 +554,10 @@ class NameRecognizer:
             if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT) and adjacent(i):
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
-            if (states[i] == _MAYBE and states[i + 1] == _NAME and (adjacent(i) or listed(i))) or (states[i] == _LEAD and states[i + 1] == _NAME and adjacent(i) \
-                    and text[starts[i + 1]].isupper()):
+            if states[i + 1] != _NAME:
+                continue
+            if (states[i] == _MAYBE and (adjacent(i) or listed(i))) or (
+                    states[i] == _LEAD and adjacent(i) and text[starts[i + 1]].isupper()):
                 states[i] = _NAME
         for i in range(n - 1):
             if states[i] == _NAME and states[i + 1] == _MAYBE and listed(i):
