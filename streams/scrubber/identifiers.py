@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
+from streams.scrubber.vocabulary import Vocabulary
+
 _HAS_DIGIT = re.compile(r"\d")
 
 # ---- dates of birth ----------------------------------------------------------------------
@@ -339,6 +341,66 @@ class IdRecognizer:
             yield m.span()
 
 
+# ---- street + house number, whatever the street is called --------------------------------
+_HOUSE_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]+ \d{1,3}(?!\d)")
+_HOUSE = re.compile(
+    r"(?<![\w.])(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
+    r"\s(?P<no>\d{1,3}(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
+    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|th\.?|tv\.?"
+    r"|mf\.?|t\.[hv]\.?)(?![\w]))*"
+    r"(?:,?\s*(?:DK-?)?\d{4}(?:\s+[A-ZÆØÅ][^\W\d_]+(?:-[A-ZÆØÅ]?[^\W\d_]+)?"
+    r"(?:\s(?:[NSVKCØ]|NV|NØ|SV|SØ)(?![\w]))?)?)?)"
+)
+_NOT_HOUSE_AFTER = re.compile(
+    r"[.,:]\d|\d|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
+    r"|elever|dage|dag\b|uger|måneder|personer|unge|drenge|piger|point|mål|-\s?\d)",
+    re.IGNORECASE,
+)
+# Words before a number that make it no house number.
+_NOT_STREETS = frozenset(
+    ["uge", "klasse", "kapitel", "side", "nr", "bus", "linje", "rute", "lokale", "sal", "etage", "trin", "niveau", "runde", "kamp", "version", "model", "årgang", "fase", "bilag", "punkt", "paragraf", "afsnit", "gruppe", "hold", "værelse", "afdeling", "bygning", "plads", "rema", "fifa", "iphone", "playstation", "ps", "galaxy", "windows", "covid", "top"]
+)
+
+
+class HouseNumberRecognizer:
+    """A street that no suffix list knows ("Ulvshale 12", "Skovly 9, st.", "Bakkebo 4 1 th
+    4780 Stege"): one to three capitalised words, a house number, and a floor, side or
+    postcode after it, or a last word that is no ordinary Danish word (the vocabulary)."""
+
+    kind = "address"
+    detector = "address-house-number"
+    reason = "a place name with a house number (and floor, side or postcode)"
+
+    def __init__(self) -> None:
+        self._vocabulary: Vocabulary | None = None
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        if _HOUSE_GATE.search(text) is None:
+            return
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.shared()
+        vocab = self._vocabulary
+        for m in _HOUSE.finditer(text):
+            words = m.group("street").split()
+            start = m.start()
+            while len(words) > 1 and (words[0].lower() in _LEADING or (vocab.is_word(
+                    words[0].lower()) and not vocab.is_place(words[0].lower()))):
+                start = text.index(words[1], start + len(words[0]))
+                words = words[1:]
+            last = words[-1].lower()
+            if last in _NOT_STREETS:
+                continue
+            if not m.group("tail").strip():
+                if _NOT_HOUSE_AFTER.match(text, m.end()) is not None:
+                    continue
+                if vocab.is_word(last) and not vocab.is_place(last):
+                    continue
+            yield start, m.end()
+
+
+_LEADING = frozenset(["i", "på", "ved", "til", "fra", "hos", "og", "men", "da", "når", "hvis", "at", "om", "efter", "før", "mod"])
+
+
 IDENTIFIER_RECOGNIZERS = (
     DateOfBirthRecognizer(),
     CaseNumberRecognizer(),
@@ -346,4 +408,5 @@ IDENTIFIER_RECOGNIZERS = (
     IpRecognizer(),
     UrlRecognizer(),
     IdRecognizer(),
+    HouseNumberRecognizer(),
 )

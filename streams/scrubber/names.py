@@ -143,6 +143,8 @@ kaldet kaldes kalder aka alias hedder navnet kælenavn kælenavnet øgenavn øge
 _STRONG_CUES_AFTER = _forms("aka alias")
 _STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn", "kendt", "under")  # see _cued
 _UNSEEN = object()
+_REPEATED = re.compile(r"([^\W\d_])\1+")
+_LAUGH = re.compile(r"(?:h[aeiouæøå]|[aeiouæøå]h|xd|lo+l|jk)+h?")  # "hahaha", "hehe", "xdd"
 _CUES_BEFORE = _forms("""
 skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
 kæresten bror broren søster søsteren lillebror storebror lillesøster storesøster mor far
@@ -391,7 +393,7 @@ class NameRecognizer:
         stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
         result: tuple[int, bool, bool, bool] | None
         if low in _FUNCTION_WORDS or low in _NOT_NAMES or vocab.is_allowed(low) \
-                or (stem and vocab.is_allowed(stem)):
+                or (stem and vocab.is_allowed(stem)) or _LAUGH.fullmatch(low) is not None:
             result = None
         else:
             flag = self._lookup(low)
@@ -399,6 +401,9 @@ class NameRecognizer:
                 flag = self._lookup(stem)
             word = (vocab.is_word(low) or vocab.is_place(low)
                     or (bool(stem) and (vocab.is_word(stem) or vocab.is_place(stem))))
+            if not word and _REPEATED.search(low) is not None:  # chat: "jaaa", "neej", "hmmm"
+                word = any(vocab.is_word(form) or vocab.is_allowed(form) for form in (
+                    _REPEATED.sub(r"\1", low), _REPEATED.sub(r"\1\1", low)))
             proper = vocab.is_proper(low) or (bool(stem) and vocab.is_proper(stem))
             result = (flag, word, proper, vocab.is_person_like(low))
         if len(self._facts_cache) > 100_000:
