@@ -82,13 +82,13 @@ def _birth_age(year: int, today: dt.date) -> int:
 class DateOfBirthRecognizer:
     """A date of birth, in every format, told from the dates that are content (the event's day,
     "mødet 12-03-2026", "i weekenden den 3. marts") by a cue word before or after it (født,
-    f., fødselsdag, fødselsdato, DOB …) or by a year four or more years back (events in a report
-    are recent; birthdays are not). Also a year of birth, or a date without separators, after
+    f., fødselsdag, fødselsdato, DOB …) or by a year eight or more years back (events in a
+    report are recent; the birthdays of the children and parents in it are not). Also a year of birth, or a date without separators, after
     "født"/"f."/"årgang"/"DOB"."""
 
     kind = "dob"
     detector = "dob"
-    reason = ("a date next to a birth cue (født, f., fødselsdag, DOB), or a date four or more "
+    reason = ("a date next to a birth cue (født, f., fødselsdag, DOB), or a date eight or more "
               "years back")
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
@@ -109,9 +109,9 @@ class DateOfBirthRecognizer:
             if not cued:
                 if year is None:
                     continue
-                # Reports are about recent events: a full date four or more years back is a
-                # date of birth (a child's, a parent's), fail safe.
-                if _birth_age(year, today) < 4:
+                # Reports are about recent events: a full date eight or more years back is a
+                # date of birth (a child's, a parent's), fail safe; a nearer one is content.
+                if _birth_age(year, today) < 8:
                     continue
             yield start, end
         for m in _BIRTH_YEAR.finditer(text):

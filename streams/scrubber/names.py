@@ -143,6 +143,10 @@ kaldet kaldes kalder aka alias hedder navnet kælenavn kælenavnet øgenavn øge
 _STRONG_CUES_AFTER = _forms("aka alias")
 _STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn", "kendt", "under")  # see _cued
 _UNSEEN = object()
+# A word with a street ending is a street, not a person ("Marienbergvej"); with a house number
+# it is an address (patterns.py), without one it is content.
+_STREET_ENDINGS = ("vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads",
+                   "pladsen", "torv", "torvet", "vænget", "boulevard")
 _REPEATED = re.compile(r"([^\W\d_])\1+")
 _LAUGH = re.compile(r"(?:h[aeiouæøå]|[aeiouæøå]h|xd|lo+l|jk)+h?")  # "hahaha", "hehe", "xdd"
 _CUES_BEFORE = _forms("""
@@ -393,7 +397,8 @@ class NameRecognizer:
         stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
         result: tuple[int, bool, bool, bool] | None
         if low in _FUNCTION_WORDS or low in _NOT_NAMES or vocab.is_allowed(low) \
-                or (stem and vocab.is_allowed(stem)) or _LAUGH.fullmatch(low) is not None:
+                or (stem and vocab.is_allowed(stem)) or _LAUGH.fullmatch(low) is not None \
+                or (len(low) > 5 and low.endswith(_STREET_ENDINGS)):
             result = None
         else:
             flag = self._lookup(low)
@@ -440,6 +445,8 @@ class NameRecognizer:
             if word or len(raw) < 5:
                 return _NO, 0, 0
             return _NAME, 0, _WHY_VOCABULARY
+        if len(raw) == 1:  # an initial: part of a name next to one ("Mikkel K."), else not
+            return _EXT, 0, _WHY_CONTEXT
         if not word:
             return _NAME, 0, (_WHY_LIST if proper else _WHY_VOCABULARY)
         if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
@@ -461,6 +468,11 @@ class NameRecognizer:
         if named or _titled(text, start):
             return _NAME, 0, _WHY_CONTEXT
         if person_like:  # a capital in mid-sentence, and the word list writes it as a name
+            prev = _PREV_WORD.search(text, max(0, start - 25), start)
+            if prev is not None and prev.group(1)[0].isupper() and (
+                    self._vocab.is_place(prev.group(1).lower())
+                    or self._vocab.is_place(prev.group(1).lower().rstrip("s"))):
+                return _EXT, 0, _WHY_CONTEXT  # "Møns Klint", "Stege Bugt": part of a place
             return _NAME, 0, _WHY_LIST
         if len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES):
             return _NAME, 0, _WHY_LIST
@@ -550,9 +562,11 @@ class NameRecognizer:
                 states[i] = states[i + 1] = _NAME
         # Two capitalised words in a row that are no place or institution: in Danish only a
         # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
+        is_place = self._vocab.is_place
         for i in range(n - 1):
             if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adjacent(i) \
-                    and text[raw_ends[i]] == " ":
+                    and text[raw_ends[i]] == " " and not is_place(items[i][3]) \
+                    and not is_place(items[i + 1][3]):
                 states[i] = states[i + 1] = _NAME
         # Settle doubtful tokens from their neighbours.
         for i in range(n - 1):

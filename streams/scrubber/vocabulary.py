@@ -197,8 +197,8 @@ class Vocabulary:
                 continue
             if not (self._is_form(tail) or (depth == 0 and self._compound(tail, depth + 1))):
                 continue
-            if head in self.stems or self._is_form(head):
-                return True
+            if head in self.stems or self._is_form(head) or head in self.places:
+                return True  # "skolegården", "Vordingborgskolen"
             if head[-1] in "se" and len(head) > 3 and head[:-1] in self.stems:
                 return True
         return False
