@@ -74,6 +74,27 @@ _BIRTH_YEAR = re.compile(
     re.IGNORECASE,
 )
 
+# "2011-årgang", "2011 årgangen"; "Mikkel (2011)"; 150611 or 15062011 with no separators.
+_YEAR_CUED_AFTER = re.compile(r"(?<!\d)(?P<v>(?:19|20)\d\d)\s?-?\s?(?:årgang|årg\.)", re.IGNORECASE)
+_YEAR_IN_BRACKETS = re.compile(r"[(\[]\s?(?:f\.?\s?)?(?P<v>(?:19|20)\d\d)\s?[)\]]")
+_COMPACT_DATE = re.compile(r"(?<![\d.,/-])(?:\d{6}|\d{8})(?![\d]|[.,]\d|\s?(?:kr|dkk|,-))")
+
+
+def _compact_birth_date(digits: str, today: dt.date) -> bool:
+    """``ddmmyy`` or ``ddmmyyyy`` that is a real date eight or more years back."""
+    try:
+        if len(digits) == 6:
+            year = int(digits[4:])
+            year += 2000 if year <= today.year % 100 else 1900
+        else:
+            year = int(digits[4:])
+            if not 1900 <= year <= today.year:
+                return False
+        dt.date(year, int(digits[2:4]), int(digits[:2]))
+    except ValueError:
+        return False
+    return _birth_age(year, today) >= 8
+
 
 def _birth_age(year: int, today: dt.date) -> int:
     return today.year - year
@@ -83,8 +104,8 @@ class DateOfBirthRecognizer:
     """A date of birth, in every format, told from the dates that are content (the event's day,
     "mødet 12-03-2026", "i weekenden den 3. marts") by a cue word before or after it (født,
     f., fødselsdag, fødselsdato, DOB …) or by a year eight or more years back (events in a
-    report are recent; the birthdays of the children and parents in it are not). Also a year of birth, or a date without separators, after
-    "født"/"f."/"årgang"/"DOB"."""
+    report are recent; the birthdays of the children and parents in it are not). Also a year
+    of birth, or a date without separators, after "født"/"f."/"årgang"/"DOB"."""
 
     kind = "dob"
     detector = "dob"
@@ -116,6 +137,14 @@ class DateOfBirthRecognizer:
             yield start, end
         for m in _BIRTH_YEAR.finditer(text):
             yield m.span("v")
+        for m in _YEAR_CUED_AFTER.finditer(text):
+            yield m.span("v")
+        for m in _YEAR_IN_BRACKETS.finditer(text):
+            if _birth_age(int(m.group("v")), today) >= 8:
+                yield m.span("v")
+        for m in _COMPACT_DATE.finditer(text):
+            if _compact_birth_date(m.group(), today):
+                yield m.span()
 
 
 def _year(m: re.Match[str]) -> int | None:
@@ -348,7 +377,9 @@ _HOUSE = re.compile(
     r"\s(?P<no>\d{1,3}(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
     r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|th\.?|tv\.?"
     r"|mf\.?|t\.[hv]\.?)(?![\w]))*"
-    r"(?:,?\s*(?:DK-?)?\d{4}(?:\s+[A-ZÆØÅ][^\W\d_]+(?:-[A-ZÆØÅ]?[^\W\d_]+)?"
+    # postcode and town, the town in any case and of up to two words ("4780 Stege",
+    # "4840 Nørre Alslev", "2300 København S", "4720 præstø")
+    r"(?:,?\s*(?:DK-?)?\d{4}(?:\s+[^\W\d_]+(?:-[^\W\d_]+)?(?:\s[A-ZÆØÅ][^\W\d_]+)?"
     r"(?:\s(?:[NSVKCØ]|NV|NØ|SV|SØ)(?![\w]))?)?)?)"
 )
 _NOT_HOUSE_AFTER = re.compile(
@@ -357,9 +388,12 @@ _NOT_HOUSE_AFTER = re.compile(
     re.IGNORECASE,
 )
 # Words before a number that make it no house number.
-_NOT_STREETS = frozenset(
-    ["uge", "klasse", "kapitel", "side", "nr", "bus", "linje", "rute", "lokale", "sal", "etage", "trin", "niveau", "runde", "kamp", "version", "model", "årgang", "fase", "bilag", "punkt", "paragraf", "afsnit", "gruppe", "hold", "værelse", "afdeling", "bygning", "plads", "rema", "fifa", "iphone", "playstation", "ps", "galaxy", "windows", "covid", "top"]
-)
+_NOT_STREETS = frozenset((
+    "uge", "klasse", "kapitel", "side", "nr", "bus", "linje", "rute", "lokale", "sal", "etage",
+    "trin", "niveau", "runde", "kamp", "version", "model", "årgang", "fase", "bilag", "punkt",
+    "paragraf", "afsnit", "gruppe", "hold", "værelse", "afdeling", "bygning", "plads", "rema",
+    "fifa", "iphone", "playstation", "ps", "galaxy", "windows", "covid", "top",
+))
 
 
 class HouseNumberRecognizer:
@@ -398,7 +432,10 @@ class HouseNumberRecognizer:
             yield start, m.end()
 
 
-_LEADING = frozenset(["i", "på", "ved", "til", "fra", "hos", "og", "men", "da", "når", "hvis", "at", "om", "efter", "før", "mod"])
+_LEADING = frozenset((
+    "i", "på", "ved", "til", "fra", "hos", "og", "men", "da", "når", "hvis", "at", "om", "efter",
+    "før", "mod",
+))
 
 
 IDENTIFIER_RECOGNIZERS = (

@@ -215,6 +215,13 @@ _HANDLE_SHAPE = re.compile(
     r"(?<![\w.@/:-])[\w.]*[^\W_]_+[\w.]*[^\W_](?![\w@])"
     r"|(?<![\w.@/:-])(?=[\w.]*[^\W\d_]{3})[^\W_]+(?:\.[^\W_]+)+(?![\w@]|\.[^\W_])"
 )
+# Letters then digits, "kongen09", "mikkel2010": a user name (not a product, a class, a unit).
+_HANDLE_DIGITS = re.compile(r"(?<![\w.@/:-])[^\W\d_]{3,}\d{2,4}(?![\w@])")
+_NOT_HANDLE_DIGITS = re.compile(
+    r"(?i)(?:iphone|fifa|ps|covid|windows|galaxy|mp|top|uge|klasse|kl|nr|tlf|version|model|pixel"
+    r"|note|xbox|nike|air|max|gta|cod|nba|pes|euro|em|vm|dk|sag|sagsnr|lokale|bus|linje|rute|tog"
+    r"|u|år|aar|kr|dkk|eur|usd|km|kg|mg|ml|cm|mm|gb|mb|tb|hz|pct|nummer|kode)\d+"
+)
 _NOT_HANDLE_SHAPE = re.compile(
     r"(?i)(?:.*\.(?:dk|com|net|org|se|no|de|eu|info|io|me|nu|uk|co|php|html|jpg|png|pdf|docx?)"
     r"|(?:bl|f|fx|t|m|o|p|i|e|a|s|d|kl|nr|ca|pkt|str|st|kap|tlf|jf|ang|vedr|evt|inkl|mht|pga"
@@ -274,8 +281,8 @@ _FLOOR = (
     rf"|,?\s+{_SIDE}(?![\w]))?"
 )
 _TOWN = (
-    r"(?:(?:Lille|Store|Kongens|Nørre|Vester|Øster|Søndre|Gammel|Ny)\s)?"
-    r"[A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
+    r"(?:[A-ZÆØÅ][a-zæøå]+\s)?"
+    r"[A-ZÆØÅa-zæøå][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
 )
 _POSTCODE = rf"(?:,?\s+(?:DK-?)?\d{{4}}\s+{_TOWN})?"
 _ADDRESS = re.compile(
@@ -414,6 +421,9 @@ class HandleRecognizer:
                 yield m.span("v") if m.group("v") is not None else m.span("w")
             for m in _HANDLE_LABEL.finditer(text):
                 yield m.span("v")
+        for m in _HANDLE_DIGITS.finditer(text):
+            if _NOT_HANDLE_DIGITS.fullmatch(m.group()) is None:
+                yield m.span()
         if "_" in text or "." in text:
             for m in _HANDLE_SHAPE.finditer(text):
                 if _NOT_HANDLE_SHAPE.fullmatch(m.group()) is None:
@@ -421,13 +431,13 @@ class HandleRecognizer:
 
 
 # ---- plates ------------------------------------------------------------------------------
-# Two letters and five digits: "AB 12 345", "AB12345", "AB-12-345", and in lower case
-# "ab 12 345", "ab12345" (not "er 50-200", "på 12 345": no two-letter Danish word).
+# Two letters and five digits: "AB 12 345", "AB12345", "AB-12-345", and in lower or mixed case
+# "ab 12 345", "Ab12345" (not "er 50-200", "På 12 345": no two-letter Danish word).
 _PLATE = re.compile(
     r"[A-ZÆØÅ](?<![\w-][A-ZÆØÅ])[A-ZÆØÅ][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,]\d)"
-    r"|(?<![\w-])(?!(?:er|på|og|at|en|et|du|vi|de|os|så|nu|da|om|to|ti|kl|nr|ca|fx|ml|km|kr"
-    r"|mm|cm|ok|uge|af|ad|ud|op|jo|ja|nå|se|må|gå|få|hr)\b)"
-    r"[a-zæøå]{2} ?\d{2} ?\d{3}(?![\w]|[.,-]\d)"
+    r"|(?<![\w-])(?!(?i:er|på|og|at|en|et|du|vi|de|os|så|nu|da|om|to|ti|kl|nr|ca|fx|ml|km"
+    r"|kr|mm|cm|kg|ok|jo|ja|nå|se|må|gå|få|hr)\b)"
+    r"[A-ZÆØÅa-zæøå][a-zæøå][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,-]\d)"
 )
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
