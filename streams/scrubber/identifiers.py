@@ -375,8 +375,9 @@ _HOUSE_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]+ \d{1,3}(?!\d)")
 _HOUSE = re.compile(
     r"(?<![\w.])(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
     r"\s(?P<no>\d{1,3}(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
-    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|th\.?|tv\.?"
-    r"|mf\.?|t\.[hv]\.?)(?![\w]))*"
+    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|kld\.?|th\.?"
+    r"|tv\.?|mf\.?|t\.[hv]\.?|(?:lejl|lejlighed|vær|værelse|dør|nr|bygn|opg|opgang|lok)\.?"
+    r"\s?\d{1,4}[a-zA-Z]?)(?![\w]))*"
     # postcode and town, the town in any case and of up to two words ("4780 Stege",
     # "4840 Nørre Alslev", "2300 København S", "4720 præstø")
     r"(?:,?\s*(?:DK-?)?\d{4}(?:\s+[^\W\d_]+(?:-[^\W\d_]+)?(?:\s[A-ZÆØÅ][^\W\d_]+)?"
@@ -427,7 +428,10 @@ class HouseNumberRecognizer:
             if not m.group("tail").strip():
                 if _NOT_HOUSE_AFTER.match(text, m.end()) is not None:
                     continue
-                if vocab.is_word(last) and not vocab.is_place(last):
+                # Without floor, side or postcode: a house letter ("9A"), two capitalised words
+                # ("Gammel Skovly 9") or a street no vocabulary knows make it an address.
+                if vocab.is_word(last) and not vocab.is_place(last) and len(words) < 2 \
+                        and m.group("no").isdigit():
                     continue
             yield start, m.end()
 

@@ -96,7 +96,7 @@ _NOT_NAMES = _NOT_PERSONS | _INSTITUTIONS  # a capitalised token that is never a
 
 _PARTICLES = _forms("""
 al el bin ibn abu abd von van de der den la le da di du dos das ul ud dela del della dei
-ní nic ó ter ten zu
+ní nic ó ter ten zu mac
 """)
 _ABBREVIATIONS = _forms("""
 hr fru frk kl ca a eks mht pga evt nr tlf st dr jf inkl ekskl dvs osv mv bl f ang vedr iht mfl
@@ -148,7 +148,7 @@ _UNSEEN = object()
 _STREET_ENDINGS = ("vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads",
                    "pladsen", "torv", "torvet", "vænget", "boulevard")
 _REPEATED = re.compile(r"([^\W\d_])\1+")
-_LAUGH = re.compile(r"(?:h[aeiouæøå]|[aeiouæøå]h|xd|lo+l|jk)+h?")  # "hahaha", "hehe", "xdd"
+_LAUGH = re.compile(r"(?=.{4})(?:h[aeiouæøå]|[aeiouæøå]h|xd|lo+l|jk)+h?")  # "hahaha", "hehe", "xdd"
 _CUES_BEFORE = _forms("""
 skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
 kæresten bror broren søster søsteren lillebror storebror lillesøster storesøster mor far
@@ -396,8 +396,11 @@ class NameRecognizer:
         vocab = self._vocab
         stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
         result: tuple[int, bool, bool, bool] | None
-        if low in _FUNCTION_WORDS or low in _NOT_NAMES or vocab.is_allowed(low) \
-                or (stem and vocab.is_allowed(stem)) or _LAUGH.fullmatch(low) is not None \
+        # An allowed word of three letters or fewer ("an", "ya", "ex") is only a word: it may
+        # still be part of a name ("Nguyen Van An"); a longer one (a shop, a place) never is.
+        if low in _FUNCTION_WORDS or low in _NOT_NAMES or (len(low) > 3 and (
+                vocab.is_allowed(low) or (stem and vocab.is_allowed(stem)))) \
+                or _LAUGH.fullmatch(low) is not None \
                 or (len(low) > 5 and low.endswith(_STREET_ENDINGS)):
             result = None
         else:
@@ -432,6 +435,8 @@ class NameRecognizer:
             cue = _cued(text, start, len(raw)) if cue_counts else 0
             if cue == 2 or (cue and (flag or person_like)):
                 return _NAME, flag, _WHY_CONTEXT
+            if low in _TITLES or low in _CUES_BEFORE or low in _CUES_AFTER:
+                return _NO, 0, 0  # "bror", "sagde": the cue, never the name
             return (_WEAK, flag, _WHY_CONTEXT) if flag or person_like else (_NO, 0, 0)
         allcaps = len(raw) > 1 and raw.isupper()
         if flag and not flag & WORD:  # the name lists say: not a word that needs context
@@ -545,6 +550,7 @@ class NameRecognizer:
         def listed(i: int) -> bool:  # "X, Y og Z": token i and token i+1 in one list of people
             return text[raw_ends[i]:starts[i + 1]] in (", ", " og ", " eller ", " & ", " + ")
 
+        is_place = self._vocab.is_place
         # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
         # word after a particle is a surname ("de Boer"); a particle between two names joins
         # them, in any case ("jan de vries").
@@ -562,7 +568,6 @@ class NameRecognizer:
                 states[i] = states[i + 1] = _NAME
         # Two capitalised words in a row that are no place or institution: in Danish only a
         # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
-        is_place = self._vocab.is_place
         for i in range(n - 1):
             if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adjacent(i) \
                     and text[raw_ends[i]] == " " and not is_place(items[i][3]) \
@@ -570,14 +575,16 @@ class NameRecognizer:
                 states[i] = states[i + 1] = _NAME
         # Settle doubtful tokens from their neighbours.
         for i in range(n - 1):
-            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT) and adjacent(i):
+            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT, _WEAK) and adjacent(i):
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
             if states[i + 1] != _NAME:
                 continue
             if (states[i] == _MAYBE and (adjacent(i) or listed(i))) or (
-                    states[i] == _LEAD and adjacent(i) and text[starts[i + 1]].isupper()):
-                states[i] = _NAME
+                    states[i] in (_LEAD, _EXT, _WEAK) and adjacent(i)
+                    and text[starts[i + 1]].isupper() == text[starts[i]].isupper()
+                    and not is_place(items[i][3])):
+                states[i] = _NAME  # "Karma Yangchen", "slog Lobsang Gyatso", "tran thi mai"
         for i in range(n - 1):
             if states[i] == _NAME and states[i + 1] == _MAYBE and listed(i):
                 states[i + 1] = _NAME
