@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
+from streams.scrubber.patterns import Keywords, digit_starts, labelled, lowered, matches_at
 from streams.scrubber.vocabulary import Vocabulary
 
 _HAS_DIGIT = re.compile(r"\d")
@@ -75,6 +76,10 @@ _BIRTH_YEAR = re.compile(
 )
 
 # "2011-årgang", "2011 årgangen"; "Mikkel (2011)"; 150611 or 15062011 with no separators.
+_BIRTH_CUES = Keywords((
+    "født", "f.", "f0", "f1", "f2", "f3", "årgang", "fødsels", "årg.", "dob", "d.o.b", "born",
+    "birth", "fdato", "f.dato",
+))
 _YEAR_CUED_AFTER = re.compile(r"(?<!\d)(?P<v>(?:19|20)\d\d)\s?-?\s?(?:årgang|årg\.)", re.IGNORECASE)
 _YEAR_IN_BRACKETS = re.compile(r"[(\[]\s?(?:f\.?\s?)?(?P<v>(?:19|20)\d\d)\s?[)\]]")
 _COMPACT_DATE = re.compile(r"(?<![\d.,/-])(?:\d{6}|\d{8})(?![\d]|[.,]\d|\s?(?:kr|dkk|,-))")
@@ -116,7 +121,9 @@ class DateOfBirthRecognizer:
         if _HAS_DIGIT.search(text) is None:
             return
         today = dt.date.today()
-        for m in _DATE_RE.finditer(text):
+        digits = digit_starts(text)
+        low = lowered(text)
+        for m in matches_at(_DATE_RE, text, digits):
             start, end = m.span()
             year = _year(m)
             if year is None and m.group("td") is None and m.group("d") is None \
@@ -135,14 +142,16 @@ class DateOfBirthRecognizer:
                 if _birth_age(year, today) < 8:
                     continue
             yield start, end
-        for m in _BIRTH_YEAR.finditer(text):
+        for m in labelled(_BIRTH_YEAR, _BIRTH_CUES, text, low):
             yield m.span("v")
-        for m in _YEAR_CUED_AFTER.finditer(text):
-            yield m.span("v")
-        for m in _YEAR_IN_BRACKETS.finditer(text):
-            if _birth_age(int(m.group("v")), today) >= 8:
+        if "årg" in text or "ÅRG" in text or "Årg" in text:
+            for m in matches_at(_YEAR_CUED_AFTER, text, digits):
                 yield m.span("v")
-        for m in _COMPACT_DATE.finditer(text):
+        if "(" in text or "[" in text:
+            for m in _YEAR_IN_BRACKETS.finditer(text):
+                if _birth_age(int(m.group("v")), today) >= 8:
+                    yield m.span("v")
+        for m in matches_at(_COMPACT_DATE, text, digits):
             if _compact_birth_date(m.group(), today):
                 yield m.span()
 
@@ -188,6 +197,21 @@ _CASE = re.compile(
     r"|[A-ZÆØÅ]{3,6}-\d{2,4}-\d{2,8}"
     r")(?![\w])"
 )
+_CASE_SYSTEM_AT = re.compile(r"[A-ZÆØÅ]{3,6}-\d")
+
+
+def _case_starts(text: str) -> list[int]:
+    """Digit runs, and upper-case ids such as "SAG-2026-…": where a _CASE match can begin."""
+    starts = digit_starts(text)
+    if "-" in text:
+        starts = sorted({*starts, *(m.start() for m in _CASE_SYSTEM_AT.finditer(text))})
+    return starts
+
+
+_CASE_KEYWORDS = Keywords((
+    "sag", "j.", "j ", "jnr", "journal", "jr", "ref", "anmeldelse", "rapport", "døgnrapport",
+    "akt", "bfe", "kle", "p-nr", "pnr", "ticket", "henvendelse",
+))
 _CASE_LABEL = re.compile(
     r"\b(?:sags?\.?\s?nr|sags?nummer|sag|j\.?\s?nr|journal\s?(?:nr|nummer)|journalnummer"
     r"|jr\.?\s?nr|ref(?:erence)?(?:\s?nr)?|anmeldelses?\s?(?:nr|nummer)|rapport\s?(?:nr|nummer)"
@@ -210,9 +234,9 @@ class CaseNumberRecognizer:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _HAS_DIGIT.search(text) is None:
             return
-        for m in _CASE.finditer(text):
+        for m in matches_at(_CASE, text, _case_starts(text)):
             yield m.span()
-        for m in _CASE_LABEL.finditer(text):
+        for m in labelled(_CASE_LABEL, _CASE_KEYWORDS, text, lowered(text)):
             value = m.group("v")
             if m.group(0)[:3].lower() == "sag" and sum(c.isdigit() for c in value) < 4:
                 continue  # "sag 2": too short for a case number
@@ -229,6 +253,10 @@ _ACCOUNT = re.compile(
     r"|(?<![\w])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?(?![\w])",
     re.IGNORECASE,
 )
+_IBAN_AT = re.compile(r"[A-Za-z]{2}\d{2}")
+_ACCOUNT_KEYWORDS = Keywords((
+    "reg", "konto", "iban", "kort", "dankort", "visa", "mastercard", "mobilepay",
+))
 _ACCOUNT_LABEL = re.compile(
     r"\b(?:reg\.?\s?(?:nr|nummer)|registreringsnummer|konto\s?(?:nr|nummer)?|kontonummer"
     r"|iban|kortnummer|kort\s?nr|dankort|visa|mastercard|mobilepay(?:\s?box)?)\.?\s*[:#]?\s*"
@@ -250,21 +278,25 @@ class AccountRecognizer:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _HAS_DIGIT.search(text) is None:
             return
-        for m in _ACCOUNT.finditer(text):
+        low = lowered(text)
+        starts = digit_starts(text)
+        iban = [m.start() for m in _IBAN_AT.finditer(text)]
+        for m in matches_at(_ACCOUNT, text, sorted({*starts, *iban}) if iban else starts):
             value = m.group()
             if value[:1].isalpha() and not stdnum_iban.is_valid(value):
                 # an IBAN-shaped code that fails its check: still an account after a label
                 continue
             yield m.span()
-        for m in _ACCOUNT_LABEL.finditer(text):
+        for m in labelled(_ACCOUNT_LABEL, _ACCOUNT_KEYWORDS, text, low):
             yield m.span("v")
-        for m in _CARD.finditer(text):
+        for m in matches_at(_CARD, text, starts):
             digits = re.sub(r"\D", "", m.group())
             if 16 <= len(digits) <= 19 and luhn.is_valid(digits):
                 yield m.span()
 
 
 # ---- IP, MAC, links ----------------------------------------------------------------------
+_IPV4_GATE = re.compile(r"\d\.\d{1,3}\.\d")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}"
@@ -279,8 +311,8 @@ class IpRecognizer:
     reason = "an IP address (IPv4 or IPv6)"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if "." in text and _HAS_DIGIT.search(text) is not None:
-            for m in _IPV4.finditer(text):
+        if _IPV4_GATE.search(text) is not None:
+            for m in matches_at(_IPV4, text, digit_starts(text)):
                 try:
                     ipaddress.IPv4Address(m.group())
                 except ValueError:
@@ -327,6 +359,11 @@ class UrlRecognizer:
 
 
 # ---- other identifiers after their label, and long numbers -------------------------------
+_ID_KEYWORDS = Keywords((
+    "uni", "pas", "kørekort", "sygesikring", "sundhedskort", "imei", "mac", "serie", "elev",
+    "medarbejder", "kunde", "medlems", "bruger", "user", "login", "opholds", "id", "cvr", "se",
+    "p-nr", "pnr", "nem", "mit", "telefon-id", "telefonid", "device", "skolekort", "rejsekort",
+))
 _ID_LABEL = re.compile(
     r"\b(?:uni-?\s?login(?:\s?(?:navn|id|brugernavn))?|unilogin|uni-c|"
     r"pas(?:\s?nr|nummer|port(?:\s?nr|nummer)?)|kørekort(?:s?\s?nr|s?nummer)?|"
@@ -361,12 +398,13 @@ class IdRecognizer:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _HAS_DIGIT.search(text) is None:
             return
-        for m in _ID_LABEL.finditer(text):
+        for m in labelled(_ID_LABEL, _ID_KEYWORDS, text, lowered(text)):
             yield m.span("v")
+        starts = digit_starts(text)
         if ":" in text or "-" in text:
             for m in _MAC.finditer(text):
                 yield m.span()
-        for m in _LONG_NUMBER.finditer(text):
+        for m in matches_at(_LONG_NUMBER, text, starts):
             yield m.span()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import ahocorasick_rs
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
@@ -66,6 +67,46 @@ def _folded_for_search(low: str, text: str) -> str | None:
     if "ſ" in low:
         low = low.replace("ſ", "s")
     return low
+
+
+class Keywords:
+    """Where any of some keywords starts in a lower-cased text, found in one pass by an
+    Aho-Corasick automaton (ahocorasick-rs): a label pattern ("sagsnr", "født", "tlf") is then
+    tried only there (:func:`matches_at`) instead of at every character of the text."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._automaton = ahocorasick_rs.AhoCorasick(sorted(set(words)))
+
+    def starts(self, low: str) -> list[int]:
+        found = self._automaton.find_matches_as_indexes(low, overlapping=True)
+        return sorted({start for _index, start, _end in found})
+
+
+def lowered(text: str) -> str | None:
+    """``text`` lower-cased and folded for keyword search, or None if that moved offsets."""
+    return _folded_for_search(text.lower(), text)
+
+
+def labelled(pattern: re.Pattern[str], keywords: Keywords, text: str,
+             low: str | None) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` (which begins with one of ``keywords``) in ``text``."""
+    if low is None:
+        yield from pattern.finditer(text)
+        return
+    starts = keywords.starts(low)
+    if starts:
+        yield from _matches_at(pattern, text, starts)
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def digit_starts(text: str) -> list[int]:
+    """Where each run of digits begins: the only places a number pattern can start."""
+    return [m.start() for m in _DIGIT_RUN.finditer(text)]
+
+
+matches_at = _matches_at
 
 
 @dataclass(frozen=True)
@@ -143,6 +184,10 @@ _PHONE_CUED = re.compile(
     r"(?P<v>\d(?:[\s.-]?\d){7})(?![\d]|[.,]\d)",
     re.IGNORECASE,
 )
+_PHONE_KEYWORDS = Keywords((
+    "tlf", "telefon", "mobil", "mob", "mp", "sms", "ring", "nummer", "phone", "cell", "whatsapp",
+    "hjemmenummer", "arbejdsnummer", "privat", "nr",
+))
 # Case and journal numbers are not phone numbers.
 _CASE_PREFIX = re.compile(
     r"(?:sags?\.?\s?nr|j\.?\s?nr|journal\s?(?:nr|nummer)|sagsnummer|reg\.?\s?nr|konto\s?nr"
@@ -172,7 +217,7 @@ class PhoneRecognizer:
         if "45" in text:
             for m in _PHONE_PREFIXED.finditer(text):
                 yield m.span()
-        for m in _PHONE_CUED.finditer(text):
+        for m in labelled(_PHONE_CUED, _PHONE_KEYWORDS, text, lowered(text)):
             yield m.span("v")
 
 
@@ -227,6 +272,24 @@ _NOT_HANDLE_SHAPE = re.compile(
     r"|(?:bl|f|fx|t|m|o|p|i|e|a|s|d|kl|nr|ca|pkt|str|st|kap|tlf|jf|ang|vedr|evt|inkl|mht|pga"
     r"|dvs|osv|ift|hhv|bla|eks|ex|vs|etc)\..*|.*\d+\.\d+.*)"
 )
+_SEAM = re.compile(r"[^\W\d_]\d|_|\w\.[^\W_]")
+_HANDLE_CHARS = frozenset("._")
+
+
+def _word_start(text: str, at: int) -> int:
+    """The start of the user-name-like token around ``at`` (letters, digits, "_", ".")."""
+    while at > 0 and (text[at - 1].isalnum() or text[at - 1] in _HANDLE_CHARS):
+        at -= 1
+    return at
+
+
+_PLATFORM_KEYWORDS = Keywords((
+    "snap", "insta", "ig", "tik", "discord", "telegram", "twitch", "twitter", "facebook", "fb",
+    "youtube", "steam", "psn", "xbox", "roblox", "fortnite", "minecraft", "kik", "signal",
+    "whatsapp", "messenger", "bereal", "reddit", "threads", "pinterest", "spotify", "epic",
+    "brugernavn", "username", "user", "profilnavn", "gamertag", "gamer-tag",
+))
+_LABEL_KEYWORDS = Keywords(("brugernavn", "username", "profilnavn", "gamer", "kaldenavn"))
 # Where a _HANDLE_CONTEXT match can begin, searched in the folded lower-case text. (finditer
 # does not report a platform word that starts inside another one, "psnap", but the \b of
 # _HANDLE_CONTEXT rejects such a position anyway.)
@@ -250,7 +313,10 @@ _EMAIL_OBFUSCATED = re.compile(
     rf"(?<![\w.+-])[\w.+-]+{_OBF_AT}[\w-]+(?:{_OBF_DOT}[\w-]+)*?{_OBF_DOT}{_TLD}(?![\w])",
     re.IGNORECASE,
 )
-_OBF_GATE = re.compile(r"(?i)\bat\b|snabel|\[at|\(at|{at|<at| @|@ ")
+# A written-out "@" that is no Danish "at" ("at komme"), or a plain " at " with a domain ending
+# near: only then is the (slow) obfuscated-address pattern run.
+_OBF_MARKERS = ("(at", "[at", "{at", "<at", "snabel", " @", "@ ")
+_TLD_HINT = re.compile(rf"(?:dot|punktum|prik|\.|\s)\s?{_TLD}\b")
 
 # ---- addresses ---------------------------------------------------------------------------
 _SUFFIXES = (
@@ -389,7 +455,9 @@ class EmailRecognizer:
                     at = text.find("@", last_end)
                     continue
             at = text.find("@", at + 1)
-        if _OBF_GATE.search(text) is not None:
+        low = text.lower()
+        if any(marker in low for marker in _OBF_MARKERS) or (
+                " at " in low and _TLD_HINT.search(low) is not None):
             for m in _EMAIL_OBFUSCATED.finditer(text):
                 yield m.span()
 
@@ -409,23 +477,19 @@ class HandleRecognizer:
         if "@" in text:
             for m in _HANDLE_AT.finditer(text):
                 yield m.span()
-        low = text.lower()
-        if _PLATFORM_AT.search(low) is not None:
-            folded = _folded_for_search(low, text)
-            if folded is None:
-                matches: Iterable[re.Match[str]] = _HANDLE_CONTEXT.finditer(text)
-            else:
-                starts = [s.start() for s in _PLATFORM_AT.finditer(folded)]
-                matches = _matches_at(_HANDLE_CONTEXT, text, starts)
-            for m in matches:
-                yield m.span("v") if m.group("v") is not None else m.span("w")
-            for m in _HANDLE_LABEL.finditer(text):
-                yield m.span("v")
-        for m in _HANDLE_DIGITS.finditer(text):
-            if _NOT_HANDLE_DIGITS.fullmatch(m.group()) is None:
-                yield m.span()
-        if "_" in text or "." in text:
-            for m in _HANDLE_SHAPE.finditer(text):
+        low = lowered(text)
+        for m in labelled(_HANDLE_CONTEXT, _PLATFORM_KEYWORDS, text, low):
+            yield m.span("v") if m.group("v") is not None else m.span("w")
+        for m in labelled(_HANDLE_LABEL, _LABEL_KEYWORDS, text, low):
+            yield m.span("v")
+        # By shape: only where a letter meets a digit, "_" or an inner "." can one begin.
+        seams = [m.start() for m in _SEAM.finditer(text)]
+        if seams:
+            starts = sorted({_word_start(text, at) for at in seams})
+            for m in matches_at(_HANDLE_DIGITS, text, starts):
+                if _NOT_HANDLE_DIGITS.fullmatch(m.group()) is None:
+                    yield m.span()
+            for m in matches_at(_HANDLE_SHAPE, text, starts):
                 if _NOT_HANDLE_SHAPE.fullmatch(m.group()) is None:
                     yield m.span()
 
@@ -440,12 +504,24 @@ _PLATE = re.compile(
     r"[A-ZÆØÅa-zæøå][a-zæøå][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,-]\d)"
 )
 
+class PlateRecognizer:
+    """Two letters and five digits; tried only two or three characters before a digit run."""
+
+    kind = "plate"
+    detector = "plate"
+    reason = "two letters and five digits: a Danish licence plate"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        starts = sorted({at - back for at in digit_starts(text) for back in (2, 3) if at >= back})
+        for m in _matches_at(_PLATE, text, starts):
+            yield m.span()
+
+
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
     CprRecognizer(),
     EmailRecognizer(),
     HandleRecognizer(),
     PhoneRecognizer(),
-    RegexRecognizer("plate", _PLATE, "plate",
-                    "two letters and five digits: a Danish licence plate", needs="digit"),
+    PlateRecognizer(),
     AddressRecognizer(),
 )
