@@ -247,7 +247,7 @@ class CaseNumberRecognizer:
 _ACCOUNT = re.compile(
     # reg.nr. + kontonr.: "reg.nr. 1234 kontonr. 1234567890", "1234-1234567890", "1234 12345678",
     # "1234 / 1234567890", "1234, konto 1234567890" (the words between go too)
-    r"(?<![\d.,-])\d{4}(?:\s?[-/]\s?|\s|,?\s*(?:konto|kto)\.?\s?(?:nr|nummer)?\.?:?\s*)"
+    r"(?<![\d.,+-])(?!00\s?45)\d{4}(?:\s?[-/]\s?|\s|,?\s*(?:konto|kto)\.?\s?(?:nr|nummer)?\.?:?\s*)"
     r"\d{6,10}(?![\d]|[.,]\d)"
     # IBAN, any country, in groups of four: "DK50 0040 0440 1162 43"
     r"|(?<![\w])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?(?![\w])",
@@ -259,7 +259,7 @@ _ACCOUNT_KEYWORDS = Keywords((
 ))
 _ACCOUNT_LABEL = re.compile(
     r"\b(?:reg\.?\s?(?:nr|nummer)|registreringsnummer|konto\s?(?:nr|nummer)?|kontonummer"
-    r"|iban|kortnummer|kort\s?nr|dankort|visa|mastercard|mobilepay(?:\s?box)?)\.?\s*[:#]?\s*"
+    r"|iban|kortnummer|kort\s?nr|dankort|visa|mastercard|mobilepay\s?box)\.?\s*[:#]?\s*"
     r"(?P<v>\d[\d -]{2,30}\d)",
     re.IGNORECASE,
 )
@@ -380,7 +380,7 @@ _ID_LABEL = re.compile(
 # Nine or more digits in a row: no ordinary count or price is written so, and CPR (10), IMEI
 # (15), accounts and cards are all such runs.
 _LONG_NUMBER = re.compile(
-    r"(?<![\d])\d{9,}(?!\d)"
+    r"(?<![\d+])(?!0045)\d{9,}(?!\d)"
     # or twelve and more in groups of four: a card number that fails Luhn is still a number
     r"|(?<![\d.,-])\d{4}(?:[ -]\d{4}){2,}(?![\d]|[.,]\d)"
 )
@@ -455,6 +455,8 @@ class HouseNumberRecognizer:
         vocab = self._vocabulary
         for m in _HOUSE.finditer(text):
             words = m.group("street").split()
+            if any(len(word) > 1 and word.isupper() for word in words):
+                continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street
             start = m.start()
             while len(words) > 1 and (words[0].lower() in _LEADING or (vocab.is_word(
                     words[0].lower()) and not vocab.is_place(words[0].lower()))):

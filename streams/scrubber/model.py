@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 # Finding kinds, in the order a conflict is settled: when two findings overlap, the kind
 # earlier here wins (an e-mail address beats the name inside it, an address beats the surname
 # in "H.C. Andersens Boulevard", a CPR number beats the date of birth inside it, a case number
-# beats the date-like "27.24.00" inside it, a link beats the handle inside it, a phone number
-# "0045 12345678" is no account and "12.34.56.78" no IP address).
+# beats the date-like "27.24.00" inside it, a link beats the handle inside it, a labelled
+# "kørekort 12345678" is an id, not a phone; "12.34.56.78" is a phone number, not an IP).
 KINDS = (
-    "cpr", "dob", "case_number", "email", "url", "handle", "phone", "account", "ip", "id",
+    "cpr", "dob", "case_number", "email", "url", "account", "id", "handle", "phone", "ip",
     "plate", "address", "name",
 )
 
