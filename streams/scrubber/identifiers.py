@@ -458,8 +458,7 @@ class HouseNumberRecognizer:
             if any(len(word) > 1 and word.isupper() for word in words):
                 continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street
             start = m.start()
-            while len(words) > 1 and (words[0].lower() in _LEADING or (vocab.is_word(
-                    words[0].lower()) and not vocab.is_place(words[0].lower()))):
+            while len(words) > 1 and words[0].lower() in _LEADING:
                 start = text.index(words[1], start + len(words[0]))
                 words = words[1:]
             last = words[-1].lower()

@@ -257,7 +257,7 @@ _HANDLE_LABEL = re.compile(
 # "x_y_z"), or by "." with a part of three or more letters and no domain ending ("mikkel.k",
 # "real.mikkel.07"); not an abbreviation ("bl.a.", "f.eks.", "kl.14").
 _HANDLE_SHAPE = re.compile(
-    r"(?<![\w.@/:-])[\w.]*[^\W_]_+[\w.]*[^\W_](?![\w@])"
+    r"(?<![\w.@/:-])_*[\w.]*[^\W_]_+(?:[\w.]*[^\W_])?_*(?![\w@])"
     r"|(?<![\w.@/:-])(?=[\w.]*[^\W\d_]{3})[^\W_]+(?:\.[^\W_]+)+(?![\w@]|\.[^\W_])"
 )
 # Letters then digits, "kongen09", "mikkel2010": a user name (not a product, a class, a unit).
@@ -504,6 +504,19 @@ _PLATE = re.compile(
     r"[A-ZÆØÅa-zæøå][a-zæøå][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,-]\d)"
 )
 
+# After a vehicle word any two letters and five digits are a plate ("pladen er Se 12 345").
+_PLATE_CUED = re.compile(
+    r"\b(?:plade|nummerplade|reg\.?\s?nr|registreringsnummer|bil|knallert|scooter|motorcykel"
+    r"|kørte|kører)(?:en|n)?\.?\s*(?:er|med|nr\.?)?\s*:?\s*"
+    r"(?P<v>[A-ZÆØÅa-zæøå]{2}[ -]?\d{2}[ -]?\d{3})(?![\w]|[.,-]\d)",
+    re.IGNORECASE,
+)
+_VEHICLE_KEYWORDS = Keywords((
+    "plade", "nummerplade", "reg", "registreringsnummer", "bil", "knallert", "scooter",
+    "motorcykel", "kørte", "kører",
+))
+
+
 class PlateRecognizer:
     """Two letters and five digits; tried only two or three characters before a digit run."""
 
@@ -515,6 +528,9 @@ class PlateRecognizer:
         starts = sorted({at - back for at in digit_starts(text) for back in (2, 3) if at >= back})
         for m in _matches_at(_PLATE, text, starts):
             yield m.span()
+        if starts:
+            for m in labelled(_PLATE_CUED, _VEHICLE_KEYWORDS, text, lowered(text)):
+                yield m.span("v")
 
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
