@@ -138,10 +138,16 @@ må bliver blev være været have ud ind op ned over under efter før igen hjem 
 
 # Cue words: the next token is a name if it could be one ("kaldet X", "bror per").
 _STRONG_CUES = _forms("""
-kaldet kaldes kalder aka alias hedder navnet kælenavn kælenavnet øgenavn øgenavnet
+kaldet kaldes kalder kaldt aka alias hedder navnet kælenavn kælenavnet øgenavn øgenavnet
+tilnavn tilnavnet kaldenavn kaldenavnet nickname nick
 """)
+# "Bamse, som han kaldes": the cue after the name.
+_CUE_FOLLOWS = re.compile(
+    r"\s?[\"'“”»]?,?\s(?:som|der)\s(?:han|hun|de|vi|man|alle)\s(?:kaldes|kalder|kaldte|bliver)",
+    re.IGNORECASE,
+)
 _STRONG_CUES_AFTER = _forms("aka alias")
-_STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn", "kendt", "under")  # see _cued
+_STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn", "kendt", "under", "nick")
 _UNSEEN = object()
 # A word with a street ending is a street, not a person ("Marienbergvej"); with a house number
 # it is an address (patterns.py), without one it is content.
@@ -171,8 +177,10 @@ _AFTER_DIGIT = ".-/"
 _NAME_GAPS = frozenset((" ", "-", ' "', '" ', " '", "' ", " “", "” ", " ”", " «", "» ", " »"))
 # Two-word cues for a nickname: "kendt som X", "kalder sig X", "går under navnet X".
 _NICKNAME_CUE = re.compile(
-    r"(?:kendt som|kalder (?:sig|ham|hende)|under navnet|går under|også kaldet|bedre kendt som"
-    r"|med kælenavnet|med øgenavnet|kælenavn|øgenavn)[\s:]*[\"'“”«»„]?\s?$",
+    r"(?:kendt som|kalder (?:sig|ham|hende|dem)(?: for)?|kaldte (?:sig|ham|hende)(?: for)?"
+    r"|under navnet|går under|også kaldet|bedre kendt som|bliver kaldt|blev kaldt"
+    r"|(?:kæle|øge|til|kalde|nick|bruger)?navn(?:et)?(?:\s+(?:er|var))?"
+    r"|nick(?:name)?(?:et)?(?:\s+(?:er|var))?)[\s:]*[\"'“”«»„]?\s?$",
     re.IGNORECASE,
 )
 _CAPITAL_PARTICLES = frozenset("ÓO")
@@ -250,6 +258,8 @@ def _cued(text: str, start: int, length: int) -> int:
             return 2
         if word in _CUES_BEFORE:
             return 1
+    if _CUE_FOLLOWS.match(text, end) is not None:
+        return 2
     nxt = _NEXT_TOKEN.match(text, end)
     if nxt is not None:
         word = nxt.group(1).lower()
@@ -424,6 +434,8 @@ class NameRecognizer:
         """(state, gazetteer flag, why) of one token that is not a known name's part;
         ``strong_cues``: the text has a "kaldet"/"hedder"/"aka" somewhere."""
         flag, word, proper, person_like = facts
+        if raw.lower() in _STRONG_CUES:
+            return _NO, 0, 0  # "navnet" in "går under navnet X" is the cue, not the name
         # A cue matters for a word only if it is known as a name, or if it is a strong one.
         cue_counts = strong_cues or bool(flag) or person_like
         low = raw.lower()
