@@ -147,7 +147,10 @@ _CUE_FOLLOWS = re.compile(
     re.IGNORECASE,
 )
 _STRONG_CUES_AFTER = _forms("aka alias")
-_STRONG_CUE_STEMS = ("kald", "aka", "alias", "hedder", "navn", "kendt", "under", "nick")
+_STRONG_CUE_STEMS = (
+    "kald", "aka", "a.k.a", "alias", "hedder", "navn", "kendt", "kendes", "omtal", "under", "nick",
+    "vulgo",
+)
 _UNSEEN = object()
 # A word with a street ending is a street, not a person ("Marienbergvej"); with a house number
 # it is an address (patterns.py), without one it is content.
@@ -177,10 +180,13 @@ _AFTER_DIGIT = ".-/"
 _NAME_GAPS = frozenset((" ", "-", ' "', '" ', " '", "' ", " “", "” ", " ”", " «", "» ", " »"))
 # Two-word cues for a nickname: "kendt som X", "kalder sig X", "går under navnet X".
 _NICKNAME_CUE = re.compile(
-    r"(?:kendt som|kalder (?:sig|ham|hende|dem)(?: for)?|kaldte (?:sig|ham|hende)(?: for)?"
-    r"|under navnet|går under|også kaldet|bedre kendt som|bliver kaldt|blev kaldt"
-    r"|(?:kæle|øge|til|kalde|nick|bruger)?navn(?:et)?(?:\s+(?:er|var))?"
-    r"|nick(?:name)?(?:et)?(?:\s+(?:er|var))?)[\s:]*[\"'“”«»„]?\s?$",
+    r"(?:\bkaldet|\bkaldes|\bkaldt|\bkalder\s(?:sig|ham|hende|dem)|\bkaldte\s(?:sig|ham|hende)"
+    r"|\bkendt|\bkendes|\bomtales|\bomtalt|a\.k\.a\.?|\baka\.?|\balias|\bvulgo"
+    r"|\b(?:kæle|øge|til|kalde|nick|bruger)?navn(?:et)?(?:\s+(?:er|var))?"
+    r"|\bnick(?:name)?(?:et)?(?:\s+(?:er|var))?|\bgår\sunder)"
+    # up to three filler words: "kaldet for", "kaldes også", "kendt på gaden som"
+    r"(?:\s(?:for|også|bare|som|blot|altid|tit|af\s\w+|blandt\s\w+|på\s\w+|i\s\w+)){0,3}"
+    r"[\s:]*[\"'“”«»„‘’]?\s?$",
     re.IGNORECASE,
 )
 _CAPITAL_PARTICLES = frozenset("ÓO")
