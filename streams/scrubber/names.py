@@ -219,6 +219,8 @@ def _sentence_initial(text: str, start: int) -> bool:
     while j > 0 and text[j - 1].isalpha():
         j -= 1
     word = text[j:i].lower()
+    if j > 0 and text[j - 1].isdigit():
+        return True  # "… Storegade 3B. Mor er hjemme", "… i 8.b. Han"
     return not (word in _ABBREVIATIONS or len(word) == 1)
 
 
@@ -490,16 +492,28 @@ class NameRecognizer:
             return _LEAD, 0, _WHY_CONTEXT
         if named or _titled(text, start):
             return _NAME, 0, _WHY_CONTEXT
+        prev = _PREV_WORD.search(text, max(0, start - 25), start)
+        if prev is not None and prev.group(1)[0].isupper() and self._place_like(prev.group(1)):
+            return _EXT, 0, _WHY_CONTEXT  # "Møns Klint", "Stege Bugt": part of a place
         if person_like:  # a capital in mid-sentence, and the word list writes it as a name
-            prev = _PREV_WORD.search(text, max(0, start - 25), start)
-            if prev is not None and prev.group(1)[0].isupper() and (
-                    self._vocab.is_place(prev.group(1).lower())
-                    or self._vocab.is_place(prev.group(1).lower().rstrip("s"))):
-                return _EXT, 0, _WHY_CONTEXT  # "Møns Klint", "Stege Bugt": part of a place
             return _NAME, 0, _WHY_LIST
         if len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES):
             return _NAME, 0, _WHY_LIST
+        # Danish capitalises no common noun in mid-sentence: a plain word written so is a name
+        # ("med Ulv og Frost"); a compound ("Ungdomsklubben") is an institution's name.
+        # Names that are words are short ("Ulv", "Frost", "Lilje"); longer capitalised words are
+        # the names of places and institutions ("Rådhuset", "Banegården"), and relation words
+        # ("Mor") are titles.
+        if len(low) <= 6 and low not in _TITLES and low not in _CUES_BEFORE and (
+                self._vocab.is_simple(low) or (len(low) > 3 and self._vocab.is_simple(low[:-1]))):
+            return _NAME, 0, _WHY_CONTEXT
         return _EXT, 0, _WHY_CONTEXT
+
+    def _place_like(self, word: str) -> bool:
+        low = word.lower()
+        vocab = self._vocab
+        return (vocab.is_place(low) or vocab.is_place(low.rstrip("s")) or vocab.is_allowed(low)
+                or low in _NOT_NAMES)
 
     def find(self, text: str, known_names: Sequence[str] = ()) -> list[NameSpan]:
         known = self._known(text, known_names) if known_names else {}

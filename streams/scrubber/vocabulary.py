@@ -148,6 +148,10 @@ class Vocabulary:
         word list's places are not: many Danish surnames are towns, "fru Hvidbjerg".)"""
         return low in self.allowed
 
+    def is_simple(self, low: str) -> bool:
+        """A word of the list or one of its inflections, not a compound made here."""
+        return self._is_form(low)
+
     def is_word(self, low: str) -> bool:  # replaced by a cached version in __post_init__
         return self._is_word(low)
 
