@@ -148,8 +148,8 @@ _CUE_FOLLOWS = re.compile(
 )
 _STRONG_CUES_AFTER = _forms("aka alias")
 _STRONG_CUE_STEMS = (
-    "kald", "aka", "a.k.a", "alias", "hedder", "navn", "kendt", "kendes", "omtal", "under", "nick",
-    "vulgo",
+    "hej", "hey", "hallo", "kære", "yo", "hi", "kald", "aka", "a.k.a", "alias", "hedder", "navn",
+    "kendt", "kendes", "omtal", "under", "nick", "vulgo",
 )
 _UNSEEN = object()
 # A word with a street ending is a street, not a person ("Marienbergvej"); with a house number
@@ -189,6 +189,12 @@ _NICKNAME_CUE = re.compile(
     r"[\s:]*[\"'“”«»„‘’]?\s?$",
     re.IGNORECASE,
 )
+_LABEL_WORDS = _forms("""
+mail email tlf telefon mobil adresse note noter obs ps info tid sted dato emne re fra til cc
+sms besked svar link kl nr ref sag vedr bemærk husk status kilde navn alder klasse skole
+""")
+_CHAT_SPEAKER = re.compile(r"(?m)^[ \t>*•\"“'-]*[a-zæøå]+ ?:")
+_GREETINGS = _forms("hej hey hejsa hallo halløj kære yo hi hello heej hejj")
 _CAPITAL_PARTICLES = frozenset("ÓO")
 
 # One searchable spelling of a known name's part: (needle, key, weak, person indices).
@@ -256,7 +262,14 @@ def _cued(text: str, start: int, length: int) -> int:
     end = start + length
     if (text.startswith(":", end) or text.startswith(" :", end)) \
             and _LINE_START.search(text, max(0, start - 40), start) is not None:
-        return 1  # "mail:", "Note:" are labels; "Said:", "per:" are chat lines
+        # "Note:", "mail:" are labels; a lower-case speaker of a chat line ("ørn: kom nu") is a
+        # name; a capitalised one only if known as a name ("Said:").
+        word = text[start:end]
+        return 2 if word.islower() and word not in _LABEL_WORDS and word not in _TITLES else 1
+    prev = _PREV_WORD.search(text, max(0, start - 25), start)
+    if prev is not None and prev.group(1).lower() in _GREETINGS and text[start].islower() \
+            and text[start:end] not in _TITLES:
+        return 2  # "hej ørn", "kære frost" in a quoted chat
     if _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
         return 2
     prev = _PREV_WORD.search(text, max(0, start - 25), start)
@@ -522,7 +535,8 @@ class NameRecognizer:
         for start, (end, scrub, key, state, idx) in known.items():
             items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
         low_text = text.lower()
-        strong_cues = any(cue in low_text for cue in _STRONG_CUE_STEMS)
+        strong_cues = any(cue in low_text for cue in _STRONG_CUE_STEMS) or (
+            ":" in text and _CHAT_SPEAKER.search(text) is not None)
         # Most tokens are plain words: one C-level findall and a cached test per distinct
         # token leave the Python loop below only the few that could be part of a name.
         skip = self._skip
@@ -566,6 +580,17 @@ class NameRecognizer:
                 state, why = _PARTICLE, _WHY_CONTEXT
             if state != _NO:
                 items.append((start, end, scrub_end, low, state, (), flag, why))
+        # A word written as a name somewhere in the text is that name in lower case too (the
+        # quoted chat's "frost" after the report's "Frost").
+        named_low = {it[3] for it in items if it[4] == _NAME and not it[5] and len(it[3]) > 2}
+        if named_low:
+            echoes = {t for t in tokens if t.islower() and t in named_low}
+            if echoes:
+                taken = {it[0] for it in items}
+                for m in _ANY_TOKEN.finditer(text):
+                    if m.group() in echoes and m.start() not in taken:
+                        items.append((m.start(), m.end(), m.end(), m.group(), _NAME, (), 0,
+                                      _WHY_CONTEXT))
         if not items:
             return []
         items.sort()
