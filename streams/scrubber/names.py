@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
+from streams.scrubber.patterns import Keywords
 from streams.scrubber.vocabulary import Vocabulary
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
@@ -147,10 +148,11 @@ _CUE_FOLLOWS = re.compile(
     re.IGNORECASE,
 )
 _STRONG_CUES_AFTER = _forms("aka alias")
-_STRONG_CUE_STEMS = (
-    "hej", "hey", "hallo", "kære", "yo", "hi", "kald", "aka", "a.k.a", "alias", "hedder", "navn",
-    "kendt", "kendes", "omtal", "under", "nick", "vulgo",
-)
+# Where a strong cue can stand (Aho-Corasick over the lower-cased text).
+_CUE_KEYWORDS = Keywords((
+    "hej", "hey", "hallo", "kære", "yo ", "hi ", "kald", "aka", "a.k.a", "alias", "hedder", "navn",
+    "kendt", "kendes", "omtal", "går under", "nick", "vulgo",
+))
 _UNSEEN = object()
 # A word with a street ending is a street, not a person ("Marienbergvej"); with a house number
 # it is an address (patterns.py), without one it is content.
@@ -193,7 +195,7 @@ _LABEL_WORDS = _forms("""
 mail email tlf telefon mobil adresse note noter obs ps info tid sted dato emne re fra til cc
 sms besked svar link kl nr ref sag vedr bemærk husk status kilde navn alder klasse skole
 """)
-_CHAT_SPEAKER = re.compile(r"(?m)^[ \t>*•\"“'-]*[a-zæøå]+ ?:")
+_CHAT_SPEAKER = re.compile(r"(?m)^[ \t>*•\"“'-]*([a-zæøå]+) ?:")
 _GREETINGS = _forms("hej hey hejsa hallo halløj kære yo hi hello heej hejj")
 _CAPITAL_PARTICLES = frozenset("ÓO")
 
@@ -534,16 +536,22 @@ class NameRecognizer:
         items: list[tuple[int, int, int, str, int, tuple[int, ...], int, int]] = []
         for start, (end, scrub, key, state, idx) in known.items():
             items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
-        low_text = text.lower()
-        strong_cues = any(cue in low_text for cue in _STRONG_CUE_STEMS) or (
-            ":" in text and _CHAT_SPEAKER.search(text) is not None)
         # Most tokens are plain words: one C-level findall and a cached test per distinct
         # token leave the Python loop below only the few that could be part of a name.
         skip = self._skip
         tokens = set(_ANY_TOKEN.findall(text))
         wanted = {t for t in tokens if not (skip[t] if t in skip else self._skippable(t))}
-        if strong_cues:
-            wanted |= {t for t in tokens if t.islower()}
+        # A plain lower-case word is a name only right after a strong cue ("kaldet bamse",
+        # "hej frost") or as a chat line's speaker ("ørn: …"): those few words are wanted too.
+        near_cues: set[str] = set()
+        low_text = text.lower()
+        if len(low_text) == len(text):
+            for at in _CUE_KEYWORDS.starts(low_text):
+                near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
+        if ":" in text:
+            near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+        strong_cues = bool(near_cues)
+        wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:
             return []
         for m in _ANY_TOKEN.finditer(text):
