@@ -414,7 +414,8 @@ _HOUSE = re.compile(
     r"(?<![\w.])(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
     r"\s(?P<no>\d{1,3}(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
     r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|kld\.?|th\.?"
-    r"|tv\.?|mf\.?|t\.[hv]\.?|(?:lejl|lejlighed|vær|værelse|dør|nr|bygn|opg|opgang|lok)\.?"
+    r"|tv\.?|mf\.?|t\.[hv]\.?|\d{1,2}\.?\s?(?:etage|sal)|kælder(?:en)?|stuen"
+    r"|(?:lejl|lejlighed|vær|værelse|dør|nr|bygn|opg|opgang|lok)\.?"
     r"\s?\d{1,4}[a-zA-Z]?)(?![\w]))*"
     # postcode and town, the town in any case and of up to two words ("4780 Stege",
     # "4840 Nørre Alslev", "2300 København S", "4720 præstø")
@@ -430,7 +431,7 @@ _NOT_HOUSE_AFTER = re.compile(
 _NOT_STREETS = frozenset((
     "uge", "klasse", "kapitel", "side", "nr", "bus", "linje", "rute", "lokale", "sal", "etage",
     "trin", "niveau", "runde", "kamp", "version", "model", "årgang", "fase", "bilag", "punkt",
-    "paragraf", "afsnit", "gruppe", "hold", "værelse", "afdeling", "bygning", "plads", "rema",
+    "paragraf", "afsnit", "gruppe", "hold", "værelse", "afdeling", "bygning", "rema",
     "fifa", "iphone", "playstation", "ps", "galaxy", "windows", "covid", "top",
 ))
 
