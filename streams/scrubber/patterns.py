@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from functools import lru_cache
+from typing import ClassVar, Protocol
 
 import ahocorasick_rs
 from stdnum.dk import cpr as stdnum_cpr
@@ -70,18 +71,47 @@ def _folded_for_search(low: str, text: str) -> str | None:
 
 
 class Keywords:
-    """Where any of some keywords starts in a lower-cased text, found in one pass by an
-    Aho-Corasick automaton (ahocorasick-rs): a label pattern ("sagsnr", "født", "tlf") is then
-    tried only there (:func:`matches_at`) instead of at every character of the text."""
+    """Where any of some keywords starts in a lower-cased text: a label pattern ("sagsnr",
+    "født", "tlf") is then tried only there (:func:`labelled`) instead of at every character.
+
+    All ``Keywords`` of the process share one Aho-Corasick automaton (ahocorasick-rs), built on
+    first use: one pass over a text answers every recognizer's question, cached per text."""
+
+    _groups: ClassVar[list[tuple[str, ...]]] = []
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._automaton = ahocorasick_rs.AhoCorasick(sorted(set(words)))
+        self._id = len(Keywords._groups)
+        Keywords._groups.append(tuple(sorted(set(words))))
+        _automaton.cache_clear()
 
-    def starts(self, low: str) -> list[int]:
-        found = self._automaton.find_matches_as_indexes(low, overlapping=True)
-        return sorted({start for _index, start, _end in found})
+    def starts(self, low: str) -> tuple[int, ...]:
+        return _keyword_hits(low).get(self._id, ())
 
 
+@lru_cache(maxsize=1)
+def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
+    """The one automaton over every group's words, and for each word the groups it is in."""
+    owners: dict[str, list[int]] = {}
+    for group, words in enumerate(Keywords._groups):
+        for word in words:
+            owners.setdefault(word, []).append(group)
+    every = sorted(owners)
+    return ahocorasick_rs.AhoCorasick(every), [tuple(owners[w]) for w in every]
+
+
+@lru_cache(maxsize=16)
+def _keyword_hits(low: str) -> dict[int, tuple[int, ...]]:
+    automaton, owners = _automaton()
+    hits: dict[int, set[int]] = {}
+    for index, start, _end in automaton.find_matches_as_indexes(low, overlapping=True):
+        for group in owners[index]:
+            hits.setdefault(group, set()).add(start)
+    return {group: tuple(sorted(starts)) for group, starts in hits.items()}
+
+
+# Every recognizer of one scrub asks for the same text's lower-cased form and digit runs: a
+# small cache computes each once per text (str hashes are cached, so a hit costs ~100 ns).
+@lru_cache(maxsize=16)
 def lowered(text: str) -> str | None:
     """``text`` lower-cased and folded for keyword search, or None if that moved offsets."""
     return _folded_for_search(text.lower(), text)
@@ -101,9 +131,14 @@ def labelled(pattern: re.Pattern[str], keywords: Keywords, text: str,
 _DIGIT_RUN = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=16)
+def _digit_starts(text: str) -> tuple[int, ...]:
+    return tuple(m.start() for m in _DIGIT_RUN.finditer(text))
+
+
 def digit_starts(text: str) -> list[int]:
     """Where each run of digits begins: the only places a number pattern can start."""
-    return [m.start() for m in _DIGIT_RUN.finditer(text)]
+    return list(_digit_starts(text))
 
 
 matches_at = _matches_at
