@@ -351,7 +351,11 @@ _EMAIL_OBFUSCATED = re.compile(
 # A written-out "@" that is no Danish "at" ("at komme"), or a plain " at " with a domain ending
 # near: only then is the (slow) obfuscated-address pattern run.
 _OBF_MARKERS = ("(at", "[at", "{at", "<at", "snabel", " @", "@ ")
-_TLD_HINT = re.compile(rf"(?:dot|punktum|prik|\.|\s)\s?{_TLD}\b")
+_TLD_KEYWORDS = Keywords((
+    "dot", "punktum", "prik", *(f"{sep}{tld}" for sep in ". " for tld in (
+        "dk", "com", "net", "org", "se", "no", "de", "eu", "info", "io", "me", "nu", "uk", "co",
+        "fo", "gl", "is", "fi", "biz", "online"))
+))
 
 # ---- addresses ---------------------------------------------------------------------------
 _SUFFIXES = (
@@ -490,9 +494,9 @@ class EmailRecognizer:
                     at = text.find("@", last_end)
                     continue
             at = text.find("@", at + 1)
-        low = text.lower()
-        if any(marker in low for marker in _OBF_MARKERS) or (
-                " at " in low and _TLD_HINT.search(low) is not None):
+        low = lowered(text)
+        if low is None or any(marker in low for marker in _OBF_MARKERS) or (
+                " at " in low and _TLD_KEYWORDS.starts(low)):
             for m in _EMAIL_OBFUSCATED.finditer(text):
                 yield m.span()
 
