@@ -476,10 +476,9 @@ class HouseNumberRecognizer:
             yield start, m.end()
 
 
-_LEADING = frozenset((
-    "i", "på", "ved", "til", "fra", "hos", "og", "men", "da", "når", "hvis", "at", "om", "efter",
-    "før", "mod",
-))
+# Words before a street that are no part of it ("I Skovly 9 bor de"); "Ved", "Over", "Efter"
+# begin street names ("Ved Kilden 9", "Over Bækken 2") and stay.
+_LEADING = frozenset(("i", "på", "til", "fra", "og", "men", "da", "når", "hvis", "at", "om"))
 
 
 IDENTIFIER_RECOGNIZERS = (
