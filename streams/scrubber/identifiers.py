@@ -253,7 +253,6 @@ _ACCOUNT = re.compile(
     r"|(?<![\w])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?(?![\w])",
     re.IGNORECASE,
 )
-_IBAN_AT = re.compile(r"[A-Za-z]{2}\d{2}")
 _ACCOUNT_KEYWORDS = Keywords((
     "reg", "konto", "iban", "kort", "dankort", "visa", "mastercard", "mobilepay",
 ))
@@ -280,7 +279,7 @@ class AccountRecognizer:
             return
         low = lowered(text)
         starts = digit_starts(text)
-        iban = [m.start() for m in _IBAN_AT.finditer(text)]
+        iban = [at - 2 for at in starts if at >= 2 and text[at - 2:at].isalpha()]
         for m in matches_at(_ACCOUNT, text, sorted({*starts, *iban}) if iban else starts):
             value = m.group()
             if value[:1].isalpha() and not stdnum_iban.is_valid(value):

@@ -351,6 +351,7 @@ _EMAIL_OBFUSCATED = re.compile(
 # A written-out "@" that is no Danish "at" ("at komme"), or a plain " at " with a domain ending
 # near: only then is the (slow) obfuscated-address pattern run.
 _OBF_MARKERS = ("(at", "[at", "{at", "<at", "snabel", " @", "@ ")
+_OBF_AT_KEYWORDS = Keywords((" at ", "(at", "[at", "{at", "<at", "snabel", "@ ", " @"))
 _TLD_KEYWORDS = Keywords((
     "dot", "punktum", "prik", *(f"{sep}{tld}" for sep in ". " for tld in (
         "dk", "com", "net", "org", "se", "no", "de", "eu", "info", "io", "me", "nu", "uk", "co",
@@ -495,10 +496,23 @@ class EmailRecognizer:
                     continue
             at = text.find("@", at + 1)
         low = lowered(text)
-        if low is None or any(marker in low for marker in _OBF_MARKERS) or (
-                " at " in low and _TLD_KEYWORDS.starts(low)):
-            for m in _EMAIL_OBFUSCATED.finditer(text):
-                yield m.span()
+        if low is None:
+            yield from (m.span() for m in _EMAIL_OBFUSCATED.finditer(text))
+            return
+        markers = _OBF_AT_KEYWORDS.starts(low)
+        if not markers or (not any(marker in low for marker in _OBF_MARKERS)
+                           and not _TLD_KEYWORDS.starts(low)):
+            return
+        # The pattern is tried only at the start of the word before each written-out "@".
+        starts = set()
+        for at in markers:
+            while at > 0 and text[at - 1] in " ([{<":
+                at -= 1
+            while at > 0 and (text[at - 1].isalnum() or text[at - 1] in "._+-"):
+                at -= 1
+            starts.add(at)
+        for m in _matches_at(_EMAIL_OBFUSCATED, text, sorted(starts)):
+            yield m.span()
 
 
 class HandleRecognizer:
