@@ -273,7 +273,7 @@ def _occurrences(text: str, wanted: set[str]) -> list[tuple[int, str]]:
     return found
 
 
-def _cued(text: str, start: int, length: int) -> int:
+def _cued(text: str, start: int, length: int, strong_cues: bool = True) -> int:
     """How strongly a cue around the token at ``start`` says "a name": 2 for ``kaldet X``,
     ``hedder X``, ``X aka``; 1 for a relation, role or quote word (``bror X``, ``fra X``,
     ``skriver X:``, ``X sagde``) or ``X:`` at the start of a chat line, which only counts for a
@@ -289,7 +289,7 @@ def _cued(text: str, start: int, length: int) -> int:
     if prev is not None and prev.group(1).lower() in _GREETINGS and text[start].islower() \
             and text[start:end] not in _TITLES:
         return 2  # "hej ørn", "kære frost" in a quoted chat
-    if _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
+    if strong_cues and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
         return 2
     prev = _PREV_WORD.search(text, max(0, start - 25), start)
     if prev is not None and "." not in prev.group():
@@ -484,7 +484,7 @@ class NameRecognizer:
                 return _NO, 0, 0
             if not word:
                 return _NAME, flag, (_WHY_LIST if flag or proper else _WHY_VOCABULARY)
-            cue = _cued(text, start, len(raw)) if cue_counts else 0
+            cue = _cued(text, start, len(raw), strong_cues) if cue_counts else 0
             if cue == 2 or (cue and (flag or person_like)):
                 return _NAME, flag, _WHY_CONTEXT
             if low in _TITLES or low in _CUES_BEFORE or low in _CUES_AFTER:
@@ -495,7 +495,7 @@ class NameRecognizer:
             return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
         if flag:
             if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
-                    and not _cued(text, start, len(raw)):
+                    and not _cued(text, start, len(raw), strong_cues):
                 return _MAYBE, flag, _WHY_LIST
             return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
         if allcaps:
@@ -508,7 +508,7 @@ class NameRecognizer:
             return _NAME, 0, (_WHY_LIST if proper else _WHY_VOCABULARY)
         if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
             return _NAME, 0, _WHY_LIST
-        cue = _cued(text, start, len(raw)) if cue_counts else 0
+        cue = _cued(text, start, len(raw), strong_cues) if cue_counts else 0
         named = cue == 2 or (cue == 1 and person_like)
         if _sentence_initial(text, start):
             if named:
