@@ -239,18 +239,32 @@ _CAP_TOKEN = re.compile(
 )
 # Any word, with a possessive "'s" or "'" kept ("TikTok" is one token).
 _ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
-_PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?[\"'“”«»„]?$")
+_QUOTES = "\"'“”«»„"
+
+
+def _prev_word(text: str, start: int) -> tuple[str, bool]:
+    """The word right before ``start`` (over an optional quote, space and full stop) and
+    whether a full stop follows it; ("", False) if none. A backward scan: cheaper than a
+    regex search ending at ``start``."""
+    i = start
+    if i > 0 and text[i - 1] in _QUOTES:
+        i -= 1
+    if i > 0 and text[i - 1] == " ":
+        i -= 1
+    dot = i > 0 and text[i - 1] == "."
+    if dot:
+        i -= 1
+    j = i
+    while j > 0 and text[j - 1].isalpha():
+        j -= 1
+    return text[j:i], dot
 _NEXT_WORD = re.compile(r"[ -]([^\W\d_]+)")
 
 
 def _titled(text: str, start: int) -> bool:
     """A title or relation word (``fru``, ``eleven``, ``hedder``) right before ``start``."""
-    prev = _PREV_WORD.search(text, max(0, start - 25), start)
-    return (
-        prev is not None
-        and prev.group(1).lower() in _TITLES
-        and ("." not in prev.group() or len(prev.group(1)) <= 3)
-    )
+    word, dot = _prev_word(text, start)
+    return bool(word) and word.lower() in _TITLES and (not dot or len(word) <= 3)
 
 _NEXT_TOKEN = re.compile(r"[ ]?([^\W\d_]+)")
 _LINE_START = re.compile(r"(?:^|\n)[ \t>*•\-–\"“']*(?:\[?\d{1,2}[:.]\d{2}\]?[ \t]*)?$")
@@ -285,15 +299,14 @@ def _cued(text: str, start: int, length: int, strong_cues: bool = True) -> int:
         # name; a capitalised one only if known as a name ("Said:").
         word = text[start:end]
         return 2 if word.islower() and word not in _LABEL_WORDS and word not in _TITLES else 1
-    prev = _PREV_WORD.search(text, max(0, start - 25), start)
-    if prev is not None and prev.group(1).lower() in _GREETINGS and text[start].islower() \
+    prev, dot = _prev_word(text, start)
+    if prev and prev.lower() in _GREETINGS and text[start].islower() \
             and text[start:end] not in _TITLES:
         return 2  # "hej ørn", "kære frost" in a quoted chat
     if strong_cues and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
         return 2
-    prev = _PREV_WORD.search(text, max(0, start - 25), start)
-    if prev is not None and "." not in prev.group():
-        word = prev.group(1).lower()
+    if prev and not dot:
+        word = prev.lower()
         if word in _STRONG_CUES:
             return 2
         if word in _CUES_BEFORE:
@@ -524,8 +537,8 @@ class NameRecognizer:
             return _LEAD, 0, _WHY_CONTEXT
         if named or _titled(text, start):
             return _NAME, 0, _WHY_CONTEXT
-        prev = _PREV_WORD.search(text, max(0, start - 25), start)
-        if prev is not None and prev.group(1)[0].isupper() and self._place_like(prev.group(1)):
+        prev, _dot = _prev_word(text, start)
+        if prev and prev[0].isupper() and self._place_like(prev):
             return _EXT, 0, _WHY_CONTEXT  # "Møns Klint", "Stege Bugt": part of a place
         if person_like:  # a capital in mid-sentence, and the word list writes it as a name
             return _NAME, 0, _WHY_LIST
