@@ -158,7 +158,9 @@ _UNSEEN = object()
 # it is an address (patterns.py), without one it is content.
 _STREET_ENDINGS = ("vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads",
                    "pladsen", "torv", "torvet", "vænget", "boulevard")
-_REPEATED = re.compile(r"([^\W\d_])\1+")
+# Three or more of a letter: a stretched chat word ("jaaa", "hmmm"); two are a spelling
+# ("Nuur", "Faarax", "Ruun").
+_REPEATED = re.compile(r"([^\W\d_])\1{2,}")
 _LAUGH = re.compile(r"(?=.{4})(?:h[aeiouæøå]|[aeiouæøå]h|xd|lo+l|jk)+h?")  # "hahaha", "hehe", "xdd"
 _CUES_BEFORE = _forms("""
 skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
@@ -240,6 +242,12 @@ _CAP_TOKEN = re.compile(
 # Any word, with a possessive "'s" or "'" kept ("TikTok" is one token).
 _ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
 _QUOTES = "\"'“”«»„"
+
+
+def _subject_of_verb(text: str, end: int) -> bool:
+    """The word after ``end`` is a verb whose subject is a person ("… kom", "… slog")."""
+    nxt = _NEXT_TOKEN.match(text, end)
+    return nxt is not None and nxt.group(1).lower() in _SUBJECT_VERBS
 
 
 def _prev_word(text: str, start: int) -> tuple[str, bool]:
@@ -508,7 +516,8 @@ class NameRecognizer:
             return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
         if flag:
             if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
-                    and not _cued(text, start, len(raw), strong_cues):
+                    and not _cued(text, start, len(raw), strong_cues) \
+                    and not _subject_of_verb(text, start + len(raw)):
                 return _MAYBE, flag, _WHY_LIST
             return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
         if allcaps:
@@ -528,8 +537,7 @@ class NameRecognizer:
                 return _NAME, 0, _WHY_CONTEXT
             if person_like:
                 # "Storm kom for sent": a name-word as the subject of a verb people do
-                nxt = _NEXT_TOKEN.match(text, start + len(raw))
-                if nxt is not None and nxt.group(1).lower() in _SUBJECT_VERBS:
+                if _subject_of_verb(text, start + len(raw)):
                     return _NAME, 0, _WHY_CONTEXT
                 return _WEAK, 0, _WHY_CONTEXT
             if low in _TITLES or low in _CUES_BEFORE:  # "Drengen Bo", "Familien Skov"

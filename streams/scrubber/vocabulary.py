@@ -199,8 +199,8 @@ class Vocabulary:
             head, tail = low[:cut], low[cut:]
             if tail in _NAME_TAILS:  # "Hansen" is no "han" + "sen"
                 continue
-            if cut < 4 and size < 9:  # "Lobsang", "Kalsang", "Samten": no "lob" + "sang"
-                continue
+            if (cut < 4 or size - cut < 4) and size < 9:
+                continue  # "Lobsang", "Samten", "Barkhad": no "lob" + "sang", "bark" + "had"
             if not (self._is_form(tail) or (depth == 0 and self._compound(tail, depth + 1))):
                 continue
             if head in self.stems or self._is_form(head) or head in self.places:
