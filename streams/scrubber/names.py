@@ -181,6 +181,7 @@ sagde skrev skriver siger spurgte svarede råbte truede slog sendte
 _AFTER_DIGIT = ".-/"
 # What may stand between two parts of one name: a space, a hyphen, or the quotes around a
 # nickname ('Mikkel "Bamse" Hansen').
+_LIST_GAPS = frozenset((", ", " og ", " eller ", " & ", " + "))
 _NAME_GAPS = frozenset((" ", "-", ' "', '" ', " '", "' ", " “", "” ", " ”", " «", "» ", " »"))
 # Two-word cues for a nickname: "kendt som X", "kalder sig X", "går under navnet X".
 _NICKNAME_CUE = re.compile(
@@ -642,57 +643,57 @@ class NameRecognizer:
         states = [it[4] for it in items]
         whys = [it[7] for it in items]
 
-        def adjacent(i: int) -> bool:  # token i and token i+1 form one name chain
-            gap = text[raw_ends[i]:starts[i + 1]]
-            return gap in _NAME_GAPS or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
-
-        def listed(i: int) -> bool:  # "X, Y og Z": token i and token i+1 in one list of people
-            return text[raw_ends[i]:starts[i + 1]] in (", ", " og ", " eller ", " & ", " + ")
+        # What stands between token i and token i+1, computed once: one name chain (a space, a
+        # hyphen, "O'"), or one list of people ("X, Y og Z").
+        gaps = [text[raw_ends[i]:starts[i + 1]] for i in range(n - 1)]
+        adj = [gap in _NAME_GAPS or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
+               for i, gap in enumerate(gaps)]
+        lst = [gap in _LIST_GAPS for gap in gaps]
 
         is_place = self._vocab.is_place
         # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
         # word after a particle is a surname ("de Boer"); a particle between two names joins
         # them, in any case ("jan de vries").
         for i in range(n - 2, -1, -1):
-            if states[i] != _PARTICLE or not adjacent(i):
+            if states[i] != _PARTICLE or not adj[i]:
                 continue
             after = states[i + 1]
             capital = text[starts[i + 1]].isupper()
             if after == _NAME and (capital or items[i + 1][4] == _PARTICLE or (
-                    i > 0 and states[i - 1] == _NAME and adjacent(i - 1))):
+                    i > 0 and states[i - 1] == _NAME and adj[i - 1])):
                 states[i] = _NAME
             elif capital and after in (_MAYBE, _EXT, _WEAK, _LEAD) and (
-                    (i > 0 and states[i - 1] in (_NAME, _MAYBE, _EXT, _LEAD) and adjacent(i - 1))
+                    (i > 0 and states[i - 1] in (_NAME, _MAYBE, _EXT, _LEAD) and adj[i - 1])
                     or text[starts[i]].isupper()):
                 states[i] = states[i + 1] = _NAME
         # Two capitalised words in a row that are no place or institution: in Danish only a
         # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
         for i in range(n - 1):
-            if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adjacent(i) \
+            if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adj[i] \
                     and text[raw_ends[i]] == " " and not is_place(items[i][3]) \
                     and not is_place(items[i + 1][3]):
                 states[i] = states[i + 1] = _NAME
         # Settle doubtful tokens from their neighbours.
         for i in range(n - 1):
-            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT, _WEAK) and adjacent(i):
+            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT, _WEAK) and adj[i]:
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
             if states[i + 1] != _NAME:
                 continue
-            if (states[i] == _MAYBE and (adjacent(i) or listed(i))) or (
-                    states[i] in (_LEAD, _EXT, _WEAK) and adjacent(i)
+            if (states[i] == _MAYBE and (adj[i] or lst[i])) or (
+                    states[i] in (_LEAD, _EXT, _WEAK) and adj[i]
                     and text[starts[i + 1]].isupper() == text[starts[i]].isupper()
                     and not is_place(items[i][3])):
                 states[i] = _NAME  # "Karma Yangchen", "slog Lobsang Gyatso", "tran thi mai"
         for i in range(n - 1):
-            if states[i] == _NAME and states[i + 1] == _MAYBE and listed(i):
+            if states[i] == _NAME and states[i + 1] == _MAYBE and lst[i]:
                 states[i + 1] = _NAME
         for i in range(n - 1):  # "Bo Skov" at the start of a sentence: first name + surname
-            if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adjacent(i)
+            if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adj[i]
                     and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
                 states[i] = states[i + 1] = _NAME
                 j = i + 1
-                while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adjacent(j):
+                while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adj[j]:
                     states[j + 1] = _NAME
                     j += 1
 
@@ -706,10 +707,10 @@ class NameRecognizer:
                         items[k][3] in named or items[k][3].rstrip("s") in named):
                     states[k] = _NAME
         for i in range(n - 1):  # "lærke, storm og ahmed": a doubtful word in a list of names
-            if states[i] == _NAME and states[i + 1] == _WEAK and listed(i):
+            if states[i] == _NAME and states[i + 1] == _WEAK and lst[i]:
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
-            if states[i] == _WEAK and states[i + 1] == _NAME and listed(i):
+            if states[i] == _WEAK and states[i + 1] == _NAME and lst[i]:
                 states[i] = _NAME
 
         # Merge name chains, drop institutions, number the persons.
@@ -722,7 +723,7 @@ class NameRecognizer:
                 i += 1
                 continue
             j = i
-            while j + 1 < n and states[j + 1] == _NAME and adjacent(j):
+            while j + 1 < n and states[j + 1] == _NAME and adj[j]:
                 j += 1
             chain = range(i, j + 1)
             votes: dict[int, int] = {}
