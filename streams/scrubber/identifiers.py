@@ -21,7 +21,15 @@ from collections.abc import Iterator
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
-from streams.scrubber.patterns import Keywords, digit_starts, labelled, lowered, matches_at
+from streams.scrubber.patterns import (
+    Keywords,
+    address_starts,
+    digit_runs,
+    digit_starts,
+    labelled,
+    lowered,
+    matches_at,
+)
 from streams.scrubber.vocabulary import Vocabulary
 
 _HAS_DIGIT = re.compile(r"\d")
@@ -121,9 +129,9 @@ class DateOfBirthRecognizer:
         if _HAS_DIGIT.search(text) is None:
             return
         today = dt.date.today()
-        digits = digit_starts(text)
         low = lowered(text)
-        for m in matches_at(_DATE_RE, text, digits):
+        # a date begins with a day of one or two digits, or an ISO year of four
+        for m in matches_at(_DATE_RE, text, digit_starts(text, (1, 2, 4))):
             start, end = m.span()
             year = _year(m)
             if year is None and m.group("td") is None and m.group("d") is None \
@@ -145,13 +153,13 @@ class DateOfBirthRecognizer:
         for m in labelled(_BIRTH_YEAR, _BIRTH_CUES, text, low):
             yield m.span("v")
         if "årg" in text or "ÅRG" in text or "Årg" in text:
-            for m in matches_at(_YEAR_CUED_AFTER, text, digits):
+            for m in matches_at(_YEAR_CUED_AFTER, text, digit_starts(text, (4,))):
                 yield m.span("v")
         if "(" in text or "[" in text:
             for m in _YEAR_IN_BRACKETS.finditer(text):
                 if _birth_age(int(m.group("v")), today) >= 8:
                     yield m.span("v")
-        for m in matches_at(_COMPACT_DATE, text, digits):
+        for m in matches_at(_COMPACT_DATE, text, digit_starts(text, (6, 8))):
             if _compact_birth_date(m.group(), today):
                 yield m.span()
 
@@ -278,9 +286,9 @@ class AccountRecognizer:
         if _HAS_DIGIT.search(text) is None:
             return
         low = lowered(text)
-        starts = digit_starts(text)
-        iban = [at - 2 for at in starts if at >= 2 and text[at - 2:at].isalpha()]
-        for m in matches_at(_ACCOUNT, text, sorted({*starts, *iban}) if iban else starts):
+        iban = [at - 2 for at, _size in digit_runs(text) if at >= 2 and text[at - 2:at].isalpha()]
+        reg = digit_starts(text, (4,))  # reg.nr. before the account: four digits
+        for m in matches_at(_ACCOUNT, text, sorted({*reg, *iban}) if iban else reg):
             value = m.group()
             if value[:1].isalpha() and not stdnum_iban.is_valid(value):
                 # an IBAN-shaped code that fails its check: still an account after a label
@@ -288,7 +296,8 @@ class AccountRecognizer:
             yield m.span()
         for m in labelled(_ACCOUNT_LABEL, _ACCOUNT_KEYWORDS, text, low):
             yield m.span("v")
-        for m in matches_at(_CARD, text, starts):
+        for m in matches_at(_CARD, text, [at for at, size in digit_runs(text)
+                                          if size == 4 or size >= 16]):
             digits = re.sub(r"\D", "", m.group())
             if 16 <= len(digits) <= 19 and luhn.is_valid(digits):
                 yield m.span()
@@ -399,11 +408,11 @@ class IdRecognizer:
             return
         for m in labelled(_ID_LABEL, _ID_KEYWORDS, text, lowered(text)):
             yield m.span("v")
-        starts = digit_starts(text)
         if ":" in text or "-" in text:
             for m in _MAC.finditer(text):
                 yield m.span()
-        for m in matches_at(_LONG_NUMBER, text, starts):
+        for m in matches_at(_LONG_NUMBER, text, [at for at, size in digit_runs(text)
+                                                 if size >= 9 or size == 4]):
             yield m.span()
 
 
@@ -453,7 +462,7 @@ class HouseNumberRecognizer:
         if self._vocabulary is None:
             self._vocabulary = Vocabulary.shared()
         vocab = self._vocabulary
-        for m in _HOUSE.finditer(text):
+        for m in matches_at(_HOUSE, text, address_starts(text)):
             words = m.group("street").split()
             if any(len(word) > 1 and word.isupper() for word in words):
                 continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street

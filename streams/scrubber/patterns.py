@@ -132,13 +132,19 @@ _DIGIT_RUN = re.compile(r"\d+")
 
 
 @lru_cache(maxsize=16)
-def _digit_starts(text: str) -> tuple[int, ...]:
-    return tuple(m.start() for m in _DIGIT_RUN.finditer(text))
+def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, length) of each run of digits: the only places a number pattern can start,
+    and its length says which patterns can (a date starts with one or two digits, a long
+    number with nine or more)."""
+    return tuple((m.start(), m.end() - m.start()) for m in _DIGIT_RUN.finditer(text))
 
 
-def digit_starts(text: str) -> list[int]:
-    """Where each run of digits begins: the only places a number pattern can start."""
-    return list(_digit_starts(text))
+def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
+    """Where each run of digits begins (of one of ``lengths``, if given)."""
+    if lengths is None:
+        return [start for start, _size in digit_runs(text)]
+    wanted = set(lengths)
+    return [start for start, size in digit_runs(text) if size in wanted]
 
 
 matches_at = _matches_at
@@ -429,6 +435,12 @@ _NUMBER_WINDOW_REVERSED = re.compile(r"\d\s+(?:[^\s\d]+\s+){0,4}[^\s\d]+")
 _CAPITAL_AT_WORD_START = re.compile(r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])")
 
 
+@lru_cache(maxsize=16)
+def address_starts(text: str) -> tuple[int, ...]:
+    """Where a street with a house number can begin (cached: two recognizers ask)."""
+    return tuple(_address_starts(text))
+
+
 def _address_starts(text: str) -> list[int]:
     size = len(text)
     starts: list[int] = []
@@ -459,7 +471,7 @@ class AddressRecognizer:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _ADDRESS_GATE.search(text) is None:
             return
-        starts = _address_starts(text)
+        starts = address_starts(text)
         if starts:
             for m in _matches_at(_ADDRESS, text, starts):
                 yield m.span()
@@ -589,7 +601,9 @@ class PlateRecognizer:
     reason = "two letters and five digits: a Danish licence plate"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        starts = sorted({at - back for at in digit_starts(text) for back in (2, 3) if at >= back})
+        # "AB12345" (a run of five) or "AB 12 345" (a run of two), two or three characters on
+        starts = sorted({at - back for at in digit_starts(text, (2, 5)) for back in (2, 3)
+                         if at >= back})
         for m in _matches_at(_PLATE, text, starts):
             yield m.span()
         if starts:

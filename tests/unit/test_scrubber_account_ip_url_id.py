@@ -13,6 +13,7 @@ from tests.scrubber.shared import kinds, scrubbed
         ("reg.nr. 1234 kontonr. 1234567890", "account", "1234 kontonr. 1234567890"),
         ("overført til 1234-1234567890", "account", "1234-1234567890"),
         ("IBAN DK50 0040 0440 1162 43", "account", "DK50 0040 0440 1162 43"),
+        ("IBAN DK5000400440116243.", "account", "DK5000400440116243"),
         ("kort 4571 7360 1234 5674", "account", "4571 7360 1234 5674"),
         ("MobilePay box 1234567", "account", "1234567"),
         ("logget ind fra 192.168.1.20", "ip", "192.168.1.20"),
