@@ -1,6 +1,9 @@
 # Image for the hub API and workers (docker-compose.yml). Python deps from PyPI only.
 FROM python:3.11-slim
 WORKDIR /app
+# The scrubber's Danish word list (Debian's hunspell-da), read from /usr/share/hunspell.
+RUN apt-get update && apt-get install -y --no-install-recommends hunspell-da \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY hub hub
 COPY streams streams

@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 ## Start the hub with sample data on the embedded broker (Ctrl-C stops it).
 demo: $(STAMP)
+	scripts/hunspell-da
 	$(BIN)/ssp-hub demo $(ARGS)
 
 lint: $(STAMP)
@@ -24,16 +25,19 @@ lint: $(STAMP)
 
 ## Lint, type-check, unit tests and the integration suite on the embedded broker + SQLite.
 test: lint
+	scripts/hunspell-da
 	scripts/chromium
 	$(BIN)/pytest -q
 
 ## The same integration suite on real Apache Kafka (Maven Central jars) + PostgreSQL.
 test-kafka: $(STAMP)
+	scripts/hunspell-da
 	scripts/kafka-local fetch
 	scripts/chromium
 	$(BIN)/pytest -q tests/integration --broker kafka --database postgres
 
 bench: $(STAMP)
+	scripts/hunspell-da
 	$(BIN)/python -m bench.throughput
 
 .PHONY: bench-signals

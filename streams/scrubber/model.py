@@ -6,8 +6,13 @@ from dataclasses import dataclass, field
 
 # Finding kinds, in the order a conflict is settled: when two findings overlap, the kind
 # earlier here wins (an e-mail address beats the name inside it, an address beats the surname
-# in "H.C. Andersens Boulevard").
-KINDS = ("cpr", "email", "handle", "phone", "plate", "address", "name")
+# in "H.C. Andersens Boulevard", a CPR number beats the date of birth inside it, a case number
+# beats the date-like "27.24.00" inside it, a link beats the handle inside it, a labelled
+# "kørekort 12345678" is an id, not a phone; "12.34.56.78" is a phone number, not an IP).
+KINDS = (
+    "cpr", "dob", "case_number", "email", "url", "account", "id", "handle", "phone", "ip",
+    "plate", "address", "name",
+)
 
 PLACEHOLDERS = {
     "cpr": "[CPR]",
@@ -16,6 +21,12 @@ PLACEHOLDERS = {
     "handle": "[HANDLE]",
     "address": "[ADRESSE]",
     "plate": "[NUMMERPLADE]",
+    "dob": "[FØDSELSDATO]",
+    "case_number": "[SAGSNUMMER]",
+    "account": "[KONTONUMMER]",
+    "ip": "[IP-ADRESSE]",
+    "url": "[LINK]",
+    "id": "[ID-NUMMER]",
 }
 
 

@@ -16,6 +16,15 @@ One pass tokenises the text; each token gets a state, then neighbours settle the
 * a name chain followed by an institution word (``Lund Skole``, ``Svend Gønge-Skolen``) is a
   place, not a person (unless it is a known name).
 
+* any other token, in any case, that is no Danish word (:mod:`.vocabulary`: hunspell-da, with
+  inflections and compounds), no allowed shop/place/organisation/loan word and no short
+  function word is a suspect name and goes (fail safe): ``kofi``, ``Tenzin``, ``Aputsiaq``;
+* a word that is also a name (``per``, ``Said``) goes after a cue: ``kaldet X``, ``hedder X``,
+  ``X aka`` always; a relation or quote word (``bror X``, ``fra X``, ``X sagde``, ``X:`` at
+  the start of a chat line) or a list of names (``X, Y og Z``) when it is known as a name;
+* particles join the name after them, so a whole ``van der Berg``, ``Al-Hassan``, ``Ó Briain``
+  goes, and so does a double ``Nielsen-Kaur``.
+
 Possessives are part of the name: ``Mikkels``, ``Lukas'``, ``Ahmed's``.
 """
 
@@ -27,6 +36,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
+from streams.scrubber.patterns import Keywords
+from streams.scrubber.vocabulary import Vocabulary
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
 _PART = re.compile(r"[^\W\d_]+")
@@ -78,13 +89,15 @@ playstation fortnite roblox minecraft netflix netto føtex bilka rema lidl aldi 
 king ssp sfo ppr politi politiet kommune kommunen islam koranen ramadan eid allah gud jesus
 kristus jul påske mandag tirsdag onsdag torsdag fredag lørdag søndag januar februar marts april
 maj juni juli september oktober november december cpr telefon email handle adresse nummerplade
+fødselsdato sagsnummer kontonummer ip-adresse ip link id-nummer id nummer
 person navn dansk danske engelsk arabisk europa asien afrika amerika usa dr tv nyt nyheder
 """)
 
 _NOT_NAMES = _NOT_PERSONS | _INSTITUTIONS  # a capitalised token that is never a name
 
 _PARTICLES = _forms("""
-al el bin ibn abu abd von van de der den la le da di du dos das ul ud
+al el bin ibn abu abd von van de der den la le da di du dos das ul ud dela del della dei
+ní nic ó ter ten zu mac
 """)
 _ABBREVIATIONS = _forms("""
 hr fru frk kl ca a eks mht pga evt nr tlf st dr jf inkl ekskl dvs osv mv bl f ang vedr iht mfl
@@ -96,7 +109,98 @@ _STRONG_SUFFIXES = (
 )
 _SURNAME_SUFFIXES = ("sen", "son", "gard", "strup", "rup", "holm", "bjerg", "skov", "lund")
 
-_NO, _MAYBE, _EXT, _NAME = 0, 1, 2, 3
+# _WEAK: a word that is also a name (``storm``, a sentence-initial ``Storm``), a name only if
+# the same word is a name elsewhere in the text.
+# _LEAD: a capitalised word at the start of a sentence, a name only as the first part of one
+# ("Karma Yangchen", "Bram Mulder").
+_NO, _MAYBE, _EXT, _NAME, _PARTICLE, _WEAK, _LEAD = 0, 1, 2, 3, 4, 5, 6
+
+# Why a token counts as a name, strongest first: (detector id, reason for the officer).
+_WHY_KNOWN, _WHY_LIST, _WHY_VOCABULARY, _WHY_CONTEXT = 0, 1, 2, 3
+_WHY = (
+    ("name-known", "one of the persons the event names"),
+    ("name-list", "a first name or surname from the name lists"),
+    ("name-vocabulary", "not a Danish word, place, shop or organisation: a suspect name"),
+    ("name-context", "a word used as a name: after a relation, role or quote cue, or in a "
+                     "list of names"),
+)
+
+# Short words that are never names, however a cue sits next to them.
+_FUNCTION_WORDS = _forms("""
+han hun den det de vi jeg du man min mit mine mig dig sig os jer dem hans hendes deres der
+som og i på at en et er var har havde til fra med for af om så men ikke nu da når hvis her
+ifølge kære mens fordi selvom både enten hverken ligesom sammen siden hos mod ved uden
+blandt mellem omkring bag foran inden især ellers altså dog derfor desuden endvidere
+senere først bagefter derefter dernæst herefter imens ifht iflg vedr ang jf
+hvor hvad hvem hvorfor hvordan alle nogen ingen selv sin sit sine din dit dine vores jeres
+også kun bare lige godt meget mere mest ja nej okay ok hej tak kom går gik skal vil kan
+må bliver blev være været have ud ind op ned over under efter før igen hjem ham hende
+""")
+
+# Cue words: the next token is a name if it could be one ("kaldet X", "bror per").
+_STRONG_CUES = _forms("""
+kaldet kaldes kalder kaldt aka alias hedder navnet kælenavn kælenavnet øgenavn øgenavnet
+tilnavn tilnavnet kaldenavn kaldenavnet nickname nick
+""")
+# "Bamse, som han kaldes": the cue after the name.
+_CUE_FOLLOWS = re.compile(
+    r"\s?[\"'“”»]?,?\s(?:som|der)\s(?:han|hun|de|vi|man|alle)\s(?:kaldes|kalder|kaldte|bliver)",
+    re.IGNORECASE,
+)
+_STRONG_CUES_AFTER = _forms("aka alias")
+# Where a strong cue can stand (Aho-Corasick over the lower-cased text).
+_CUE_KEYWORDS = Keywords((
+    "hej", "hey", "hallo", "kære", "yo ", "hi ", "kald", "aka", "a.k.a", "alias", "hedder", "navn",
+    "kendt", "kendes", "omtal", "går under", "nick", "vulgo",
+))
+_UNSEEN = object()
+# A word with a street ending is a street, not a person ("Marienbergvej"); with a house number
+# it is an address (patterns.py), without one it is content.
+_STREET_ENDINGS = ("vej", "vejen", "gade", "gaden", "allé", "alle", "stræde", "strædet", "plads",
+                   "pladsen", "torv", "torvet", "vænget", "boulevard")
+# Three or more of a letter: a stretched chat word ("jaaa", "hmmm"); two are a spelling
+# ("Nuur", "Faarax", "Ruun").
+_REPEATED = re.compile(r"([^\W\d_])\1{2,}")
+_LAUGH = re.compile(r"(?=.{4})(?:h[aeiouæøå]|[aeiouæøå]h|xd|lo+l|jk)+h?")  # "hahaha", "hehe", "xdd"
+_CUES_BEFORE = _forms("""
+skriver skrev sagde siger spurgte svarede fra til ven vennen veninde veninden kæreste
+kæresten bror broren søster søsteren lillebror storebror lillesøster storesøster mor far
+moren faren lærer læreren pædagog pædagogen træner træneren kammerat kammeraten fætter
+kusine onkel tante nabo naboen
+""")
+# Verbs whose subject is a person: a name-word before one at the start of a sentence is a name.
+_SUBJECT_VERBS = _forms("""
+kom slog sagde fortalte siger har havde var er skal skulle vil ville kan kunne fik gik løb
+råbte truede sendte skrev ringede mødte tog stjal nægtede forklarede oplyste bor boede går
+kender kendte ser virker græd lo spurgte svarede mobber mobbede slår sparkede skubbede
+bliver kommer mangler mødte udeblev pjækkede deltog
+""")
+_CUES_AFTER = _forms("""
+sagde skrev skriver siger spurgte svarede råbte truede slog sendte
+""")
+_AFTER_DIGIT = ".-/"
+# What may stand between two parts of one name: a space, a hyphen, or the quotes around a
+# nickname ('Mikkel "Bamse" Hansen').
+_LIST_GAPS = frozenset((", ", " og ", " eller ", " & ", " + "))
+_NAME_GAPS = frozenset((" ", "-", ' "', '" ', " '", "' ", " “", "” ", " ”", " «", "» ", " »"))
+# Two-word cues for a nickname: "kendt som X", "kalder sig X", "går under navnet X".
+_NICKNAME_CUE = re.compile(
+    r"(?:\bkaldet|\bkaldes|\bkaldt|\bkalder\s(?:sig|ham|hende|dem)|\bkaldte\s(?:sig|ham|hende)"
+    r"|\bkendt|\bkendes|\bomtales|\bomtalt|a\.k\.a\.?|\baka\.?|\balias|\bvulgo"
+    r"|\b(?:kæle|øge|til|kalde|nick|bruger)?navn(?:et)?(?:\s+(?:er|var))?"
+    r"|\bnick(?:name)?(?:et)?(?:\s+(?:er|var))?|\bgår\sunder)"
+    # up to three filler words: "kaldet for", "kaldes også", "kendt på gaden som"
+    r"(?:\s(?:for|også|bare|som|blot|altid|tit|af\s\w+|blandt\s\w+|på\s\w+|i\s\w+)){0,3}"
+    r"[\s:]*[\"'“”«»„‘’]?\s?$",
+    re.IGNORECASE,
+)
+_LABEL_WORDS = _forms("""
+mail email tlf telefon mobil adresse note noter obs ps info tid sted dato emne re fra til cc
+sms besked svar link kl nr ref sag vedr bemærk husk status kilde navn alder klasse skole
+""")
+_CHAT_SPEAKER = re.compile(r"(?m)^[ \t>*•\"“'-]*([a-zæøå]+) ?:")
+_GREETINGS = _forms("hej hey hejsa hallo halløj kære yo hi hello heej hejj")
+_CAPITAL_PARTICLES = frozenset("ÓO")
 
 # One searchable spelling of a known name's part: (needle, key, weak, person indices).
 _Needle = tuple[str, str, bool, tuple[int, ...]]
@@ -107,6 +211,8 @@ class NameSpan:
     start: int
     end: int
     person: int  # 1-based placeholder number
+    detector: str = "name-list"
+    reason: str = ""
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -124,6 +230,8 @@ def _sentence_initial(text: str, start: int) -> bool:
     while j > 0 and text[j - 1].isalpha():
         j -= 1
     word = text[j:i].lower()
+    if j > 0 and text[j - 1].isdigit():
+        return True  # "… Storegade 3B. Mor er hjemme", "… i 8.b. Han"
     return not (word in _ABBREVIATIONS or len(word) == 1)
 
 
@@ -132,18 +240,97 @@ _UPPER = "A-ZÀ-ÖØ-ÞĄĆČĎĐĘĚĞİŁŃŇŐŒŘŚŞŠŤŮŰŹŻŽ"
 _CAP_TOKEN = re.compile(
     rf"[{_UPPER}](?<![^\W\d_][{_UPPER}])[^\W\d_]*(?:['’]s?(?![^\W\d_]))?"
 )
-_PREV_WORD = re.compile(r"([^\W\d_]+)\.? ?$")
+# Any word, with a possessive "'s" or "'" kept ("TikTok" is one token).
+_ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
+_QUOTES = "\"'“”«»„"
+
+
+def _subject_of_verb(text: str, end: int) -> bool:
+    """The word after ``end`` is a verb whose subject is a person ("… kom", "… slog")."""
+    nxt = _NEXT_TOKEN.match(text, end)
+    return nxt is not None and nxt.group(1).lower() in _SUBJECT_VERBS
+
+
+def _prev_word(text: str, start: int) -> tuple[str, bool]:
+    """The word right before ``start`` (over an optional quote, space and full stop) and
+    whether a full stop follows it; ("", False) if none. A backward scan: cheaper than a
+    regex search ending at ``start``."""
+    i = start
+    if i > 0 and text[i - 1] in _QUOTES:
+        i -= 1
+    if i > 0 and text[i - 1] == " ":
+        i -= 1
+    dot = i > 0 and text[i - 1] == "."
+    if dot:
+        i -= 1
+    j = i
+    while j > 0 and text[j - 1].isalpha():
+        j -= 1
+    return text[j:i], dot
 _NEXT_WORD = re.compile(r"[ -]([^\W\d_]+)")
 
 
 def _titled(text: str, start: int) -> bool:
     """A title or relation word (``fru``, ``eleven``, ``hedder``) right before ``start``."""
-    prev = _PREV_WORD.search(text, max(0, start - 25), start)
-    return (
-        prev is not None
-        and prev.group(1).lower() in _TITLES
-        and ("." not in prev.group() or len(prev.group(1)) <= 3)
-    )
+    word, dot = _prev_word(text, start)
+    return bool(word) and word.lower() in _TITLES and (not dot or len(word) <= 3)
+
+_NEXT_TOKEN = re.compile(r"[ ]?([^\W\d_]+)")
+_LINE_START = re.compile(r"(?:^|\n)[ \t>*•\-–\"“']*(?:\[?\d{1,2}[:.]\d{2}\]?[ \t]*)?$")
+
+
+def _occurrences(text: str, wanted: set[str]) -> list[tuple[int, str]]:
+    """Where each of ``wanted`` (tokens as :data:`_ANY_TOKEN` cuts them) stands in ``text``,
+    in text order: a few ``str.find`` calls instead of a Python loop over every token."""
+    found: list[tuple[int, str]] = []
+    match = _ANY_TOKEN.match
+    for token in wanted:
+        pos = text.find(token)
+        while pos >= 0:
+            if pos == 0 or not text[pos - 1].isalpha():
+                m = match(text, pos)
+                if m is not None and m.end() == pos + len(token):
+                    found.append((pos, token))
+            pos = text.find(token, pos + 1)
+    found.sort()
+    return found
+
+
+def _cued(text: str, start: int, length: int, strong_cues: bool = True) -> int:
+    """How strongly a cue around the token at ``start`` says "a name": 2 for ``kaldet X``,
+    ``hedder X``, ``X aka``; 1 for a relation, role or quote word (``bror X``, ``fra X``,
+    ``skriver X:``, ``X sagde``) or ``X:`` at the start of a chat line, which only counts for a
+    token also known as a name; 0 for none."""
+    end = start + length
+    if (text.startswith(":", end) or text.startswith(" :", end)) \
+            and _LINE_START.search(text, max(0, start - 40), start) is not None:
+        # "Note:", "mail:" are labels; a lower-case speaker of a chat line ("ørn: kom nu") is a
+        # name; a capitalised one only if known as a name ("Said:").
+        word = text[start:end]
+        return 2 if word.islower() and word not in _LABEL_WORDS and word not in _TITLES else 1
+    prev, dot = _prev_word(text, start)
+    if prev and prev.lower() in _GREETINGS and text[start].islower() \
+            and text[start:end] not in _TITLES:
+        return 2  # "hej ørn", "kære frost" in a quoted chat
+    if strong_cues and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
+        return 2
+    if prev and not dot:
+        word = prev.lower()
+        if word in _STRONG_CUES:
+            return 2
+        if word in _CUES_BEFORE:
+            return 1
+    if _CUE_FOLLOWS.match(text, end) is not None:
+        return 2
+    nxt = _NEXT_TOKEN.match(text, end)
+    if nxt is not None:
+        word = nxt.group(1).lower()
+        if word in _STRONG_CUES_AFTER:
+            return 2
+        if word in _CUES_AFTER:
+            return 1
+    return 0
+
 
 _FLAT_PAIRS = (
     ("ø", "o"), ("å", "a"), ("é", "e"), ("è", "e"), ("ü", "u"), ("ö", "o"), ("ä", "a"),
@@ -171,9 +358,12 @@ class NameRecognizer:
 
     kind = "name"
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
+    def __init__(self, gazetteer: Gazetteer, vocabulary: Vocabulary | None = None) -> None:
         flags = dict(gazetteer.flags)
         self._flags = flags
+        self._vocab = vocabulary if vocabulary is not None else Vocabulary.shared()
+        self._facts_cache: dict[str, object] = {}
+        self._skip: dict[str, bool] = {}
         self._cached_needles = lru_cache(maxsize=64)(self._needles)
 
     def _lookup(self, low: str) -> int:
@@ -248,17 +438,165 @@ class NameRecognizer:
                 pos = hay.find(needle, pos + 1)
         return found
 
+    def _skippable(self, token: str) -> bool:
+        """A token (as :data:`_ANY_TOKEN` finds it) that is never part of a name without a
+        strong cue: a function word, an allowed word, a lower-case word not known as a name."""
+        raw = token.rstrip("'’")
+        if len(raw) > 2 and raw[-2] in "'’":
+            raw = raw[:-2]
+        low = raw.lower()
+        facts = self._facts(low) if raw else None
+        if low in _PARTICLES or raw in _CAPITAL_PARTICLES:
+            result = False
+        elif facts is None:
+            result = True
+        else:
+            result = raw.islower() and facts[1] and not (facts[0] or facts[3])
+        if len(self._skip) > 100_000:
+            self._skip.clear()
+        self._skip[token] = result
+        return result
+
+    def _facts(self, low: str) -> tuple[int, bool, bool, bool] | None:
+        """What the lists say about a lower-cased token, whatever its context: (gazetteer
+        flag, is a word or place, is a proper noun of the word list, is written as a name
+        there too); None for a token that is never a name (a function word, an allowed
+        shop/organisation/chat word, a placeholder word). Cached per token."""
+        facts = self._facts_cache.get(low, _UNSEEN)
+        if facts is not _UNSEEN:
+            return facts  # type: ignore[return-value]
+        vocab = self._vocab
+        stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
+        result: tuple[int, bool, bool, bool] | None
+        # An allowed word of three letters or fewer ("an", "ya", "ex") is only a word: it may
+        # still be part of a name ("Nguyen Van An"); a longer one (a shop, a place) never is.
+        if low in _FUNCTION_WORDS or low in _NOT_NAMES or (len(low) > 3 and (
+                vocab.is_allowed(low) or (stem and vocab.is_allowed(stem)))) \
+                or _LAUGH.fullmatch(low) is not None \
+                or (len(low) > 5 and low.endswith(_STREET_ENDINGS)):
+            result = None
+        else:
+            flag = self._lookup(low)
+            if not flag and stem:
+                flag = self._lookup(stem)
+            word = (vocab.is_word(low) or vocab.is_place(low)
+                    or (bool(stem) and (vocab.is_word(stem) or vocab.is_place(stem))))
+            if not word and _REPEATED.search(low) is not None:  # chat: "jaaa", "neej", "hmmm"
+                word = any(vocab.is_word(form) or vocab.is_allowed(form) for form in (
+                    _REPEATED.sub(r"\1", low), _REPEATED.sub(r"\1\1", low)))
+            proper = vocab.is_proper(low) or (bool(stem) and vocab.is_proper(stem))
+            result = (flag, word, proper, vocab.is_person_like(low))
+        if len(self._facts_cache) > 100_000:
+            self._facts_cache.clear()
+        self._facts_cache[low] = result
+        return result
+
+    def _state(self, text: str, start: int, raw: str,
+               facts: tuple[int, bool, bool, bool], strong_cues: bool) -> tuple[int, int, int]:
+        """(state, gazetteer flag, why) of one token that is not a known name's part;
+        ``strong_cues``: the text has a "kaldet"/"hedder"/"aka" somewhere."""
+        flag, word, proper, person_like = facts
+        if raw.lower() in _STRONG_CUES:
+            return _NO, 0, 0  # "navnet" in "går under navnet X" is the cue, not the name
+        # A cue matters for a word only if it is known as a name, or if it is a strong one.
+        cue_counts = strong_cues or bool(flag) or person_like
+        low = raw.lower()
+        if not raw[0].isupper():  # lower case: chat and SMS lines, or a name typed carelessly
+            if len(low) <= 2:
+                return _NO, 0, 0
+            if not word:
+                return _NAME, flag, (_WHY_LIST if flag or proper else _WHY_VOCABULARY)
+            cue = _cued(text, start, len(raw), strong_cues) if cue_counts else 0
+            if cue == 2 or (cue and (flag or person_like)):
+                return _NAME, flag, _WHY_CONTEXT
+            if low in _TITLES or low in _CUES_BEFORE or low in _CUES_AFTER:
+                return _NO, 0, 0  # "bror", "sagde": the cue, never the name
+            return (_WEAK, flag, _WHY_CONTEXT) if flag or person_like else (_NO, 0, 0)
+        allcaps = len(raw) > 1 and raw.isupper()
+        if flag and not flag & WORD:  # the name lists say: not a word that needs context
+            return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
+        if flag:
+            if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
+                    and not _cued(text, start, len(raw), strong_cues) \
+                    and not _subject_of_verb(text, start + len(raw)):
+                return _MAYBE, flag, _WHY_LIST
+            return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
+        if allcaps:
+            if word or len(raw) < 5:
+                return _NO, 0, 0
+            return _NAME, 0, _WHY_VOCABULARY
+        if len(raw) == 1:  # an initial: part of a name next to one ("Mikkel K."), else not
+            return _EXT, 0, _WHY_CONTEXT
+        if not word:
+            return _NAME, 0, (_WHY_LIST if proper else _WHY_VOCABULARY)
+        if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
+            return _NAME, 0, _WHY_LIST
+        cue = _cued(text, start, len(raw), strong_cues) if cue_counts else 0
+        named = cue == 2 or (cue == 1 and person_like)
+        if _sentence_initial(text, start):
+            if named:
+                return _NAME, 0, _WHY_CONTEXT
+            if person_like:
+                # "Storm kom for sent": a name-word as the subject of a verb people do
+                if _subject_of_verb(text, start + len(raw)):
+                    return _NAME, 0, _WHY_CONTEXT
+                return _WEAK, 0, _WHY_CONTEXT
+            if low in _TITLES or low in _CUES_BEFORE:  # "Drengen Bo", "Familien Skov"
+                return _NO, 0, 0
+            return _LEAD, 0, _WHY_CONTEXT
+        if named or _titled(text, start):
+            return _NAME, 0, _WHY_CONTEXT
+        prev, _dot = _prev_word(text, start)
+        if prev and prev[0].isupper() and self._place_like(prev):
+            return _EXT, 0, _WHY_CONTEXT  # "Møns Klint", "Stege Bugt": part of a place
+        if person_like:  # a capital in mid-sentence, and the word list writes it as a name
+            return _NAME, 0, _WHY_LIST
+        if len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES):
+            return _NAME, 0, _WHY_LIST
+        # Danish capitalises no common noun in mid-sentence: a plain word written so is a name
+        # ("med Ulv og Frost"); a compound ("Ungdomsklubben") is an institution's name.
+        # Names that are words are short ("Ulv", "Frost", "Lilje"); longer capitalised words are
+        # the names of places and institutions ("Rådhuset", "Banegården"), and relation words
+        # ("Mor") are titles.
+        if len(low) <= 6 and low not in _TITLES and low not in _CUES_BEFORE and (
+                self._vocab.is_simple(low) or (len(low) > 3 and self._vocab.is_simple(low[:-1]))):
+            return _NAME, 0, _WHY_CONTEXT
+        return _EXT, 0, _WHY_CONTEXT
+
+    def _place_like(self, word: str) -> bool:
+        low = word.lower()
+        vocab = self._vocab
+        return (vocab.is_place(low) or vocab.is_place(low.rstrip("s")) or vocab.is_allowed(low)
+                or low in _NOT_NAMES)
+
     def find(self, text: str, known_names: Sequence[str] = ()) -> list[NameSpan]:
         known = self._known(text, known_names) if known_names else {}
-        items: list[tuple[int, int, int, str, int, tuple[int, ...], int]] = []
+        # (start, raw end, scrub end, key, state, persons, flag, why)
+        items: list[tuple[int, int, int, str, int, tuple[int, ...], int, int]] = []
         for start, (end, scrub, key, state, idx) in known.items():
-            items.append((start, end, scrub, key, state, idx, 0))
-        for m in _CAP_TOKEN.finditer(text):
-            start = m.start()
+            items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
+        # Most tokens are plain words: one C-level findall and a cached test per distinct
+        # token leave the Python loop below only the few that could be part of a name.
+        skip = self._skip
+        tokens = set(_ANY_TOKEN.findall(text))
+        wanted = {t for t in tokens if not (skip[t] if t in skip else self._skippable(t))}
+        # A plain lower-case word is a name only right after a strong cue ("kaldet bamse",
+        # "hej frost") or as a chat line's speaker ("ørn: …"): those few words are wanted too.
+        near_cues: set[str] = set()
+        low_text = text.lower()
+        if len(low_text) == len(text):
+            for at in _CUE_KEYWORDS.starts(low_text):
+                near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
+        if ":" in text:
+            near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+        strong_cues = bool(near_cues)
+        wanted |= {t for t in near_cues if t.islower()}
+        if not wanted and not known:
+            return []
+        for start, raw in _occurrences(text, wanted):
             if start in known:
                 continue
-            raw = m.group()
-            end = scrub_end = m.end()
+            end = scrub_end = start + len(raw)
             last = raw[-1]
             if last == "'" or last == "’":
                 raw = raw[:-1]
@@ -269,38 +607,33 @@ class NameRecognizer:
             if not raw:
                 continue
             low = raw.lower()
-            if low in _NOT_NAMES:
+            facts = self._facts(low)
+            particle = low in _PARTICLES or raw in _CAPITAL_PARTICLES
+            if facts is None:
+                if particle:
+                    items.append((start, end, scrub_end, low, _PARTICLE, (), 0, _WHY_CONTEXT))
                 continue
-            stem = low[:-1] if len(low) > 3 and low[-1] == "s" else ""
-            flag = self._lookup(low)
-            key = low
-            if not flag and stem:
-                flag = self._lookup(stem)
-                if flag:
-                    key = stem
-            allcaps = len(raw) > 1 and raw.isupper()
-            # The context checks (_sentence_initial, _titled) are the costly part: each is
-            # evaluated only on the branch that needs it.
-            if flag and not flag & WORD:
-                state = _MAYBE if allcaps and len(raw) < 4 else _NAME
-            elif flag:
-                if (allcaps or _sentence_initial(text, start)) and not _titled(text, start):
-                    state = _MAYBE
-                else:
-                    state = _NAME
-            elif allcaps:
-                state = _NO
-            elif low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
-                state = _NAME
-            elif _sentence_initial(text, start):
-                state = _NO
-            elif (len(low) > 4 and fold(low).endswith(_SURNAME_SUFFIXES)) \
-                    or _titled(text, start):
-                state = _NAME
-            else:
-                state = _EXT
+            if not strong_cues and facts[1] and not (facts[0] or facts[3]) and raw.islower():
+                continue  # a plain lower-case word, and no "kaldet"/"hedder" in the text
+            if start and (text[start - 1].isdigit() or (
+                    text[start - 1] in _AFTER_DIGIT and start > 1 and text[start - 2].isdigit())):
+                continue  # "8.b", "3B", "22kr": a class or a unit, not a person
+            state, flag, why = self._state(text, start, raw, facts, strong_cues)
+            if state != _NAME and particle:
+                state, why = _PARTICLE, _WHY_CONTEXT
             if state != _NO:
-                items.append((start, end, scrub_end, key, state, (), flag))
+                items.append((start, end, scrub_end, low, state, (), flag, why))
+        # A word written as a name somewhere in the text is that name in lower case too (the
+        # quoted chat's "frost" after the report's "Frost").
+        named_low = {it[3] for it in items if it[4] == _NAME and not it[5] and len(it[3]) > 2}
+        if named_low:
+            echoes = {t for t in tokens if t.islower() and t in named_low}
+            if echoes:
+                taken = {it[0] for it in items}
+                for m in _ANY_TOKEN.finditer(text):
+                    if m.group() in echoes and m.start() not in taken:
+                        items.append((m.start(), m.end(), m.end(), m.group(), _NAME, (), 0,
+                                      _WHY_CONTEXT))
         if not items:
             return []
         items.sort()
@@ -308,25 +641,77 @@ class NameRecognizer:
         starts = [it[0] for it in items]
         raw_ends = [it[1] for it in items]
         states = [it[4] for it in items]
+        whys = [it[7] for it in items]
 
-        def adjacent(i: int) -> bool:  # token i and token i+1 form one name chain
-            return text[raw_ends[i]:starts[i + 1]] in (" ", "-")
+        # What stands between token i and token i+1, computed once: one name chain (a space, a
+        # hyphen, "O'"), or one list of people ("X, Y og Z").
+        gaps = [text[raw_ends[i]:starts[i + 1]] for i in range(n - 1)]
+        adj = [gap in _NAME_GAPS or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
+               for i, gap in enumerate(gaps)]
+        lst = [gap in _LIST_GAPS for gap in gaps]
 
+        is_place = self._vocab.is_place
+        # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
+        # word after a particle is a surname ("de Boer"); a particle between two names joins
+        # them, in any case ("jan de vries").
+        for i in range(n - 2, -1, -1):
+            if states[i] != _PARTICLE or not adj[i]:
+                continue
+            after = states[i + 1]
+            capital = text[starts[i + 1]].isupper()
+            if after == _NAME and (capital or items[i + 1][4] == _PARTICLE or (
+                    i > 0 and states[i - 1] == _NAME and adj[i - 1])):
+                states[i] = _NAME
+            elif capital and after in (_MAYBE, _EXT, _WEAK, _LEAD) and (
+                    (i > 0 and states[i - 1] in (_NAME, _MAYBE, _EXT, _LEAD) and adj[i - 1])
+                    or text[starts[i]].isupper()):
+                states[i] = states[i + 1] = _NAME
+        # Two capitalised words in a row that are no place or institution: in Danish only a
+        # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
+        for i in range(n - 1):
+            if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adj[i] \
+                    and text[raw_ends[i]] == " " and not is_place(items[i][3]) \
+                    and not is_place(items[i + 1][3]):
+                states[i] = states[i + 1] = _NAME
         # Settle doubtful tokens from their neighbours.
         for i in range(n - 1):
-            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT) and adjacent(i):
+            if states[i] == _NAME and states[i + 1] in (_MAYBE, _EXT, _WEAK) and adj[i]:
                 states[i + 1] = _NAME
         for i in range(n - 2, -1, -1):
-            if states[i] == _MAYBE and states[i + 1] == _NAME and adjacent(i):
-                states[i] = _NAME
+            if states[i + 1] != _NAME:
+                continue
+            if (states[i] == _MAYBE and (adj[i] or lst[i])) or (
+                    states[i] in (_LEAD, _EXT, _WEAK) and adj[i]
+                    and text[starts[i + 1]].isupper() == text[starts[i]].isupper()
+                    and not is_place(items[i][3])):
+                states[i] = _NAME  # "Karma Yangchen", "slog Lobsang Gyatso", "tran thi mai"
+        for i in range(n - 1):
+            if states[i] == _NAME and states[i + 1] == _MAYBE and lst[i]:
+                states[i + 1] = _NAME
         for i in range(n - 1):  # "Bo Skov" at the start of a sentence: first name + surname
-            if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adjacent(i)
+            if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adj[i]
                     and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
                 states[i] = states[i + 1] = _NAME
                 j = i + 1
-                while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adjacent(j):
+                while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adj[j]:
                     states[j + 1] = _NAME
                     j += 1
+
+        # One word, one reading: a word that is a name somewhere in the text is a name wherever
+        # it stands there ("Storm slog. … sagde Storm" — the first is no weather).
+        named = {items[k][3] for k in range(n) if states[k] == _NAME and not items[k][5]}
+        if named:
+            named |= {key[:-1] for key in named if key.endswith("s")}
+            for k in range(n):
+                if states[k] in (_MAYBE, _EXT, _WEAK) and (
+                        items[k][3] in named or items[k][3].rstrip("s") in named):
+                    states[k] = _NAME
+        for i in range(n - 1):  # "lærke, storm og ahmed": a doubtful word in a list of names
+            if states[i] == _NAME and states[i + 1] == _WEAK and lst[i]:
+                states[i + 1] = _NAME
+        for i in range(n - 2, -1, -1):
+            if states[i] == _WEAK and states[i + 1] == _NAME and lst[i]:
+                states[i] = _NAME
 
         # Merge name chains, drop institutions, number the persons.
         spans: list[NameSpan] = []
@@ -338,7 +723,7 @@ class NameRecognizer:
                 i += 1
                 continue
             j = i
-            while j + 1 < n and states[j + 1] == _NAME and adjacent(j):
+            while j + 1 < n and states[j + 1] == _NAME and adj[j]:
                 j += 1
             chain = range(i, j + 1)
             votes: dict[int, int] = {}
@@ -356,7 +741,7 @@ class NameRecognizer:
             if votes:
                 person = min(votes, key=lambda who: (-votes[who], who)) + 1
             else:
-                parts = {items[k][3] for k in chain}
+                parts = {items[k][3] for k in chain if states[k] != _PARTICLE}
                 for number, seen in enumerate(others):
                     if parts <= seen or seen <= parts:  # "Jonas" after "Jonas Hansen"
                         seen |= parts
@@ -365,6 +750,7 @@ class NameRecognizer:
                 else:
                     others.append(parts)
                     person = base + len(others)
-            spans.append(NameSpan(starts[i], items[j][2], person))
+            why = whys[i] if i == j else min(whys[i:j + 1])
+            spans.append(NameSpan(starts[i], items[j][2], person, *_WHY[why]))
             i = j + 1
         return spans

@@ -10,17 +10,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from functools import lru_cache
+from typing import ClassVar, Protocol
 
+import ahocorasick_rs
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 
 class Recognizer(Protocol):
-    """A detector: ``kind`` names what it finds; ``find`` yields ``(start, end)`` offsets."""
+    """A detector: ``kind`` names what it finds; ``find`` yields ``(start, end)`` offsets;
+    ``detector`` (a short id) and ``reason`` (a sentence for a data-protection officer, never
+    the value) explain each finding."""
 
     @property
     def kind(self) -> str: ...
+
+    @property
+    def detector(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
 
     def find(self, text: str) -> Iterator[tuple[int, int]]: ...
 
@@ -60,12 +70,94 @@ def _folded_for_search(low: str, text: str) -> str | None:
     return low
 
 
+class Keywords:
+    """Where any of some keywords starts in a lower-cased text: a label pattern ("sagsnr",
+    "født", "tlf") is then tried only there (:func:`labelled`) instead of at every character.
+
+    All ``Keywords`` of the process share one Aho-Corasick automaton (ahocorasick-rs), built on
+    first use: one pass over a text answers every recognizer's question, cached per text."""
+
+    _groups: ClassVar[list[tuple[str, ...]]] = []
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._id = len(Keywords._groups)
+        Keywords._groups.append(tuple(sorted(set(words))))
+        _automaton.cache_clear()
+
+    def starts(self, low: str) -> tuple[int, ...]:
+        return _keyword_hits(low).get(self._id, ())
+
+
+@lru_cache(maxsize=1)
+def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
+    """The one automaton over every group's words, and for each word the groups it is in."""
+    owners: dict[str, list[int]] = {}
+    for group, words in enumerate(Keywords._groups):
+        for word in words:
+            owners.setdefault(word, []).append(group)
+    every = sorted(owners)
+    return ahocorasick_rs.AhoCorasick(every), [tuple(owners[w]) for w in every]
+
+
+@lru_cache(maxsize=16)
+def _keyword_hits(low: str) -> dict[int, tuple[int, ...]]:
+    automaton, owners = _automaton()
+    hits: dict[int, set[int]] = {}
+    for index, start, _end in automaton.find_matches_as_indexes(low, overlapping=True):
+        for group in owners[index]:
+            hits.setdefault(group, set()).add(start)
+    return {group: tuple(sorted(starts)) for group, starts in hits.items()}
+
+
+# Every recognizer of one scrub asks for the same text's lower-cased form and digit runs: a
+# small cache computes each once per text (str hashes are cached, so a hit costs ~100 ns).
+@lru_cache(maxsize=16)
+def lowered(text: str) -> str | None:
+    """``text`` lower-cased and folded for keyword search, or None if that moved offsets."""
+    return _folded_for_search(text.lower(), text)
+
+
+def labelled(pattern: re.Pattern[str], keywords: Keywords, text: str,
+             low: str | None) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` (which begins with one of ``keywords``) in ``text``."""
+    if low is None:
+        yield from pattern.finditer(text)
+        return
+    starts = keywords.starts(low)
+    if starts:
+        yield from _matches_at(pattern, text, starts)
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=16)
+def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, length) of each run of digits: the only places a number pattern can start,
+    and its length says which patterns can (a date starts with one or two digits, a long
+    number with nine or more)."""
+    return tuple((m.start(), m.end() - m.start()) for m in _DIGIT_RUN.finditer(text))
+
+
+def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
+    """Where each run of digits begins (of one of ``lengths``, if given)."""
+    if lengths is None:
+        return [start for start, _size in digit_runs(text)]
+    wanted = set(lengths)
+    return [start for start, size in digit_runs(text) if size in wanted]
+
+
+matches_at = _matches_at
+
+
 @dataclass(frozen=True)
 class RegexRecognizer:
     """Every match of ``pattern`` (the named group ``v`` if present) is a finding."""
 
     kind: str
     pattern: re.Pattern[str]
+    detector: str
+    reason: str
     needs: str = ""  # a fast pre-check: "digit" or a character that must occur
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
@@ -81,23 +173,34 @@ class RegexRecognizer:
 
 
 # ---- CPR ---------------------------------------------------------------------------------
-_CPR = re.compile(r"(\d(?<![\d.,/-]\d)\d{5})(?:\s?[-–‐]\s?|[ .]?)(\d{4})(?![\d]|[.,]\d)")
-_SIX_DIGITS = re.compile(r"\d{6}")  # every CPR match starts with six digits in a row
+# Ten digits: the date part with one separator or none between its pairs ("150611",
+# "15.06.11", "15 06 11", "15/06/11", "15-06-11"), then "-", "/", "." or a space or nothing,
+# then four digits, also as two pairs ("41 23"). Invisible characters inside are dropped by the
+# scrubber before any recognizer runs.
+_CPR = re.compile(
+    r"(?<!\d)(?<!\d[.,/-])(\d{2})((?:[^\w\s]|\s)?)(\d{2})\2(\d{2})"
+    r"\s?(?:[^\w\s]|_)?\s?(\d{2})\s?(\d{2})(?![\d]|[.,]\d)"
+)
+# where a CPR match can start
+_SIX_DIGITS = re.compile(r"\d{2}(?:[^\w\s]|\s)?\d{2}(?:[^\w\s]|\s)?\d{2}")
 
 
 class CprRecognizer:
-    """Ten digits (``ddmmyy-ssss``, ``ddmmyyssss``, ``ddmmyy ssss``) whose date part is a real
-    date under the CPR century rule (python-stdnum); modulus 11 is *not* required (it was
-    dropped in 2007)."""
+    """Ten digits (``ddmmyy-ssss``, ``ddmmyyssss``, ``ddmmyy ssss``, ``15.06.11-4123``,
+    ``150611/4123``, ``15 06 11 41 23``) whose date part is a real date under the CPR century
+    rule (python-stdnum); modulus 11 is *not* required (it was dropped in 2007)."""
 
     kind = "cpr"
+    detector = "cpr"
+    reason = "ten digits (any separators) whose first six are a valid date: a CPR number"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _SIX_DIGITS.search(text) is None:
             return
         for m in _CPR.finditer(text):
             try:
-                stdnum_cpr.get_birth_date(m.group(1) + m.group(2))
+                stdnum_cpr.get_birth_date(
+                    m.group(1) + m.group(3) + m.group(4) + m.group(5) + m.group(6))
             except (StdnumValidationError, ValueError):
                 continue
             yield m.start(), m.end()
@@ -111,6 +214,21 @@ _PHONE = re.compile(
     r"|\d{2} \d{2} \d{4}|\d{4} \d{2} \d{2})"
     r"(?!\w)(?![.,-]\d)(?! \d{2})"
 )
+# +45/0045 and eight digits in any spacing ("+45 2 233 4455", "+45-22-33-44-55"), and eight
+# digits in any grouping after a phone word ("tlf 2233 4455", "mobil: 22-33-44-55",
+# "MobilePay 22 334 455").
+_PHONE_PREFIXED = re.compile(r"(?<![\w+])(?:\+|00)\s?45[\s.-]{0,2}(?:\d[\s.-]?){7}\d(?!\d)")
+_PHONE_CUED = re.compile(
+    r"\b(?:tlf|telefon|telefonnummer|telefonnr|tlf\.?\s?nr|mobil|mobilnr|mobilnummer|mob"
+    r"|mobilepay|mp|sms|ring(?:e|ede|er)?(?:\s(?:til|på))?|nummer(?:et)?|phone|cell|whatsapp"
+    r"|hjemmenummer|arbejdsnummer|privat|nr\.? til (?:mor|far))\.?\s*(?:er|på)?\s*[:.]?\s*"
+    r"(?P<v>\d(?:[\s.-]?\d){7})(?![\d]|[.,]\d)",
+    re.IGNORECASE,
+)
+_PHONE_KEYWORDS = Keywords((
+    "tlf", "telefon", "mobil", "mob", "mp", "sms", "ring", "nummer", "phone", "cell", "whatsapp",
+    "hjemmenummer", "arbejdsnummer", "privat", "nr",
+))
 # Case and journal numbers are not phone numbers.
 _CASE_PREFIX = re.compile(
     r"(?:sags?\.?\s?nr|j\.?\s?nr|journal\s?(?:nr|nummer)|sagsnummer|reg\.?\s?nr|konto\s?nr"
@@ -125,6 +243,8 @@ class PhoneRecognizer:
     label (``sagsnr. 12345678``), not a date (``12-03-2026``: the groups must agree)."""
 
     kind = "phone"
+    detector = "phone"
+    reason = "eight digits in a Danish phone-number grouping, or after +45 or a phone word"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _HAS_DIGIT.search(text) is None:
@@ -135,24 +255,125 @@ class PhoneRecognizer:
             if not prefixed and _CASE_PREFIX.search(text, max(0, start - 20), start):
                 continue
             yield start, m.end()
+        if "45" in text:
+            for m in _PHONE_PREFIXED.finditer(text):
+                yield m.span()
+        for m in labelled(_PHONE_CUED, _PHONE_KEYWORDS, text, lowered(text)):
+            yield m.span("v")
 
 
 # ---- e-mail and handles ------------------------------------------------------------------
 _HANDLE_AT = re.compile(r"(?<![\w.@/])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?")
+_PLATFORMS = (
+    r"snap(?:chat)?|insta(?:gram)?|ig|tik\s?-?tok|discord|telegram|twitch|twitter|facebook|fb"
+    r"|youtube|steam|psn|xbox|roblox|fortnite|minecraft|kik|signal|whatsapp|messenger|bereal"
+    r"|reddit|threads|pinterest|spotify|epic(?:\s?games)?"
+)
+# Words after "snap er …" that say something about the platform, not a name.
+_NOT_HANDLES = (
+    r"(?:en|et|den|det|de|ikke|også|meget|mere|blevet|blev|slettet|lukket|hacket|væk|nede|min"
+    r"|hans|hendes|deres|jo|bare|nok|en app|populær|farlig|sjov|godt|dårligt|privat|offentlig"
+    r"|der|her|nu|tit|ofte|altid|aldrig|sikkert|stadig|kun|lige|helt|the|a|an|not|så)"
+)
+_HANDLE_VALUE = r"[A-Za-z0-9_.æøåÆØÅ-]{2,30}(?<![.-])"
 _HANDLE_CONTEXT = re.compile(
-    r"\b(?:snap(?:chat)?|insta(?:gram)?|tik\s?-?tok|discord|telegram|twitch|twitter"
-    r"|facebook|fb|youtube|steam|psn|xbox)"
-    r"(?:[- ]?(?:navn|navnet|profil|profilen|bruger|brugeren|brugernavn|brugernavnet|konto"
-    r"|kontoen|kanal|kanalen|id))?"
-    r"(?:\s*[:=]\s*|\s+(?:som|hedder|er|med navnet|med brugernavnet|under navnet)\s+)"
-    r"[\"'“”«]?(?P<v>(?=[A-Za-z0-9_.æøåÆØÅ]*[0-9_.])[A-Za-z0-9_.æøåÆØÅ]{3,30}(?<!\.))",
+    rf"\b(?:(?:{_PLATFORMS})(?:[- ]?(?:navn|navnet|profil|profilen|bruger|brugeren|brugernavn"
+    r"|brugernavnet|konto|kontoen|kanal|kanalen|id|tag))?"
+    r"|brugernavn(?:et)?|username|user|profilnavn(?:et)?|gamertag|gamer-?tag)"
+    # a strong link ("snap: x", "insta = x", "min snap er x", "brugernavnet hedder x"): any name
+    rf"(?:(?:\s*[:=]\s*|\s+(?:hedder|er|med navnet|med brugernavnet|under navnet)\s+)"
+    rf"[\"'“”«]?(?!{_NOT_HANDLES}\b)(?P<v>{_HANDLE_VALUE})"
+    # a weak one ("på snapchat som x_09", "snapchat kongen.07"): a digit, "_" or "." in it
+    r"|\s+(?:som\s+)?[\"'“”«]?(?P<w>(?=[A-Za-z0-9_.æøåÆØÅ]*[0-9_.])[A-Za-z0-9_.æøåÆØÅ]{3,30}"
+    r"(?<!\.)))",
     re.IGNORECASE,
 )
+# After a user-name label alone ("brugernavnet kongen", "gamertag x"), any name.
+_HANDLE_LABEL = re.compile(
+    rf"\b(?:brugernavn(?:et)?|username|profilnavn(?:et)?|gamertag|gamer-?tag|kaldenavn(?:et)?"
+    rf"\s+på\s+nettet)\s+[\"'“”«]?(?P<v>{_HANDLE_VALUE})",
+    re.IGNORECASE,
+)
+# A user name by its shape, wherever it stands: letters/digits joined by "_" ("kongen_09",
+# "x_y_z"), or by "." with a part of three or more letters and no domain ending ("mikkel.k",
+# "real.mikkel.07"); not an abbreviation ("bl.a.", "f.eks.", "kl.14").
+_HANDLE_SHAPE = re.compile(
+    r"(?<![\w.@/:-])_*[\w.]*[^\W_]_+(?:[\w.]*[^\W_])?_*(?![\w@])"
+    r"|(?<![\w.@/:-])(?=[\w.]*[^\W\d_]{3})[^\W_]+(?:\.[^\W_]+)+(?![\w@]|\.[^\W_])"
+)
+# Letters then digits, "kongen09", "mikkel2010": a user name (not a product, a class, a unit).
+_HANDLE_DIGITS = re.compile(r"(?<![\w.@/:-])[^\W\d_]{3,}\d{2,4}(?![\w@])")
+_NOT_HANDLE_DIGITS = re.compile(
+    r"(?i)(?:iphone|fifa|ps|covid|windows|galaxy|mp|top|uge|klasse|kl|nr|tlf|version|model|pixel"
+    r"|note|xbox|nike|air|max|gta|cod|nba|pes|euro|em|vm|dk|sag|sagsnr|lokale|bus|linje|rute|tog"
+    r"|u|år|aar|kr|dkk|eur|usd|km|kg|mg|ml|cm|mm|gb|mb|tb|hz|pct|nummer|kode)\d+"
+)
+_NOT_HANDLE_SHAPE = re.compile(
+    r"(?i)(?:.*\.(?:dk|com|net|org|se|no|de|eu|info|io|me|nu|uk|co|php|html|jpg|png|pdf|docx?)"
+    r"|(?:bl|f|fx|t|m|o|p|i|e|a|s|d|kl|nr|ca|pkt|str|st|kap|tlf|jf|ang|vedr|evt|inkl|mht|pga"
+    r"|dvs|osv|ift|hhv|bla|eks|ex|vs|etc)\..*|.*\d+\.\d+.*)"
+)
+def _seams(text: str) -> list[int]:
+    """Where a letter meets a digit ("kongen09"), a "_" stands, or a "." joins two word
+    characters ("mikkel.k"): found with str.find and the cached digit runs, not a regex scan."""
+    seams = [at for at in digit_starts(text) if at and text[at - 1].isalpha()]
+    for char in "_.":
+        at = text.find(char)
+        while at >= 0:
+            if char == "_" or (0 < at < len(text) - 1 and text[at - 1].isalnum()
+                               and text[at + 1].isalnum()):
+                seams.append(at)
+            at = text.find(char, at + 1)
+    return seams
+_HANDLE_CHARS = frozenset("._")
+
+
+def _word_start(text: str, at: int) -> int:
+    """The start of the user-name-like token around ``at`` (letters, digits, "_", ".")."""
+    while at > 0 and (text[at - 1].isalnum() or text[at - 1] in _HANDLE_CHARS):
+        at -= 1
+    return at
+
+
+_PLATFORM_KEYWORDS = Keywords((
+    "snap", "insta", "ig", "tik", "discord", "telegram", "twitch", "twitter", "facebook", "fb",
+    "youtube", "steam", "psn", "xbox", "roblox", "fortnite", "minecraft", "kik", "signal",
+    "whatsapp", "messenger", "bereal", "reddit", "threads", "pinterest", "spotify", "epic",
+    "brugernavn", "username", "user", "profilnavn", "gamertag", "gamer-tag",
+))
+_LABEL_KEYWORDS = Keywords(("brugernavn", "username", "profilnavn", "gamer", "kaldenavn"))
 # Where a _HANDLE_CONTEXT match can begin, searched in the folded lower-case text. (finditer
 # does not report a platform word that starts inside another one, "psnap", but the \b of
 # _HANDLE_CONTEXT rejects such a position anyway.)
-_PLATFORM_AT = re.compile(r"snap|insta|tik|discord|telegram|twitch|twitter|facebook|fb|youtube"
-                          r"|steam|psn|xbox")
+_PLATFORM_AT = re.compile(
+    r"snap|insta|ig|tik|discord|telegram|twitch|twitter|facebook|fb|youtube|steam|psn|xbox"
+    r"|roblox|fortnite|minecraft|kik|signal|whatsapp|messenger|bereal|reddit|threads|pinterest"
+    r"|spotify|epic|brugernavn|user|profilnavn|gamer"
+)
+# E-mail addresses written so a pattern for "@" misses them: "navn (at) domæne dk",
+# "navn at domæne dot dk", "navn[at]domæne.dk", "navn snabel-a domæne.dk", "navn @ domæne . dk".
+_OBF_AT = (
+    r"(?:\s*[(\[{<]\s*(?:at|snabel[- ]?a|@)\s*[)\]}>]\s*|\s+(?:at|snabel[- ]?a|@)\s+"
+    r"|\s*@\s+|\s+@\s*)"
+)
+_OBF_DOT = (
+    r"(?:\s*[(\[{<]\s*(?:dot|punktum|prik)\s*[)\]}>]\s*|\s+(?:dot|punktum|prik)\s+"
+    r"|\s?\.\s?|\s)"
+)
+_TLD = r"(?:dk|com|net|org|se|no|de|eu|info|io|me|nu|uk|co|fo|gl|is|fi|biz|online)"
+_EMAIL_OBFUSCATED = re.compile(
+    rf"(?<![\w.+-])[\w.+-]+{_OBF_AT}[\w-]+(?:{_OBF_DOT}[\w-]+)*?{_OBF_DOT}{_TLD}(?![\w])",
+    re.IGNORECASE,
+)
+# A written-out "@" that is no Danish "at" ("at komme"), or a plain " at " with a domain ending
+# near: only then is the (slow) obfuscated-address pattern run.
+_OBF_MARKERS = ("(at", "[at", "{at", "<at", "snabel", " @", "@ ")
+_OBF_AT_KEYWORDS = Keywords((" at ", "(at", "[at", "{at", "<at", "snabel", "@ ", " @"))
+_TLD_KEYWORDS = Keywords((
+    "dot", "punktum", "prik", *(f"{sep}{tld}" for sep in ". " for tld in (
+        "dk", "com", "net", "org", "se", "no", "de", "eu", "info", "io", "me", "nu", "uk", "co",
+        "fo", "gl", "is", "fi", "biz", "online"))
+))
 
 # ---- addresses ---------------------------------------------------------------------------
 _SUFFIXES = (
@@ -183,8 +404,8 @@ _FLOOR = (
     rf"|,?\s+{_SIDE}(?![\w]))?"
 )
 _TOWN = (
-    r"(?:(?:Lille|Store|Kongens|Nørre|Vester|Øster|Søndre|Gammel|Ny)\s)?"
-    r"[A-ZÆØÅ][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
+    r"(?:[A-ZÆØÅ][a-zæøå]+\s)?"
+    r"[A-ZÆØÅa-zæøå][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
 )
 _POSTCODE = rf"(?:,?\s+(?:DK-?)?\d{{4}}\s+{_TOWN})?"
 _ADDRESS = re.compile(
@@ -214,6 +435,12 @@ _NUMBER_WINDOW_REVERSED = re.compile(r"\d\s+(?:[^\s\d]+\s+){0,4}[^\s\d]+")
 _CAPITAL_AT_WORD_START = re.compile(r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])")
 
 
+@lru_cache(maxsize=16)
+def address_starts(text: str) -> tuple[int, ...]:
+    """Where a street with a house number can begin (cached: two recognizers ask)."""
+    return tuple(_address_starts(text))
+
+
 def _address_starts(text: str) -> list[int]:
     size = len(text)
     starts: list[int] = []
@@ -235,6 +462,8 @@ class AddressRecognizer:
     typical ending counts after ``bor på``/``adresse`` or with a floor/side or a postcode."""
 
     kind = "address"
+    detector = "address"
+    reason = "a street name with a house number, or a place after 'bor på'/'adresse'"
     # Any of "bor ", "bopæl", "adresse", "adr.", "flytte", "boende", "bosat" in the lower-cased
     # text (one regex scan instead of seven substring tests).
     _CONTEXT_WORDS = re.compile(r"bo(?:r |pæl|ende|sat)|adr(?:esse|\.)|flytte")
@@ -242,7 +471,7 @@ class AddressRecognizer:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         if _ADDRESS_GATE.search(text) is None:
             return
-        starts = _address_starts(text)
+        starts = address_starts(text)
         if starts:
             for m in _matches_at(_ADDRESS, text, starts):
                 yield m.span()
@@ -265,9 +494,13 @@ _EMAIL_LOCAL = frozenset("._%+-")
 
 
 class EmailRecognizer:
-    """``name@domain.tld``; found from each ``@`` outwards (fast: no scan of every word)."""
+    """``name@domain.tld``, found from each ``@`` outwards (fast: no scan of every word), and
+    the written-out forms: ``navn (at) domæne dk``, ``navn at domæne dot dk``, ``navn snabel-a
+    domæne.dk``, ``navn[at]domæne.dk``."""
 
     kind = "email"
+    detector = "email"
+    reason = "an e-mail address, also written with (at), [at], 'snabel-a' or 'dot'"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         at = text.find("@")
@@ -285,12 +518,34 @@ class EmailRecognizer:
                     at = text.find("@", last_end)
                     continue
             at = text.find("@", at + 1)
+        low = lowered(text)
+        if low is None:
+            yield from (m.span() for m in _EMAIL_OBFUSCATED.finditer(text))
+            return
+        markers = _OBF_AT_KEYWORDS.starts(low)
+        if not markers or (not any(marker in low for marker in _OBF_MARKERS)
+                           and not _TLD_KEYWORDS.starts(low)):
+            return
+        # The pattern is tried only at the start of the word before each written-out "@".
+        starts = set()
+        for at in markers:
+            while at > 0 and text[at - 1] in " ([{<":
+                at -= 1
+            while at > 0 and (text[at - 1].isalnum() or text[at - 1] in "._+-"):
+                at -= 1
+            starts.add(at)
+        for m in _matches_at(_EMAIL_OBFUSCATED, text, sorted(starts)):
+            yield m.span()
 
 
 class HandleRecognizer:
-    """``@name`` (not an e-mail), and a name after a platform word: ``snap: kongen_09``."""
+    """``@name`` (not an e-mail); a name after a platform word (``snap: kongen_09``, ``min
+    snap er kongen``) or a user-name label (``brugernavnet kongen``); and anything shaped like
+    a user name (``x_y_z``, ``mikkel.k``)."""
 
     kind = "handle"
+    detector = "handle"
+    reason = "a social-media user name: @name, or a name after a platform word"
     # Any platform word in the lower-cased text gates _HANDLE_CONTEXT; the same scan lists the
     # positions to try it at (_PLATFORM_AT).
 
@@ -298,26 +553,69 @@ class HandleRecognizer:
         if "@" in text:
             for m in _HANDLE_AT.finditer(text):
                 yield m.span()
-        low = text.lower()
-        if _PLATFORM_AT.search(low) is not None:
-            folded = _folded_for_search(low, text)
-            if folded is None:
-                matches: Iterable[re.Match[str]] = _HANDLE_CONTEXT.finditer(text)
-            else:
-                starts = [s.start() for s in _PLATFORM_AT.finditer(folded)]
-                matches = _matches_at(_HANDLE_CONTEXT, text, starts)
-            for m in matches:
-                yield m.span("v")
+        low = lowered(text)
+        for m in labelled(_HANDLE_CONTEXT, _PLATFORM_KEYWORDS, text, low):
+            yield m.span("v") if m.group("v") is not None else m.span("w")
+        for m in labelled(_HANDLE_LABEL, _LABEL_KEYWORDS, text, low):
+            yield m.span("v")
+        # By shape: only where a letter meets a digit, "_" or an inner "." can one begin.
+        seams = _seams(text)
+        if seams:
+            starts = sorted({_word_start(text, at) for at in seams})
+            for m in matches_at(_HANDLE_DIGITS, text, starts):
+                if _NOT_HANDLE_DIGITS.fullmatch(m.group()) is None:
+                    yield m.span()
+            for m in matches_at(_HANDLE_SHAPE, text, starts):
+                if _NOT_HANDLE_SHAPE.fullmatch(m.group()) is None:
+                    yield m.span()
 
 
 # ---- plates ------------------------------------------------------------------------------
-_PLATE = re.compile(r"[A-ZÆØÅ](?<![\w-][A-ZÆØÅ])[A-ZÆØÅ][ -]?\d{2}[ ]?\d{3}(?![\w]|[.,]\d)")
+# Two letters and five digits: "AB 12 345", "AB12345", "AB-12-345", and in lower or mixed case
+# "ab 12 345", "Ab12345" (not "er 50-200", "På 12 345": no two-letter Danish word).
+_PLATE = re.compile(
+    r"[A-ZÆØÅ](?<![\w-][A-ZÆØÅ])[A-ZÆØÅ][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,]\d)"
+    r"|(?<![\w-])(?!(?i:er|på|og|at|en|et|du|vi|de|os|så|nu|da|om|to|ti|kl|nr|ca|fx|ml|km"
+    r"|kr|mm|cm|kg|ok|jo|ja|nå|se|må|gå|få|hr)\b)"
+    r"[A-ZÆØÅa-zæøå][a-zæøå][ -]?\d{2}[ -]?\d{3}(?![\w]|[.,-]\d)"
+)
+
+# After a vehicle word any two letters and five digits are a plate ("pladen er Se 12 345").
+_PLATE_CUED = re.compile(
+    r"\b(?:plade|nummerplade|reg\.?\s?nr|registreringsnummer|bil|knallert|scooter|motorcykel"
+    r"|kørte|kører)(?:en|n)?\.?\s*(?:er|med|nr\.?)?\s*:?\s*"
+    r"(?P<v>[A-ZÆØÅa-zæøå]{2}[ -]?\d{2}[ -]?\d{3})(?![\w]|[.,-]\d)",
+    re.IGNORECASE,
+)
+_VEHICLE_KEYWORDS = Keywords((
+    "plade", "nummerplade", "reg", "registreringsnummer", "bil", "knallert", "scooter",
+    "motorcykel", "kørte", "kører",
+))
+
+
+class PlateRecognizer:
+    """Two letters and five digits; tried only two or three characters before a digit run."""
+
+    kind = "plate"
+    detector = "plate"
+    reason = "two letters and five digits: a Danish licence plate"
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        # "AB12345" (a run of five) or "AB 12 345" (a run of two), two or three characters on
+        starts = sorted({at - back for at in digit_starts(text, (2, 5)) for back in (2, 3)
+                         if at >= back})
+        for m in _matches_at(_PLATE, text, starts):
+            yield m.span()
+        if starts:
+            for m in labelled(_PLATE_CUED, _VEHICLE_KEYWORDS, text, lowered(text)):
+                yield m.span("v")
+
 
 PATTERN_RECOGNIZERS: tuple[Recognizer, ...] = (
     CprRecognizer(),
     EmailRecognizer(),
     HandleRecognizer(),
     PhoneRecognizer(),
-    RegexRecognizer("plate", _PLATE, needs="digit"),
+    PlateRecognizer(),
     AddressRecognizer(),
 )

@@ -11,14 +11,51 @@ threads. It never logs, and its errors never carry the text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from streams.scrubber.gazetteer import Gazetteer
+from streams.scrubber.identifiers import IDENTIFIER_RECOGNIZERS
 from streams.scrubber.model import KINDS, PLACEHOLDERS, Finding, ScrubResult
 from streams.scrubber.names import NameRecognizer
 from streams.scrubber.patterns import PATTERN_RECOGNIZERS, Recognizer
 
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
+
+# Characters that hide an identifier from a pattern without showing on screen: zero-width
+# space/non-joiner/joiner, word joiner, soft hyphen, BOM, invisible separators. The detectors
+# run on the text without them; offsets are mapped back, so a finding covers them too.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Spaces that are not " " (no-break, narrow no-break, thin, figure …): read as " " (same length).
+_ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+
+
+_Taken = tuple[int, int, str, str, str, str]  # start, end, kind, placeholder, detector, reason
+
+
+def _merge(taken: list[_Taken], new: _Taken) -> list[_Taken]:
+    """``taken`` with ``new`` and every finding it overlaps made one finding (the union of
+    their spans, the kind of the longest)."""
+    start, end = new[0], new[1]
+    group = [new]
+    rest: list[_Taken] = []
+    for item in taken:
+        (group if item[0] < end and start < item[1] else rest).append(item)
+    longest = max(group, key=lambda item: item[1] - item[0])
+    union = (min(item[0] for item in group), max(item[1] for item in group), *longest[2:])
+    rest.append(union)
+    return rest
+
+
+def _visible(text: str) -> tuple[str, list[int] | None]:
+    """``text`` as the detectors read it, and for each of its characters the offset in
+    ``text`` (None when nothing was removed)."""
+    if _ODD_SPACES.search(text) is not None:
+        text = _ODD_SPACES.sub(" ", text)
+    if _INVISIBLE.search(text) is None:
+        return text, None
+    kept = [i for i, ch in enumerate(text) if _INVISIBLE.match(ch) is None]
+    return "".join(text[i] for i in kept), kept
 
 
 class Scrubber:
@@ -27,7 +64,7 @@ class Scrubber:
     def __init__(
         self,
         gazetteer: Gazetteer | None = None,
-        recognizers: Sequence[Recognizer] = PATTERN_RECOGNIZERS,
+        recognizers: Sequence[Recognizer] = (*PATTERN_RECOGNIZERS, *IDENTIFIER_RECOGNIZERS),
     ) -> None:
         self._recognizers = tuple(recognizers)
         self._names = NameRecognizer(gazetteer if gazetteer is not None else Gazetteer.load())
@@ -40,40 +77,57 @@ class Scrubber:
             raise TypeError("scrub() needs the text as a str")
         if not text:
             return ScrubResult(text, [])
-        # (rank, -length, start, end, kind, placeholder)
-        candidates: list[tuple[int, int, int, int, str, str]] = []
+        original = text
+        text, where = _visible(text)
+        # (rank, -length, start, end, kind, placeholder, detector, reason)
+        candidates: list[tuple[int, int, int, int, str, str, str, str]] = []
         for recognizer in self._recognizers:
             kind = recognizer.kind
             rank = _RANK[kind]
             label = PLACEHOLDERS[kind]
+            detector, reason = recognizer.detector, recognizer.reason
             for start, end in recognizer.find(text):
                 if end > start:
-                    candidates.append((rank, start - end, start, end, kind, label))
+                    candidates.append(
+                        (rank, start - end, start, end, kind, label, detector, reason))
         name_rank = _RANK["name"]
         for span in self._names.find(text, known_names):
             candidates.append(
                 (name_rank, span.start - span.end, span.start, span.end, "name",
-                 f"[person {span.person}]")
+                 f"[person {span.person}]", span.detector, span.reason)
             )
         if not candidates:
-            return ScrubResult(text, [])
+            return ScrubResult(original, [])
+        if where is not None:  # back to offsets into the input (invisible characters inside)
+            candidates = [
+                (rank, where[start] - where[end - 1] - 1, where[start], where[end - 1] + 1,
+                 kind, label, detector, reason)
+                for rank, _n, start, end, kind, label, detector, reason in candidates
+            ]
+        text = original
         candidates.sort()
-        taken: list[tuple[int, int, str, str]] = []
+        taken: list[_Taken] = []
         # Characters already covered by a taken finding: a candidate overlaps a taken finding
         # exactly when its span holds a covered character (one C-level find, not a loop).
         covered = bytearray(len(text))
-        for _rank, _neg, start, end, kind, label in candidates:
+        for _rank, _neg, start, end, kind, label, detector, reason in candidates:
             if covered.find(1, start, end) < 0:
                 covered[start:end] = b"\x01" * (end - start)
-                taken.append((start, end, kind, label))
+                taken.append((start, end, kind, label, detector, reason))
+            elif covered.find(0, start, end) >= 0:
+                # Overlaps a finding but reaches past it ("+45 26-06-99-17": a date inside a
+                # phone number): fail safe, the two become one finding over both spans, of the
+                # longer one's kind.
+                taken = _merge(taken, (start, end, kind, label, detector, reason))
+                covered[start:end] = b"\x01" * (end - start)
         taken.sort()
         out: list[str] = []
         pos = 0
         findings: list[Finding] = []
-        for start, end, kind, label in taken:
+        for start, end, kind, label, detector, reason in taken:
             out.append(text[pos:start])
             out.append(label)
-            findings.append(Finding(kind, start, end))
+            findings.append(Finding(kind, start, end, detector, reason))
             pos = end
         out.append(text[pos:])
         return ScrubResult("".join(out), findings)
