@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from schemas.cpr import CPR_SHAPED, contains_cpr_like, plausible_cpr_shape
+from schemas.cpr import CPR_SHAPED
 from streams.scrubber import Finding, Scrubber
 
 
@@ -66,7 +66,7 @@ FIELDS: dict[str, Handling] = {
 
 # A safety net behind the scrubber: ten digits shaped like a CPR number, in any separator style
 # (schemas.cpr, the one CPR-shape pattern the disclosure log checks too), are replaced even if
-# no detector claimed them.
+# no detector claimed them, and whether or not the first six digits make a date: fail safe.
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,40}\]")
 SAFETY_NET = Finding("cpr", 0, 0, "freetext.cpr_shape",
                      "ten digits shaped like a CPR number (the safety net behind the scrubber)")
@@ -146,7 +146,7 @@ class FreeText:
         ``scrub(...).text``, without building the explanations when the safety net has
         nothing to add."""
         result = self._scrubber.scrub(text, known_names=list(known_names))
-        if not contains_cpr_like(result.text):
+        if CPR_SHAPED.search(result.text) is None:
             return result.text
         return self.scrub(text, known_names).text
 
@@ -160,8 +160,7 @@ class FreeText:
             covered[finding.start:finding.end] = b"\x01" * (finding.end - finding.start)
         extra = [(Finding(SAFETY_NET.kind, m.start(), m.end(), SAFETY_NET.detector,
                           SAFETY_NET.reason), "[CPR]")
-                 for m in CPR_SHAPED.finditer(text)
-                 if plausible_cpr_shape(m.group()) and covered.find(1, m.start(), m.end()) < 0]
+                 for m in CPR_SHAPED.finditer(text) if covered.find(1, m.start(), m.end()) < 0]
         if extra:
             shown = sorted([*shown, *extra], key=lambda pair: pair[0].start)
         out: list[str] = []
