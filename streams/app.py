@@ -77,7 +77,8 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     def scrub(text: str, names: Sequence[str]) -> str:
         return scrubber.scrub(text, known_names=names).text
 
-    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub)
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub,
+                        max_future_skew=settings.max_future_skew)
     db = store or Store.open(settings.resolved_database_url)
     vault = Vault(db, ring)
 
