@@ -111,8 +111,10 @@ class WebContext:
 
 async def user_dep(request: Request) -> WebUser:
     """The logged-in web user, or :class:`LoginRequired` (→ the login page)."""
-    return await asyncio.to_thread(current_user, request, request.app.state.store,
+    user = await asyncio.to_thread(current_user, request, request.app.state.store,
                                    request.app.state.web_settings)
+    request.state.principal = user.name  # for the access log and refusals (hub.refusals)
+    return user
 
 
 UserDep = Annotated[WebUser, Depends(user_dep)]

@@ -294,6 +294,8 @@ def test_health_readiness_and_metrics(hub: HubStack) -> None:
         ready = c.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"store": "ok", "broker": "ok"}
+        assert c.get("/metrics").status_code == 401  # issue 13 item 10: not for anyone
+    with hub.client(hub.principal("scrape", "admin")) as c:
         metrics = c.get("/metrics").text
     assert 'ssp_hub_events_total{outcome="routed"}' in metrics
     assert "ssp_hub_ingest_to_routed_seconds_bucket" in metrics

@@ -1,0 +1,54 @@
+"""The one JSON error model of the API, documented on every operation (issue 13 item 11).
+
+Every 4xx/5xx the API answers has the shape ``{"detail": "<reason>"}``; a 422 adds
+``errors``, one per field, with the field's path, an error type and a message — never the
+submitted value. The OpenAPI document declares exactly this model for 401, 403, 404, 409,
+413, 422, 429 and 503 on every operation, so that a client (and schemathesis) can rely on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="the field's path, e.g. `subject.cpr` or `<body>`")
+    type: str = Field(description="a machine-readable error type")
+    message: str = Field(description="what is wrong, never the submitted value")
+
+
+class ErrorBody(BaseModel):
+    """An error answer. ``detail`` is a reason that echoes no personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str
+    errors: list[FieldError] | None = Field(
+        None, description="422 only: one entry per invalid field")
+
+
+_DESCRIPTIONS = {
+    401: "Missing, unknown or revoked bearer token",
+    403: "The caller's role or agency may not do this",
+    404: "Unknown (or not visible to the caller)",
+    409: "Conflicts with an existing resource (e.g. an event id another agency used)",
+    413: "The request body exceeds this route's cap",
+    422: "Invalid request: one entry per field in `errors`, never the value",
+    429: "Too many requests; see Retry-After",
+    503: "A dependency (broker, disclosure log) or an upload slot is unavailable; "
+         "see Retry-After",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries with :class:`ErrorBody` for ``codes``."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+# Declared on every operation (FastAPI(responses=…)): the middleware can answer any of them
+# before a route runs (401 without a token, 413, 429, 503 for a full upload slot).
+COMMON_ERRORS = error_responses(401, 403, 404, 409, 413, 422, 429, 503)
