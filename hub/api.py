@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import Body, FastAPI, HTTPException, Query, Request, status
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CollectorRegistry, Counter, generate_latest
@@ -47,7 +47,7 @@ from hub.keys import FileKeyProvider
 from hub.limits import BodyCaps, BoundedBodies, RateLimiter
 from hub.logs import get_logger
 from hub.metrics import StoreCollector, metrics_allowed
-from hub.problems import COMMON_ERRORS
+from hub.problems import COMMON_ERRORS, reject_unknown_query
 from hub.refusals import AccessLog, mount_refusals, note_refusal, refusal_counter
 from hub.settings import AGENCIES, Settings
 from hub.store import Principal, Store, decode_cursor
@@ -191,7 +191,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
         description="Secure integration hub for SSP (retsplejeloven §115).",
         # Every operation documents the one error model for each refusal it can answer
         # (hub.problems); the middleware below can answer 401/413/503 before any route runs.
-        responses=COMMON_ERRORS,
+        responses=COMMON_ERRORS, dependencies=[Depends(reject_unknown_query)],
     )
     # Refusals on record and the access log (outermost), then bounded bodies: authenticate
     # before reading a body, cap it per route, and share a few slots among large uploads.

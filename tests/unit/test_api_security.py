@@ -377,3 +377,16 @@ def test_a_framework_422_matches_the_declared_model(hub: Hub) -> None:
     parsed = ErrorBody.model_validate(response.json())
     assert parsed.errors
     assert parsed.errors[0].field == "query.limit"
+
+
+def test_an_unknown_query_parameter_is_refused_by_count_never_by_name(hub: Hub) -> None:
+    response = hub.client.get("/api/v1/refusals", headers=hub.auth("sikkerhed"),
+                              params={"limit": 5, "cpr0102104321": "x"})
+
+    assert response.status_code == 422
+    body = ErrorBody.model_validate(response.json())
+    assert body.errors
+    assert body.errors[0].type == "unknown_parameter"
+    assert "0102104321" not in response.text
+    assert hub.client.get("/api/v1/refusals", headers=hub.auth("sikkerhed"),
+                          params={"limit": 5}).status_code == 200
