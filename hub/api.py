@@ -56,7 +56,7 @@ from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr
 from schemas.disclosures import EntryKind, LogEntry
-from schemas.events import CanonicalEvent, future_skew_context
+from schemas.events import CanonicalEvent, error_loc, future_skew_context
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
 from streams.scrubber import Scrubber
@@ -76,7 +76,7 @@ def _field_errors(errors: list[Any]) -> list[dict[str, str]]:
     """Pydantic errors without ``input``/``ctx``: they can hold the submitted value."""
     out = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        loc = [p for p in error_loc(err) if p != "body"]
         out.append({"field": ".".join(loc) or "<body>", "type": str(err.get("type", "")),
                     "message": str(err.get("msg", ""))})
     return out

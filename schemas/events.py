@@ -8,10 +8,12 @@ Unknown fields are rejected (``extra="forbid"``), never ignored.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -107,6 +109,20 @@ def future_skew_context(skew: dt.timedelta, now: dt.datetime | None = None
     and, for the worker, the clock to compare with: the API's acceptance time, so that the
     worker never refuses what the API accepted under the same skew."""
     return {FUTURE_SKEW_KEY: skew} | ({} if now is None else {FUTURE_NOW_KEY: now})
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+UNKNOWN_FIELD = "<unknown field>"
+
+
+def error_loc(err: Mapping[str, Any]) -> list[str]:
+    """A pydantic error's location, safe to show: an unknown key (``extra_forbidden``) is
+    named only when it looks like a field name; anything else a sender used as a key (a CPR
+    number, a sentence) becomes ``<unknown field>`` — a key is caller-chosen text."""
+    loc = [str(p) for p in err.get("loc", ())]
+    if loc and err.get("type") == "extra_forbidden" and not _FIELD_NAME.fullmatch(loc[-1]):
+        loc[-1] = UNKNOWN_FIELD
+    return loc
 
 
 Cpr = Annotated[str, AfterValidator(normalise_cpr), PersonalData("cpr")]

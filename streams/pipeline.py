@@ -30,6 +30,7 @@ from schemas.events import (
     DEFAULT_MAX_FUTURE_SKEW,
     CanonicalEvent,
     Consent,
+    error_loc,
     future_skew_context,
 )
 from schemas.outcomes import EventOutcome, OutcomeStatus
@@ -131,7 +132,7 @@ def record_event_id(record: IngestRecord) -> str:
 def describe_validation_error(exc: ValidationError) -> str:
     """Field paths and error types only; pydantic's ``input`` is dropped (it holds the value)."""
     parts = sorted({
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}:{err['type']}" for err in exc.errors()
+        f"{'.'.join(error_loc(err)) or '<root>'}:{err['type']}" for err in exc.errors()
     })
     return "invalid:" + ",".join(parts[:10])
 

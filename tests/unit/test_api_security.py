@@ -390,3 +390,17 @@ def test_an_unknown_query_parameter_is_refused_by_count_never_by_name(hub: Hub) 
     assert "0102104321" not in response.text
     assert hub.client.get("/api/v1/refusals", headers=hub.auth("sikkerhed"),
                           params={"limit": 5}).status_code == 200
+
+
+def test_an_unknown_key_that_is_no_field_name_is_not_echoed(hub: Hub) -> None:
+    event = make_event("school")
+    event["subject"]["0102104321"] = "x"
+    event["nickname"] = "y"
+
+    response = hub.client.post("/api/v1/ingest/school", json=event,
+                               headers=hub.auth("stege-skole"))
+
+    assert response.status_code == 422
+    fields = sorted(e["field"] for e in response.json()["errors"])
+    assert fields == ["nickname", "subject.<unknown field>"]
+    assert "0102104321" not in response.text
