@@ -9,7 +9,7 @@
 3. a body above ``large_body_bytes`` or without a length (chunked) must get one of a few
    upload slots, else 503 with ``Retry-After``;
 4. the body is then read with a running count — a chunked body that passes the cap is
-   answered 413 the moment it does — and handed to the route in one piece.
+   answered 413 the moment it does — and only then handed to the route.
 
 So a route never holds more than its cap, and at most ``slots`` large bodies are in memory
 at once, whoever sends them.
@@ -180,15 +180,14 @@ class BoundedBodies:
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        # Handed on chunk by chunk (no joined copy here), each dropped once handed on.
+        pending = chunks[::-1] or [b""]
         chunks.clear()
-        sent = False
 
         async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
+            if pending:
+                piece = pending.pop()
+                return {"type": "http.request", "body": piece, "more_body": bool(pending)}
             return await receive()
 
         await self.app(scope, replay, send)
