@@ -100,3 +100,30 @@ def test_the_page_filters_by_sender_and_reason(web: Web) -> None:
 @pytest.mark.parametrize("name", ["konsulent"])
 def test_only_the_security_officer_sees_the_page(web: Web, name: str) -> None:
     assert web.login(name).get(PAGE).status_code == 403
+
+
+def test_the_reidentification_limit_is_explained_in_danish(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    with without_hub_environment():
+        settings = Settings(data_dir=tmp_path_factory.mktemp("web-limit"),
+                            bootstrap_servers="127.0.0.1:1", reidentify_per_hour=1)
+        store = Store.open(settings.resolved_database_url)
+        store.add_principal("konsulent", "consultant", ("omraade-stege",), new_token(),
+                            hash_password(PASSWORD))
+        app = create_api(settings, sink=StoreSink(AuditLog(store)))
+        try:
+            with TestClient(app):
+                client = Web(app, store, {}).login("konsulent")
+                pseudonym = "ssp1:" + "a" * 32
+                page = client.get(f"/ui/personer/{pseudonym}")
+                csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+                assert csrf
+                form = {"csrf": csrf.group(1), "reason": "Samtale med familien om indsats"}
+                first = client.post(f"/ui/personer/{pseudonym}/identitet", data=form)
+                second = client.post(f"/ui/personer/{pseudonym}/identitet", data=form)
+        finally:
+            store.close()
+
+    assert first.status_code == 403  # no visible concern: refused, and counted
+    assert second.status_code == 429
+    assert "for mange genidentifikationer" in second.text
