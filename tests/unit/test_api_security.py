@@ -19,10 +19,13 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from connectors.base import Mapped, keyed_namespace
+from connectors.registry import connector as connector_named
 from hub.api import ID_TAKEN, create_api
 from hub.auditlog import AuditLog
 from hub.auth import new_token
 from hub.disclosures import StoreSink
+from hub.keys import FileKeyProvider
 from hub.metrics import StoreCollector, suppress_small
 from hub.problems import ErrorBody
 from hub.refusals import summarise, token_fingerprint
@@ -30,12 +33,14 @@ from hub.settings import Settings
 from hub.store import Store
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SUBJECT_CPR, make_event
+from tests.unit.test_connectors_police import incident, jsonl
 
 pytestmark = pytest.mark.timeout(60)
 
 PRINCIPALS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stege-skole": ("agency:school", ()),
     "boern-og-familie": ("agency:social", ()),
+    "politiet": ("agency:police", ()),
     "konsulent-stege": ("consultant", ("omraade-stege",)),
     "konsulent-limit": ("consultant", ("omraade-stege",)),
     "sikkerhed": ("security_officer", ()),
@@ -52,6 +57,7 @@ class Hub:
     client: TestClient
     store: Store
     tokens: dict[str, str]
+    settings: Settings
 
     def auth(self, principal: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[principal]}"}
@@ -76,7 +82,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             store.add_principal(name, role, queues, tokens[name])
         try:
             with TestClient(app) as client:
-                yield Hub(client, store, tokens)
+                yield Hub(client, store, tokens, settings)
         finally:
             store.close()
 
@@ -182,6 +188,27 @@ def test_an_event_id_another_agency_used_is_409_and_nothing_is_dropped(
     assert lookup.status_code == never.status_code == 404
     assert lookup.json() == never.json()
     assert hub.refusals(reason="event_id_taken")[0]["route"] == "/api/v1/ingest/{agency}"
+
+
+def test_a_connector_record_whose_id_another_agency_used_is_refused_by_line(
+        hub: Hub, producer: FakeProducer) -> None:
+    export = jsonl(incident(), incident(journalnr="0800-80731-00999-26"))
+    ring = FileKeyProvider(hub.settings.resolved_key_file, create=False).load()
+    police = connector_named("police-doegnrapport",
+                             id_namespace=keyed_namespace(ring.connector_id_secret()))
+    first, second = (r for r in police.parse(export) if isinstance(r, Mapped))
+    taken = str(first.event.event_id)
+    assert hub.client.post("/api/v1/ingest/school", json=make_event("school", event_id=taken),
+                           headers=hub.auth("stege-skole")).status_code == 202
+
+    response = hub.client.post("/api/v1/connectors/police-doegnrapport", content=export,
+                               headers=hub.auth("politiet"))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["refused"] == [{"line": 1, "field": "<record>", "reason": ID_TAKEN}]
+    assert body["accepted"] == [{"line": 2, "event_id": str(second.event.event_id)}]
+    assert [t for t, _v in producer.sent][-1] == "ingest.police"
 
 
 # -- item 5: refusals on record and the access log -------------------------------------------
