@@ -31,7 +31,7 @@ from tests.integration.hubstack import HubStack
 
 pytestmark = pytest.mark.timeout(600)
 
-MAX_EXAMPLES = 16
+MAX_EXAMPLES = 25
 KINDS: dict[str, tuple[str, tuple[str, ...]] | None] = {
     "agency": ("agency:school", ()),
     "consultant": ("consultant", ("omraade-stege", "beredskab")),
