@@ -67,7 +67,7 @@ STATUS_FILE = "status.json"
 DONE, REJECTED = "done", "rejected"
 IGNORED_SUFFIXES = (".tmp", ".part", ".rejected")
 BLOCKED_PREFIX = ".ssp-hub-blocked-"  # a file that stood where done/ or rejected/ belongs
-MAX_FILE_BYTES = 20 * 1024 * 1024  # the hub's own limit per request (hub.api.MAX_CONNECTOR_BYTES)
+MAX_FILE_BYTES = 20 * 1024 * 1024  # the hub's default cap per request (SSP_HUB_MAX_CONNECTOR_BYTES)
 DEFAULT_RETENTION_S = 7 * 24 * 3600.0
 STATUS_EVERY_S = 60.0  # status.json is rewritten at least this often while nothing changes
 

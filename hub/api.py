@@ -21,10 +21,10 @@ from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import Body, FastAPI, HTTPException, Query, Request, status
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CollectorRegistry, generate_latest
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -50,8 +50,11 @@ from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
 from hub.freetext import FreeText
 from hub.keys import provider_for
+from hub.limits import BodyCaps, BoundedBodies, RateLimiter
 from hub.logs import get_logger
-from hub.metrics import StoreCollector
+from hub.metrics import StoreCollector, metrics_allowed
+from hub.problems import COMMON_ERRORS, reject_unknown_query
+from hub.refusals import AccessLog, mount_refusals, note_refusal, refusal_counter
 from hub.settings import AGENCIES, Settings
 from hub.store import Principal, Store, decode_cursor, encode_cursor
 from hub.subject_access import (
@@ -67,14 +70,17 @@ from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr, contains_cpr_like
 from schemas.disclosures import EntryKind, LogEntry
-from schemas.events import CanonicalEvent
+from schemas.events import CanonicalEvent, error_loc, future_skew_context
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
 PRODUCER_STOP_S = 5.0
-MAX_CONNECTOR_BYTES = 20 * 1024 * 1024
+RETRY_RATE_LIMITED = 600
+# One answer for an event id this agency cannot use, whoever holds it (issue 13 item 6).
+ID_TAKEN = ("event_id is not available to this agency; send the event under a new event_id "
+            "(nothing was accepted)")
 # A claim still unacknowledged after this long belongs to an API process that died between
 # claiming and producing: a retry of the same event may produce it.
 STALE_CLAIM = dt.timedelta(seconds=4 * PRODUCE_TIMEOUT_S)
@@ -84,7 +90,7 @@ def _field_errors(errors: list[Any]) -> list[dict[str, str]]:
     """Pydantic errors without ``input``/``ctx``: they can hold the submitted value."""
     out = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        loc = [p for p in error_loc(err) if p != "body"]
         out.append({"field": ".".join(loc) or "<body>", "type": str(err.get("type", "")),
                     "message": str(err.get("msg", ""))})
     return out
@@ -206,6 +212,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
             log.warning("broker_unavailable_at_start")
         registry = CollectorRegistry()
         registry.register(StoreCollector(app.state.store))
+        registry.register(refusals_total)
+        registry.register(reidentify_limited_total)
         app.state.registry = registry
         try:
             yield
@@ -223,7 +231,28 @@ def create_api(settings: Settings, *, store: Store | None = None,
     app = FastAPI(
         title="SSP Hub", version="0.1.0", lifespan=lifespan,
         description="Secure integration hub for SSP (retsplejeloven §115).",
+        # Every operation documents the one error model for each refusal it can answer
+        # (hub.problems); the middleware below can answer 401/413/503 before any route runs.
+        responses=COMMON_ERRORS, dependencies=[Depends(reject_unknown_query)],
     )
+    # Refusals on record and the access log (outermost), then bounded bodies: authenticate
+    # before reading a body, cap it per route, and share a few slots among large uploads.
+    refusals_total = refusal_counter()
+    reidentify_limited_total = Counter(
+        "ssp_hub_reidentify_rate_limited", "Re-identifications refused by the hourly "
+        "per-principal limit (an alert: bulk re-identification)", registry=None)
+    reidentify_limit = RateLimiter(settings.reidentify_per_hour, 3600.0)
+    token_key = hmac.new(ring.connector_id_secret(), b"ssp-hub refusal token prefix v1",
+                         hashlib.sha256).digest()
+
+    async def authenticate(scope: Any, token: str) -> str | None:
+        found = await asyncio.to_thread(scope["app"].state.store.principal_by_token, token)
+        return None if found is None else found.name
+
+    app.add_middleware(BoundedBodies, caps=BodyCaps.from_settings(settings),
+                       slots=settings.max_concurrent_large_uploads, authenticate=authenticate)
+    app.add_middleware(AccessLog, counter=refusals_total, token_key=token_key,
+                       store_of=lambda scope: getattr(scope["app"].state, "store", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -242,23 +271,31 @@ def create_api(settings: Settings, *, store: Store | None = None,
         return producer
 
     async def publish(request: Request, store: Store, agency: str,
-                      events: list[CanonicalEvent]) -> list[bool]:
+                      events: list[CanonicalEvent]) -> list[bool | None]:
         """Claim, encrypt and produce ``events`` to ``ingest.<agency>``; per event True if it
-        was published now, False if its id was claimed before (a duplicate). Returns only
-        once the broker acknowledged every one; else 503 with no claim left behind."""
+        was published now, False if this agency claimed its id before (a duplicate), None if
+        another agency holds the id (refused: never dropped, and answered the same whoever
+        holds it). Returns only once the broker acknowledged every one; else 503 with no
+        claim left behind."""
         if not events:
             return []
         # The producer first: a 503 here must leave no claim behind, or the retry that
         # Retry-After invites would be answered as a duplicate of an event never produced.
         producer = await _ensure_producer(request)
         accepted_at = dt.datetime.now(dt.UTC)
-        fresh: list[bool] = []
+        fresh: list[bool | None] = []
         for event in events:
             event_id = str(event.event_id)
-            fresh.append(
+            claimed_now = (
                 await asyncio.to_thread(store.claim_event, event_id, agency, accepted_at)
                 or await asyncio.to_thread(store.take_over_stale_claim, event_id, agency,
                                            accepted_at, STALE_CLAIM))
+            if not claimed_now:
+                holder = await asyncio.to_thread(store.event, event_id)
+                if holder is not None and holder["agency"] != agency:
+                    fresh.append(None)
+                    continue
+            fresh.append(claimed_now)
         claimed = [str(e.event_id) for e, f in zip(events, fresh, strict=True) if f]
         try:
             # All sends first, then one wait: aiokafka slows sharply with one send per await.
@@ -316,7 +353,6 @@ def create_api(settings: Settings, *, store: Store | None = None,
 
     @app.post(
         "/api/v1/ingest/{agency}", status_code=status.HTTP_202_ACCEPTED,
-        responses={403: {}, 404: {}, 409: {}, 422: {}, 503: {}},
         summary="Publish a canonical event (schema version 1)",
     )
     async def ingest(
@@ -329,7 +365,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
         if principal.role != f"agency:{agency}":
             raise HTTPException(403, f"this token may not publish for agency {agency}")
         try:
-            event = CanonicalEvent.model_validate(body)
+            event = CanonicalEvent.model_validate(
+                body, context=future_skew_context(settings.max_future_skew))
         except ValidationError as exc:
             return _error(422, "invalid event",  # type: ignore[return-value]
                           errors=_field_errors(list(exc.errors())))
@@ -339,10 +376,13 @@ def create_api(settings: Settings, *, store: Store | None = None,
                 "message": "must equal the agency in the path"}])
         event_id = str(event.event_id)
         [fresh] = await publish(request, store, agency, [event])
+        if fresh is None:
+            note_refusal(request, "event_id_taken")
+            raise HTTPException(409, ID_TAKEN)
         return {"event_id": event_id} if fresh else {"event_id": event_id, "duplicate": True}
 
     @app.post(
-        "/api/v1/connectors/{connector}", responses={403: {}, 404: {}, 413: {}, 503: {}},
+        "/api/v1/connectors/{connector}",
         summary="Publish an agency system's native export (CSV, JSON, XML, JSON Lines)",
     )
     async def connector_ingest(connector: str, request: Request, store: StoreDep,
@@ -358,19 +398,23 @@ def create_api(settings: Settings, *, store: Store | None = None,
         source = connector_named(name, id_namespace=id_namespace)
         if principal.role != f"agency:{source.agency.value}":
             raise HTTPException(403, f"this token may not use connector {name}")
+        # BoundedBodies authenticated the caller and capped the body while it streamed in
+        # (settings.max_connector_bytes): nothing larger ever reaches this line.
         data = await request.body()
-        if len(data) > MAX_CONNECTOR_BYTES:
-            raise HTTPException(413, f"at most {MAX_CONNECTOR_BYTES} bytes per request; "
-                                     "split the export")
+        if len(data) > settings.max_connector_bytes:
+            raise HTTPException(413, f"the body exceeds this route's cap of "
+                                     f"{settings.max_connector_bytes} bytes; split it")
         results = await asyncio.to_thread(source.parse, data)
         mapped = [r for r in results if isinstance(r, Mapped)]
         refused = [{"line": r.line, "field": r.field, "reason": r.reason}
                    for r in results if not isinstance(r, Mapped)]
         fresh = await publish(request, store, source.agency.value, [m.event for m in mapped])
+        refused += [{"line": m.line, "field": "<record>", "reason": ID_TAKEN}
+                    for m, is_fresh in zip(mapped, fresh, strict=True) if is_fresh is None]
         accepted: list[dict[str, Any]] = [
             {"line": m.line, "event_id": str(m.event.event_id)}
             | ({} if is_fresh else {"duplicate": True})
-            for m, is_fresh in zip(mapped, fresh, strict=True)]
+            for m, is_fresh in zip(mapped, fresh, strict=True) if is_fresh is not None]
         accepted.sort(key=lambda a: int(a["line"]))
         log.info("connector_batch", connector=name, accepted=len(accepted),
                  refused=len(refused))
@@ -453,7 +497,6 @@ def create_api(settings: Settings, *, store: Store | None = None,
 
     @app.post(
         "/api/v1/reidentify", response_model=Identity,
-        responses={403: {}, 404: {}, 422: {}},
         summary="Pseudonym → identity, for a consultant who sees a concern about it, with a "
                 "reason; recorded as a disclosure",
     )
@@ -462,7 +505,9 @@ def create_api(settings: Settings, *, store: Store | None = None,
         status_code, _refusal, detail, identity = await reidentify_as(
             request, store, principal, body.pseudonym, body.reason)
         if identity is None:
-            return JSONResponse({"detail": detail}, status_code=status_code, headers=NO_STORE)
+            retry = {"Retry-After": str(RETRY_RATE_LIMITED)} if status_code == 429 else {}
+            return JSONResponse({"detail": detail}, status_code=status_code,
+                                headers=NO_STORE | retry)
         return JSONResponse(identity.model_dump(), headers=NO_STORE)
 
     async def reidentify_as(request: Request, store: Store, principal: Principal,
@@ -507,6 +552,16 @@ def create_api(settings: Settings, *, store: Store | None = None,
         if principal.role != "consultant":
             return await refuse(403, "role_not_allowed",
                                 f"role {principal.role} may not re-identify")
+        # Bulk re-identification: at most settings.reidentify_per_hour per principal; each
+        # refusal is in the disclosure log, and an alert (log event + metric) goes out.
+        if reidentify_limit.hit(principal.name):
+            reidentify_limited_total.inc()
+            log.warning("alert_reidentification_rate_limit", principal=principal.name,
+                        limit_per_hour=settings.reidentify_per_hour)
+            note_refusal(request, "reidentify_rate_limited")
+            return await refuse(429, "rate_limited",
+                                f"at most {settings.reidentify_per_hour} re-identifications "
+                                "per hour; the security officer has been alerted")
         if pseudonym is None:
             return await refuse(422, "malformed_pseudonym",
                                 "pseudonym is not one the hub issued")
@@ -644,7 +699,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
             raise HTTPException(404, "second: the log is not that large yet") from exc
         return {"first": first, "second": second, "proof": [h.hex() for h in path]}
 
-    @app.post("/api/v1/subject-access", responses={403: {}, 422: {}, 503: {}},
+    @app.post("/api/v1/subject-access",
               summary="A citizen's right of access: every log entry about one CPR number")
     async def subject_access(request: Request, principal: PrincipalDep,
                              body: SubjectAccessRequest) -> JSONResponse:
@@ -724,6 +779,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
 
     app.include_router(status_router(policy.queues, freetext))
 
+    mount_refusals(app)
+
     @app.get("/api/v1/whoami", summary="The calling principal")
     async def whoami(principal: PrincipalDep) -> dict[str, Any]:
         return {"name": principal.name, "role": principal.role, "queues": list(principal.queues)}
@@ -756,8 +813,15 @@ def create_api(settings: Settings, *, store: Store | None = None,
         return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks,
                              "drop_folders": drops}, status_code=200 if ok else 503)
 
-    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    @app.get("/metrics", summary="Prometheus metrics (a scrape token, an admin or a security "
+             "officer)", response_class=Response, responses={200: {
+                 "description": "Prometheus text format",
+                 "content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics(request: Request) -> PlainTextResponse:
+        if not await asyncio.to_thread(metrics_allowed, request, settings):
+            raise HTTPException(401, "metrics need the scrape token (SSP_HUB_METRICS_TOKEN) or "
+                                     "an admin's or security officer's token",
+                                headers={"WWW-Authenticate": "Bearer"})
         body = await asyncio.to_thread(generate_latest, request.app.state.registry)
         return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -34,16 +34,21 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def current_principal(
-    store: StoreDep,
+    request: Request, store: StoreDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    # request.state names the caller (or why there is none) for the access log and the
+    # refusal record (hub.refusals).
     if creds is None or creds.scheme.lower() != "bearer":
+        request.state.refusal_reason = "missing_token"
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
     principal = store.principal_by_token(creds.credentials)
     if principal is None:
+        request.state.refusal_reason = "unknown_token"
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked token",
                             headers={"WWW-Authenticate": "Bearer"})
+    request.state.principal = principal.name
     return principal
 
 

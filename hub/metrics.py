@@ -1,19 +1,50 @@
 """Prometheus metrics, computed from the store so they agree across API replicas and workers.
 
-Labels are outcome names and queue names only — never identifiers.
+Labels are outcome names and queue names only — never identifiers; per-queue counts below 5
+are shown as 0. Only the scrape token or an admin's or security officer's token may read them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Iterator
 
+from fastapi import Request
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from hub.auditlog import AuditLog
+from hub.limits import bearer_token
+from hub.settings import Settings
 from hub.store import Store
 
+SMALL_COUNT = 5
+
+
+def suppress_small(n: int) -> int:
+    """Counts below :data:`SMALL_COUNT` (but above 0) are shown as 0."""
+    return n if n >= SMALL_COUNT else 0
+
+
+def metrics_allowed(request: Request, settings: Settings) -> bool:
+    """``/metrics`` answers the scrape token (``SSP_HUB_METRICS_TOKEN``) or the bearer token
+    of an admin or a security officer — nobody else (issue 13 item 10)."""
+    token = bearer_token(request.scope)
+    if token is None:
+        return False
+    if settings.metrics_token is not None and hmac.compare_digest(
+            token.encode(), settings.metrics_token.get_secret_value().encode()):
+        return True
+    store: Store = request.app.state.store
+    principal = store.principal_by_token(token)
+    if principal is None or principal.role not in SCRAPERS:
+        return False
+    request.state.principal = principal.name
+    return True
+
+
+SCRAPERS = ("admin", "security_officer")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -39,10 +70,15 @@ class StoreCollector(Collector):
         hist.add_metric([], buckets, sum_value=seconds)
         yield hist
 
-        queues = CounterMetricFamily("ssp_hub_routed_concerns", "Routed concerns by queue",
-                                     labels=["queue"])
+        # A gauge, not a counter: retention deletes concerns, so the number goes down. Small
+        # counts are suppressed (issue 13 item 10): a queue with fewer than SMALL_COUNT
+        # concerns shows 0, so that one young person's concern cannot be read off a scrape.
+        queues = GaugeMetricFamily(
+            "ssp_hub_routed_concerns",
+            f"Routed concerns held per queue (counts below {SMALL_COUNT} shown as 0)",
+            labels=["queue"])
         for queue, n in sorted(self.store.queue_counts(None).items()):
-            queues.add_metric([queue], n)
+            queues.add_metric([queue], suppress_small(n))
         yield queues
 
         # The disclosure log: its size, and how old its newest signed checkpoint is (an

@@ -6,6 +6,7 @@ Every value can be set with an ``SSP_HUB_`` environment variable (``SSP_HUB_BOOT
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
@@ -87,6 +88,25 @@ class Settings(BaseSettings):
     oidc_username_claim: str = Field(
         "preferred_username", description="the claim naming the hub principal")
     oidc_scope: str = "openid profile"
+
+    # Bounded requests, refusals and rates (issue 13). Bodies are capped per route and read
+    # only after the bearer token was checked; bodies above large_body_bytes (or without a
+    # Content-Length) share max_concurrent_large_uploads slots, else 503 with Retry-After.
+    max_body_bytes: int = Field(64 * 1024, gt=0, description="cap for other API bodies")
+    max_ingest_bytes: int = Field(1024 * 1024, gt=0, description="cap for one canonical event")
+    max_connector_bytes: int = Field(20 * 1024 * 1024, gt=0,
+                                     description="cap for one native export (connectors)")
+    large_body_bytes: int = Field(1024 * 1024, gt=0,
+                                  description="bodies above this take an upload slot")
+    max_concurrent_large_uploads: int = Field(2, ge=1, description="upload slots per process")
+    max_future_skew: dt.timedelta = Field(
+        dt.timedelta(minutes=5), description="refuse events whose occurred_at lies further "
+        "ahead than this (SSP_HUB_MAX_FUTURE_SKEW, seconds or ISO 8601 duration)")
+    reidentify_per_hour: int = Field(
+        30, ge=1, description="re-identifications per principal per hour; then 429 + alert")
+    # /metrics answers only with this scrape token (or an admin's or security officer's
+    # bearer token); without one set, only those principals may scrape.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _no_unsafe_in_production(self) -> Settings:

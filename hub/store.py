@@ -214,6 +214,25 @@ concern_status_history = sa.Table(
     sa.Index("ix_concern_status_history_concern", "event_id", "queue"),
 )
 
+# Refusals on record (issue 13 item 5): every 401/403/404/409/413/429 the API answered —
+# who (principal name, or "anonymous" with a keyed hash of the presented token's prefix,
+# never the token), what (method + route template, never the raw path), when, the reason
+# code and the status. Never a value.
+refusals = sa.Table(
+    "refusals", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("principal", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(32), nullable=True),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("route", sa.String(200), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Index("ix_refusals_at", "at"),
+    sa.Index("ix_refusals_principal_at", "principal", "at"),
+    sa.Index("ix_refusals_reason_at", "reason", "at"),
+)
+
 
 def hash_token(token: str) -> str:
     """Tokens are ≥256-bit random, so one SHA-256 is enough (no stretching needed)."""
@@ -974,6 +993,54 @@ class Store:
                     (concerns.c.event_id == table.c.event_id)
                     & (concerns.c.queue == table.c.queue))))
         return done
+    # -- refusals (issue 13 item 5) ------------------------------------------------------
+    def record_refusals(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Append refusals: dicts with at, principal, token_hash, method, route, status,
+        reason."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(refusals.insert(), [
+                {**r, "at": _utc(r["at"])} for r in rows])
+
+    def refusals_page(self, *, principal: str | None = None, reason: str | None = None,
+                      start: dt.datetime | None = None, end: dt.datetime | None = None,
+                      limit: int = 50, cursor: str | None = None) -> Page:
+        """Refusals newest first; filters combine with AND, ``end`` exclusive."""
+        stmt = sa.select(refusals)
+        if principal is not None:
+            stmt = stmt.where(refusals.c.principal == principal)
+        if reason is not None:
+            stmt = stmt.where(refusals.c.reason == reason)
+        if start is not None:
+            stmt = stmt.where(refusals.c.at >= _utc(start))
+        if end is not None:
+            stmt = stmt.where(refusals.c.at < _utc(end))
+        if cursor is not None:
+            stmt = stmt.where(refusals.c.seq < decode_cursor(cursor))
+        stmt = stmt.order_by(refusals.c.seq.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(
+            items=[{"seq": r.seq, "at": _aware(r.at), "principal": r.principal,
+                    "token_hash": r.token_hash, "method": r.method, "route": r.route,
+                    "status": r.status, "reason": r.reason} for r in rows],
+            next_cursor=encode_cursor(rows[-1].seq) if more and rows else None,
+        )
+
+    def refusal_times(self, since: dt.datetime, *, max_rows: int = 100_000
+                      ) -> list[tuple[str, str | None, str, dt.datetime]]:
+        """(principal, token_hash, reason, at) of refusals since ``since``, newest first,
+        at most ``max_rows`` (the summary's input)."""
+        stmt = sa.select(refusals.c.principal, refusals.c.token_hash, refusals.c.reason,
+                         refusals.c.at).where(refusals.c.at >= _utc(since)) \
+            .order_by(refusals.c.seq.desc()).limit(max_rows)
+        with self.engine.connect() as conn:
+            return [(r.principal, r.token_hash, r.reason, _utc(r.at))
+                    for r in conn.execute(stmt)]
+
 
 def _vault_row(row: Any) -> VaultRow:
     return VaultRow(row.pseudonym, int(row.key_version),

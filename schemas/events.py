@@ -8,12 +8,22 @@ Unknown fields are rejected (``extra="forbid"``), never ignored.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from schemas.cpr import birth_date, normalise_cpr
 
@@ -82,6 +92,37 @@ class Consent(StrEnum):
     refused = "refused"
     overridden = "overridden"
     not_sought = "not_sought"
+
+
+# An event from the future sticks to the top of every inbox and blanks the governance report:
+# ``occurred_at`` may lie at most this far ahead of the validating clock. The API and the
+# worker pass the configured skew (``SSP_HUB_MAX_FUTURE_SKEW``) as validation context
+# ``{"max_future_skew": timedelta}``; without one, this default applies.
+DEFAULT_MAX_FUTURE_SKEW = dt.timedelta(minutes=5)
+FUTURE_SKEW_KEY = "max_future_skew"
+FUTURE_NOW_KEY = "now"
+
+
+def future_skew_context(skew: dt.timedelta, now: dt.datetime | None = None
+                        ) -> dict[str, dt.timedelta | dt.datetime]:
+    """The validation context (``model_validate(…, context=…)``) that sets the allowed skew
+    and, for the worker, the clock to compare with: the API's acceptance time, so that the
+    worker never refuses what the API accepted under the same skew."""
+    return {FUTURE_SKEW_KEY: skew} | ({} if now is None else {FUTURE_NOW_KEY: now})
+
+
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+UNKNOWN_FIELD = "<unknown field>"
+
+
+def error_loc(err: Mapping[str, Any]) -> list[str]:
+    """A pydantic error's location, safe to show: an unknown key (``extra_forbidden``) is
+    named only when it looks like a field name; anything else a sender used as a key (a CPR
+    number, a sentence) becomes ``<unknown field>`` — a key is caller-chosen text."""
+    loc = [str(p) for p in err.get("loc", ())]
+    if loc and err.get("type") == "extra_forbidden" and not _FIELD_NAME.fullmatch(loc[-1]):
+        loc[-1] = UNKNOWN_FIELD
+    return loc
 
 
 Cpr = Annotated[str, AfterValidator(normalise_cpr), PersonalData("cpr")]
@@ -165,9 +206,18 @@ class CanonicalEvent(_Strict):
 
     @field_validator("occurred_at")
     @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
+    def _aware(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
         if value.tzinfo is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-03-02T14:05:00+01:00")
+        context = info.context if isinstance(info.context, dict) else {}
+        skew = context.get(FUTURE_SKEW_KEY, DEFAULT_MAX_FUTURE_SKEW)
+        now = context.get(FUTURE_NOW_KEY) or dt.datetime.now(dt.UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=dt.UTC)
+        if value - now > skew:
+            # The reason names the bound, never the value.
+            raise ValueError(f"lies in the future (more than {int(skew.total_seconds())} s "
+                             "ahead of the hub's clock)")
         return value
 
     @model_validator(mode="after")

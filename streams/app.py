@@ -78,7 +78,8 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     def scrub(text: str, names: Sequence[str]) -> str:
         return freetext.text(text, known_names=names)
 
-    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub)
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub,
+                        max_future_skew=settings.max_future_skew)
     db = store or Store.open(settings.resolved_database_url)
     vault = Vault(db, ring)
 

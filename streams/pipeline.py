@@ -26,7 +26,13 @@ from hub.vault import Identity
 from schemas.concerns import Aggregate, ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
 from schemas.disclosures import EntryKind, LogEntry
-from schemas.events import CanonicalEvent, Consent
+from schemas.events import (
+    DEFAULT_MAX_FUTURE_SKEW,
+    CanonicalEvent,
+    Consent,
+    error_loc,
+    future_skew_context,
+)
 from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.signals import SignalRecord
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
@@ -126,7 +132,7 @@ def record_event_id(record: IngestRecord) -> str:
 def describe_validation_error(exc: ValidationError) -> str:
     """Field paths and error types only; pydantic's ``input`` is dropped (it holds the value)."""
     parts = sorted({
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}:{err['type']}" for err in exc.errors()
+        f"{'.'.join(error_loc(err)) or '<root>'}:{err['type']}" for err in exc.errors()
     })
     return "invalid:" + ",".join(parts[:10])
 
@@ -151,8 +157,10 @@ class Pipeline:
     """Holds the reusable objects (ciphers, MAC, policy) so per-event work stays small."""
 
     def __init__(self, cipher: PayloadCipher, pseudonymise: Pseudonymiser, policy: Policy,
-                 scrub: Scrub | None = None) -> None:
+                 scrub: Scrub | None = None, *,
+                 max_future_skew: dt.timedelta = DEFAULT_MAX_FUTURE_SKEW) -> None:
         self.cipher = cipher
+        self.max_future_skew = max_future_skew
         self.pseudonymise = pseudonymise
         self.policy = policy
         # Without a scrubber, a `scrub` treatment withholds the text: fail closed.
@@ -181,7 +189,10 @@ class Pipeline:
         except CryptoError:
             return quarantine("undecryptable")
         try:
-            event = CanonicalEvent.model_validate_json(plaintext)
+            # The future bound (issue 13 item 7) against this clock, which is never behind
+            # the API's acceptance: what the API accepted under the same skew passes here.
+            event = CanonicalEvent.model_validate_json(
+                plaintext, context=future_skew_context(self.max_future_skew))
         except ValidationError as exc:
             return quarantine(describe_validation_error(exc))
         if str(event.event_id) != event_id:

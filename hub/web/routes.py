@@ -47,6 +47,7 @@ from hub.crypto import PSEUDONYM_PATTERN
 from hub.freetext import FreeText
 from hub.keys import KeyRing
 from hub.logs import get_logger
+from hub.refusals import summarise
 from hub.settings import Settings
 from hub.store import Principal, Store, decode_cursor
 from hub.subject_access import (
@@ -124,8 +125,10 @@ class WebContext:
 
 async def user_dep(request: Request) -> WebUser:
     """The logged-in web user, or :class:`LoginRequired` (→ the login page)."""
-    return await asyncio.to_thread(current_user, request, request.app.state.store,
+    user = await asyncio.to_thread(current_user, request, request.app.state.store,
                                    request.app.state.web_settings)
+    request.state.principal = user.name  # for the access log and refusals (hub.refusals)
+    return user
 
 
 UserDep = Annotated[WebUser, Depends(user_dep)]
@@ -507,6 +510,35 @@ def mount_web(app: FastAPI, ctx: WebContext) -> None:
         drops = await asyncio.to_thread(drop_status, settings.resolved_watch_state_dir)
         return render(request, "rejections.html", user, by_reason=by_reason,
                       by_agency=by_agency, total=len(rows), drops=drops)
+
+    @router.get("/ui/log/afviste-forespoergsler")
+    async def refusals_page(request: Request, user: UserDep) -> Response:
+        """Refused requests (hub.refusals): the last hour per sender, and the latest rows."""
+        allow(user, "log")
+        q = {k: v.strip() for k, v in request.query_params.items()
+             if k in ("principal", "reason", "cursor") and v.strip()}
+        error = None
+        items: list[dict[str, Any]] = []
+        more = None
+        store = store_of(request)
+        cursor = q.get("cursor")
+        try:
+            if cursor is not None:
+                decode_cursor(cursor)
+            page = await asyncio.to_thread(store.refusals_page, principal=q.get("principal"),
+                                           reason=q.get("reason"), limit=100, cursor=cursor)
+            items = page.items
+            if page.next_cursor:
+                more = "/ui/log/afviste-forespoergsler?" + urlencode(
+                    {**{k: v for k, v in q.items() if k != "cursor"},
+                     "cursor": page.next_cursor})
+        except ValueError:
+            error = TEXTS["refusals"]["invalid"].format(detail="cursor")
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        summary = summarise(await asyncio.to_thread(store.refusal_times, since))[:20]
+        return render(request, "refusals.html", user, items=items, summary=summary, q=q,
+                      reasons=sorted(TEXTS["refusal_reason"]), error=error, more=more,
+                      status_code=422 if error else 200)
 
     @router.get("/ui/politik")
     async def policy_page(request: Request, user: UserDep) -> Response:

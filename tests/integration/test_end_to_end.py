@@ -294,6 +294,8 @@ def test_health_readiness_and_metrics(hub: HubStack) -> None:
         ready = c.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"store": "ok", "broker": "ok"}
+        assert c.get("/metrics").status_code == 401  # issue 13 item 10: not for anyone
+    with hub.client(hub.principal("scrape", "admin")) as c:
         metrics = c.get("/metrics").text
     assert 'ssp_hub_events_total{outcome="routed"}' in metrics
     assert "ssp_hub_ingest_to_routed_seconds_bucket" in metrics
@@ -320,6 +322,9 @@ def test_a_claim_left_by_a_crashed_api_does_not_swallow_the_retry(
     assert hub.wait_outcomes([stale["event_id"]])[stale["event_id"]]["status"] == "routed"
     # A claim that may still be in flight elsewhere is a duplicate, as before.
     assert _post(hub, tokens["school"], "school", fresh).json()["duplicate"] is True
-    # Another agency cannot take over the claim.
+    # Another agency cannot take over the claim, and is told so (409), not that it is a
+    # duplicate of something it never sent (issue 13 item 6).
     other = dict(stale, source={**stale["source"], "agency": "police"})
-    assert _post(hub, tokens["police"], "police", other).json().get("duplicate") is True
+    conflict = _post(hub, tokens["police"], "police", other)
+    assert conflict.status_code == 409
+    assert "duplicate" not in conflict.json()

@@ -341,7 +341,7 @@ def test_readyz_is_503_while_the_broker_is_away(hub: Hub) -> None:
 
 
 def test_metrics_are_prometheus_text(hub: Hub) -> None:
-    response = hub.client.get("/metrics")
+    response = hub.client.get("/metrics", headers=hub.auth("admin"))
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")

@@ -72,7 +72,9 @@ def cprs(draw: st.DrawFn, born: st.SearchStrategy[dt.date]) -> str:
 @st.composite
 def events(draw: st.DrawFn) -> dict[str, Any]:
     born = draw(st.dates(dt.date(1990, 1, 1), min(TODAY, dt.date(2025, 12, 31))))
-    occurred_day = draw(st.dates(born, born + dt.timedelta(days=365 * 30)))
+    # Never in the future: the hub refuses those (issue 13 item 7).
+    occurred_day = draw(st.dates(born, min(TODAY - dt.timedelta(days=1),
+                                           born + dt.timedelta(days=365 * 30))))
     occurred = dt.datetime.combine(occurred_day, draw(st.times()),
                                    dt.timezone(dt.timedelta(minutes=draw(
                                        st.integers(-12 * 60, 14 * 60)))))

@@ -8,7 +8,7 @@
   the officer can erase while the leaf, and so the tree, stays verifiable.
 
 Revision ID: 0006
-Revises: 0004 (the lead rechains it after 0005 when merging)
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels = None
 depends_on = None
 
