@@ -59,7 +59,6 @@ def status_router(queues: tuple[str, ...], freetext: FreeText) -> APIRouter:
                 "history": history}
 
     @router.put("/api/v1/queues/{queue}/concerns/{event_id}/status",
-                responses={403: {}, 404: {}, 422: {}},
                 summary="Set a concern's case status, with a note without personal data")
     async def put_status(queue: str, event_id: str, body: StatusRequest, store: StoreDep,
                          principal: PrincipalDep) -> JSONResponse:

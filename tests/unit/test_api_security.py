@@ -75,6 +75,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                             reidentify_per_hour=REIDENTIFY_PER_HOUR,
                             metrics_token=SecretStr(SCRAPE))
         store = Store.open(settings.resolved_database_url)
+        # production is the default mode: the key file must exist before the API starts
+        FileKeyProvider(settings.resolved_key_file, create=True).load()
         app = create_api(settings, sink=StoreSink(AuditLog(store)))
         tokens = {}
         for name, (role, queues) in PRINCIPALS.items():

@@ -16,6 +16,7 @@ from hub.api import create_api
 from hub.auditlog import AuditLog
 from hub.auth import new_token
 from hub.disclosures import StoreSink
+from hub.keys import FileKeyProvider
 from hub.settings import Settings
 from hub.store import Store
 from hub.web.sessions import hash_password
@@ -55,6 +56,8 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
                            ("konsulent", "consultant")):
             tokens[name] = new_token()
             store.add_principal(name, role, (), tokens[name], hash_password(PASSWORD))
+        # production is the default mode: the key file must exist before the API starts
+        FileKeyProvider(settings.resolved_key_file, create=True).load()
         app = create_api(settings, sink=StoreSink(AuditLog(store)))
         try:
             with TestClient(app):
@@ -110,6 +113,8 @@ def test_the_reidentification_limit_is_explained_in_danish(
         store = Store.open(settings.resolved_database_url)
         store.add_principal("konsulent", "consultant", ("omraade-stege",), new_token(),
                             hash_password(PASSWORD))
+        # production is the default mode: the key file must exist before the API starts
+        FileKeyProvider(settings.resolved_key_file, create=True).load()
         app = create_api(settings, sink=StoreSink(AuditLog(store)))
         try:
             with TestClient(app):
