@@ -29,6 +29,7 @@ from pathlib import Path
 
 from hub.auth import new_token
 from hub.embedded import free_port, wait_for_port
+from hub.keys import provider_for
 from hub.settings import Settings
 from hub.store import Store
 
@@ -116,6 +117,8 @@ def measure(mb: int = 100, parallel: int = 10, *, cap_mb: int = 20) -> tuple[flo
                     "SSP_HUB_MAX_CONNECTOR_BYTES": str(cap_mb * CHUNK),
                     "SSP_HUB_LOG_LEVEL": "warning"})
         settings = Settings(data_dir=data)
+        # Production is the default mode: the API starts only with a key file.
+        provider_for(settings, create=True).load()
         store = Store.open(settings.resolved_database_url)
         token = new_token()
         store.add_principal("bench-skole", "agency:school", (), token)

@@ -77,7 +77,8 @@ IDENTIFIER_SHAPES: dict[str, re.Pattern[str]] = {
     "IBAN": re.compile(r"\bDK\d{2}(?:\s?\d{4}){3}\s?\d{2}\b"),
     "bank account": re.compile(r"(?i)\breg\.?\s*(?:nr\.?)?\s*\d{4}\s*(?:konto(?:nr)?\.?)?\s*"
                                r"[\s/-]\s*\d{6,10}\b"),
-    "card number": re.compile(r"(?<![\w-])(?:\d{4}[ -]?){3}\d{4}(?![\w-])"),
+    # Not the digits after a decimal point (a float in a library log line).
+    "card number": re.compile(r"(?<![\w.,-])(?:\d{4}[ -]?){3}\d{4}(?![\w-])"),
 }
 
 
