@@ -22,6 +22,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
 from streams.scrubber.patterns import (
+    NOT_TOWN,
     Keywords,
     address_starts,
     digit_runs,
@@ -419,19 +420,19 @@ class IdRecognizer:
 # ---- street + house number, whatever the street is called --------------------------------
 _HOUSE_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]+ \d{1,3}(?!\d)")
 _HOUSE = re.compile(
-    r"(?<![\w.])(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
-    r"\s(?P<no>\d{1,3}(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
-    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|kld\.?|th\.?"
+    r"(?<![\w])(?<![\d.]\.)(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
+    r"\s(?P<no>\d{1,3}(?!\d)(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
+    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|etage|th|tv|mf)?\.?|st\.?|stuen|kl\.?|kld\.?|th\.?"
     r"|tv\.?|mf\.?|t\.[hv]\.?|\d{1,2}\.?\s?(?:etage|sal)|kælder(?:en)?|stuen"
     r"|(?:lejl|lejlighed|vær|værelse|dør|nr|bygn|opg|opgang|lok)\.?"
     r"\s?\d{1,4}[a-zA-Z]?)(?![\w]))*"
     # postcode and town, the town in any case and of up to two words ("4780 Stege",
     # "4840 Nørre Alslev", "2300 København S", "4720 præstø")
-    r"(?:,?\s*(?:DK-?)?\d{4}(?:\s+[^\W\d_]+(?:-[^\W\d_]+)?(?:\s[A-ZÆØÅ][^\W\d_]+)?"
+    rf"(?:,?\s*(?:DK-?)?\d{{4}}(?:\s+{NOT_TOWN}[^\W\d_]+(?:-[^\W\d_]+)?(?:\s[A-ZÆØÅ][^\W\d_]+)?"
     r"(?:\s(?:[NSVKCØ]|NV|NØ|SV|SØ)(?![\w]))?)?)?)"
 )
 _NOT_HOUSE_AFTER = re.compile(
-    r"[.,:]\d|\d|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
+    r"[.,:/]\d|\d|\.?\s?(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
     r"|elever|dage|dag\b|uger|måneder|personer|unge|drenge|piger|point|mål|-\s?\d)",
     re.IGNORECASE,
 )
@@ -464,9 +465,17 @@ class HouseNumberRecognizer:
         vocab = self._vocabulary
         for m in matches_at(_HOUSE, text, address_starts(text)):
             words = m.group("street").split()
-            if any(len(word) > 1 and word.isupper() for word in words):
-                continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street
             start = m.start()
+            acronyms = [k for k, word in enumerate(words) if len(word) > 1 and word.isupper()]
+            if acronyms:
+                if acronyms[-1] == len(words) - 1:
+                    continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street
+                # "OBS Skovly 9A, st. 3", "SSP Skovly 9A": the street begins after the acronym
+                # (the match has consumed the later starts, so cut it here, not drop it)
+                for word in words[:acronyms[-1] + 1]:
+                    start = text.index(word, start) + len(word)
+                words = words[acronyms[-1] + 1:]
+                start = text.index(words[0], start)
             while len(words) > 1 and words[0].lower() in _LEADING:
                 start = text.index(words[1], start + len(words[0]))
                 words = words[1:]
@@ -478,12 +487,17 @@ class HouseNumberRecognizer:
                     continue
                 # Without floor, side or postcode: a house letter ("9A"), two capitalised words
                 # ("Gammel Skovly 9") or a street no vocabulary knows make it an address.
+                # A word after a place preposition in mid-sentence is capitalised only as a
+                # name ("flyttet fra Algade 5 til Holmen 139"): a street too.
                 if vocab.is_word(last) and not vocab.is_place(last) and len(words) < 2 \
-                        and m.group("no").isdigit():
+                        and m.group("no").isdigit() \
+                        and _PLACE_BEFORE.search(text, max(0, start - 6), start) is None:
                     continue
             yield start, m.end()
 
 
+# A place preposition in mid-sentence right before a street ("til Holmen 139", "på Skovly 9").
+_PLACE_BEFORE = re.compile(r"(?<![^\W\d_])(?:på|til|fra|ved|hos|i) $")
 # Words before a street that are no part of it ("I Skovly 9 bor de"); "Ved", "Over", "Efter"
 # begin street names ("Ved Kilden 9", "Over Bækken 2") and stay.
 _LEADING = frozenset(("i", "på", "til", "fra", "og", "men", "da", "når", "hvis", "at", "om"))

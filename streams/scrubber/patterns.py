@@ -403,8 +403,14 @@ _FLOOR = (
     rf"(?:\s*,?\s*(?:{_SIDE}(?![\w])|(?:dør\s*)?\d{{1,3}}(?![\d.])))?"
     rf"|,?\s+{_SIDE}(?![\w]))?"
 )
+# A word after a postcode that is no town: "flyttet fra Algade 5, 4773 til Holmen 8" (the next
+# address begins after it; a town must not swallow it).
+NOT_TOWN = (
+    r"(?!(?i:til|fra|og|eller|i|på|med|ved|hos|men|hvor|som|der|er|var|har|blev|for|efter"
+    r"|før|inden|siden|mens|da|når|samt|hvis|at|hvor|nu|igen|sammen)(?![^\W\d_]))"
+)
 _TOWN = (
-    r"(?:[A-ZÆØÅ][a-zæøå]+\s)?"
+    rf"{NOT_TOWN}(?:[A-ZÆØÅ][a-zæøå]+\s)?"
     r"[A-ZÆØÅa-zæøå][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
 )
 _POSTCODE = rf"(?:,?\s+(?:DK-?)?\d{{4}}\s+{_TOWN})?"
@@ -419,7 +425,7 @@ _ADDRESS_CONTEXT = re.compile(
 )
 
 _ANY_STREET = re.compile(  # any capitalised street name, when a floor/side or postcode proves it
-    rf"(?<![\w.])(?:{_STREET_PREFIX}{_CAP}\s+)?{_CAP}{_NUMBER}"
+    rf"(?<![\w])(?<![\d.]\.)(?:{_STREET_PREFIX}{_CAP}\s+)?{_CAP}{_NUMBER}"
     rf"(?:,?\s*(?:(?:st|kl|stuen)\.?|\d{{1,2}}\.)\s*,?\s*{_SIDE}(?![\w]){_POSTCODE}"
     rf"|{_FLOOR},?\s+\d{{4}}\s+{_TOWN})"
 )
