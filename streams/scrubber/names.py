@@ -31,6 +31,7 @@ Possessives are part of the name: ``Mikkels``, ``Lukas'``, ``Ahmed's``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -296,7 +297,17 @@ def _occurrences(text: str, wanted: set[str]) -> list[tuple[int, str]]:
     return found
 
 
-def _cued(text: str, start: int, length: int, strong_cues: bool = True) -> int:
+def _cue_word_before(cue_starts: tuple[int, ...] | None, start: int) -> bool:
+    """A cue keyword (``_CUE_KEYWORDS``: every stem of ``_NICKNAME_CUE``) begins in the 30
+    characters before ``start`` (True if unknown): only then is the long pattern searched."""
+    if cue_starts is None:
+        return True
+    i = bisect_left(cue_starts, start - 30)
+    return i < len(cue_starts) and cue_starts[i] < start
+
+
+def _cued(text: str, start: int, length: int, strong_cues: bool = True,
+          cue_starts: tuple[int, ...] | None = None) -> int:
     """How strongly a cue around the token at ``start`` says "a name": 2 for ``kaldet X``,
     ``hedder X``, ``X aka``; 1 for a relation, role or quote word (``bror X``, ``fra X``,
     ``skriver X:``, ``X sagde``) or ``X:`` at the start of a chat line, which only counts for a
@@ -312,7 +323,8 @@ def _cued(text: str, start: int, length: int, strong_cues: bool = True) -> int:
     if prev and prev.lower() in _GREETINGS and text[start].islower() \
             and text[start:end] not in _TITLES:
         return 2  # "hej ørn", "kære frost" in a quoted chat
-    if strong_cues and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
+    if strong_cues and _cue_word_before(cue_starts, start) \
+            and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
         return 2
     if prev and not dot:
         word = prev.lower()
@@ -347,10 +359,14 @@ def _flat(word: str) -> str:
     faster than ``str.translate`` with a dict, which looks every character up in Python."""
     if word.isascii():
         return word
-    for char, plain in _FLAT_PAIRS:
-        if char in word:
-            word = word.replace(char, plain)
+    # which of the letters occur: one regex scan, not one ``in`` scan per letter
+    for char in set(_FLAT_CHARS.findall(word)):
+        word = word.replace(char, _FLAT_MAP[char])
     return word
+
+
+_FLAT_MAP = dict(_FLAT_PAIRS)
+_FLAT_CHARS = re.compile("[" + "".join(_FLAT_MAP) + "]")
 
 
 class NameRecognizer:
@@ -364,6 +380,7 @@ class NameRecognizer:
         self._vocab = vocabulary if vocabulary is not None else Vocabulary.shared()
         self._facts_cache: dict[str, object] = {}
         self._skip: dict[str, bool] = {}
+        self._part_cache: dict[str, tuple[str, tuple[str, ...], bool]] = {}
         self._cached_needles = lru_cache(maxsize=64)(self._needles)
 
     def _lookup(self, low: str) -> int:
@@ -382,23 +399,39 @@ class NameRecognizer:
         ``__init__``): the same subject and relations come with many events in a row."""
         parts: dict[str, tuple[int, ...]] = {}
         variants: dict[str, str] = {}
+        weak: dict[str, bool] = {}
         for index, name in enumerate(known_names):
             for part in _PART.findall(name):
-                key = fold(part)
+                key, spellings, weak[key] = self._spellings(part)
                 seen = parts.get(key, ())
                 if index not in seen:
                     parts[key] = (*seen, index)
-                flat = _flat(part.lower())
-                variants[flat] = key
-                if "aa" in flat:
-                    variants[flat.replace("aa", "a")] = key
-                if "å" in part.lower():
-                    variants[_flat(part.lower().replace("å", "aa"))] = key
+                for spelling in spellings:
+                    variants[spelling] = key
         return tuple(
-            (needle, key,
-             bool(len(key) <= 2 or key in _PARTICLES or self._lookup(key) & WORD), parts[key])
-            for needle, key in variants.items()
+            (needle, key, weak[key], parts[key]) for needle, key in variants.items()
         )
+
+    def _spellings(self, part: str) -> tuple[str, tuple[str, ...], bool]:
+        """A name part's key, its searchable spellings and whether it is weak; cached per part
+        (the same first names and surnames come with many events, in other combinations)."""
+        cached = self._part_cache.get(part)
+        if cached is not None:
+            return cached
+        key = fold(part)
+        low = part.lower()
+        flat = _flat(low)
+        spellings = [flat]
+        if "aa" in flat:
+            spellings.append(flat.replace("aa", "a"))
+        if "å" in low:
+            spellings.append(_flat(low.replace("å", "aa")))
+        result = (key, tuple(spellings),
+                  bool(len(key) <= 2 or key in _PARTICLES or self._lookup(key) & WORD))
+        if len(self._part_cache) > 100_000:
+            self._part_cache.clear()
+        self._part_cache[part] = result
+        return result
 
     def _known(
         self, text: str, known_names: Sequence[str]
@@ -492,7 +525,8 @@ class NameRecognizer:
         return result
 
     def _state(self, text: str, start: int, raw: str,
-               facts: tuple[int, bool, bool, bool], strong_cues: bool) -> tuple[int, int, int]:
+               facts: tuple[int, bool, bool, bool], strong_cues: bool,
+               cue_starts: tuple[int, ...] | None = None) -> tuple[int, int, int]:
         """(state, gazetteer flag, why) of one token that is not a known name's part;
         ``strong_cues``: the text has a "kaldet"/"hedder"/"aka" somewhere."""
         flag, word, proper, person_like = facts
@@ -506,7 +540,7 @@ class NameRecognizer:
                 return _NO, 0, 0
             if not word:
                 return _NAME, flag, (_WHY_LIST if flag or proper else _WHY_VOCABULARY)
-            cue = _cued(text, start, len(raw), strong_cues) if cue_counts else 0
+            cue = _cued(text, start, len(raw), strong_cues, cue_starts) if cue_counts else 0
             if cue == 2 or (cue and (flag or person_like)):
                 return _NAME, flag, _WHY_CONTEXT
             if low in _TITLES or low in _CUES_BEFORE or low in _CUES_AFTER:
@@ -517,7 +551,7 @@ class NameRecognizer:
             return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
         if flag:
             if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
-                    and not _cued(text, start, len(raw), strong_cues) \
+                    and not _cued(text, start, len(raw), strong_cues, cue_starts) \
                     and not _subject_of_verb(text, start + len(raw)):
                 return _MAYBE, flag, _WHY_LIST
             return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
@@ -531,7 +565,7 @@ class NameRecognizer:
             return _NAME, 0, (_WHY_LIST if proper else _WHY_VOCABULARY)
         if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
             return _NAME, 0, _WHY_LIST
-        cue = _cued(text, start, len(raw), strong_cues) if cue_counts else 0
+        cue = _cued(text, start, len(raw), strong_cues, cue_starts) if cue_counts else 0
         named = cue == 2 or (cue == 1 and person_like)
         if _sentence_initial(text, start):
             if named:
@@ -584,8 +618,10 @@ class NameRecognizer:
         # "hej frost") or as a chat line's speaker ("ørn: …"): those few words are wanted too.
         near_cues: set[str] = set()
         low_text = text.lower()
+        cue_starts: tuple[int, ...] | None = None
         if len(low_text) == len(text):
-            for at in _CUE_KEYWORDS.starts(low_text):
+            cue_starts = _CUE_KEYWORDS.starts(low_text)
+            for at in cue_starts:
                 near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
         if ":" in text:
             near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
@@ -618,7 +654,7 @@ class NameRecognizer:
             if start and (text[start - 1].isdigit() or (
                     text[start - 1] in _AFTER_DIGIT and start > 1 and text[start - 2].isdigit())):
                 continue  # "8.b", "3B", "22kr": a class or a unit, not a person
-            state, flag, why = self._state(text, start, raw, facts, strong_cues)
+            state, flag, why = self._state(text, start, raw, facts, strong_cues, cue_starts)
             if state != _NAME and particle:
                 state, why = _PARTICLE, _WHY_CONTEXT
             if state != _NO:

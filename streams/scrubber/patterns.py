@@ -150,6 +150,17 @@ def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
 matches_at = _matches_at
 
 
+def char_positions(text: str, chars: str) -> list[int]:
+    """Where each of ``chars`` stands in ``text`` (str.find, no Python loop over the text)."""
+    found: list[int] = []
+    for char in chars:
+        at = text.find(char)
+        while at >= 0:
+            found.append(at)
+            at = text.find(char, at + 1)
+    return found
+
+
 @dataclass(frozen=True)
 class RegexRecognizer:
     """Every match of ``pattern`` (the named group ``v`` if present) is a finding."""
@@ -181,8 +192,6 @@ _CPR = re.compile(
     r"(?<!\d)(?<!\d[.,/-])(\d{2})((?:[^\w\s]|\s)?)(\d{2})\2(\d{2})"
     r"\s?(?:[^\w\s]|_)?\s?(\d{2})\s?(\d{2})(?![\d]|[.,]\d)"
 )
-# where a CPR match can start
-_SIX_DIGITS = re.compile(r"\d{2}(?:[^\w\s]|\s)?\d{2}(?:[^\w\s]|\s)?\d{2}")
 
 
 class CprRecognizer:
@@ -195,9 +204,9 @@ class CprRecognizer:
     reason = "ten digits (any separators) whose first six are a valid date: a CPR number"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _SIX_DIGITS.search(text) is None:
-            return
-        for m in _CPR.finditer(text):
+        # A CPR number begins with a run of two digits ("15.06.11", "15 06 11"), six
+        # ("150611-4123") or ten ("1506114123"): the pattern is tried only there.
+        for m in _matches_at(_CPR, text, digit_starts(text, (2, 6, 10))):
             try:
                 stdnum_cpr.get_birth_date(
                     m.group(1) + m.group(3) + m.group(4) + m.group(5) + m.group(6))
@@ -247,9 +256,14 @@ class PhoneRecognizer:
     reason = "eight digits in a Danish phone-number grouping, or after +45 or a phone word"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        runs = digit_runs(text)
+        if not runs:
             return
-        for m in _PHONE.finditer(text):
+        # A number begins at a digit run, a "+" or a "(": the pattern is tried only there.
+        starts = [at for at, _size in runs]
+        if "+" in text or "(" in text:
+            starts = sorted({*starts, *char_positions(text, "+(")})
+        for m in _matches_at(_PHONE, text, starts):
             start = m.start()
             prefixed = m.group(0).startswith(("+", "00", "("))
             if not prefixed and _CASE_PREFIX.search(text, max(0, start - 20), start):
