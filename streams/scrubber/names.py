@@ -280,23 +280,6 @@ _NEXT_TOKEN = re.compile(r"[ ]?([^\W\d_]+)")
 _LINE_START = re.compile(r"(?:^|\n)[ \t>*•\-–\"“']*(?:\[?\d{1,2}[:.]\d{2}\]?[ \t]*)?$")
 
 
-def _occurrences(text: str, wanted: set[str]) -> list[tuple[int, str]]:
-    """Where each of ``wanted`` (tokens as :data:`_ANY_TOKEN` cuts them) stands in ``text``,
-    in text order: a few ``str.find`` calls instead of a Python loop over every token."""
-    found: list[tuple[int, str]] = []
-    match = _ANY_TOKEN.match
-    for token in wanted:
-        pos = text.find(token)
-        while pos >= 0:
-            if pos == 0 or not text[pos - 1].isalpha():
-                m = match(text, pos)
-                if m is not None and m.end() == pos + len(token):
-                    found.append((pos, token))
-            pos = text.find(token, pos + 1)
-    found.sort()
-    return found
-
-
 def _cue_word_before(cue_starts: tuple[int, ...] | None, start: int) -> bool:
     """A cue keyword (``_CUE_KEYWORDS``: every stem of ``_NICKNAME_CUE``) begins in the 30
     characters before ``start`` (True if unknown): only then is the long pattern searched."""
@@ -612,7 +595,10 @@ class NameRecognizer:
         # Most tokens are plain words: one C-level findall and a cached test per distinct
         # token leave the Python loop below only the few that could be part of a name.
         skip = self._skip
-        tokens = set(_ANY_TOKEN.findall(text))
+        # every token with its start, once (a list comprehension over finditer is cheaper than
+        # a findall and a str.find search per wanted token)
+        tokenized = [(m.start(), m.group()) for m in _ANY_TOKEN.finditer(text)]
+        tokens = {token for _start, token in tokenized}
         wanted = {t for t in tokens if not (skip[t] if t in skip else self._skippable(t))}
         # A plain lower-case word is a name only right after a strong cue ("kaldet bamse",
         # "hej frost") or as a chat line's speaker ("ørn: …"): those few words are wanted too.
@@ -629,7 +615,7 @@ class NameRecognizer:
         wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:
             return []
-        for start, raw in _occurrences(text, wanted):
+        for start, raw in [item for item in tokenized if item[1] in wanted]:
             if start in known:
                 continue
             end = scrub_end = start + len(raw)
@@ -666,10 +652,10 @@ class NameRecognizer:
             echoes = {t for t in tokens if t.islower() and t in named_low}
             if echoes:
                 taken = {it[0] for it in items}
-                for m in _ANY_TOKEN.finditer(text):
-                    if m.group() in echoes and m.start() not in taken:
-                        items.append((m.start(), m.end(), m.end(), m.group(), _NAME, (), 0,
-                                      _WHY_CONTEXT))
+                for start, token in tokenized:
+                    if token in echoes and start not in taken:
+                        end = start + len(token)
+                        items.append((start, end, end, token, _NAME, (), 0, _WHY_CONTEXT))
         if not items:
             return []
         items.sort()
