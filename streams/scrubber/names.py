@@ -33,8 +33,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
 from streams.scrubber.patterns import Keywords
@@ -203,12 +203,14 @@ _CHAT_SPEAKER = re.compile(r"(?m)^[ \t>*•\"“'-]*([a-zæøå]+) ?:")
 _GREETINGS = _forms("hej hey hejsa hallo halløj kære yo hi hello heej hejj")
 _CAPITAL_PARTICLES = frozenset("ÓO")
 
+# What a token is whatever its context (see NameRecognizer._token_info).
+_TokenInfo = tuple[str, int, str, "tuple[int, bool, bool, bool] | None", bool, bool,
+                   "tuple[int, int, int] | None"]
 # One searchable spelling of a known name's part: (needle, key, weak, person indices).
 _Needle = tuple[str, str, bool, tuple[int, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class NameSpan:
+class NameSpan(NamedTuple):  # a tuple: built far faster than a frozen dataclass
     start: int
     end: int
     person: int  # 1-based placeholder number
@@ -364,6 +366,7 @@ class NameRecognizer:
         self._facts_cache: dict[str, object] = {}
         self._skip: dict[str, bool] = {}
         self._part_cache: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+        self._infos: dict[str, _TokenInfo] = {}
         self._cached_needles = lru_cache(maxsize=64)(self._needles)
 
     def _lookup(self, low: str) -> int:
@@ -507,37 +510,50 @@ class NameRecognizer:
         self._facts_cache[low] = result
         return result
 
-    def _state(self, text: str, start: int, raw: str,
-               facts: tuple[int, bool, bool, bool], strong_cues: bool,
-               cue_starts: tuple[int, ...] | None = None) -> tuple[int, int, int]:
-        """(state, gazetteer flag, why) of one token that is not a known name's part;
-        ``strong_cues``: the text has a "kaldet"/"hedder"/"aka" somewhere."""
-        flag, word, proper, person_like = facts
-        if raw.lower() in _STRONG_CUES:
-            return _NO, 0, 0  # "navnet" in "går under navnet X" is the cue, not the name
-        # A cue matters for a word only if it is known as a name, or if it is a strong one.
-        cue_counts = strong_cues or bool(flag) or person_like
+    def _token_info(self, token: str) -> _TokenInfo:
+        """What the loop in :meth:`find` needs of a token whatever its context, cached: the
+        word without a possessive, how many closing-quote characters the finding leaves out,
+        its lower case, :meth:`_facts`, whether it is a particle, whether it is a plain
+        lower-case word, and its state if the context does not matter."""
+        raw = token
+        trim = 0
+        last = raw[-1]
+        if last == "'" or last == "’":
+            raw = raw[:-1]
+            if not raw or raw[-1] not in "sxzSXZ":
+                trim = 1  # a closing quote, not a possessive
+        elif len(raw) > 2 and raw[-2] in "'’":
+            raw = raw[:-2]
         low = raw.lower()
+        facts = self._facts(low) if raw else None
+        particle = low in _PARTICLES or raw in _CAPITAL_PARTICLES
+        plain = facts is not None and facts[1] and not (facts[0] or facts[3]) and raw.islower()
+        fixed = self._context_free(raw, facts) if facts is not None else None
+        info = (raw, trim, low, facts, particle, plain, fixed)
+        if len(self._infos) > 100_000:
+            self._infos.clear()
+        self._infos[token] = info
+        return info
+
+    def _context_free(self, raw: str,
+                      facts: tuple[int, bool, bool, bool]) -> tuple[int, int, int] | None:
+        """(state, gazetteer flag, why) of a token when its context does not matter (cached per
+        token by the caller), else None: :meth:`_in_context` decides from the context."""
+        flag, word, proper, _person_like = facts
+        low = raw.lower()
+        if low in _STRONG_CUES:
+            return _NO, 0, 0  # "navnet" in "går under navnet X" is the cue, not the name
         if not raw[0].isupper():  # lower case: chat and SMS lines, or a name typed carelessly
             if len(low) <= 2:
                 return _NO, 0, 0
             if not word:
                 return _NAME, flag, (_WHY_LIST if flag or proper else _WHY_VOCABULARY)
-            cue = _cued(text, start, len(raw), strong_cues, cue_starts) if cue_counts else 0
-            if cue == 2 or (cue and (flag or person_like)):
-                return _NAME, flag, _WHY_CONTEXT
-            if low in _TITLES or low in _CUES_BEFORE or low in _CUES_AFTER:
-                return _NO, 0, 0  # "bror", "sagde": the cue, never the name
-            return (_WEAK, flag, _WHY_CONTEXT) if flag or person_like else (_NO, 0, 0)
+            return None
         allcaps = len(raw) > 1 and raw.isupper()
         if flag and not flag & WORD:  # the name lists say: not a word that needs context
             return (_MAYBE if allcaps and len(raw) < 4 else _NAME), flag, _WHY_LIST
         if flag:
-            if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
-                    and not _cued(text, start, len(raw), strong_cues, cue_starts) \
-                    and not _subject_of_verb(text, start + len(raw)):
-                return _MAYBE, flag, _WHY_LIST
-            return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
+            return None
         if allcaps:
             if word or len(raw) < 5:
                 return _NO, 0, 0
@@ -548,6 +564,31 @@ class NameRecognizer:
             return _NAME, 0, (_WHY_LIST if proper else _WHY_VOCABULARY)
         if low.endswith(_STRONG_SUFFIXES) and len(low) > 5:
             return _NAME, 0, _WHY_LIST
+        return None
+
+    def _in_context(self, text: str, start: int, raw: str,
+                    facts: tuple[int, bool, bool, bool], strong_cues: bool,
+                    cue_starts: tuple[int, ...] | None) -> tuple[int, int, int]:
+        """(state, gazetteer flag, why) of a token :meth:`_context_free` leaves open, from its
+        context; ``strong_cues``: the text has a "kaldet"/"hedder"/"aka" somewhere."""
+        flag, word, _proper, person_like = facts
+        # A cue matters for a word only if it is known as a name, or if it is a strong one.
+        cue_counts = strong_cues or bool(flag) or person_like
+        low = raw.lower()
+        if not raw[0].isupper():  # a lower-case word (not a name by its letters alone)
+            cue = _cued(text, start, len(raw), strong_cues, cue_starts) if cue_counts else 0
+            if cue == 2 or (cue and (flag or person_like)):
+                return _NAME, flag, _WHY_CONTEXT
+            if low in _TITLES or low in _CUES_BEFORE or low in _CUES_AFTER:
+                return _NO, 0, 0  # "bror", "sagde": the cue, never the name
+            return (_WEAK, flag, _WHY_CONTEXT) if flag or person_like else (_NO, 0, 0)
+        if flag:  # a name that is also a word
+            allcaps = len(raw) > 1 and raw.isupper()
+            if (allcaps or _sentence_initial(text, start)) and not _titled(text, start) \
+                    and not _cued(text, start, len(raw), strong_cues, cue_starts) \
+                    and not _subject_of_verb(text, start + len(raw)):
+                return _MAYBE, flag, _WHY_LIST
+            return _NAME, flag, _WHY_LIST if not word else _WHY_CONTEXT
         cue = _cued(text, start, len(raw), strong_cues, cue_starts) if cue_counts else 0
         named = cue == 2 or (cue == 1 and person_like)
         if _sentence_initial(text, start):
@@ -615,36 +656,35 @@ class NameRecognizer:
         wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:
             return []
-        for start, raw in [item for item in tokenized if item[1] in wanted]:
-            if start in known:
+        infos = self._infos
+        for start, token in tokenized:
+            if token not in wanted or start in known:
                 continue
-            end = scrub_end = start + len(raw)
-            last = raw[-1]
-            if last == "'" or last == "’":
-                raw = raw[:-1]
-                if not raw or raw[-1] not in "sxzSXZ":
-                    scrub_end -= 1  # a closing quote, not a possessive
-            elif len(raw) > 2 and raw[-2] in "'’":
-                raw = raw[:-2]
+            info = infos.get(token)
+            if info is None:
+                info = self._token_info(token)
+            raw, trim, low, facts, particle, plain, fixed = info
             if not raw:
                 continue
-            low = raw.lower()
-            facts = self._facts(low)
-            particle = low in _PARTICLES or raw in _CAPITAL_PARTICLES
+            end = start + len(token)
             if facts is None:
                 if particle:
-                    items.append((start, end, scrub_end, low, _PARTICLE, (), 0, _WHY_CONTEXT))
+                    items.append((start, end, end - trim, low, _PARTICLE, (), 0, _WHY_CONTEXT))
                 continue
-            if not strong_cues and facts[1] and not (facts[0] or facts[3]) and raw.islower():
+            if plain and not strong_cues:
                 continue  # a plain lower-case word, and no "kaldet"/"hedder" in the text
             if start and (text[start - 1].isdigit() or (
                     text[start - 1] in _AFTER_DIGIT and start > 1 and text[start - 2].isdigit())):
                 continue  # "8.b", "3B", "22kr": a class or a unit, not a person
-            state, flag, why = self._state(text, start, raw, facts, strong_cues, cue_starts)
+            if fixed is not None:
+                state, flag, why = fixed
+            else:
+                state, flag, why = self._in_context(
+                    text, start, raw, facts, strong_cues, cue_starts)
             if state != _NAME and particle:
                 state, why = _PARTICLE, _WHY_CONTEXT
             if state != _NO:
-                items.append((start, end, scrub_end, low, state, (), flag, why))
+                items.append((start, end, end - trim, low, state, (), flag, why))
         # A word written as a name somewhere in the text is that name in lower case too (the
         # quoted chat's "frost" after the report's "Frost").
         named_low = {it[3] for it in items if it[4] == _NAME and not it[5] and len(it[3]) > 2}
