@@ -25,6 +25,7 @@ from streams.scrubber.patterns import (
     NOT_TOWN,
     Keywords,
     address_starts,
+    char_positions,
     digit_runs,
     digit_starts,
     labelled,
@@ -157,7 +158,7 @@ class DateOfBirthRecognizer:
             for m in matches_at(_YEAR_CUED_AFTER, text, digit_starts(text, (4,))):
                 yield m.span("v")
         if "(" in text or "[" in text:
-            for m in _YEAR_IN_BRACKETS.finditer(text):
+            for m in matches_at(_YEAR_IN_BRACKETS, text, sorted(char_positions(text, "(["))):
                 if _birth_age(int(m.group("v")), today) >= 8:
                     yield m.span("v")
         for m in matches_at(_COMPACT_DATE, text, digit_starts(text, (6, 8))):
@@ -206,14 +207,25 @@ _CASE = re.compile(
     r"|[A-ZÆØÅ]{3,6}-\d{2,4}-\d{2,8}"
     r")(?![\w])"
 )
-_CASE_SYSTEM_AT = re.compile(r"[A-ZÆØÅ]{3,6}-\d")
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ")
 
 
 def _case_starts(text: str) -> list[int]:
     """Digit runs, and upper-case ids such as "SAG-2026-…": where a _CASE match can begin."""
     starts = digit_starts(text)
     if "-" in text:
-        starts = sorted({*starts, *(m.start() for m in _CASE_SYSTEM_AT.finditer(text))})
+        # "SAG-2026-…": three to six capitals before a "-" and a digit; found from each "-"
+        # (str.find) instead of a regex scan of the whole text
+        ids = []
+        for at in char_positions(text, "-"):
+            if at >= 3 and text[at + 1:at + 2].isdigit() \
+                    and all(ch in _CAPITALS for ch in text[at - 3:at]):
+                begin = at - 3  # the leftmost start of three to six capitals, as finditer
+                while begin > max(0, at - 6) and text[begin - 1] in _CAPITALS:
+                    begin -= 1
+                ids.append(begin)
+        if ids:
+            starts = sorted({*starts, *ids})
     return starts
 
 
@@ -409,7 +421,7 @@ class IdRecognizer:
             return
         for m in labelled(_ID_LABEL, _ID_KEYWORDS, text, lowered(text)):
             yield m.span("v")
-        if ":" in text or "-" in text:
+        if text.count(":") >= 5 or text.count("-") >= 5:  # a MAC address has five
             for m in _MAC.finditer(text):
                 yield m.span()
         for m in matches_at(_LONG_NUMBER, text, [at for at, size in digit_runs(text)

@@ -716,7 +716,8 @@ class NameRecognizer:
         # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
         # word after a particle is a surname ("de Boer"); a particle between two names joins
         # them, in any case ("jan de vries").
-        for i in range(n - 2, -1, -1):
+        # (Each pass below first asks, in C, whether a state it acts on occurs at all.)
+        for i in range(n - 2, -1, -1) if _PARTICLE in states else ():
             if states[i] != _PARTICLE or not adj[i]:
                 continue
             after = states[i + 1]
@@ -730,7 +731,7 @@ class NameRecognizer:
                 states[i] = states[i + 1] = _NAME
         # Two capitalised words in a row that are no place or institution: in Danish only a
         # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
-        for i in range(n - 1):
+        for i in range(n - 1) if _EXT in states else ():
             if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adj[i] \
                     and text[raw_ends[i]] == " " and not is_place(items[i][3]) \
                     and not is_place(items[i + 1][3]):
@@ -747,10 +748,12 @@ class NameRecognizer:
                     and text[starts[i + 1]].isupper() == text[starts[i]].isupper()
                     and not is_place(items[i][3])):
                 states[i] = _NAME  # "Karma Yangchen", "slog Lobsang Gyatso", "tran thi mai"
-        for i in range(n - 1):
+        any_list = True in lst
+        for i in range(n - 1) if any_list and _MAYBE in states else ():
             if states[i] == _NAME and states[i + 1] == _MAYBE and lst[i]:
                 states[i + 1] = _NAME
-        for i in range(n - 1):  # "Bo Skov" at the start of a sentence: first name + surname
+        # "Bo Skov" at the start of a sentence: first name + surname
+        for i in range(n - 1) if _MAYBE in states else ():
             if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adj[i]
                     and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
                 states[i] = states[i + 1] = _NAME
@@ -768,10 +771,12 @@ class NameRecognizer:
                 if states[k] in (_MAYBE, _EXT, _WEAK) and (
                         items[k][3] in named or items[k][3].rstrip("s") in named):
                     states[k] = _NAME
-        for i in range(n - 1):  # "lærke, storm og ahmed": a doubtful word in a list of names
+        weak_list = any_list and _WEAK in states
+        # "lærke, storm og ahmed": a doubtful word in a list of names
+        for i in range(n - 1) if weak_list else ():
             if states[i] == _NAME and states[i + 1] == _WEAK and lst[i]:
                 states[i + 1] = _NAME
-        for i in range(n - 2, -1, -1):
+        for i in range(n - 2, -1, -1) if weak_list else ():
             if states[i] == _WEAK and states[i + 1] == _NAME and lst[i]:
                 states[i] = _NAME
 

@@ -269,8 +269,11 @@ class PhoneRecognizer:
             if not prefixed and _CASE_PREFIX.search(text, max(0, start - 20), start):
                 continue
             yield start, m.end()
-        if "45" in text:
-            for m in _PHONE_PREFIXED.finditer(text):
+        if "45" in text:  # "+45 …" or "0045 …": tried at each "+" and each run from "00"
+            begins = [at for at, _size in runs if text.startswith("00", at)]
+            if "+" in text:
+                begins = sorted({*begins, *char_positions(text, "+")})
+            for m in _matches_at(_PHONE_PREFIXED, text, begins):
                 yield m.span()
         for m in labelled(_PHONE_CUED, _PHONE_KEYWORDS, text, lowered(text)):
             yield m.span("v")
