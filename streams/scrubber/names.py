@@ -364,7 +364,10 @@ class NameRecognizer:
         self._flags = flags
         self._vocab = vocabulary if vocabulary is not None else Vocabulary.shared()
         self._facts_cache: dict[str, object] = {}
-        self._skip: dict[str, bool] = {}
+        # Tokens already judged by _skippable, and those of them that are not skippable: the
+        # wanted tokens of a text are then two C-level set operations.
+        self._judged: set[str] = set()
+        self._kept: set[str] = set()
         self._part_cache: dict[str, tuple[str, tuple[str, ...], bool]] = {}
         self._infos: dict[str, _TokenInfo] = {}
         self._cached_needles = lru_cache(maxsize=64)(self._needles)
@@ -471,9 +474,13 @@ class NameRecognizer:
             result = True
         else:
             result = raw.islower() and facts[1] and not (facts[0] or facts[3])
-        if len(self._skip) > 100_000:
-            self._skip.clear()
-        self._skip[token] = result
+        # (In this order, so that another thread never sees a token judged but not yet kept.)
+        if len(self._judged) > 100_000:
+            self._judged.clear()
+            self._kept.clear()
+        if not result:
+            self._kept.add(token)
+        self._judged.add(token)
         return result
 
     def _facts(self, low: str) -> tuple[int, bool, bool, bool] | None:
@@ -635,12 +642,13 @@ class NameRecognizer:
             items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
         # Most tokens are plain words: one C-level findall and a cached test per distinct
         # token leave the Python loop below only the few that could be part of a name.
-        skip = self._skip
         # every token with its start, once (a list comprehension over finditer is cheaper than
         # a findall and a str.find search per wanted token)
         tokenized = [(m.start(), m.group()) for m in _ANY_TOKEN.finditer(text)]
         tokens = {token for _start, token in tokenized}
-        wanted = {t for t in tokens if not (skip[t] if t in skip else self._skippable(t))}
+        for token in tokens - self._judged:
+            self._skippable(token)
+        wanted = tokens & self._kept
         # A plain lower-case word is a name only right after a strong cue ("kaldet bamse",
         # "hej frost") or as a chat line's speaker ("ørn: …"): those few words are wanted too.
         near_cues: set[str] = set()
@@ -689,7 +697,7 @@ class NameRecognizer:
         # quoted chat's "frost" after the report's "Frost").
         named_low = {it[3] for it in items if it[4] == _NAME and not it[5] and len(it[3]) > 2}
         if named_low:
-            echoes = {t for t in tokens if t.islower() and t in named_low}
+            echoes = {t for t in tokens & named_low if t.islower()}
             if echoes:
                 taken = {it[0] for it in items}
                 for start, token in tokenized:
