@@ -454,11 +454,8 @@ _ADDRESS_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]*\.? \d")
 # text, where the house number comes first), and try the patterns only at the capitals in
 # those windows (see _matches_at) instead of running the long street-suffix alternation at
 # every capital letter of the text.
-# One forward scan: a capital at a word start whose rest of the word and up to four more
-# words are digit-free and then followed by whitespace and a digit (the same positions as
-# windows searched right to left from each house number, at two thirds of the cost).
-_CAPITAL_BEFORE_NUMBER = re.compile(
-    r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])(?=[^\s\d]*(?:\s+[^\s\d]+){0,4}\s+\d)")
+_NUMBER_WINDOW_REVERSED = re.compile(r"\d\s+(?:[^\s\d]+\s+){0,4}[^\s\d]+")
+_CAPITAL_AT_WORD_START = re.compile(r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])")
 
 
 @lru_cache(maxsize=16)
@@ -468,7 +465,13 @@ def address_starts(text: str) -> tuple[int, ...]:
 
 
 def _address_starts(text: str) -> list[int]:
-    return [m.start() for m in _CAPITAL_BEFORE_NUMBER.finditer(text)]
+    size = len(text)
+    starts: list[int] = []
+    windows = [(size - m.end(), size - m.start()) for m in
+               _NUMBER_WINDOW_REVERSED.finditer(text[::-1])]
+    for low, high in reversed(windows):  # in text order
+        starts.extend(m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high))
+    return starts
 
 
 # Where an _ADDRESS_CONTEXT match can begin ("bor på", "boende", "bosat", "bopæl", "adresse",
