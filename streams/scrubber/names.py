@@ -245,6 +245,13 @@ _CAP_TOKEN = re.compile(
 )
 # Any word, with a possessive "'s" or "'" kept ("TikTok" is one token).
 _ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
+# The same for a text of Latin script and common punctuation only (almost every report): the
+# letters of those blocks as ranges, which re matches about twice as fast as [^\W\d_]. The
+# two agree on every character of the blocks (a unit test checks it).
+LATIN_LETTERS = (
+    "A-Za-z\xaa\xb2\xb3\xb5\xb9\xba\xbc-\xbe\xc0-\xd6\xd8-\xf6\xf8-\u024f\u1e00-\u1eff")
+_ANY_TOKEN_LATIN = re.compile(rf"[{LATIN_LETTERS}]+(?:['’]s?(?![{LATIN_LETTERS}]))?")
+NOT_LATIN_BLOCKS = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f]")
 _QUOTES = "\"'“”«»„"
 
 
@@ -644,7 +651,8 @@ class NameRecognizer:
         # token leave the Python loop below only the few that could be part of a name.
         # every token with its start, once (a list comprehension over finditer is cheaper than
         # a findall and a str.find search per wanted token)
-        tokenized = [(m.start(), m.group()) for m in _ANY_TOKEN.finditer(text)]
+        tokenizer = _ANY_TOKEN if NOT_LATIN_BLOCKS.search(text) else _ANY_TOKEN_LATIN
+        tokenized = [(m.start(), m.group()) for m in tokenizer.finditer(text)]
         tokens = {token for _start, token in tokenized}
         for token in tokens - self._judged:
             self._skippable(token)

@@ -102,11 +102,15 @@ def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
 @lru_cache(maxsize=16)
 def _keyword_hits(low: str) -> dict[int, tuple[int, ...]]:
     automaton, owners = _automaton()
-    hits: dict[int, set[int]] = {}
+    hits: dict[int, list[int]] = {}
     for index, start, _end in automaton.find_matches_as_indexes(low, overlapping=True):
         for group in owners[index]:
-            hits.setdefault(group, set()).add(start)
-    return {group: tuple(sorted(starts)) for group, starts in hits.items()}
+            if group in hits:
+                hits[group].append(start)
+            else:
+                hits[group] = [start]
+    # overlapping matches come in order of their end: sort, and drop a start found twice
+    return {group: tuple(sorted(set(starts))) for group, starts in hits.items()}
 
 
 # Every recognizer of one scrub asks for the same text's lower-cased form and digit runs: a
@@ -136,7 +140,10 @@ def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
     """(start, length) of each run of digits: the only places a number pattern can start,
     and its length says which patterns can (a date starts with one or two digits, a long
     number with nine or more)."""
-    return tuple((m.start(), m.end() - m.start()) for m in _DIGIT_RUN.finditer(text))
+    return tuple([(start, end - start) for start, end in map(_SPAN, _DIGIT_RUN.finditer(text))])
+
+
+_SPAN = re.Match.span
 
 
 def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
