@@ -360,6 +360,8 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _URL_TAIL = ".,;:!?"
+# A domain ending right before a "/" ("instagram.com/", "x.dk/"): a bare link can only be there.
+_TLD_BEFORE_SLASH = re.compile(r"[\w-]\.[a-z]{2,6}$", re.IGNORECASE)
 
 
 class UrlRecognizer:
@@ -370,8 +372,11 @@ class UrlRecognizer:
     reason = "a link (URL), often to a person's profile"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if "/" not in text and "www." not in text.lower():
-            return
+        low = lowered(text) or text.lower()
+        if "www." not in low and "://" not in text and not any(
+                _TLD_BEFORE_SLASH.search(text, max(0, at - 8), at) is not None
+                for at in char_positions(text, "/")):
+            return  # no scheme, no "www.", and no "/" right after a domain ending ("17/2")
         for m in _URL.finditer(text):
             start, end = m.span()
             while end > start and text[end - 1] in _URL_TAIL:

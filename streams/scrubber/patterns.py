@@ -578,8 +578,8 @@ class HandleRecognizer:
     # positions to try it at (_PLATFORM_AT).
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if "@" in text:
-            for m in _HANDLE_AT.finditer(text):
+        if "@" in text:  # tried only at each "@"
+            for m in _matches_at(_HANDLE_AT, text, char_positions(text, "@")):
                 yield m.span()
         low = lowered(text)
         for m in labelled(_HANDLE_CONTEXT, _PLATFORM_KEYWORDS, text, low):
