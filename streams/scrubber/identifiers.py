@@ -508,13 +508,20 @@ class HouseNumberRecognizer:
                 # name ("flyttet fra Algade 5 til Holmen 139"): a street too.
                 if vocab.is_word(last) and not vocab.is_place(last) and len(words) < 2 \
                         and m.group("no").isdigit() \
-                        and _PLACE_BEFORE.search(text, max(0, start - 6), start) is None:
+                        and (last in _ROOMS
+                             or _PLACE_BEFORE.search(text, max(0, start - 6), start) is None):
                     continue
             yield start, m.end()
 
 
 # A place preposition in mid-sentence right before a street ("til Holmen 139", "på Skovly 9").
 _PLACE_BEFORE = re.compile(r"(?<![^\W\d_])(?:på|til|fra|ved|hos|i) $")
+# Rooms, halls and platforms: "i Hal 2", "til Skolen 2", "fra Spor 4" are no street.
+_ROOMS = frozenset((
+    "hal", "hallen", "skole", "skolen", "bane", "banen", "spor", "sporet", "gate", "stue",
+    "stuen", "bord", "bordet", "perron", "terminal", "kantine", "kantinen", "afdeling",
+    "afdelingen", "gang", "gangen", "salen", "rum", "rummet", "time", "lektion", "klassen",
+))
 # Words before a street that are no part of it ("I Skovly 9 bor de"); "Ved", "Over", "Efter"
 # begin street names ("Ved Kilden 9", "Over Bækken 2") and stay.
 _LEADING = frozenset(("i", "på", "til", "fra", "og", "men", "da", "når", "hvis", "at", "om"))

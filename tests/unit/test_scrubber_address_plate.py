@@ -69,6 +69,7 @@ def test_house_numbers_in_harder_company(text: str, address: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["Klassen var på tur til Kunstmuseet 23/3, og det gik fint.",
+     "Kampen spilles i Hal 2 i morgen.", "Han kom til Skolen 2. gang.",
      "Hjemmebesøg 2026-03-04 kl. 10.", "De er set ved Solhøj Station 17/2 kl. 20."],
 )
 def test_a_date_after_a_place_is_no_house_number(text: str) -> None:
