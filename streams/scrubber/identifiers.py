@@ -449,7 +449,9 @@ _HOUSE = re.compile(
     r"(?:\s(?:[NSVKCØ]|NV|NØ|SV|SØ)(?![\w]))?)?)?)"
 )
 _NOT_HOUSE_AFTER = re.compile(
-    r"[.,:/]\d|\d|\.?\s?(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
+    # a date: "17/2", "28. januar" (a month, written out or short, as a whole word)
+    rf"[.,:/]\d|\d|\.?\s?(?:{_MONTHS})(?![^\W\d_])"
+    r"|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
     r"|elever|dage|dag\b|uger|måneder|personer|unge|drenge|piger|point|mål|-\s?\d)",
     re.IGNORECASE,
 )
