@@ -22,8 +22,10 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
 from streams.scrubber.patterns import (
+    NOT_TOWN,
     Keywords,
     address_starts,
+    char_positions,
     digit_runs,
     digit_starts,
     labelled,
@@ -156,7 +158,7 @@ class DateOfBirthRecognizer:
             for m in matches_at(_YEAR_CUED_AFTER, text, digit_starts(text, (4,))):
                 yield m.span("v")
         if "(" in text or "[" in text:
-            for m in _YEAR_IN_BRACKETS.finditer(text):
+            for m in matches_at(_YEAR_IN_BRACKETS, text, sorted(char_positions(text, "(["))):
                 if _birth_age(int(m.group("v")), today) >= 8:
                     yield m.span("v")
         for m in matches_at(_COMPACT_DATE, text, digit_starts(text, (6, 8))):
@@ -205,14 +207,25 @@ _CASE = re.compile(
     r"|[A-ZÆØÅ]{3,6}-\d{2,4}-\d{2,8}"
     r")(?![\w])"
 )
-_CASE_SYSTEM_AT = re.compile(r"[A-ZÆØÅ]{3,6}-\d")
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ")
 
 
 def _case_starts(text: str) -> list[int]:
     """Digit runs, and upper-case ids such as "SAG-2026-…": where a _CASE match can begin."""
     starts = digit_starts(text)
     if "-" in text:
-        starts = sorted({*starts, *(m.start() for m in _CASE_SYSTEM_AT.finditer(text))})
+        # "SAG-2026-…": three to six capitals before a "-" and a digit; found from each "-"
+        # (str.find) instead of a regex scan of the whole text
+        ids = []
+        for at in char_positions(text, "-"):
+            if at >= 3 and text[at + 1:at + 2].isdigit() \
+                    and all(ch in _CAPITALS for ch in text[at - 3:at]):
+                begin = at - 3  # the leftmost start of three to six capitals, as finditer
+                while begin > max(0, at - 6) and text[begin - 1] in _CAPITALS:
+                    begin -= 1
+                ids.append(begin)
+        if ids:
+            starts = sorted({*starts, *ids})
     return starts
 
 
@@ -347,6 +360,8 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _URL_TAIL = ".,;:!?"
+# A domain ending right before a "/" ("instagram.com/", "x.dk/"): a bare link can only be there.
+_TLD_BEFORE_SLASH = re.compile(r"[\w-]\.[a-z]{2,6}$", re.IGNORECASE)
 
 
 class UrlRecognizer:
@@ -357,8 +372,11 @@ class UrlRecognizer:
     reason = "a link (URL), often to a person's profile"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if "/" not in text and "www." not in text.lower():
-            return
+        low = lowered(text) or text.lower()
+        if "www." not in low and "://" not in text and not any(
+                _TLD_BEFORE_SLASH.search(text, max(0, at - 8), at) is not None
+                for at in char_positions(text, "/")):
+            return  # no scheme, no "www.", and no "/" right after a domain ending ("17/2")
         for m in _URL.finditer(text):
             start, end = m.span()
             while end > start and text[end - 1] in _URL_TAIL:
@@ -408,7 +426,7 @@ class IdRecognizer:
             return
         for m in labelled(_ID_LABEL, _ID_KEYWORDS, text, lowered(text)):
             yield m.span("v")
-        if ":" in text or "-" in text:
+        if text.count(":") >= 5 or text.count("-") >= 5:  # a MAC address has five
             for m in _MAC.finditer(text):
                 yield m.span()
         for m in matches_at(_LONG_NUMBER, text, [at for at, size in digit_runs(text)
@@ -419,19 +437,21 @@ class IdRecognizer:
 # ---- street + house number, whatever the street is called --------------------------------
 _HOUSE_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]+ \d{1,3}(?!\d)")
 _HOUSE = re.compile(
-    r"(?<![\w.])(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
-    r"\s(?P<no>\d{1,3}(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
-    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|th|tv|mf)?\.?|st\.?|stuen|kl\.?|kld\.?|th\.?"
+    r"(?<![\w])(?<![\d.]\.)(?P<street>(?:[A-ZÆØÅ][^\W\d_'’.-]*\.?\s){0,2}[A-ZÆØÅ][^\W\d_]+(?:-[^\W\d_]+)?)"
+    r"\s(?P<no>\d{1,3}(?!\d)(?:(?:[A-Za-z]|\s[A-Z])(?![\w]))?)"
+    r"(?P<tail>(?:,?\s*(?:\d{1,2}\.?\s?(?:sal|etage|th|tv|mf)?\.?|st\.?|stuen|kl\.?|kld\.?|th\.?"
     r"|tv\.?|mf\.?|t\.[hv]\.?|\d{1,2}\.?\s?(?:etage|sal)|kælder(?:en)?|stuen"
     r"|(?:lejl|lejlighed|vær|værelse|dør|nr|bygn|opg|opgang|lok)\.?"
     r"\s?\d{1,4}[a-zA-Z]?)(?![\w]))*"
     # postcode and town, the town in any case and of up to two words ("4780 Stege",
     # "4840 Nørre Alslev", "2300 København S", "4720 præstø")
-    r"(?:,?\s*(?:DK-?)?\d{4}(?:\s+[^\W\d_]+(?:-[^\W\d_]+)?(?:\s[A-ZÆØÅ][^\W\d_]+)?"
+    rf"(?:,?\s*(?:DK-?)?\d{{4}}(?:\s+{NOT_TOWN}[^\W\d_]+(?:-[^\W\d_]+)?(?:\s[A-ZÆØÅ][^\W\d_]+)?"
     r"(?:\s(?:[NSVKCØ]|NV|NØ|SV|SØ)(?![\w]))?)?)?)"
 )
 _NOT_HOUSE_AFTER = re.compile(
-    r"[.,:]\d|\d|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
+    # a date: "17/2", "28. januar" (a month, written out or short, as a whole word)
+    rf"[.,:/]\d|\d|\.?\s?(?:{_MONTHS})(?![^\W\d_])"
+    r"|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk"
     r"|elever|dage|dag\b|uger|måneder|personer|unge|drenge|piger|point|mål|-\s?\d)",
     re.IGNORECASE,
 )
@@ -464,9 +484,17 @@ class HouseNumberRecognizer:
         vocab = self._vocabulary
         for m in matches_at(_HOUSE, text, address_starts(text)):
             words = m.group("street").split()
-            if any(len(word) > 1 and word.isupper() for word in words):
-                continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street
             start = m.start()
+            acronyms = [k for k, word in enumerate(words) if len(word) > 1 and word.isupper()]
+            if acronyms:
+                if acronyms[-1] == len(words) - 1:
+                    continue  # "CPR 15 06 11 …", "SSP 2": an acronym, not a street
+                # "OBS Skovly 9A, st. 3", "SSP Skovly 9A": the street begins after the acronym
+                # (the match has consumed the later starts, so cut it here, not drop it)
+                for word in words[:acronyms[-1] + 1]:
+                    start = text.index(word, start) + len(word)
+                words = words[acronyms[-1] + 1:]
+                start = text.index(words[0], start)
             while len(words) > 1 and words[0].lower() in _LEADING:
                 start = text.index(words[1], start + len(words[0]))
                 words = words[1:]
@@ -478,12 +506,24 @@ class HouseNumberRecognizer:
                     continue
                 # Without floor, side or postcode: a house letter ("9A"), two capitalised words
                 # ("Gammel Skovly 9") or a street no vocabulary knows make it an address.
+                # A word after a place preposition in mid-sentence is capitalised only as a
+                # name ("flyttet fra Algade 5 til Holmen 139"): a street too.
                 if vocab.is_word(last) and not vocab.is_place(last) and len(words) < 2 \
-                        and m.group("no").isdigit():
+                        and m.group("no").isdigit() \
+                        and (last in _ROOMS
+                             or _PLACE_BEFORE.search(text, max(0, start - 6), start) is None):
                     continue
             yield start, m.end()
 
 
+# A place preposition in mid-sentence right before a street ("til Holmen 139", "på Skovly 9").
+_PLACE_BEFORE = re.compile(r"(?<![^\W\d_])(?:på|til|fra|ved|hos|i) $")
+# Rooms, halls and platforms: "i Hal 2", "til Skolen 2", "fra Spor 4" are no street.
+_ROOMS = frozenset((
+    "hal", "hallen", "skole", "skolen", "bane", "banen", "spor", "sporet", "gate", "stue",
+    "stuen", "bord", "bordet", "perron", "terminal", "kantine", "kantinen", "afdeling",
+    "afdelingen", "gang", "gangen", "salen", "rum", "rummet", "time", "lektion", "klassen",
+))
 # Words before a street that are no part of it ("I Skovly 9 bor de"); "Ved", "Over", "Efter"
 # begin street names ("Ved Kilden 9", "Over Bækken 2") and stay.
 _LEADING = frozenset(("i", "på", "til", "fra", "og", "men", "da", "når", "hvis", "at", "om"))

@@ -102,11 +102,15 @@ def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
 @lru_cache(maxsize=16)
 def _keyword_hits(low: str) -> dict[int, tuple[int, ...]]:
     automaton, owners = _automaton()
-    hits: dict[int, set[int]] = {}
+    hits: dict[int, list[int]] = {}
     for index, start, _end in automaton.find_matches_as_indexes(low, overlapping=True):
         for group in owners[index]:
-            hits.setdefault(group, set()).add(start)
-    return {group: tuple(sorted(starts)) for group, starts in hits.items()}
+            if group in hits:
+                hits[group].append(start)
+            else:
+                hits[group] = [start]
+    # overlapping matches come in order of their end: sort, and drop a start found twice
+    return {group: tuple(sorted(set(starts))) for group, starts in hits.items()}
 
 
 # Every recognizer of one scrub asks for the same text's lower-cased form and digit runs: a
@@ -136,7 +140,10 @@ def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
     """(start, length) of each run of digits: the only places a number pattern can start,
     and its length says which patterns can (a date starts with one or two digits, a long
     number with nine or more)."""
-    return tuple((m.start(), m.end() - m.start()) for m in _DIGIT_RUN.finditer(text))
+    return tuple([(start, end - start) for start, end in map(_SPAN, _DIGIT_RUN.finditer(text))])
+
+
+_SPAN = re.Match.span
 
 
 def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
@@ -148,6 +155,17 @@ def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
 
 
 matches_at = _matches_at
+
+
+def char_positions(text: str, chars: str) -> list[int]:
+    """Where each of ``chars`` stands in ``text`` (str.find, no Python loop over the text)."""
+    found: list[int] = []
+    for char in chars:
+        at = text.find(char)
+        while at >= 0:
+            found.append(at)
+            at = text.find(char, at + 1)
+    return found
 
 
 @dataclass(frozen=True)
@@ -181,8 +199,6 @@ _CPR = re.compile(
     r"(?<!\d)(?<!\d[.,/-])(\d{2})((?:[^\w\s]|\s)?)(\d{2})\2(\d{2})"
     r"\s?(?:[^\w\s]|_)?\s?(\d{2})\s?(\d{2})(?![\d]|[.,]\d)"
 )
-# where a CPR match can start
-_SIX_DIGITS = re.compile(r"\d{2}(?:[^\w\s]|\s)?\d{2}(?:[^\w\s]|\s)?\d{2}")
 
 
 class CprRecognizer:
@@ -195,9 +211,9 @@ class CprRecognizer:
     reason = "ten digits (any separators) whose first six are a valid date: a CPR number"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _SIX_DIGITS.search(text) is None:
-            return
-        for m in _CPR.finditer(text):
+        # A CPR number begins with a run of two digits ("15.06.11", "15 06 11"), six
+        # ("150611-4123") or ten ("1506114123"): the pattern is tried only there.
+        for m in _matches_at(_CPR, text, digit_starts(text, (2, 6, 10))):
             try:
                 stdnum_cpr.get_birth_date(
                     m.group(1) + m.group(3) + m.group(4) + m.group(5) + m.group(6))
@@ -247,16 +263,24 @@ class PhoneRecognizer:
     reason = "eight digits in a Danish phone-number grouping, or after +45 or a phone word"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        runs = digit_runs(text)
+        if not runs:
             return
-        for m in _PHONE.finditer(text):
+        # A number begins at a digit run, a "+" or a "(": the pattern is tried only there.
+        starts = [at for at, _size in runs]
+        if "+" in text or "(" in text:
+            starts = sorted({*starts, *char_positions(text, "+(")})
+        for m in _matches_at(_PHONE, text, starts):
             start = m.start()
             prefixed = m.group(0).startswith(("+", "00", "("))
             if not prefixed and _CASE_PREFIX.search(text, max(0, start - 20), start):
                 continue
             yield start, m.end()
-        if "45" in text:
-            for m in _PHONE_PREFIXED.finditer(text):
+        if "45" in text:  # "+45 …" or "0045 …": tried at each "+" and each run from "00"
+            begins = [at for at, _size in runs if text.startswith("00", at)]
+            if "+" in text:
+                begins = sorted({*begins, *char_positions(text, "+")})
+            for m in _matches_at(_PHONE_PREFIXED, text, begins):
                 yield m.span()
         for m in labelled(_PHONE_CUED, _PHONE_KEYWORDS, text, lowered(text)):
             yield m.span("v")
@@ -403,8 +427,14 @@ _FLOOR = (
     rf"(?:\s*,?\s*(?:{_SIDE}(?![\w])|(?:dør\s*)?\d{{1,3}}(?![\d.])))?"
     rf"|,?\s+{_SIDE}(?![\w]))?"
 )
+# A word after a postcode that is no town: "flyttet fra Algade 5, 4773 til Holmen 8" (the next
+# address begins after it; a town must not swallow it).
+NOT_TOWN = (
+    r"(?!(?i:til|fra|og|eller|i|på|med|ved|hos|men|hvor|som|der|er|var|har|blev|for|efter"
+    r"|før|inden|siden|mens|da|når|samt|hvis|at|hvor|nu|igen|sammen)(?![^\W\d_]))"
+)
 _TOWN = (
-    r"(?:[A-ZÆØÅ][a-zæøå]+\s)?"
+    rf"{NOT_TOWN}(?:[A-ZÆØÅ][a-zæøå]+\s)?"
     r"[A-ZÆØÅa-zæøå][a-zæøå]+(?:-[A-ZÆØÅ]?[a-zæøå]+)?(?:\s(?:NV|NØ|SV|SØ|[NSVKCØ])(?![\w]))?"
 )
 _POSTCODE = rf"(?:,?\s+(?:DK-?)?\d{{4}}\s+{_TOWN})?"
@@ -419,7 +449,7 @@ _ADDRESS_CONTEXT = re.compile(
 )
 
 _ANY_STREET = re.compile(  # any capitalised street name, when a floor/side or postcode proves it
-    rf"(?<![\w.])(?:{_STREET_PREFIX}{_CAP}\s+)?{_CAP}{_NUMBER}"
+    rf"(?<![\w])(?<![\d.]\.)(?:{_STREET_PREFIX}{_CAP}\s+)?{_CAP}{_NUMBER}"
     rf"(?:,?\s*(?:(?:st|kl|stuen)\.?|\d{{1,2}}\.)\s*,?\s*{_SIDE}(?![\w]){_POSTCODE}"
     rf"|{_FLOOR},?\s+\d{{4}}\s+{_TOWN})"
 )
@@ -452,8 +482,8 @@ def _address_starts(text: str) -> list[int]:
 
 
 # Where an _ADDRESS_CONTEXT match can begin ("bor på", "boende", "bosat", "bopæl", "adresse",
-# "adr.", "flyttet/flytter til"), searched in the folded lower-case text.
-_CONTEXT_AT = re.compile(r"(?=bo[rpes]|adr|flytte[tr])")
+# "adr.", "flyttet/flytter til"): every alternative of the pattern begins with one of these.
+_CONTEXT_KEYWORDS = Keywords(("bor ", "bopæl", "boende", "bosat", "adresse", "adr.", "flytte"))
 
 
 class AddressRecognizer:
@@ -477,16 +507,14 @@ class AddressRecognizer:
                 yield m.span()
             for m in _matches_at(_ANY_STREET, text, starts):
                 yield m.span()
-        low = text.lower()
-        if self._CONTEXT_WORDS.search(low) is not None:
-            folded = _folded_for_search(low, text)
-            if folded is None:
-                matches: Iterable[re.Match[str]] = _ADDRESS_CONTEXT.finditer(text)
-            else:
-                at = (s.start() for s in _CONTEXT_AT.finditer(folded))
-                matches = _matches_at(_ADDRESS_CONTEXT, text, at)
-            for m in matches:
-                yield m.span("v")
+        low = lowered(text)
+        if low is None:
+            if self._CONTEXT_WORDS.search(text.lower()) is not None:
+                for m in _ADDRESS_CONTEXT.finditer(text):
+                    yield m.span("v")
+            return
+        for m in _matches_at(_ADDRESS_CONTEXT, text, _CONTEXT_KEYWORDS.starts(low)):
+            yield m.span("v")
 
 
 _EMAIL_AT = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
@@ -550,8 +578,8 @@ class HandleRecognizer:
     # positions to try it at (_PLATFORM_AT).
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if "@" in text:
-            for m in _HANDLE_AT.finditer(text):
+        if "@" in text:  # tried only at each "@"
+            for m in _matches_at(_HANDLE_AT, text, char_positions(text, "@")):
                 yield m.span()
         low = lowered(text)
         for m in labelled(_HANDLE_CONTEXT, _PLATFORM_KEYWORDS, text, low):

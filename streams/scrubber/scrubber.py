@@ -47,9 +47,16 @@ def _merge(taken: list[_Taken], new: _Taken) -> list[_Taken]:
     return rest
 
 
+# Either of the two above: one scan answers "nothing to do" for almost every text.
+_ODD_OR_INVISIBLE = re.compile(
+    "[\u00a0\u00ad\u1680\u180e\u2000-\u200f\u202a-\u202f\u205f-\u2064\u3000\ufeff]")
+
+
 def _visible(text: str) -> tuple[str, list[int] | None]:
     """``text`` as the detectors read it, and for each of its characters the offset in
     ``text`` (None when nothing was removed)."""
+    if _ODD_OR_INVISIBLE.search(text) is None:
+        return text, None
     if _ODD_SPACES.search(text) is not None:
         text = _ODD_SPACES.sub(" ", text)
     if _INVISIBLE.search(text) is None:

@@ -134,3 +134,18 @@ def test_regression_name_before_a_lower_case_institution_word_is_scrubbed(text: 
     # hypothesis found "Aagaard hf": the place rule ("Lund Skole") fired on a lower-case word.
     name = text.split()[0] if text[0].isupper() else text.split()[1]
     assert name not in scrubbed(text)
+
+
+def test_the_latin_tokeniser_agrees_with_the_unicode_one_on_its_blocks() -> None:
+    # The name detector tokenises a text of Latin script with explicit letter ranges (faster);
+    # they must be exactly the letters [^\W\d_] finds in those blocks.
+    import re
+
+    from streams.scrubber.names import LATIN_LETTERS, NOT_LATIN_BLOCKS
+
+    letter = re.compile(r"[^\W\d_]")
+    latin = re.compile(f"[{LATIN_LETTERS}]")
+    for code in range(0x2070):
+        char = chr(code)
+        if NOT_LATIN_BLOCKS.match(char) is None:
+            assert (letter.match(char) is None) == (latin.match(char) is None), hex(code)
