@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 import pytest
+from ahocorasick_rs import BytesAhoCorasick
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -31,12 +32,15 @@ TANSU_CANNOT_DELETE = (
 
 
 def _hits(records: list[tuple[str, bytes | None, bytes, list[Any]]]) -> list[str]:
-    needles = [s.encode("utf-8") for s in IDENTIFIERS]
+    # One Aho-Corasick automaton over every identifier the tests sent (thousands, with each
+    # CPR's other writings), instead of a Python loop of substring tests per record: the
+    # loop took over ten minutes on a full run's topics.
+    matcher = BytesAhoCorasick([s.encode("utf-8") for s in IDENTIFIERS if s])
     hits = []
     for topic, key, value, headers in records:
         blobs = [key or b"", value, *(k.encode() + b"=" + (v or b"") for k, v in headers)]
         for blob in blobs:
-            if any(n in blob for n in needles):
+            if matcher.find_matches_as_indexes(blob):
                 hits.append(topic)
     return hits
 
