@@ -723,17 +723,21 @@ class NameRecognizer:
             return []
         items.sort()
         n = len(items)
-        starts = [it[0] for it in items]
-        raw_ends = [it[1] for it in items]
-        states = [it[4] for it in items]
-        whys = [it[7] for it in items]
+        columns = list(zip(*items, strict=True))  # the items' fields as columns (in C)
+        starts: list[int] = list(columns[0])
+        raw_ends: list[int] = list(columns[1])
+        states: list[int] = list(columns[4])
+        whys: list[int] = list(columns[7])
 
         # What stands between token i and token i+1, computed once: one name chain (a space, a
         # hyphen, "O'"), or one list of people ("X, Y og Z").
-        gaps = [text[raw_ends[i]:starts[i + 1]] for i in range(n - 1)]
-        adj = [gap in _NAME_GAPS or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
-               for i, gap in enumerate(gaps)]
-        lst = [gap in _LIST_GAPS for gap in gaps]
+        gaps = list(map(text.__getitem__, map(slice, raw_ends, starts[1:])))
+        adj = list(map(_NAME_GAPS.__contains__, gaps))
+        if "'" in gaps or "’" in gaps:  # "O'Brien": an apostrophe after one or two letters
+            for i, gap in enumerate(gaps):
+                if (gap == "'" or gap == "’") and raw_ends[i] - starts[i] <= 2:
+                    adj[i] = True
+        lst = list(map(_LIST_GAPS.__contains__, gaps))
 
         is_place = self._vocab.is_place
         # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
@@ -820,7 +824,8 @@ class NameRecognizer:
             for k in chain:
                 for who in items[k][5]:
                     votes[who] = votes.get(who, 0) + 1
-            if not votes:
+            # (the next word's first letter, if a space or hyphen comes first, must be a capital)
+            if not votes and text[raw_ends[j] + 1:raw_ends[j] + 2].isupper():
                 nxt = _NEXT_WORD.match(text, raw_ends[j])
                 # Only a capitalised institution word makes a place ("Lund Skole"); a name
                 # before a lower-case word ("Jensen hf") must still go: recall first.

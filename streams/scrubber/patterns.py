@@ -253,6 +253,9 @@ _CASE_PREFIX = re.compile(
 )
 
 
+_PHONE_RUN_SIZES = frozenset((2, 3, 4, 6, 7, 8, 12))
+
+
 class PhoneRecognizer:
     """Danish numbers: optional ``+45``/``0045``/``(45)``, then 8 digits as ``12345678``,
     ``12 34 56 78``, ``12-34-56-78``, ``1234 5678``, ``12 345 678`` …; not after a case-number
@@ -266,8 +269,11 @@ class PhoneRecognizer:
         runs = digit_runs(text)
         if not runs:
             return
-        # A number begins at a digit run, a "+" or a "(": the pattern is tried only there.
-        starts = [at for at, _size in runs]
+        # A number begins at a digit run, a "+" or a "(": the pattern is tried only there. A
+        # run it begins with has two, three, four or eight digits ("12 34 …", "123 45 678",
+        # "1234 5678", "12345678"), or, from "0045" on, six, seven or twelve ("004512 …",
+        # "0045123 …", "004512345678").
+        starts = [at for at, size in runs if size in _PHONE_RUN_SIZES]
         if "+" in text or "(" in text:
             starts = sorted({*starts, *char_positions(text, "+(")})
         for m in _matches_at(_PHONE, text, starts):
