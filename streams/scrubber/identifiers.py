@@ -24,6 +24,7 @@ from stdnum import luhn
 from streams.scrubber.patterns import (
     NOT_TOWN,
     Keywords,
+    address_gate,
     address_starts,
     char_positions,
     digit_runs,
@@ -485,7 +486,9 @@ class HouseNumberRecognizer:
         self._vocabulary: Vocabulary | None = None
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HOUSE_GATE.search(text) is None:
+        # A _HOUSE_GATE match is an _ADDRESS_GATE match too: searched from the first of those.
+        at = address_gate(text)
+        if at < 0 or _HOUSE_GATE.search(text, at) is None:
             return
         if self._vocabulary is None:
             self._vocabulary = Vocabulary.shared()

@@ -674,7 +674,12 @@ class NameRecognizer:
             for at in cue_starts:
                 near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
         if ":" in text:
-            near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+            if "\n" in text:
+                near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+            else:  # one line: "^" only at its start (no scan of every position)
+                speaker = _CHAT_SPEAKER.match(text)
+                if speaker is not None:
+                    near_cues.add(speaker.group(1))
         strong_cues = bool(near_cues)
         wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:

@@ -460,6 +460,14 @@ _ANY_STREET = re.compile(  # any capitalised street name, when a floor/side or p
     rf"|{_FLOOR},?\s+\d{{4}}\s+{_TOWN})"
 )
 _ADDRESS_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]*\.? \d")
+
+
+@lru_cache(maxsize=16)
+def address_gate(text: str) -> int:
+    """Where the first capitalised word before " " and a digit begins, -1 if none (cached: the
+    house-number recognizer needs no scan of the text before it)."""
+    m = _ADDRESS_GATE.search(text)
+    return -1 if m is None else m.start()
 # Where an _ADDRESS or _ANY_STREET match can begin. Both patterns are, before _NUMBER
 # ("\s+\d"), at most five whitespace-separated words without digits (prefix, "H.C.",
 # "Andersens", "Boulevard" …) starting with a capital at a word start. So: find each house
@@ -505,7 +513,7 @@ class AddressRecognizer:
     _CONTEXT_WORDS = re.compile(r"bo(?:r |pæl|ende|sat)|adr(?:esse|\.)|flytte")
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _ADDRESS_GATE.search(text) is None:
+        if address_gate(text) < 0:
             return
         starts = address_starts(text)
         if starts:
