@@ -479,20 +479,62 @@ _NUMBER_WINDOW_REVERSED = re.compile(r"\d\s+(?:[^\s\d]+\s+){0,4}[^\s\d]+")
 _CAPITAL_AT_WORD_START = re.compile(r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])")
 
 
+_Trie = dict[str, "_Trie"]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex alternation of ``words`` as a trie ("ab|ac" as "a(?:b|c)"): ``re`` tries the
+    branches of an alternation one by one, a trie tries only those with the right letter."""
+    tree: _Trie = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: _Trie) -> str:
+        branches = [re.escape(char) + render(child) for char, child in sorted(node.items())
+                    if char]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return render(tree)
+
+
+# _ADDRESS ends its street right before the house number with a suffix ("Algade") or a
+# separate street word ("H.C. Andersens Boulevard"); every word before a number is digit-free,
+# so for every start in a number's window the number is that window's. Matched in the
+# reversed text at the window: the house number, the spaces, the street word's ending.
+_STREET_END_REVERSED = re.compile(r"\d\s+" + _trie(end[::-1] for end in (
+    *_SUFFIXES.split("|"), "Vej", "Gade", "Allé", "Alle", "Plads", "Boulevard", "Torv",
+    "Stræde", "Vænge", "Have", "Park", "Landevej", "Stationsvej", "Kirkevej", "Skolevej")))
+
+
 @lru_cache(maxsize=16)
 def address_starts(text: str) -> tuple[int, ...]:
     """Where a street with a house number can begin (cached: two recognizers ask)."""
-    return tuple(_address_starts(text))
+    return _address_starts(text)[0]
 
 
-def _address_starts(text: str) -> list[int]:
+@lru_cache(maxsize=16)
+def _address_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The address starts, and those of them where _ADDRESS can match (a street ending right
+    before the number)."""
     size = len(text)
     starts: list[int] = []
-    windows = [(size - m.end(), size - m.start()) for m in
-               _NUMBER_WINDOW_REVERSED.finditer(text[::-1])]
-    for low, high in reversed(windows):  # in text order
-        starts.extend(m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high))
-    return starts
+    suffixed: list[int] = []
+    reverse = text[::-1]
+    windows = [(size - m.end(), size - m.start(), m.start()) for m in
+               _NUMBER_WINDOW_REVERSED.finditer(reverse)]
+    for low, high, at in reversed(windows):  # in text order
+        found = [m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high)]
+        starts.extend(found)
+        if found and _STREET_END_REVERSED.match(reverse, at) is not None:
+            suffixed.extend(found)
+    return tuple(starts), tuple(suffixed)
 
 
 # Where an _ADDRESS_CONTEXT match can begin ("bor på", "boende", "bosat", "bopæl", "adresse",
@@ -517,7 +559,7 @@ class AddressRecognizer:
             return
         starts = address_starts(text)
         if starts:
-            for m in _matches_at(_ADDRESS, text, starts):
+            for m in _matches_at(_ADDRESS, text, _address_starts(text)[1]):
                 yield m.span()
             for m in _matches_at(_ANY_STREET, text, starts):
                 yield m.span()
