@@ -527,9 +527,12 @@ def _address_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     starts: list[int] = []
     suffixed: list[int] = []
     reverse = text[::-1]
+    # A window begins (in the reversed text) at the first digit of a run: tried only there
+    # (its words hold no digit, so windows never overlap and each run is tried on its own).
+    window_at = _NUMBER_WINDOW_REVERSED.match
     windows = [(size - m.end(), size - m.start(), m.start()) for m in
-               _NUMBER_WINDOW_REVERSED.finditer(reverse)]
-    for low, high, at in reversed(windows):  # in text order
+               [window_at(reverse, size - 1 - at) for at, _size in digit_runs(text)] if m]
+    for low, high, at in windows:  # in text order
         found = [m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high)]
         starts.extend(found)
         if found and _STREET_END_REVERSED.match(reverse, at) is not None:
