@@ -24,6 +24,7 @@ from stdnum import luhn
 from streams.scrubber.patterns import (
     NOT_TOWN,
     Keywords,
+    address_gate,
     address_starts,
     char_positions,
     digit_runs,
@@ -33,8 +34,6 @@ from streams.scrubber.patterns import (
     matches_at,
 )
 from streams.scrubber.vocabulary import Vocabulary
-
-_HAS_DIGIT = re.compile(r"\d")
 
 # ---- dates of birth ----------------------------------------------------------------------
 _MONTHS = (
@@ -128,7 +127,7 @@ class DateOfBirthRecognizer:
               "years back")
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        if not digit_runs(text):  # no digit (the runs are cached per text: no scan)
             return
         today = dt.date.today()
         low = lowered(text)
@@ -212,7 +211,7 @@ _CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ")
 
 def _case_starts(text: str) -> list[int]:
     """Digit runs, and upper-case ids such as "SAG-2026-…": where a _CASE match can begin."""
-    starts = digit_starts(text)
+    starts = digit_starts(text, (1, 2, 4))  # "27.24.00-…" or "0300-80171-…"
     if "-" in text:
         # "SAG-2026-…": three to six capitals before a "-" and a digit; found from each "-"
         # (str.find) instead of a regex scan of the whole text
@@ -253,7 +252,7 @@ class CaseNumberRecognizer:
     reason = "an agency case or journal number (by its format or its label)"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        if not digit_runs(text):  # no digit (the runs are cached per text: no scan)
             return
         for m in matches_at(_CASE, text, _case_starts(text)):
             yield m.span()
@@ -296,7 +295,7 @@ class AccountRecognizer:
     reason = "a bank account, IBAN or payment card number"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        if not digit_runs(text):  # no digit (the runs are cached per text: no scan)
             return
         low = lowered(text)
         iban = [at - 2 for at, _size in digit_runs(text) if at >= 2 and text[at - 2:at].isalpha()]
@@ -317,7 +316,17 @@ class AccountRecognizer:
 
 
 # ---- IP, MAC, links ----------------------------------------------------------------------
-_IPV4_GATE = re.compile(r"\d\.\d{1,3}\.\d")
+def _ipv4_gate(text: str) -> bool:
+    r"""``\d\.\d{1,3}\.\d`` occurs: a run of one to three digits with a "." and a digit on
+    either side (read from the cached digit runs, no scan of the text)."""
+    runs = digit_runs(text)
+    for k in range(1, len(runs) - 1):
+        at, size = runs[k]
+        if size <= 3 and runs[k - 1][0] + runs[k - 1][1] == at - 1 \
+                and runs[k + 1][0] == at + size + 1 and text[at - 1] == "." \
+                and text[at + size] == ".":
+            return True
+    return False
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _MAC = re.compile(r"(?<![\w:-])[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}"
@@ -332,7 +341,7 @@ class IpRecognizer:
     reason = "an IP address (IPv4 or IPv6)"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _IPV4_GATE.search(text) is not None:
+        if _ipv4_gate(text):
             for m in matches_at(_IPV4, text, digit_starts(text)):
                 try:
                     ipaddress.IPv4Address(m.group())
@@ -422,7 +431,7 @@ class IdRecognizer:
              "a MAC address, or a long digit run"
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HAS_DIGIT.search(text) is None:
+        if not digit_runs(text):  # no digit (the runs are cached per text: no scan)
             return
         for m in labelled(_ID_LABEL, _ID_KEYWORDS, text, lowered(text)):
             yield m.span("v")
@@ -477,7 +486,9 @@ class HouseNumberRecognizer:
         self._vocabulary: Vocabulary | None = None
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _HOUSE_GATE.search(text) is None:
+        # A _HOUSE_GATE match is an _ADDRESS_GATE match too: searched from the first of those.
+        at = address_gate(text)
+        if at < 0 or _HOUSE_GATE.search(text, at) is None:
             return
         if self._vocabulary is None:
             self._vocabulary = Vocabulary.shared()

@@ -34,6 +34,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import accumulate, compress
 from typing import NamedTuple
 
 from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
@@ -251,6 +252,8 @@ _ANY_TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
 LATIN_LETTERS = (
     "A-Za-z\xaa\xb2\xb3\xb5\xb9\xba\xbc-\xbe\xc0-\xd6\xd8-\xf6\xf8-\u024f\u1e00-\u1eff")
 _ANY_TOKEN_LATIN = re.compile(rf"[{LATIN_LETTERS}]+(?:['’]s?(?![{LATIN_LETTERS}]))?")
+_ANY_TOKEN_SPLIT = re.compile(f"({_ANY_TOKEN.pattern})")
+_ANY_TOKEN_LATIN_SPLIT = re.compile(f"({_ANY_TOKEN_LATIN.pattern})")
 NOT_LATIN_BLOCKS = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f]")
 _QUOTES = "\"'“”«»„"
 
@@ -649,11 +652,15 @@ class NameRecognizer:
             items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
         # Most tokens are plain words: one C-level findall and a cached test per distinct
         # token leave the Python loop below only the few that could be part of a name.
-        # every token with its start, once (a list comprehension over finditer is cheaper than
-        # a findall and a str.find search per wanted token)
-        tokenizer = _ANY_TOKEN if NOT_LATIN_BLOCKS.search(text) else _ANY_TOKEN_LATIN
-        tokenized = [(m.start(), m.group()) for m in tokenizer.finditer(text)]
-        tokens = {token for _start, token in tokenized}
+        # Every token with its start, once: a split with the token as its group gives gap,
+        # token, gap, …, and the starts are the running sums of their lengths (all in C, no
+        # match object per token).
+        splitter = _ANY_TOKEN_SPLIT if NOT_LATIN_BLOCKS.search(text) else _ANY_TOKEN_LATIN_SPLIT
+        pieces: list[str] = splitter.split(text)
+        token_list = pieces[1::2]
+        tokenized = list(zip(list(accumulate(map(len, pieces), initial=0))[1:-1:2], token_list,
+                             strict=True))
+        tokens = set(token_list)
         for token in tokens - self._judged:
             self._skippable(token)
         wanted = tokens & self._kept
@@ -667,14 +674,19 @@ class NameRecognizer:
             for at in cue_starts:
                 near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
         if ":" in text:
-            near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+            if "\n" in text:
+                near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+            else:  # one line: "^" only at its start (no scan of every position)
+                speaker = _CHAT_SPEAKER.match(text)
+                if speaker is not None:
+                    near_cues.add(speaker.group(1))
         strong_cues = bool(near_cues)
         wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:
             return []
         infos = self._infos
-        for start, token in tokenized:
-            if token not in wanted or start in known:
+        for start, token in compress(tokenized, map(wanted.__contains__, token_list)):
+            if start in known:
                 continue
             info = infos.get(token)
             if info is None:
@@ -708,25 +720,29 @@ class NameRecognizer:
             echoes = {t for t in tokens & named_low if t.islower()}
             if echoes:
                 taken = {it[0] for it in items}
-                for start, token in tokenized:
-                    if token in echoes and start not in taken:
+                for start, token in compress(tokenized, map(echoes.__contains__, token_list)):
+                    if start not in taken:
                         end = start + len(token)
                         items.append((start, end, end, token, _NAME, (), 0, _WHY_CONTEXT))
         if not items:
             return []
         items.sort()
         n = len(items)
-        starts = [it[0] for it in items]
-        raw_ends = [it[1] for it in items]
-        states = [it[4] for it in items]
-        whys = [it[7] for it in items]
+        columns = list(zip(*items, strict=True))  # the items' fields as columns (in C)
+        starts: list[int] = list(columns[0])
+        raw_ends: list[int] = list(columns[1])
+        states: list[int] = list(columns[4])
+        whys: list[int] = list(columns[7])
 
         # What stands between token i and token i+1, computed once: one name chain (a space, a
         # hyphen, "O'"), or one list of people ("X, Y og Z").
-        gaps = [text[raw_ends[i]:starts[i + 1]] for i in range(n - 1)]
-        adj = [gap in _NAME_GAPS or (gap in ("'", "’") and raw_ends[i] - starts[i] <= 2)
-               for i, gap in enumerate(gaps)]
-        lst = [gap in _LIST_GAPS for gap in gaps]
+        gaps = list(map(text.__getitem__, map(slice, raw_ends, starts[1:])))
+        adj = list(map(_NAME_GAPS.__contains__, gaps))
+        if "'" in gaps or "’" in gaps:  # "O'Brien": an apostrophe after one or two letters
+            for i, gap in enumerate(gaps):
+                if (gap == "'" or gap == "’") and raw_ends[i] - starts[i] <= 2:
+                    adj[i] = True
+        lst = list(map(_LIST_GAPS.__contains__, gaps))
 
         is_place = self._vocab.is_place
         # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
@@ -813,7 +829,8 @@ class NameRecognizer:
             for k in chain:
                 for who in items[k][5]:
                     votes[who] = votes.get(who, 0) + 1
-            if not votes:
+            # (the next word's first letter, if a space or hyphen comes first, must be a capital)
+            if not votes and text[raw_ends[j] + 1:raw_ends[j] + 2].isupper():
                 nxt = _NEXT_WORD.match(text, raw_ends[j])
                 # Only a capitalised institution word makes a place ("Lund Skole"); a name
                 # before a lower-case word ("Jensen hf") must still go: recall first.

@@ -253,6 +253,9 @@ _CASE_PREFIX = re.compile(
 )
 
 
+_PHONE_RUN_SIZES = frozenset((2, 3, 4, 6, 7, 8, 12))
+
+
 class PhoneRecognizer:
     """Danish numbers: optional ``+45``/``0045``/``(45)``, then 8 digits as ``12345678``,
     ``12 34 56 78``, ``12-34-56-78``, ``1234 5678``, ``12 345 678`` …; not after a case-number
@@ -266,8 +269,11 @@ class PhoneRecognizer:
         runs = digit_runs(text)
         if not runs:
             return
-        # A number begins at a digit run, a "+" or a "(": the pattern is tried only there.
-        starts = [at for at, _size in runs]
+        # A number begins at a digit run, a "+" or a "(": the pattern is tried only there. A
+        # run it begins with has two, three, four or eight digits ("12 34 …", "123 45 678",
+        # "1234 5678", "12345678"), or, from "0045" on, six, seven or twelve ("004512 …",
+        # "0045123 …", "004512345678").
+        starts = [at for at, size in runs if size in _PHONE_RUN_SIZES]
         if "+" in text or "(" in text:
             starts = sorted({*starts, *char_positions(text, "+(")})
         for m in _matches_at(_PHONE, text, starts):
@@ -454,6 +460,14 @@ _ANY_STREET = re.compile(  # any capitalised street name, when a floor/side or p
     rf"|{_FLOOR},?\s+\d{{4}}\s+{_TOWN})"
 )
 _ADDRESS_GATE = re.compile(r"[A-ZÆØÅ][^\W\d_]*\.? \d")
+
+
+@lru_cache(maxsize=16)
+def address_gate(text: str) -> int:
+    """Where the first capitalised word before " " and a digit begins, -1 if none (cached: the
+    house-number recognizer needs no scan of the text before it)."""
+    m = _ADDRESS_GATE.search(text)
+    return -1 if m is None else m.start()
 # Where an _ADDRESS or _ANY_STREET match can begin. Both patterns are, before _NUMBER
 # ("\s+\d"), at most five whitespace-separated words without digits (prefix, "H.C.",
 # "Andersens", "Boulevard" …) starting with a capital at a word start. So: find each house
@@ -465,20 +479,65 @@ _NUMBER_WINDOW_REVERSED = re.compile(r"\d\s+(?:[^\s\d]+\s+){0,4}[^\s\d]+")
 _CAPITAL_AT_WORD_START = re.compile(r"[A-ZÆØÅ](?<![\w][A-ZÆØÅ])")
 
 
+_Trie = dict[str, "_Trie"]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex alternation of ``words`` as a trie ("ab|ac" as "a(?:b|c)"): ``re`` tries the
+    branches of an alternation one by one, a trie tries only those with the right letter."""
+    tree: _Trie = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def render(node: _Trie) -> str:
+        branches = [re.escape(char) + render(child) for char, child in sorted(node.items())
+                    if char]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return render(tree)
+
+
+# _ADDRESS ends its street right before the house number with a suffix ("Algade") or a
+# separate street word ("H.C. Andersens Boulevard"); every word before a number is digit-free,
+# so for every start in a number's window the number is that window's. Matched in the
+# reversed text at the window: the house number, the spaces, the street word's ending.
+_STREET_END_REVERSED = re.compile(r"\d\s+" + _trie(end[::-1] for end in (
+    *_SUFFIXES.split("|"), "Vej", "Gade", "Allé", "Alle", "Plads", "Boulevard", "Torv",
+    "Stræde", "Vænge", "Have", "Park", "Landevej", "Stationsvej", "Kirkevej", "Skolevej")))
+
+
 @lru_cache(maxsize=16)
 def address_starts(text: str) -> tuple[int, ...]:
     """Where a street with a house number can begin (cached: two recognizers ask)."""
-    return tuple(_address_starts(text))
+    return _address_starts(text)[0]
 
 
-def _address_starts(text: str) -> list[int]:
+@lru_cache(maxsize=16)
+def _address_starts(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The address starts, and those of them where _ADDRESS can match (a street ending right
+    before the number)."""
     size = len(text)
     starts: list[int] = []
-    windows = [(size - m.end(), size - m.start()) for m in
-               _NUMBER_WINDOW_REVERSED.finditer(text[::-1])]
-    for low, high in reversed(windows):  # in text order
-        starts.extend(m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high))
-    return starts
+    suffixed: list[int] = []
+    reverse = text[::-1]
+    # A window begins (in the reversed text) at the first digit of a run: tried only there
+    # (its words hold no digit, so windows never overlap and each run is tried on its own).
+    window_at = _NUMBER_WINDOW_REVERSED.match
+    windows = [(size - m.end(), size - m.start(), m.start()) for m in
+               [window_at(reverse, size - 1 - at) for at, _size in digit_runs(text)] if m]
+    for low, high, at in windows:  # in text order
+        found = [m.start() for m in _CAPITAL_AT_WORD_START.finditer(text, low, high)]
+        starts.extend(found)
+        if found and _STREET_END_REVERSED.match(reverse, at) is not None:
+            suffixed.extend(found)
+    return tuple(starts), tuple(suffixed)
 
 
 # Where an _ADDRESS_CONTEXT match can begin ("bor på", "boende", "bosat", "bopæl", "adresse",
@@ -499,11 +558,11 @@ class AddressRecognizer:
     _CONTEXT_WORDS = re.compile(r"bo(?:r |pæl|ende|sat)|adr(?:esse|\.)|flytte")
 
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        if _ADDRESS_GATE.search(text) is None:
+        if address_gate(text) < 0:
             return
         starts = address_starts(text)
         if starts:
-            for m in _matches_at(_ADDRESS, text, starts):
+            for m in _matches_at(_ADDRESS, text, _address_starts(text)[1]):
                 yield m.span()
             for m in _matches_at(_ANY_STREET, text, starts):
                 yield m.span()
