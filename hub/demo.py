@@ -403,7 +403,8 @@ async def _serve(settings: Settings, tokens: dict[str, str], passwords: dict[str
         print(f"\nSSP Hub kører / is running:\n  web UI    {base}/ui/  (log ind med en "
               "demo-bruger nedenfor / log in as a demo user below)\n"
               f"  API       {base}/docs\n"
-              f"  OpenAPI   {base}/openapi.json\n  metrics   {base}/metrics\n"
+              f"  OpenAPI   {base}/openapi.json\n"
+              f"  metrics   {base}/metrics  (the security officer's or admin's token below)\n"
               f"  broker    {settings.bootstrap_servers} (embedded tansu, memory only)\n"
               f"  data dir  {settings.data_dir}\n\nDemo tokens (Authorization: Bearer …):")
         for name, role, _ in DEMO_PRINCIPALS:
