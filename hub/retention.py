@@ -358,16 +358,21 @@ def holds(store: Store) -> list[dict[str, Any]]:
 
 
 async def retention_loop(store: Store, policy: Policy, ring: KeyRing, interval_s: float, *,
-                         origin: str = DEFAULT_ORIGIN) -> None:
-    """Run retention now and then every ``interval_s`` seconds until cancelled. Logs counts
-    only; a failed run is logged by its error type (messages may quote SQL parameters) and
-    retried at the next interval."""
+                         origin: str = DEFAULT_ORIGIN,
+                         refusal_retention: dt.timedelta = dt.timedelta(days=180)) -> None:
+    """Run retention now and then every ``interval_s`` seconds until cancelled; each run also
+    deletes refused-request records older than ``refusal_retention``. Logs counts only; a
+    failed run is logged by its error type (messages may quote SQL parameters) and retried at
+    the next interval."""
     log = get_logger("hub.retention")
     while True:
         try:
+            now = dt.datetime.now(dt.UTC)
             report = await asyncio.to_thread(run_retention, store, policy, ring,
-                                             now=dt.datetime.now(dt.UTC), origin=origin)
-            log.info("retention_run", **report.counts())
+                                             now=now, origin=origin)
+            refusals = await asyncio.to_thread(store.delete_refusals_before,
+                                               now - refusal_retention)
+            log.info("retention_run", **report.counts(), refusals_deleted=refusals)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the loop must outlive one failed run

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Delivered and rejected files in a drop folder's done/ and rejected/ hold plaintext CPR
     # numbers: deleted this many days after they were moved there (0: at once).
     drop_retention_days: float = Field(7.0, ge=0, description="days done/ files are kept")
+    # Refused requests (who, route template, reason code; no values) are kept this long, so a
+    # security officer can look back at a scan, then deleted by the retention loop.
+    refusal_retention_days: float = Field(180.0, gt=0, description="days refusals are kept")
 
     topic_partitions: int = 4
     replication_factor: int = 1

@@ -1003,6 +1003,12 @@ class Store:
             conn.execute(refusals.insert(), [
                 {**r, "at": _utc(r["at"])} for r in rows])
 
+    def delete_refusals_before(self, before: dt.datetime) -> int:
+        """Delete refusals recorded before ``before``; the number deleted."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(
+                refusals.delete().where(refusals.c.at < _utc(before))).rowcount or 0)
+
     def refusals_page(self, *, principal: str | None = None, reason: str | None = None,
                       start: dt.datetime | None = None, end: dt.datetime | None = None,
                       limit: int = 50, cursor: str | None = None) -> Page:

@@ -193,8 +193,9 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     async def retain() -> None:
         # Every worker runs it; runs are idempotent and each write re-checks its conditions.
         try:
-            await retention_loop(db, policy, ring, settings.retention_interval,
-                                 origin=settings.log_origin)
+            await retention_loop(
+                db, policy, ring, settings.retention_interval, origin=settings.log_origin,
+                refusal_retention=dt.timedelta(days=settings.refusal_retention_days))
         except Exception as exc:
             _die(exc)
 

@@ -557,9 +557,15 @@ async def test_the_retention_loop_runs_and_logs_counts_only(world: World) -> Non
     with world.store.engine.begin() as conn:
         conn.execute(vault.update().values(created_at=long_ago))
 
+    refusal = {"principal": "anonymous", "token_hash": None, "method": "GET",
+               "route": "/api/v1/queues", "status": 401, "reason": "missing_token"}
+    world.store.record_refusals([{**refusal, "at": long_ago},
+                                 {**refusal, "at": dt.datetime.now(dt.UTC)}])
+
     with capture_logs() as logs:
         task = asyncio.create_task(
-            retention_loop(world.store, world.policy, world.ring, interval_s=3600))
+            retention_loop(world.store, world.policy, world.ring, interval_s=3600,
+                           refusal_retention=dt.timedelta(days=180)))
         for _ in range(200):
             await asyncio.sleep(0.05)
             if any(e.get("event") == "retention_run" for e in logs):
@@ -571,6 +577,8 @@ async def test_the_retention_loop_runs_and_logs_counts_only(world: World) -> Non
     [run] = [e for e in logs if e["event"] == "retention_run"]
     assert run["concerns_deleted"] == 1
     assert run["identities_erased"] == 1
+    assert run["refusals_deleted"] == 1  # the refusal from 400 days ago; today's stays
+    assert len(world.store.refusals_page(limit=10).items) == 1
     assert p.pseudonym not in json.dumps(logs, default=str)
     assert world.events() == set()
 
