@@ -54,7 +54,13 @@ from hub.limits import BodyCaps, BoundedBodies, RateLimiter
 from hub.logs import get_logger
 from hub.metrics import StoreCollector, metrics_allowed
 from hub.problems import COMMON_ERRORS, reject_unknown_query
-from hub.refusals import AccessLog, mount_refusals, note_refusal, refusal_counter
+from hub.refusals import (
+    AccessLog,
+    mount_refusals,
+    note_refusal,
+    parse_time,
+    refusal_counter,
+)
 from hub.settings import AGENCIES, Settings
 from hub.store import Principal, Store, decode_cursor, encode_cursor
 from hub.subject_access import (
@@ -602,15 +608,6 @@ def create_api(settings: Settings, *, store: Store | None = None,
     def require_log_reader(principal: Principal) -> None:
         if principal.role not in LOG_READERS:
             raise HTTPException(403, f"role {principal.role} may not read the disclosure log")
-
-    def parse_time(name: str, value: str | None) -> dt.datetime | None:
-        if value is None:
-            return None
-        try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise HTTPException(422, f"{name}: not an ISO 8601 date or time") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
     @app.get("/api/v1/disclosures", summary="The disclosure log, newest first (security officers)")
     async def disclosures(

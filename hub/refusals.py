@@ -135,7 +135,9 @@ def note_refusal(request: Request, reason: str) -> None:
     request.state.refusal_reason = reason
 
 
-def _parse_time(name: str, value: str | None) -> dt.datetime | None:
+def parse_time(name: str, value: str | None) -> dt.datetime | None:
+    """A ``from``/``to`` query value as an aware time (UTC if it names no offset); 422 naming
+    the parameter, never the value, if it is no ISO 8601 date or time."""
     if value is None:
         return None
     try:
@@ -189,7 +191,7 @@ def mount_refusals(app: FastAPI) -> None:
                 decode_cursor(cursor)
             except ValueError as exc:
                 raise HTTPException(422, "cursor is not one this API issued") from exc
-        start, end = _parse_time("from", from_), _parse_time("to", to)
+        start, end = parse_time("from", from_), parse_time("to", to)
         store: Store = request.app.state.store
         page = await asyncio.to_thread(store.refusals_page, principal=principal_,
                                        reason=reason, start=start, end=end, limit=limit,
