@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from hub.auditlog import VerifyReport
+    from hub.keys import KeyRing
     from hub.settings import Settings
     from hub.store import Store
 
@@ -44,6 +45,19 @@ def parse_when(text: str) -> dt.datetime:
         raise ValueError(f"{text!r} is not an ISO 8601 date or date-time "
                          "(e.g. 2026-03-01 or 2026-03-01T12:00:00+01:00)") from exc
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def _load_ring(settings: Settings) -> KeyRing:
+    """The hub's key ring; exit 2 with the reason (never a key) if it cannot be read."""
+    from hub.cli import _fail
+    from hub.errors import HubError
+    from hub.keys import provider_for
+
+    try:
+        return provider_for(settings, create=False).load()
+    except HubError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
 
 
 def _open_store(settings: Settings) -> Store:
@@ -92,8 +106,6 @@ def export(
     from hub.audit_export import export_log, verify_export, write_export
     from hub.auditlog import AuditLog
     from hub.cli import _fail, _settings
-    from hub.errors import HubError
-    from hub.keys import provider_for
 
     try:
         start = parse_when(from_) if from_ is not None else None
@@ -104,11 +116,7 @@ def export(
     if start is not None and end is not None and start >= end:
         _fail("--from must be before --to")
     settings = _settings(data_dir)
-    try:
-        ring = provider_for(settings, create=False).load()
-    except HubError as exc:
-        _fail(str(exc))
-        return
+    ring = _load_ring(settings)
     store = _open_store(settings)
     try:
         log = AuditLog(store, ring, origin=settings.log_origin,
@@ -152,16 +160,10 @@ def public_key(
     fingerprint, for auditors to pin out of band (`audit verify --public-key`)."""
     from hub.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
     from hub.auditlog import public_keys as ring_public_keys
-    from hub.cli import _fail, _settings
-    from hub.errors import HubError
-    from hub.keys import provider_for
+    from hub.cli import _settings
 
     settings = _settings(data_dir)
-    try:
-        ring = provider_for(settings, create=False).load()
-    except HubError as exc:
-        _fail(str(exc))
-        return
+    ring = _load_ring(settings)
     keys = ring_public_keys(ring)
     current = current_key_id(ring)
     shown = sorted(keys, key=lambda k: int(k.split(":")[1])) if all_versions else [current]
@@ -381,8 +383,6 @@ def erase(
     from hub.auditlog import AuditLog, erasure_entry
     from hub.cli import _fail, _settings
     from hub.cli_subject_access import _default_officer
-    from hub.errors import HubError
-    from hub.keys import provider_for
     from schemas.cpr import InvalidCpr, contains_cpr_like
 
     if not seq and cpr is None:
@@ -391,11 +391,7 @@ def erase(
     if len(text) < 20 or contains_cpr_like(text):
         _fail("--reason must be a sentence (20 characters or more) without a CPR number")
     settings = _settings(data_dir)
-    try:
-        ring = provider_for(settings, create=False).load()
-    except HubError as exc:
-        _fail(str(exc))
-        return
+    ring = _load_ring(settings)
     store = _open_store(settings)
     try:
         seqs = set(seq or [])
