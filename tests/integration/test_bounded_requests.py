@@ -14,12 +14,16 @@ from bench.upload_memory import measure
 
 pytestmark = pytest.mark.timeout(300)
 
+CAP_MB = 20  # the connector endpoint's default cap
+SLOTS = 2  # large bodies the API admits at once (hub.limits)
+SLACK_MB = 25  # allocator and interpreter noise on a warm process
+
 OVER = ("no token", "agency token, ingest", "agency token, Content-Length",
         "agency token, chunked")
 
 
 def test_ten_parallel_100_mb_bodies_leave_the_api_memory_flat() -> None:
-    baseline, rounds = measure(mb=100, parallel=10)
+    baseline, rounds = measure(mb=100, parallel=10, cap_mb=CAP_MB)
     for r in rounds:
         print(f"{r.name}: {dict(r.statuses)}, peak RSS {r.peak_rss_mb:.0f} MB "
               f"(warm baseline {baseline:.0f} MB)")
@@ -31,7 +35,10 @@ def test_ten_parallel_100_mb_bodies_leave_the_api_memory_flat() -> None:
         assert sum(r.statuses.values()) == 10, r
         expected = {401} if r.name.startswith("no token") else {413, 503}
         assert set(r.statuses) <= expected, r
-        assert r.peak_rss_mb - baseline < 25, r  # nothing of the 1 GB was held
+        # Nothing of the 1 GB was held. A chunked body has no length to judge up front:
+        # the two slots read up to the cap each before the 413, by design.
+        allowed = SLOTS * CAP_MB if r.name == "agency token, chunked" else 0
+        assert r.peak_rss_mb - baseline < allowed + SLACK_MB, r
 
     under = [r for n, r in by_name.items() if "under the cap" in n]
     for r in under:
