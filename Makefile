@@ -27,7 +27,7 @@ lint: $(STAMP)
 test: lint
 	scripts/hunspell-da
 	scripts/chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 ## The same integration suite on real Apache Kafka (Maven Central jars) + PostgreSQL.
 test-kafka: $(STAMP)

@@ -78,7 +78,8 @@ def test_every_tampered_byte_fails_authentication(cipher: PayloadCipher) -> None
             cipher.decrypt(key_id, bytes(tampered), EVENT_ID, "school")
 
 
-@pytest.mark.parametrize("blob", [b"", b"\x00" * 12, b"\x00" * 13, os.urandom(64)])
+@pytest.mark.parametrize("blob", [b"", b"\x00" * 12, b"\x00" * 13, os.urandom(64)],
+                         ids=["empty", "nonce only", "nonce and one byte", "random 64 bytes"])
 def test_short_or_random_blobs_fail(cipher: PayloadCipher, blob: bytes) -> None:
     with pytest.raises(CryptoError):
         cipher.decrypt("aes:1", blob, EVENT_ID, "school")
