@@ -16,7 +16,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """With ``-n 2`` (``make test``) the integration suite stays one unit on one worker, in
     file order: its files share one hub per session and state between them (the identifiers
     test_zz_no_plaintext searches for last, the key rotation of test_zy_…). The unit tests
-    fill the other core."""
+    fill the other core. The contract test (schemathesis, about a fifth of the integration
+    time) shares nothing with the other files: it is a unit of its own, with its own hub."""
     for item in items:
         if "integration" in item.path.parts:
-            item.add_marker(pytest.mark.xdist_group("integration"))
+            own = item.path.name == "test_schemathesis.py"
+            item.add_marker(pytest.mark.xdist_group("contract" if own else "integration"))
