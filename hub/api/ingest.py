@@ -57,6 +57,7 @@ class CanonicalEventSchema:
 
 
 EventBody = Annotated[dict[str, Any], CanonicalEventSchema(), Body(
+    title="CanonicalEvent",
     description="A canonical event v1 (schemas/json/canonical-event.v1.json)")]
 
 

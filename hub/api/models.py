@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -104,9 +104,12 @@ class ConcernItem(_Answer):
     queue: str
     pseudonym: str | SkipJsonSchema[None] = Field(
         None, description="absent from an area-level concern, which is about no one")
-    age: int | SkipJsonSchema[None] = Field(None, ge=0)
-    age_band: str | SkipJsonSchema[None] = Field(None, pattern=r"^\d{1,3}-\d{1,3}$")
-    year_group: int | SkipJsonSchema[None] = Field(None, ge=0, le=10)
+    age: Annotated[int, Field(ge=0)] | SkipJsonSchema[None] = Field(
+        None, description="whole years; absent: area-level, or the policy shows the band")
+    age_band: Annotated[str, Field(pattern=r"^\d{1,3}-\d{1,3}$")] | SkipJsonSchema[None] = \
+        Field(None, description="the policy's age band holding the age, e.g. 12-14")
+    year_group: Annotated[int, Field(ge=0, le=10)] | SkipJsonSchema[None] = Field(
+        None, description="the year group of the subject's class (0 is børnehaveklasse)")
     category: Category
     area: Area
     severity: Severity
@@ -150,7 +153,7 @@ class StatusSet(_Answer):
 
 
 # -- re-identification ------------------------------------------------------------------------
-class Identity(BaseModel):
+class Identity(_Answer):
     pseudonym: str
     cpr: str
     name: str | None
