@@ -20,8 +20,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -53,9 +53,10 @@ from hub.metrics import StoreCollector
 from hub.problems import COMMON_ERRORS, reject_unknown_query
 from hub.refusals import AccessLog, refusal_counter
 from hub.settings import Settings
-from hub.store import Store
+from hub.store import Principal, Store
 from hub.vault import Vault
 from hub.web.routes import WebContext, mount_web
+from schemas.disclosures import LogEntry
 from streams.policy import load_policy
 
 __all__ = ["ID_TAKEN", "REASON_RULE", "_field_errors", "create_api", "reason_is_sufficient"]
@@ -84,7 +85,7 @@ def _context(settings: Settings, sink: DisclosureSink | None) -> ApiContext:
 
 
 def _lifespan(ctx: ApiContext, store: Store | None
-              ) -> Any:
+              ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     settings = ctx.settings
 
     @asynccontextmanager
@@ -155,7 +156,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
         return error(422, "invalid request", errors=field_errors(list(exc.errors())))
 
-    def consulted(principal: Any, items: list[dict[str, Any]], view: str) -> Any:
+    def consulted(principal: Principal, items: list[dict[str, Any]], view: str
+                  ) -> list[LogEntry]:
         return consultations(ctx.policy, principal, items, view)
 
     mount_web(app, WebContext(settings=settings, policy=ctx.policy, ring=ctx.ring,
