@@ -8,9 +8,8 @@ with a keyed hash of the presented token's first characters, never the token), w
 and route template, so no id from the path), when, the status and a reason code. The
 Prometheus counter ``ssp_hub_refusals_total`` counts them by reason code only.
 
-Security officers read them: ``GET /api/v1/refusals`` (the standard list shape, filters
-``principal``, ``reason``, ``from``, ``to``) and ``GET /api/v1/refusals/summary`` (refusals
-per principal in a window, with the busiest minute, so that a scan stands out).
+Security officers read them through :mod:`hub.api.refusals` (``GET /api/v1/refusals`` and
+``GET /api/v1/refusals/summary``).
 """
 
 from __future__ import annotations
@@ -22,17 +21,16 @@ import hmac
 import time
 from collections import Counter as Tally
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import HTTPException, Request
 from prometheus_client import Counter
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth import PrincipalDep
 from hub.limits import STATE_PRINCIPAL, STATE_REASON, bearer_token
 from hub.logs import get_logger
-from hub.store import Store, decode_cursor
+from hub.store import Store
 
 log = get_logger("hub.access")
 
@@ -165,49 +163,3 @@ def summarise(rows: list[tuple[str, str | None, str, dt.datetime]]) -> list[dict
     items.sort(key=lambda i: (-int(i["peak_per_minute"]), -int(i["refusals"]),
                               str(i["principal"])))
     return items
-
-
-def mount_refusals(app: FastAPI) -> None:
-    """``GET /api/v1/refusals`` and ``GET /api/v1/refusals/summary`` (security officers)."""
-
-    def require_reader(request: Request, role: str) -> None:
-        if role not in READERS:
-            raise HTTPException(403, f"role {role} may not read refusals")
-
-    @app.get("/api/v1/refusals", summary="Refused requests, newest first (security officers)")
-    async def list_refusals(
-        request: Request, principal: PrincipalDep,
-        principal_: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
-        reason: Annotated[str | None, Query(max_length=64)] = None,
-        from_: Annotated[str | None, Query(alias="from")] = None,
-        to: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
-    ) -> dict[str, Any]:
-        """Filters combine with AND; ``from``/``to`` bound the time (``to`` exclusive).
-        ``principal`` is a principal's name or ``anonymous``."""
-        require_reader(request, principal.role)
-        if cursor is not None:
-            try:
-                decode_cursor(cursor)
-            except ValueError as exc:
-                raise HTTPException(422, "cursor is not one this API issued") from exc
-        start, end = parse_time("from", from_), parse_time("to", to)
-        store: Store = request.app.state.store
-        page = await asyncio.to_thread(store.refusals_page, principal=principal_,
-                                       reason=reason, start=start, end=end, limit=limit,
-                                       cursor=cursor)
-        return {"items": page.items, "next_cursor": page.next_cursor}
-
-    @app.get("/api/v1/refusals/summary",
-             summary="Refusals per principal in a recent window, busiest first "
-                     "(security officers)")
-    async def refusals_summary(
-        request: Request, principal: PrincipalDep,
-        minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60)] = 60,
-    ) -> dict[str, Any]:
-        require_reader(request, principal.role)
-        store: Store = request.app.state.store
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
-        rows = await asyncio.to_thread(store.refusal_times, since)
-        return {"window_minutes": minutes, "since": since, "items": summarise(rows),
-                "next_cursor": None}

@@ -1,0 +1,168 @@
+"""The FastAPI service: ingest, outcomes, queues, joint view, re-identification, the
+disclosure log (review, verification, checkpoints, proofs, subject access), health and metrics.
+
+One ``APIRouter`` module per resource (``ingest``, ``queues``, ``reidentify``,
+``disclosures``, ``subject_access``, ``refusals``, ``system``); what they share — settings,
+policy, key ring, the disclosure sink — is the :class:`hub.api.context.ApiContext` on
+``app.state.api``, reached through FastAPI dependencies, and role checks are dependencies
+too. Every JSON answer has a ``response_model`` (:mod:`hub.api.models`), so ``/openapi.json``
+describes what the API returns.
+
+Every act that shows personal data to a person — a concern read, a joint view, an identity, a
+subject-access answer — is recorded in the disclosure log *before* it is answered: if the
+entry cannot be made durable, the caller gets 503 and sees nothing.
+
+``create_api(settings)`` builds everything; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter
+
+from connectors.base import keyed_namespace
+from hub.api import disclosures, ingest, queues, refusals, reidentify, subject_access, system
+from hub.api.context import (
+    ApiContext,
+    consultations,
+    error,
+    field_errors,
+    log,
+    record,
+)
+from hub.api.ingest import ID_TAKEN
+from hub.api.reidentify import REASON_RULE, reason_is_sufficient, reidentify_as
+from hub.auditlog import AuditLog, public_keys
+from hub.crypto import PayloadCipher
+from hub.disclosures import DisclosureSink
+from hub.freetext import FreeText
+from hub.keys import provider_for
+from hub.limits import BodyCaps, BoundedBodies, RateLimiter
+from hub.metrics import StoreCollector
+from hub.problems import COMMON_ERRORS, reject_unknown_query
+from hub.refusals import AccessLog, refusal_counter
+from hub.settings import Settings
+from hub.store import Principal, Store
+from hub.vault import Vault
+from hub.web.routes import WebContext, mount_web
+from schemas.disclosures import LogEntry
+from streams.policy import load_policy
+
+__all__ = ["ID_TAKEN", "REASON_RULE", "_field_errors", "create_api", "reason_is_sufficient"]
+
+_field_errors = field_errors
+PRODUCER_STOP_S = 5.0
+ROUTERS = (ingest.router, queues.router, reidentify.router, disclosures.router,
+           subject_access.router, refusals.router, system.router)
+
+
+def _context(settings: Settings, sink: DisclosureSink | None) -> ApiContext:
+    policy = load_policy(settings.resolved_policy_file)
+    ring = provider_for(settings, create=settings.mode != "production").load()
+    return ApiContext(
+        settings=settings, policy=policy, ring=ring, cipher=PayloadCipher(ring),
+        keys=public_keys(ring), id_namespace=keyed_namespace(ring.connector_id_secret()),
+        order_mac=hmac.new(ring.connector_id_secret(), b"ssp-hub ingest order key v1",
+                           hashlib.sha256).digest(),
+        freetext=FreeText(), sink=sink,
+        reidentify_limit=RateLimiter(settings.reidentify_per_hour, 3600.0),
+        reidentify_limited_total=Counter(
+            "ssp_hub_reidentify_rate_limited", "Re-identifications refused by the hourly "
+            "per-principal limit (an alert: bulk re-identification)", registry=None),
+        refusals_total=refusal_counter(),
+    )
+
+
+def _lifespan(ctx: ApiContext, store: Store | None
+              ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    settings = ctx.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store or Store.open(settings.resolved_database_url)
+        app.state.vault = Vault(app.state.store, ctx.ring)
+        app.state.audit = AuditLog(app.state.store, origin=settings.log_origin)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers, acks="all",
+            enable_idempotence=False, linger_ms=2, request_timeout_ms=10_000,
+        )
+        app.state.producer = producer
+        app.state.producer_started = False
+        try:
+            await producer.start()
+            app.state.producer_started = True
+        except KafkaError:
+            await producer.stop()
+            log.warning("broker_unavailable_at_start")
+        registry = CollectorRegistry()
+        registry.register(StoreCollector(app.state.store))
+        registry.register(ctx.refusals_total)
+        registry.register(ctx.reidentify_limited_total)
+        app.state.registry = registry
+        try:
+            yield
+        finally:
+            if app.state.producer_started:
+                # Bounded: a broker that does not answer must not hold the shutdown up (every
+                # acknowledged request was answered only after its produce completed).
+                try:
+                    await asyncio.wait_for(producer.stop(), PRODUCER_STOP_S)
+                except TimeoutError:
+                    log.warning("producer_stop_timed_out")
+            if store is None:
+                app.state.store.close()
+    return lifespan
+
+
+def create_api(settings: Settings, *, store: Store | None = None,
+               sink: DisclosureSink | None = None) -> FastAPI:
+    """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
+    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
+    ctx = _context(settings, sink)
+    app = FastAPI(
+        title="SSP Hub", version="0.1.0", lifespan=_lifespan(ctx, store),
+        description="Secure integration hub for SSP (retsplejeloven §115).",
+        # Every operation documents the one error model for each refusal it can answer
+        # (hub.problems); the middleware below can answer 401/413/503 before any route runs.
+        responses=COMMON_ERRORS, dependencies=[Depends(reject_unknown_query)],
+    )
+    app.state.api = ctx
+    # Refusals on record and the access log (outermost), then bounded bodies: authenticate
+    # before reading a body, cap it per route, and share a few slots among large uploads.
+    token_key = hmac.new(ctx.ring.connector_id_secret(), b"ssp-hub refusal token prefix v1",
+                         hashlib.sha256).digest()
+
+    async def authenticate(scope: Any, token: str) -> str | None:
+        found = await asyncio.to_thread(scope["app"].state.store.principal_by_token, token)
+        return None if found is None else found.name
+
+    app.add_middleware(BoundedBodies, caps=BodyCaps.from_settings(settings),
+                       slots=settings.max_concurrent_large_uploads, authenticate=authenticate)
+    app.add_middleware(AccessLog, counter=ctx.refusals_total, token_key=token_key,
+                       store_of=lambda scope: getattr(scope["app"].state, "store", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return error(422, "invalid request", errors=field_errors(list(exc.errors())))
+
+    def consulted(principal: Principal, items: list[dict[str, Any]], view: str
+                  ) -> list[LogEntry]:
+        return consultations(ctx.policy, principal, items, view)
+
+    mount_web(app, WebContext(settings=settings, policy=ctx.policy, ring=ctx.ring,
+                              public_keys=ctx.keys, record=record, consultations=consulted,
+                              reidentify=reidentify_as, freetext=ctx.freetext))
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

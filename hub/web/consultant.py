@@ -1,0 +1,179 @@
+"""The SSP consultant's pages: the inbox (``/ui/indbakke``), a concern with its case status
+(``/ui/bekymringer/{queue}/{event_id}``), and the joint view of one young person with
+re-identification (``/ui/personer/{pseudonym}``). Every page that shows a concern writes
+consultation entries to the disclosure log *before* it is answered."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from hub.auth import readable_queues
+from hub.crypto import PSEUDONYM_PATTERN
+from hub.logs import get_logger
+from hub.store import Store, decode_cursor
+from hub.web.pages import (
+    ConsultantUser,
+    WebContext,
+    form_of,
+    render,
+    see_other,
+    store_of,
+    web_state,
+)
+from hub.web.sessions import WebUser
+from hub.web.texts import TEXTS, found_da
+
+log = get_logger("hub.web")
+router = APIRouter(include_in_schema=False)
+STATUSES = ("ny", "under_behandling", "afsluttet")
+NOTE_MAX = 500
+
+
+def _ctx(request: Request) -> WebContext:
+    return web_state(request).ctx
+
+
+@router.get("/ui/indbakke")
+async def inbox(request: Request, user: ConsultantUser, koe: str | None = None,
+                status: str | None = None, cursor: str | None = None) -> Response:
+    ctx = _ctx(request)
+    mine = readable_queues(user.principal, ctx.policy.queues)
+    queues = [koe] if koe in mine else list(mine)
+    wanted = status if status in STATUSES else None
+    if cursor is not None:
+        try:
+            decode_cursor(cursor)
+        except ValueError:
+            cursor = None
+    page = await asyncio.to_thread(store_of(request).inbox_page, queues=queues,
+                                   status=wanted, limit=50, cursor=cursor)
+    await ctx.record(request, ctx.consultations(user.principal, page.items, "ui-inbox"))
+    more = None
+    if page.next_cursor:
+        more = "/ui/indbakke?" + urlencode(
+            {k: v for k, v in (("koe", koe), ("status", wanted),
+                               ("cursor", page.next_cursor)) if v})
+    return render(request, "inbox.html", user, items=page.items, queues=mine,
+                  koe=koe if koe in mine else None, status=wanted, statuses=STATUSES,
+                  more=more)
+
+
+def _concern_or_404(store: Store, queues: tuple[str, ...], user: WebUser, queue: str,
+                    event_id: str) -> dict[str, Any]:
+    if queue not in readable_queues(user.principal, queues):
+        raise HTTPException(404)
+    item = store.concern(event_id, queue)
+    if item is None:
+        raise HTTPException(404)
+    return item
+
+
+async def show_concern(request: Request, user: WebUser, queue: str, event_id: str, *,
+                       status_code: int = 200, saved: bool = False,
+                       error: str | None = None, note: str = "",
+                       chosen: str | None = None) -> Response:
+    """The concern page; after a refused status form, with the error and what the person
+    typed (``note``, ``chosen``) kept in the form."""
+    ctx = _ctx(request)
+    store = store_of(request)
+    item = await asyncio.to_thread(_concern_or_404, store, ctx.policy.queues, user, queue,
+                                   event_id)
+    statuses = await asyncio.to_thread(store.statuses, [(event_id, queue)])
+    history = await asyncio.to_thread(store.status_history, event_id, queue)
+    await ctx.record(request, ctx.consultations(user.principal, [item], "ui-concern"))
+    current = statuses.get((event_id, queue), {}).get("status", "ny")
+    return render(request, "concern.html", user, status_code=status_code, item=item,
+                  status=current, chosen=chosen or current, statuses=STATUSES,
+                  history=history, saved=saved, error=error, note=note)
+
+
+@router.get("/ui/bekymringer/{queue}/{event_id}")
+async def concern_page(request: Request, user: ConsultantUser, queue: str, event_id: str,
+                       gemt: str | None = None, fejl: str | None = None) -> Response:
+    return await show_concern(request, user, queue, event_id, saved=bool(gemt),
+                              error=TEXTS["concern"].get(fejl) if fejl else None)
+
+
+@router.post("/ui/bekymringer/{queue}/{event_id}/status")
+async def set_status(request: Request, user: ConsultantUser, queue: str, event_id: str
+                     ) -> Response:
+    ctx = _ctx(request)
+    form = await form_of(request, user)
+    store = store_of(request)
+    await asyncio.to_thread(_concern_or_404, store, ctx.policy.queues, user, queue, event_id)
+    base = f"/ui/bekymringer/{queue}/{event_id}"
+    status = form.get("status", "")
+    typed = form.get("note", "")
+    note = " ".join(typed.split()) or None
+
+    def again(error: str) -> Awaitable[Response]:
+        # Refused: the page again, with what the person typed; nothing is stored.
+        return show_concern(request, user, queue, event_id, status_code=422, error=error,
+                            note=typed[:NOTE_MAX * 4], chosen=status)
+    if status not in STATUSES:
+        return await again(TEXTS["concern"]["status_invalid"])
+    if note is not None and len(note) > NOTE_MAX:
+        return await again(TEXTS["concern"]["note_too_long"].format(max=NOTE_MAX))
+    # The note is shown to every consultant of the queue: no personal data at all. No
+    # names from the vault are passed in: a refusal would tell the consultant that a
+    # guessed name is the young person's, without a logged re-identification.
+    refusal = None if note is None else \
+        await asyncio.to_thread(ctx.freetext.refusal, "note", note)
+    if refusal is not None:
+        log.info("note_refused", kinds=list(refusal.kinds))
+        return await again(TEXTS["concern"]["note_personal_data"].format(
+            found=found_da(refusal.kinds)))
+    await asyncio.to_thread(store.set_status, event_id, queue, status, note, user.name,
+                            dt.datetime.now(dt.UTC))
+    return see_other(f"{base}?gemt=1")
+
+
+async def joint(request: Request, user: WebUser, pseudonym: str,
+                identity: Any = None, refusal: str | None = None,
+                reason: str = "") -> Response:
+    """The joint view: one row per event, with the queues it reached (the caller's)."""
+    if PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
+        raise HTTPException(404)
+    ctx = _ctx(request)
+    store = store_of(request)
+    queues = readable_queues(user.principal, ctx.policy.queues)
+
+    def read() -> list[dict[str, Any]]:
+        return store.subject_concerns_page(queues=queues, pseudonyms=store.aliases(pseudonym),
+                                           limit=500, cursor=None).items
+    items = await asyncio.to_thread(read)
+    await ctx.record(request, ctx.consultations(user.principal, items, "ui-joint"))
+    events: dict[str, dict[str, Any]] = {}
+    for item in items:
+        row = events.setdefault(item["event_id"], {**item, "queues": []})
+        row["queues"].append(item["queue"])
+    return render(request, "joint.html", user, pseudonym=pseudonym,
+                  events=list(events.values()), identity=identity, refusal=refusal,
+                  reason=reason)
+
+
+@router.get("/ui/personer/{pseudonym}")
+async def joint_page(request: Request, user: ConsultantUser, pseudonym: str) -> Response:
+    return await joint(request, user, pseudonym)
+
+
+@router.post("/ui/personer/{pseudonym}/identitet")
+async def reidentify(request: Request, user: ConsultantUser, pseudonym: str) -> Response:
+    form = await form_of(request, user)
+    reason = form.get("reason") or None
+    status_code, refusal, _detail, identity = await _ctx(request).reidentify(
+        request, store_of(request), user.principal, pseudonym, reason)
+    # Refused: the form again with what the person typed (it is theirs; the log holds
+    # it scrubbed). Granted: the form is not shown.
+    response = await joint(request, user, pseudonym, identity=identity, refusal=refusal,
+                           reason=(reason or "")[:2000] if identity is None else "")
+    if identity is None:
+        response.status_code = status_code
+    return response
