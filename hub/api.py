@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -32,6 +30,8 @@ from connectors.base import Mapped, keyed_namespace
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
 from connectors.watch import drop_status
+from core.bus import Bus, BusError, KafkaBus, Producer
+from core.bus.envelope import OrderKey, PayloadCipher, seal
 from hub.api_status import status_router
 from hub.auditlog import (
     AuditLog,
@@ -46,7 +46,7 @@ from hub.auditlog import (
     verify_store,
 )
 from hub.auth import PrincipalDep, StoreDep, readable_queues
-from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
+from hub.crypto import PSEUDONYM_PATTERN
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
 from hub.freetext import FreeText
 from hub.keys import provider_for
@@ -77,7 +77,6 @@ from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr, contains_cpr_like
 from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent, error_loc, future_skew_context
-from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.policy import load_policy
 
 log = get_logger("hub.api")
@@ -175,9 +174,10 @@ DECISION_ALIASES = {"allowed": "disclosed", "routed": "disclosed", "refused": "r
 
 
 def create_api(settings: Settings, *, store: Store | None = None,
-               sink: DisclosureSink | None = None) -> FastAPI:
+               sink: DisclosureSink | None = None, bus: Bus | None = None) -> FastAPI:
     """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
-    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
+    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`. ``bus`` is the
+    broker seam (default: aiokafka against ``settings.bootstrap_servers``)."""
     policy = load_policy(settings.resolved_policy_file)
     ring = provider_for(settings, create=settings.mode != "production").load()
     cipher = PayloadCipher(ring)
@@ -189,11 +189,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
     # The ingest key: a keyed hash of the subject, so that one young person's events share a
     # partition and keep their order through the worker (signal windows count them in the
     # order sent). Keyed, so that it cannot be recomputed from a guessed CPR.
-    order_mac = hmac.new(ring.connector_id_secret(), b"ssp-hub ingest order key v1",
-                         hashlib.sha256).digest()
-
-    def order_key(cpr: str) -> bytes:
-        return hmac.new(order_mac, cpr.encode("ascii"), hashlib.sha256).hexdigest()[:32].encode()
+    order_key = OrderKey.for_ring(ring)
 
     # Reasons go into the log through the one free-text scrubber (hub/freetext.py: scrubbed,
     # not refused, because the reason is the disclosure's justification and must be kept).
@@ -204,16 +200,14 @@ def create_api(settings: Settings, *, store: Store | None = None,
         app.state.store = store or Store.open(settings.resolved_database_url)
         app.state.vault = Vault(app.state.store, ring)
         app.state.audit = AuditLog(app.state.store, origin=settings.log_origin)
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all",
-            enable_idempotence=False, linger_ms=2, request_timeout_ms=10_000,
-        )
+        producer = (bus or KafkaBus(settings.bootstrap_servers)).producer(
+            linger_ms=2, request_timeout_ms=10_000)
         app.state.producer = producer
         app.state.producer_started = False
         try:
             await producer.start()
             app.state.producer_started = True
-        except KafkaError:
+        except BusError:
             await producer.stop()
             log.warning("broker_unavailable_at_start")
         registry = CollectorRegistry()
@@ -264,13 +258,13 @@ def create_api(settings: Settings, *, store: Store | None = None,
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, "invalid request", errors=_field_errors(list(exc.errors())))
 
-    async def _ensure_producer(request: Request) -> AIOKafkaProducer:
-        producer: AIOKafkaProducer = request.app.state.producer
+    async def _ensure_producer(request: Request) -> Producer:
+        producer: Producer = request.app.state.producer
         if not request.app.state.producer_started:
             try:
                 await producer.start()
                 request.app.state.producer_started = True
-            except KafkaError as exc:
+            except BusError as exc:
                 await producer.stop()
                 raise HTTPException(503, "broker unavailable; retry later",
                                     headers={"Retry-After": "5"}) from exc
@@ -311,17 +305,12 @@ def create_api(settings: Settings, *, store: Store | None = None,
                     continue
                 event_id = str(event.event_id)
                 payload = event.model_dump_json(by_alias=True).encode("utf-8")
-                key_id, blob = cipher.encrypt(payload, event_id, agency)
-                headers = [
-                    (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
-                    (H_EVENT_ID, event_id.encode()),
-                    (H_INGESTED_AT, accepted_at.isoformat().encode()),
-                ]
-                futures.append(await producer.send(ingest_topic(agency), blob,
-                                                   key=order_key(event.subject.cpr),
-                                                   headers=headers))
+                sealed = seal(cipher, order_key, payload, event_id=event_id, agency=agency,
+                              cpr=event.subject.cpr)
+                futures.append(await producer.send(sealed.topic, sealed.value, key=sealed.key,
+                                                   headers=sealed.headers(accepted_at)))
             await asyncio.wait_for(asyncio.gather(*futures), PRODUCE_TIMEOUT_S)
-        except (KafkaError, TimeoutError) as exc:
+        except (BusError, TimeoutError) as exc:
             for event_id in claimed:
                 await asyncio.to_thread(store.release_event, event_id)
             log.warning("ingest_not_acknowledged", agency=agency, events=len(claimed),
@@ -339,7 +328,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
         target: DisclosureSink = sink or TopicSink(await _ensure_producer(request))
         try:
             await asyncio.wait_for(target.append(entries), PRODUCE_TIMEOUT_S)
-        except (KafkaError, TimeoutError) as exc:
+        except (BusError, TimeoutError) as exc:
             log.warning("disclosure_not_recorded", error=type(exc).__name__)
             raise HTTPException(503, "the disclosure log is unavailable; retry later",
                                 headers={"Retry-After": "5"}) from exc
@@ -795,9 +784,9 @@ def create_api(settings: Settings, *, store: Store | None = None,
             checks["store"] = "unreachable"
         try:
             producer = await _ensure_producer(request)
-            await asyncio.wait_for(producer.client.fetch_all_metadata(), 5)
+            await asyncio.wait_for(producer.ready(), 5)
             checks["broker"] = "ok"
-        except (HTTPException, KafkaError, TimeoutError):
+        except (HTTPException, BusError, TimeoutError):
             checks["broker"] = "unreachable"
         ok = all(v == "ok" for v in checks.values())
         # Each file-drop watcher's last status (connectors/watch.py): files waiting, rejected,
