@@ -12,7 +12,7 @@ One run, one broker (by default an embedded tansu started here on a free loopbac
     waited for (consumer group Stable, then ``--settle`` seconds); only then N *signal* events
     are produced as fast as possible (``send_all``: batches of 4000 un-awaited sends, acks=all),
     encrypted as ``POST /api/v1/ingest/{agency}`` encrypts them (``bench.throughput``'s
-    ``IngestMessage`` with :class:`hub.crypto.PayloadCipher`, padded to 1 KB of JSON like the
+    ``IngestMessage`` sealed by :func:`core.bus.envelope.seal`, padded to 1 KB of JSON like the
     throughput bench). The mix (seeded, ``--seed``):
 
     * ~80 % ``school_absence`` with ``absence {date, lessons, excused}`` for N/10 pupils aged
@@ -98,7 +98,7 @@ from bench.throughput import (
 from connectors.base import collaboration_for, copenhagen
 from connectors.police import REGISTRATION_NECESSITY
 from connectors.school import ABSENCE_NECESSITY, SCHOOL_AREAS
-from hub.crypto import PayloadCipher
+from core.bus.envelope import OrderKey, PayloadCipher, seal
 from hub.keys import FileKeyProvider
 from hub.settings import Settings
 from hub.store import Store, concerns, disclosure_log, events
@@ -267,8 +267,8 @@ def event_doc(p: Planned) -> dict[str, Any]:
     }
 
 
-def build_messages(planned: Sequence[Planned], cipher: PayloadCipher, policy: Policy
-                   ) -> tuple[list[IngestMessage], list[int]]:
+def build_messages(planned: Sequence[Planned], cipher: PayloadCipher, order_key: OrderKey,
+                   policy: Policy) -> tuple[list[IngestMessage], list[int]]:
     """Padded to 1 KB of JSON (``bench.throughput._pad_to``) and encrypted like the API does.
     Each event is checked against the policy: no reject rule applies, and its kind has a
     signal rule (so the worker aggregates it)."""
@@ -285,8 +285,9 @@ def build_messages(planned: Sequence[Planned], cipher: PayloadCipher, policy: Po
         sizes.append(len(payload))
         event_id = str(event.event_id)
         agency = event.source.agency.value
-        key_id, blob = cipher.encrypt(payload, event_id, agency)
-        out.append(IngestMessage(agency, event_id, blob, key_id, "aggregated", ()))
+        sealed = seal(cipher, order_key, payload, event_id=event_id, agency=agency,
+                      cpr=event.subject.cpr)
+        out.append(IngestMessage(sealed, "aggregated", ()))
     return out, sizes
 
 
@@ -516,7 +517,8 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
 
         t = time.monotonic()
         pupils, planned = plan_signals(n, random.Random(args.seed))
-        messages, sizes = build_messages(planned, PayloadCipher(ring), policy)
+        messages, sizes = build_messages(planned, PayloadCipher(ring), OrderKey.for_ring(ring),
+                                        policy)
         build_s = time.monotonic() - t
         absence = [p for p in planned if p.kind == "school_absence"]
         police = [p for p in planned if p.kind == "police_registration"]

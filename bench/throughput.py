@@ -72,7 +72,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from bench.profile_summary import render as render_profile
 from bench.profile_summary import summarise as summarise_profile
-from hub.crypto import PayloadCipher
+from core.bus.envelope import OrderKey, PayloadCipher, Sealed, seal
 from hub.embedded import EmbeddedBroker, start_embedded_broker
 from hub.keys import FileKeyProvider
 from hub.sample_data import sample_events
@@ -122,17 +122,16 @@ def log(message: str) -> None:
 
 @dataclass(frozen=True)
 class IngestMessage:
-    agency: str
-    event_id: str
-    blob: bytes
-    key_id: str
-    expected: str  # "routed" or "rejected"
+    """An event sealed as the API seals it (:func:`core.bus.envelope.seal`: ordering key,
+    ciphertext); its headers are stamped when it is handed to the producer."""
+
+    sealed: Sealed
+    expected: str  # "routed", "rejected" or "aggregated"
     queues: tuple[str, ...]
 
-    def headers(self, ingested_at: dt.datetime) -> list[tuple[str, bytes]]:
-        return [(H_KEY_ID, self.key_id.encode()), (H_AGENCY, self.agency.encode()),
-                (H_EVENT_ID, self.event_id.encode()),
-                (H_INGESTED_AT, ingested_at.isoformat().encode())]
+    @property
+    def event_id(self) -> str:
+        return self.sealed.event_id
 
 
 def _facts(event: CanonicalEvent) -> dict[str, str | int]:
@@ -163,8 +162,10 @@ class EventFactory:
     used.
     """
 
-    def __init__(self, cipher: PayloadCipher, policy: Policy, reject_every: int) -> None:
+    def __init__(self, cipher: PayloadCipher, order_key: OrderKey, policy: Policy,
+                 reject_every: int) -> None:
         self.cipher = cipher
+        self.order_key = order_key
         self.policy = policy
         self.reject_every = reject_every
         self.routable: list[dict[str, Any]] = []
@@ -196,9 +197,9 @@ class EventFactory:
         agency = event.source.agency.value
         payload = event.model_dump_json(by_alias=True).encode("utf-8")
         self.sizes.append(len(payload))
-        key_id, blob = self.cipher.encrypt(payload, event_id, agency)
-        return IngestMessage(agency, event_id, blob, key_id,
-                             "routed" if decision.effect == "route" else "rejected",
+        sealed = seal(self.cipher, self.order_key, payload, event_id=event_id, agency=agency,
+                      cpr=event.subject.cpr)
+        return IngestMessage(sealed, "routed" if decision.effect == "route" else "rejected",
                              decision.queues)
 
     def batch(self, n: int) -> list[IngestMessage]:
@@ -588,8 +589,8 @@ async def wait_for_outcomes(store: Store, worker: Worker, target: int, limit_s: 
 
 def ingest_tuples(messages: Sequence[IngestMessage]) -> Iterator[tuple[str, bytes, bytes, Any]]:
     for m in messages:
-        yield (ingest_topic(m.agency), m.event_id.encode(), m.blob,
-               lambda m=m: m.headers(now_utc()))
+        yield (m.sealed.topic, m.sealed.key, m.sealed.value,
+               lambda m=m: m.sealed.headers(now_utc()))
 
 
 async def send_paced(producer: Any, messages: Sequence[IngestMessage], rate: float) -> float:
@@ -601,9 +602,9 @@ async def send_paced(producer: Any, messages: Sequence[IngestMessage], rate: flo
         due = min(len(messages), int((time.monotonic() - t0) * rate) + 1)
         while sent < due:
             m = messages[sent]
-            pending.append(await producer.send(ingest_topic(m.agency), m.blob,
-                                               key=m.event_id.encode(),
-                                               headers=m.headers(now_utc())))
+            pending.append(await producer.send(m.sealed.topic, m.sealed.value,
+                                               key=m.sealed.key,
+                                               headers=m.sealed.headers(now_utc())))
             sent += 1
         if len(pending) > 2000:
             await asyncio.gather(*pending)
@@ -732,7 +733,8 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
                         replication_factor=args.replication_factor)
     policy = load_policy(settings.resolved_policy_file)
     ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
-    factory = EventFactory(PayloadCipher(ring), policy, args.reject_every)
+    factory = EventFactory(PayloadCipher(ring), OrderKey.for_ring(ring), policy,
+                           args.reject_every)
     store = Store.open(settings.resolved_database_url)
     result: dict[str, Any] = {"data_dir": str(data_dir)}
     worker: Worker | None = None

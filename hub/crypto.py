@@ -1,6 +1,7 @@
-"""Payload encryption (AES-256-GCM) and pseudonyms (HMAC-SHA256).
+"""Pseudonyms (HMAC-SHA256). The payload cipher (AES-256-GCM) is the ingest envelope's
+(:mod:`core.bus.envelope`); it is named here too for the modules that import it from here.
 
-Cipher and MAC keys are built once per process and reused on the hot path.
+MAC keys are built once per process and reused on the hot path.
 """
 
 from __future__ import annotations
@@ -8,61 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from hub.errors import CryptoError
+from core.bus.envelope import AAD_PREFIX, NONCE_BYTES, PayloadCipher, associated_data
 from hub.keys import KeyRing
 
-NONCE_BYTES = 12
+__all__ = ["AAD_PREFIX", "NONCE_BYTES", "PSEUDONYM_BYTES", "PSEUDONYM_PATTERN", "PayloadCipher",
+           "Pseudonymiser", "associated_data", "pseudonym_domain_version"]
+
 # What :class:`Pseudonymiser` emits; anything else is not a pseudonym the hub issued.
 PSEUDONYM_PATTERN = re.compile(r"[a-z]+[0-9]+:[a-z2-7]{32}")
 PSEUDONYM_BYTES = 20  # 160 bits of HMAC-SHA256: collisions are out of reach, text stays short
-AAD_PREFIX = b"ssp-hub/ingest/v1"
-
-
-def associated_data(event_id: str, agency: str) -> bytes:
-    """Binds a ciphertext to its event and agency: moving it elsewhere fails authentication."""
-    return b"|".join((AAD_PREFIX, event_id.encode("ascii"), agency.encode("ascii")))
-
-
-class PayloadCipher:
-    """Encrypts with the current AES key; decrypts with whichever version the header names."""
-
-    def __init__(self, ring: KeyRing) -> None:
-        self._current_version, _ = ring.current_aes()
-        self._ciphers = {version: AESGCM(key) for version, key in ring.aes.items()}
-
-    @property
-    def key_id(self) -> str:
-        return f"aes:{self._current_version}"
-
-    def encrypt(self, plaintext: bytes, event_id: str, agency: str) -> tuple[str, bytes]:
-        nonce = os.urandom(NONCE_BYTES)
-        ct = self._ciphers[self._current_version].encrypt(
-            nonce, plaintext, associated_data(event_id, agency)
-        )
-        return self.key_id, nonce + ct
-
-    def decrypt(self, key_id: str, blob: bytes, event_id: str, agency: str) -> bytes:
-        kind, _, version = key_id.partition(":")
-        try:
-            cipher = self._ciphers.get(int(version)) if kind == "aes" else None
-        except ValueError:
-            cipher = None
-        if cipher is None:
-            raise CryptoError("unknown key id")
-        if len(blob) <= NONCE_BYTES:
-            raise CryptoError("ciphertext too short")
-        try:
-            return cipher.decrypt(
-                blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data(event_id, agency)
-            )
-        except InvalidTag as exc:
-            raise CryptoError("ciphertext failed authentication") from exc
 
 
 class Pseudonymiser:

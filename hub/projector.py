@@ -1,7 +1,8 @@
 """The projector: outcomes and case topics → the queryable store.
 
-Its own aiokafka consumer group, so that a backlog on the ingest topics never starves it (a
-faust app shares one fetcher between its agents, and a full agent buffer pauses them all).
+Its own consumer group (through the broker seam, :mod:`core.bus`), so that a backlog on the
+ingest topics never starves it (a faust app shares one fetcher between its agents, and a full
+agent buffer pauses them all).
 Writes are idempotent upserts keyed by event id; offsets are committed after the write.
 """
 
@@ -13,8 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
+from core.bus import Bus, Consumer, KafkaBus
 from hub.settings import Settings
 from hub.store import Store
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
@@ -43,43 +43,46 @@ def rows_from_records(records: Iterable[tuple[str, bytes]]
     return outcomes, concerns
 
 
-def own_group_consumer(settings: Settings, role: str, topics: Iterable[str]) -> AIOKafkaConsumer:
+def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
+                       bus: Bus | None = None) -> Consumer:
     """A consumer in the group ``<worker_id>-<role>``: manual commits after the work is
     stored, from the earliest offset, the worker's batch size and session timeout."""
-    session_ms = int(settings.worker_session_timeout * 1000)
-    return AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=f"{settings.worker_id}-{role}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
+    return (bus or KafkaBus(settings.bootstrap_servers)).consumer(
+        topics, group_id=f"{settings.worker_id}-{role}",
         max_poll_records=settings.worker_batch_size,
-        session_timeout_ms=session_ms,
-        heartbeat_interval_ms=max(500, session_ms // 5),
-    )
+        session_timeout_ms=int(settings.worker_session_timeout * 1000))
 
 
 class Projector:
-    def __init__(self, settings: Settings, store: Store, queues: tuple[str, ...]) -> None:
+    def __init__(self, settings: Settings, store: Store, queues: tuple[str, ...],
+                 bus: Bus | None = None) -> None:
         self.settings = settings
         self.store = store
         self.topics = [OUTCOMES_TOPIC, *(cases_topic(q) for q in queues)]
+        self.bus = bus
+
+    def consumer(self) -> Consumer:
+        return own_group_consumer(self.settings, "projector", self.topics, self.bus)
 
     async def run(self) -> None:
-        consumer = own_group_consumer(self.settings, "projector", self.topics)
+        consumer = self.consumer()
         await consumer.start()
         try:
             while True:
-                batches = await consumer.getmany(
-                    timeout_ms=500, max_records=self.settings.worker_batch_size)
-                records = [(tp.topic, m.value or b"") for tp, msgs in batches.items()
-                           for m in msgs]
-                if not records:
-                    continue
-                outcomes, concerns = rows_from_records(records)
-                # Concerns first: once an outcome says "routed", its concerns are readable.
-                await asyncio.to_thread(self.store.project_concerns, concerns)
-                await asyncio.to_thread(self.store.project_outcomes, outcomes)
-                await consumer.commit()
+                await self.step(consumer)
         finally:
             await consumer.stop()
+
+    async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
+        """One fetch: store what it brought, then commit. Returns the records handled."""
+        batches = await consumer.getmany(
+            timeout_ms=timeout_ms, max_records=self.settings.worker_batch_size)
+        records = [(tp.topic, m.value or b"") for tp, msgs in batches.items() for m in msgs]
+        if not records:
+            return 0
+        outcomes, concerns = rows_from_records(records)
+        # Concerns first: once an outcome says "routed", its concerns are readable.
+        await asyncio.to_thread(self.store.project_concerns, concerns)
+        await asyncio.to_thread(self.store.project_outcomes, outcomes)
+        await consumer.commit()
+        return len(records)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+from core.bus import Bus
 from hub.auditlog import AuditLog
 from hub.disclosures import parse_entry_message
 from hub.logs import get_logger
@@ -22,12 +23,13 @@ log = get_logger("hub.sequencer")
 
 
 class Sequencer:
-    def __init__(self, settings: Settings, audit: AuditLog) -> None:
+    def __init__(self, settings: Settings, audit: AuditLog, bus: Bus | None = None) -> None:
         self.settings = settings
         self.audit = audit
+        self.bus = bus
 
     async def run(self) -> None:
-        consumer = own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC])
+        consumer = own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus)
         await consumer.start()
         try:
             while True:

@@ -39,10 +39,12 @@ from typing import Any
 import faust
 from aiokafka.partitioner import murmur2
 
+from core.bus import Bus
+from core.bus.envelope import PayloadCipher
 from hub.auditlog import AuditLog
-from hub.crypto import PayloadCipher, Pseudonymiser
+from hub.crypto import Pseudonymiser
 from hub.freetext import FreeText
-from hub.keys import provider_for
+from hub.keys import KeyRing, provider_for
 from hub.logs import get_logger
 from hub.projector import Projector
 from hub.retention import retention_loop
@@ -54,7 +56,7 @@ from schemas.signals import SignalRecord
 from schemas.wire import SIGNALS_TOPIC
 from streams.aggregation import WindowState, calendar_days, concern_event_id, observe
 from streams.pipeline import Pipeline
-from streams.policy import load_policy
+from streams.policy import Policy, load_policy
 from streams.router import Outputs, Router
 
 log = get_logger("streams")
@@ -68,9 +70,63 @@ def _die(exc: BaseException) -> None:
     os._exit(EXIT_AGENT_FAILED)
 
 
-def create_stream_app(settings: Settings, *, store: Store | None = None) -> faust.App:
+def create_stream_app(settings: Settings, *, store: Store | None = None,
+                      bus: Bus | None = None) -> faust.App:
+    """The worker. ``bus`` carries the route stage, projector and sequencer (default: aiokafka
+    against ``settings.bootstrap_servers``); the aggregator stays a faust agent on Kafka."""
     policy = load_policy(settings.resolved_policy_file)
     ring = provider_for(settings, create=settings.mode != "production").load()
+    pipeline = _pipeline(settings, policy, ring)
+    db = store or Store.open(settings.resolved_database_url)
+    app = _faust_app(settings)
+    outputs = Outputs(settings, bus)
+    router = Router(settings, pipeline, policy, db, Vault(db, ring), outputs)
+
+    @app.task
+    async def route() -> None:
+        try:
+            await router.run()
+        except Exception as exc:
+            _die(exc)
+        finally:
+            await outputs.stop()
+
+    _add_aggregator(app, settings, policy, ring, pipeline, router)
+
+    @app.task
+    async def project() -> None:
+        try:
+            await Projector(settings, db, policy.queues, outputs.bus).run()
+        except Exception as exc:
+            _die(exc)
+
+    @app.task
+    async def retain() -> None:
+        # Every worker runs it; runs are idempotent and each write re-checks its conditions.
+        try:
+            await retention_loop(
+                db, policy, ring, settings.retention_interval, origin=settings.log_origin,
+                refusal_retention=dt.timedelta(days=settings.refusal_retention_days))
+        except Exception as exc:
+            _die(exc)
+
+    @app.task
+    async def sequence() -> None:
+        if settings.unsafe_skip_disclosure_log:
+            log.critical("disclosure_log_disabled_for_benchmark")
+            return
+        audit = AuditLog(db, ring, origin=settings.log_origin,
+                         checkpoint_every=settings.checkpoint_every,
+                         checkpoint_interval=settings.checkpoint_interval)
+        try:
+            await Sequencer(settings, audit, outputs.bus).run()
+        except Exception as exc:
+            _die(exc)
+
+    return app
+
+
+def _pipeline(settings: Settings, policy: Policy, ring: KeyRing) -> Pipeline:
     # Description and necessity (also the necessity written into the disclosure log) go
     # through the one free-text scrubber (hub/freetext.py); gazetteers loaded once per process.
     freetext = FreeText()
@@ -78,12 +134,12 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
     def scrub(text: str, names: Sequence[str]) -> str:
         return freetext.text(text, known_names=names)
 
-    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub,
-                        max_future_skew=settings.max_future_skew)
-    db = store or Store.open(settings.resolved_database_url)
-    vault = Vault(db, ring)
+    return Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy, scrub,
+                    max_future_skew=settings.max_future_skew)
 
-    app = faust.App(
+
+def _faust_app(settings: Settings) -> faust.App:
+    return faust.App(
         settings.worker_id,
         broker=[f"kafka://{b}" for b in settings.bootstrap_servers.split(",")],
         datadir=str(settings.data_dir / "faust"),
@@ -104,18 +160,11 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
         key_serializer="raw",
         value_serializer="raw",
     )
-    outputs = Outputs(settings)
-    router = Router(settings, pipeline, policy, db, vault, outputs)
 
-    @app.task
-    async def route() -> None:
-        try:
-            await router.run()
-        except Exception as exc:
-            _die(exc)
-        finally:
-            await outputs.stop()
 
+def _add_aggregator(app: faust.App, settings: Settings, policy: Policy, ring: KeyRing,
+                    pipeline: Pipeline, router: Router) -> None:
+    """The ``aggregate`` agent: signals → windowed state → derived concerns via ``router``."""
     # Window state per aggregation key (raw JSON bytes, streams/aggregation.py WindowState).
     # Co-partitioned with the signals topic: a key's signals and its state meet in one
     # partition, so that the changelog restores each partition's state to whoever owns it.
@@ -181,35 +230,3 @@ def create_stream_app(settings: Settings, *, store: Store | None = None) -> faus
             del windows[key]
         if stale:
             log.info("signal_windows_swept", keys=len(stale))
-
-    @app.task
-    async def project() -> None:
-        try:
-            await Projector(settings, db, policy.queues).run()
-        except Exception as exc:
-            _die(exc)
-
-    @app.task
-    async def retain() -> None:
-        # Every worker runs it; runs are idempotent and each write re-checks its conditions.
-        try:
-            await retention_loop(
-                db, policy, ring, settings.retention_interval, origin=settings.log_origin,
-                refusal_retention=dt.timedelta(days=settings.refusal_retention_days))
-        except Exception as exc:
-            _die(exc)
-
-    @app.task
-    async def sequence() -> None:
-        if settings.unsafe_skip_disclosure_log:
-            log.critical("disclosure_log_disabled_for_benchmark")
-            return
-        audit = AuditLog(db, ring, origin=settings.log_origin,
-                         checkpoint_every=settings.checkpoint_every,
-                         checkpoint_interval=settings.checkpoint_interval)
-        try:
-            await Sequencer(settings, audit).run()
-        except Exception as exc:
-            _die(exc)
-
-    return app

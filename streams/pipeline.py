@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from hub.crypto import PayloadCipher, Pseudonymiser
+from core.bus import envelope
+from core.bus.envelope import EnvelopeRefused, PayloadCipher
+from hub.crypto import Pseudonymiser
 from hub.disclosures import derived_entry_id
-from hub.errors import CryptoError
 from hub.vault import Identity
 from schemas.concerns import Aggregate, ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
@@ -35,7 +36,6 @@ from schemas.events import (
 )
 from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.signals import SignalRecord
-from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
 from streams.aggregation import Crossed, local_day
 from streams.policy import Decision, Policy, SignalRule, year_group
 
@@ -105,28 +105,10 @@ class Derived:
 Result = Routed | Rejected | Quarantined | Aggregated
 
 
-def _header(record: IngestRecord, name: str) -> str | None:
-    raw = record.headers.get(name)
-    try:
-        return raw.decode("ascii") if raw is not None else None
-    except UnicodeDecodeError:
-        return None
-
-
-def _ingested_at(record: IngestRecord) -> dt.datetime | None:
-    raw = _header(record, H_INGESTED_AT)
-    try:
-        return dt.datetime.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def record_event_id(record: IngestRecord) -> str:
     """The event id a record claims: its header, else its key; "" when it has neither.
     At most 100 characters (the width of the store's event id columns)."""
-    text = _header(record, H_EVENT_ID) or (
-        record.key.decode("ascii", "replace") if record.key else "")
-    return text[:100]
+    return envelope.read(record.headers, record.key).event_id
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -168,9 +150,8 @@ class Pipeline:
 
     def process(self, record: IngestRecord, now: dt.datetime | None = None) -> Result:
         now = now or dt.datetime.now(dt.UTC)
-        event_id = record_event_id(record)
-        agency = _header(record, H_AGENCY) or ""
-        ingested_at = _ingested_at(record)
+        claims = envelope.read(record.headers, record.key)
+        event_id, agency, ingested_at = claims.event_id, claims.agency, claims.ingested_at
 
         def quarantine(reason: str) -> Quarantined:
             return Quarantined(
@@ -179,15 +160,10 @@ class Pipeline:
                 record,
             )
 
-        key_id = _header(record, H_KEY_ID)
-        if not event_id or not agency or not key_id:
-            return quarantine("missing_header")
-        if record.topic != f"ingest.{agency}":
-            return quarantine("agency_topic_mismatch")
         try:
-            plaintext = self.cipher.decrypt(key_id, record.value, event_id, agency)
-        except CryptoError:
-            return quarantine("undecryptable")
+            plaintext = envelope.open(self.cipher, record.topic, claims, record.value)
+        except EnvelopeRefused as exc:
+            return quarantine(exc.reason)
         try:
             # The future bound (issue 13 item 7) against this clock, which is never behind
             # the API's acceptance: what the API accepted under the same skew passes here.
@@ -205,7 +181,6 @@ class Pipeline:
         except ValueError:
             return quarantine("invalid:subject.cpr:birth_date")
         facts = facts_of(event, age)
-        basis = self.policy.legal_basis(agency)
         rule = self.policy.signal_rule(event.kind.value) if event.kind.value != "concern" \
             else None
         if event.kind.value != "concern":
@@ -217,21 +192,36 @@ class Pipeline:
         else:
             decision = self.policy.decide(facts)
         if decision.effect == "reject":
-            return Rejected(
-                EventOutcome(
-                    event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
-                    reason=decision.reason, rule_ids=list(decision.rule_ids),
-                    policy_version=decision.policy_version, ingested_at=ingested_at,
-                    decided_at=now,
-                ),
-                (LogEntry(
-                    entry_id=derived_entry_id("rejection", event_id), kind=EntryKind.rejection,
-                    at=now, event_id=event_id, agency=agency, unit=event.source.unit,
-                    collaboration=event.collaboration.value, legal_basis=basis,
-                    purpose=event.purpose.value, reason_code=decision.reason,
-                    rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
-                ),),
-            )
+            return self._reject(event, decision, ingested_at, now)
+        return self._route(event, age, decision, ingested_at, now)
+
+    def _reject(self, event: CanonicalEvent, decision: Decision,
+                ingested_at: dt.datetime | None, now: dt.datetime) -> Rejected:
+        """The refusal's outcome and its log entry (reason code, no content)."""
+        event_id, agency = str(event.event_id), event.source.agency.value
+        basis = self.policy.legal_basis(agency)
+        return Rejected(
+            EventOutcome(
+                event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
+                reason=decision.reason, rule_ids=list(decision.rule_ids),
+                policy_version=decision.policy_version, ingested_at=ingested_at,
+                decided_at=now,
+            ),
+            (LogEntry(
+                entry_id=derived_entry_id("rejection", event_id), kind=EntryKind.rejection,
+                at=now, event_id=event_id, agency=agency, unit=event.source.unit,
+                collaboration=event.collaboration.value, legal_basis=basis,
+                purpose=event.purpose.value, reason_code=decision.reason,
+                rule_ids=list(decision.rule_ids), policy_version=decision.policy_version,
+            ),),
+        )
+
+    def _route(self, event: CanonicalEvent, age: int, decision: Decision,
+               ingested_at: dt.datetime | None, now: dt.datetime) -> Routed:
+        """Per recipient queue: the concern minimised as its treatments say, and its
+        disclosure-log entry; the identities for the vault."""
+        event_id, agency = str(event.event_id), event.source.agency.value
+        basis = self.policy.legal_basis(agency)
         pseudonym = self.pseudonymise(event.subject.cpr)
         source = ConcernSource(agency=event.source.agency, unit=event.source.unit)
         related = [RelatedPseudonym(role=p.role,

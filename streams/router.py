@@ -1,11 +1,12 @@
 """The route stage: ingest.<agency> → decrypt/validate/decide/pseudonymise → cases.<queue>,
 outcomes, disclosures, signals, deadletter.
 
-A plain aiokafka consumer in its own group (``<worker_id>-route``), not a faust agent. In a
-faust app the route agent shared rebalances with the aggregator's table: on the embedded
-broker a double rebalance followed by table recovery left ingest partitions unconsumed, and
-faust's acked-offset bookkeeping once committed past an event it had not handled (both seen
-in the kill test, never on Apache Kafka). Here the loop is short enough to check by reading:
+A plain consumer (through the broker seam, :mod:`core.bus`) in its own group
+(``<worker_id>-route``), not a faust agent. In a faust app the route agent shared rebalances
+with the aggregator's table: on the embedded broker a double rebalance followed by table
+recovery left ingest partitions unconsumed, and faust's acked-offset bookkeeping once
+committed past an event it had not handled (both seen in the kill test, never on Apache
+Kafka). Here the loop is short enough to check by reading:
 
     getmany → pipeline → send all outputs and write the vault → ledger → commit what was read
 
@@ -22,12 +23,9 @@ import datetime as dt
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError
-
+from core.bus import Bus, CommitFailed, Consumer, KafkaBus, Producer, Record, TopicPartition
 from hub.disclosures import entry_message
 from hub.logs import get_logger
-from hub.projector import own_group_consumer
 from hub.settings import AGENCIES, Settings
 from hub.store import Store
 from hub.vault import Identity, Vault
@@ -63,11 +61,11 @@ ROUTE_ROLE = "route"
 
 
 def route_group(settings: Settings) -> str:
-    """The route stage's consumer group (see :func:`hub.projector.own_group_consumer`)."""
+    """The route stage's consumer group: ``<worker_id>-route``."""
     return f"{settings.worker_id}-{ROUTE_ROLE}"
 
 
-def ingest_record(msg: ConsumerRecord[bytes, bytes]) -> IngestRecord:
+def ingest_record(msg: Record) -> IngestRecord:
     return IngestRecord(topic=msg.topic, key=msg.key, value=msg.value or b"",
                         headers=dict(msg.headers or ()),
                         position=f"{msg.topic}/{msg.partition}/{msg.offset}")
@@ -77,19 +75,16 @@ class Outputs:
     """The worker's one producer (acks=all), started on first use; ``send`` hands a record
     over and returns the future of its acknowledgement, so a batch awaits all at once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, bus: Bus | None = None) -> None:
         self.settings = settings
-        self._producer: AIOKafkaProducer | None = None
+        self.bus = bus or KafkaBus(settings.bootstrap_servers)
+        self._producer: Producer | None = None
         self._lock = asyncio.Lock()
 
-    async def _started(self) -> AIOKafkaProducer:
+    async def _started(self) -> Producer:
         async with self._lock:
             if self._producer is None:
-                producer = AIOKafkaProducer(
-                    bootstrap_servers=self.settings.bootstrap_servers, acks="all",
-                    # The embedded broker has no idempotent producer; duplicates from a
-                    # retry are absorbed downstream by event id and entry id.
-                    enable_idempotence=False, linger_ms=5, max_batch_size=256 * 1024)
+                producer = self.bus.producer(linger_ms=5, max_batch_size=256 * 1024)
                 await producer.start()
                 self._producer = producer
             return self._producer
@@ -97,9 +92,7 @@ class Outputs:
     async def send(self, topic: str, key: str, value: bytes,
                    headers: Sequence[tuple[str, bytes]] = ()) -> Awaitable[Any]:
         producer = self._producer or await self._started()
-        fut: Awaitable[Any] = await producer.send(topic, value, key=key.encode("ascii"),
-                                                  headers=list(headers))
-        return fut
+        return await producer.send(topic, value, key=key.encode("ascii"), headers=headers)
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -117,26 +110,38 @@ class Router:
         self.vault = vault
         self.outputs = outputs
 
+    def consumer(self) -> Consumer:
+        """The route stage's consumer on the outputs' bus: ingest.<agency> for every agency."""
+        return self.outputs.bus.consumer(
+            [ingest_topic(a) for a in AGENCIES], group_id=route_group(self.settings),
+            max_poll_records=self.settings.worker_batch_size,
+            session_timeout_ms=int(self.settings.worker_session_timeout * 1000))
+
     async def run(self) -> None:
-        consumer = own_group_consumer(self.settings, ROUTE_ROLE,
-                                      [ingest_topic(a) for a in AGENCIES])
+        consumer = self.consumer()
         await consumer.start()
         try:
             while True:
-                batches = await consumer.getmany(
-                    timeout_ms=500, max_records=self.settings.worker_batch_size)
-                if not batches:
-                    continue
-                await self.handle([ingest_record(m) for msgs in batches.values()
-                                   for m in msgs])
-                offsets: dict[TopicPartition, int] = {
-                    tp: msgs[-1].offset + 1 for tp, msgs in batches.items() if msgs}
-                try:
-                    await consumer.commit(offsets)
-                except CommitFailedError:
-                    log.info("route_commit_dropped_after_rebalance", partitions=len(offsets))
+                await self.step(consumer)
         finally:
             await consumer.stop()
+
+    async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
+        """One fetch: decide it, then commit the offsets of what was read. Returns the
+        records read."""
+        batches = await consumer.getmany(
+            timeout_ms=timeout_ms, max_records=self.settings.worker_batch_size)
+        if not batches:
+            return 0
+        await self.handle([ingest_record(m) for msgs in batches.values() for m in msgs])
+        offsets: dict[TopicPartition, int] = {
+            TopicPartition(tp.topic, tp.partition): msgs[-1].offset + 1
+            for tp, msgs in batches.items() if msgs}
+        try:
+            await consumer.commit(offsets)
+        except CommitFailed:
+            log.info("route_commit_dropped_after_rebalance", partitions=len(offsets))
+        return sum(len(msgs) for msgs in batches.values())
 
     async def handle(self, batch: Sequence[IngestRecord]) -> None:
         """Decide one batch; return when its outputs are acknowledged, its identities are in

@@ -24,14 +24,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 
 from connectors.base import keyed_namespace
+from core.bus import Bus, BusError, KafkaBus
+from core.bus.envelope import OrderKey, PayloadCipher
 from hub.api import disclosures, ingest, queues, refusals, reidentify, subject_access, system
 from hub.api.context import (
     ApiContext,
@@ -44,7 +44,6 @@ from hub.api.context import (
 from hub.api.ingest import ID_TAKEN
 from hub.api.reidentify import REASON_RULE, reason_is_sufficient, reidentify_as
 from hub.auditlog import AuditLog, public_keys
-from hub.crypto import PayloadCipher
 from hub.disclosures import DisclosureSink
 from hub.freetext import FreeText
 from hub.keys import provider_for
@@ -73,8 +72,7 @@ def _context(settings: Settings, sink: DisclosureSink | None) -> ApiContext:
     return ApiContext(
         settings=settings, policy=policy, ring=ring, cipher=PayloadCipher(ring),
         keys=public_keys(ring), id_namespace=keyed_namespace(ring.connector_id_secret()),
-        order_mac=hmac.new(ring.connector_id_secret(), b"ssp-hub ingest order key v1",
-                           hashlib.sha256).digest(),
+        order_key=OrderKey.for_ring(ring),
         freetext=FreeText(), sink=sink,
         reidentify_limit=RateLimiter(settings.reidentify_per_hour, 3600.0),
         reidentify_limited_total=Counter(
@@ -84,7 +82,7 @@ def _context(settings: Settings, sink: DisclosureSink | None) -> ApiContext:
     )
 
 
-def _lifespan(ctx: ApiContext, store: Store | None
+def _lifespan(ctx: ApiContext, store: Store | None, bus: Bus | None
               ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     settings = ctx.settings
 
@@ -93,16 +91,14 @@ def _lifespan(ctx: ApiContext, store: Store | None
         app.state.store = store or Store.open(settings.resolved_database_url)
         app.state.vault = Vault(app.state.store, ctx.ring)
         app.state.audit = AuditLog(app.state.store, origin=settings.log_origin)
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all",
-            enable_idempotence=False, linger_ms=2, request_timeout_ms=10_000,
-        )
+        producer = (bus or KafkaBus(settings.bootstrap_servers)).producer(
+            linger_ms=2, request_timeout_ms=10_000)
         app.state.producer = producer
         app.state.producer_started = False
         try:
             await producer.start()
             app.state.producer_started = True
-        except KafkaError:
+        except BusError:
             await producer.stop()
             log.warning("broker_unavailable_at_start")
         registry = CollectorRegistry()
@@ -126,12 +122,13 @@ def _lifespan(ctx: ApiContext, store: Store | None
 
 
 def create_api(settings: Settings, *, store: Store | None = None,
-               sink: DisclosureSink | None = None) -> FastAPI:
+               sink: DisclosureSink | None = None, bus: Bus | None = None) -> FastAPI:
     """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
-    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
+    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`. ``bus`` is the
+    broker seam (default: aiokafka against ``settings.bootstrap_servers``)."""
     ctx = _context(settings, sink)
     app = FastAPI(
-        title="SSP Hub", version="0.1.0", lifespan=_lifespan(ctx, store),
+        title="SSP Hub", version="0.1.0", lifespan=_lifespan(ctx, store, bus),
         description="Secure integration hub for SSP (retsplejeloven §115).",
         # Every operation documents the one error model for each refusal it can answer
         # (hub.problems); the middleware below can answer 401/413/503 before any route runs.

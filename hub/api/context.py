@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 from pydantic import TypeAdapter
 
+from core.bus import BusError, Producer
+from core.bus.envelope import OrderKey, PayloadCipher
 from hub.auth import PrincipalDep
-from hub.crypto import PayloadCipher
 from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
 from hub.freetext import FreeText
 from hub.keys import KeyRing
@@ -55,8 +52,10 @@ class ApiContext:
     # (the first HMAC key, which never changes): a re-sent record gets the same id, and an id
     # in the log cannot be recomputed from a guessed CPR.
     id_namespace: uuid.UUID
-    # The ingest key's secret: see :meth:`order_key`.
-    order_mac: bytes
+    # The ingest key: a keyed hash of the subject, so that one young person's events share a
+    # partition and keep their order through the worker (signal windows count them in the
+    # order sent). Keyed, so that it cannot be recomputed from a guessed CPR.
+    order_key: OrderKey
     # Reasons go into the log through the one free-text scrubber (hub/freetext.py: scrubbed,
     # not refused, because the reason is the disclosure's justification and must be kept).
     freetext: FreeText
@@ -65,12 +64,6 @@ class ApiContext:
     reidentify_limited_total: Counter
     refusals_total: Counter
 
-    def order_key(self, cpr: str) -> bytes:
-        """A keyed hash of the subject, so that one young person's events share a partition
-        and keep their order through the worker (signal windows count them in the order
-        sent). Keyed, so that it cannot be recomputed from a guessed CPR."""
-        return hmac.new(self.order_mac, cpr.encode("ascii"),
-                        hashlib.sha256).hexdigest()[:32].encode()
 
 
 def get_ctx(request: Request) -> ApiContext:
@@ -131,13 +124,13 @@ def check_cursor(cursor: str | None) -> None:
 
 
 # -- the broker and the disclosure log --------------------------------------------------------
-async def ensure_producer(request: Request) -> AIOKafkaProducer:
-    producer: AIOKafkaProducer = request.app.state.producer
+async def ensure_producer(request: Request) -> Producer:
+    producer: Producer = request.app.state.producer
     if not request.app.state.producer_started:
         try:
             await producer.start()
             request.app.state.producer_started = True
-        except KafkaError as exc:
+        except BusError as exc:
             await producer.stop()
             raise HTTPException(503, "broker unavailable; retry later",
                                 headers={"Retry-After": "5"}) from exc
@@ -152,7 +145,7 @@ async def record(request: Request, entries: list[LogEntry]) -> None:
     target: DisclosureSink = sink or TopicSink(await ensure_producer(request))
     try:
         await asyncio.wait_for(target.append(entries), PRODUCE_TIMEOUT_S)
-    except (KafkaError, TimeoutError) as exc:
+    except (BusError, TimeoutError) as exc:
         log.warning("disclosure_not_recorded", error=type(exc).__name__)
         raise HTTPException(503, "the disclosure log is unavailable; retry later",
                             headers={"Retry-After": "5"}) from exc

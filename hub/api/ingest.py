@@ -8,7 +8,6 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
 from fastapi.responses import Response
 from pydantic import GetJsonSchemaHandler, ValidationError
@@ -18,6 +17,8 @@ from pydantic_core import CoreSchema
 from connectors.base import Mapped
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
+from core.bus import BusError
+from core.bus.envelope import seal
 from hub.api.context import (
     PRODUCE_TIMEOUT_S,
     ApiContext,
@@ -34,7 +35,6 @@ from hub.refusals import note_refusal
 from hub.settings import AGENCIES
 from hub.store import Principal, Store
 from schemas.events import CanonicalEvent, future_skew_context
-from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 
 router = APIRouter()
 
@@ -112,17 +112,12 @@ async def publish(request: Request, ctx: ApiContext, store: Store, agency: str,
                 continue
             event_id = str(event.event_id)
             payload = event.model_dump_json(by_alias=True).encode("utf-8")
-            key_id, blob = cipher.encrypt(payload, event_id, agency)
-            headers = [
-                (H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
-                (H_EVENT_ID, event_id.encode()),
-                (H_INGESTED_AT, accepted_at.isoformat().encode()),
-            ]
-            futures.append(await producer.send(ingest_topic(agency), blob,
-                                               key=ctx.order_key(event.subject.cpr),
-                                               headers=headers))
+            sealed = seal(cipher, ctx.order_key, payload, event_id=event_id, agency=agency,
+                          cpr=event.subject.cpr)
+            futures.append(await producer.send(sealed.topic, sealed.value, key=sealed.key,
+                                               headers=sealed.headers(accepted_at)))
         await asyncio.wait_for(asyncio.gather(*futures), PRODUCE_TIMEOUT_S)
-    except (KafkaError, TimeoutError) as exc:
+    except (BusError, TimeoutError) as exc:
         for event_id in claimed:
             await asyncio.to_thread(store.release_event, event_id)
         log.warning("ingest_not_acknowledged", agency=agency, events=len(claimed),

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from connectors.watch import drop_status
+from core.bus import BusError
 from hub.api.context import CtxDep, answer, ensure_producer
 from hub.api.models import Health, Ready, WhoAmI
 from hub.auth import PrincipalDep, StoreDep
@@ -42,9 +42,9 @@ async def readyz(request: Request, store: StoreDep, ctx: CtxDep) -> JSONResponse
         checks["store"] = "unreachable"
     try:
         producer = await ensure_producer(request)
-        await asyncio.wait_for(producer.client.fetch_all_metadata(), 5)
+        await asyncio.wait_for(producer.ready(), 5)
         checks["broker"] = "ok"
-    except (HTTPException, KafkaError, TimeoutError):
+    except (HTTPException, BusError, TimeoutError):
         checks["broker"] = "unreachable"
     ok = all(v == "ok" for v in checks.values())
     # Each file-drop watcher's last status (connectors/watch.py): files waiting, rejected,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from hub.crypto import PayloadCipher
+from core.bus.envelope import OrderKey, PayloadCipher, seal
 from hub.keys import FileKeyProvider
 from schemas.wire import (
     DEADLETTER_TOPIC,
@@ -62,12 +63,13 @@ def _produce_raw(hub: HubStack, records: list[tuple[str, bytes, bytes, list[Any]
 
 def _encrypted(hub: HubStack, agency: str, event_id: str, payload: bytes
                ) -> tuple[str, bytes, bytes, list[Any]]:
-    cipher = PayloadCipher(FileKeyProvider(hub.settings.resolved_key_file, create=False).load())
-    key_id, blob = cipher.encrypt(payload, event_id, agency)
-    headers = [(H_KEY_ID, key_id.encode()), (H_AGENCY, agency.encode()),
-               (H_EVENT_ID, event_id.encode()),
-               (H_INGESTED_AT, b"2026-03-02T14:05:01+00:00")]
-    return ingest_topic(agency), event_id.encode(), blob, headers
+    """``payload`` sealed as the API seals it, bypassing the API's validation."""
+    ring = FileKeyProvider(hub.settings.resolved_key_file, create=False).load()
+    cpr = str(json.loads(payload).get("subject", {}).get("cpr", ""))
+    sealed = seal(PayloadCipher(ring), OrderKey.for_ring(ring), payload, event_id=event_id,
+                  agency=agency, cpr=cpr)
+    return (sealed.topic, sealed.key, sealed.value,
+            sealed.headers(dt.datetime.fromisoformat("2026-03-02T14:05:01+00:00")))
 
 
 def test_school_concern_comes_out_pseudonymised_in_the_right_queue(

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hub.crypto import PayloadCipher
+from core.bus.envelope import OrderKey, PayloadCipher, seal
 from schemas.events import CanonicalEvent, Category
-from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.pipeline import IngestRecord
 
 REPO = Path(__file__).resolve().parents[2]
@@ -160,25 +159,29 @@ def api_payload(event: dict[str, Any]) -> bytes:
     return CanonicalEvent.model_validate(event).model_dump_json(by_alias=True).encode("utf-8")
 
 
+# The ordering key's secret comes from the key ring in the hub; any secret will do here.
+ORDER_KEY = OrderKey(b"unit-test ingest order secret")
+
+
 def sealed_record(cipher: PayloadCipher, payload: bytes, *, event_id: str, agency: str,
-                  topic: str | None = None, headers: dict[str, bytes] | None = None
-                  ) -> IngestRecord:
-    key_id, blob = cipher.encrypt(payload, event_id, agency)
-    all_headers = {
-        H_KEY_ID: key_id.encode(), H_AGENCY: agency.encode(), H_EVENT_ID: event_id.encode(),
-        H_INGESTED_AT: INGESTED_AT.encode(),
-    }
+                  topic: str | None = None, headers: dict[str, bytes] | None = None,
+                  cpr: str = "") -> IngestRecord:
+    """``payload`` sealed the way the API seals it (:func:`core.bus.envelope.seal`)."""
+    sealed = seal(cipher, ORDER_KEY, payload, event_id=event_id, agency=agency, cpr=cpr)
+    all_headers = dict(sealed.headers(dt.datetime.fromisoformat(INGESTED_AT)))
     all_headers.update(headers or {})
-    return IngestRecord(topic=topic or ingest_topic(agency), key=event_id.encode(),
-                        value=blob, headers=all_headers)
+    return IngestRecord(topic=topic or sealed.topic, key=sealed.key, value=sealed.value,
+                        headers=all_headers)
 
 
 def record_for(cipher: PayloadCipher, event: dict[str, Any]) -> IngestRecord:
     agency = event["source"]["agency"]
-    return sealed_record(cipher, api_payload(event), event_id=event["event_id"], agency=agency)
+    return sealed_record(cipher, api_payload(event), event_id=event["event_id"], agency=agency,
+                         cpr=event["subject"]["cpr"])
 
 
 def raw_record_for(cipher: PayloadCipher, event: dict[str, Any], agency: str) -> IngestRecord:
     """Encrypt the JSON as given, without validating it first (a sender that bypassed the API)."""
     return sealed_record(cipher, json.dumps(event).encode("utf-8"),
-                         event_id=str(event["event_id"]), agency=agency)
+                         event_id=str(event["event_id"]), agency=agency,
+                         cpr=str((event.get("subject") or {}).get("cpr", "")))

@@ -6,7 +6,6 @@ model (item 11).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import uuid
@@ -21,6 +20,7 @@ from structlog.testing import capture_logs
 
 from connectors.base import Mapped, keyed_namespace
 from connectors.registry import connector as connector_named
+from core.bus import InMemoryBus
 from hub.api import ID_TAKEN, create_api
 from hub.auditlog import AuditLog
 from hub.auth import new_token
@@ -134,30 +134,20 @@ def test_an_event_within_the_skew_passes_validation(hub: Hub) -> None:
 
 
 # -- item 6: event ids scoped per agency -----------------------------------------------------
-class FakeProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes]] = []
-
-    async def send(self, topic: str, value: bytes, **_kw: Any) -> asyncio.Future[None]:
-        self.sent.append((topic, value))
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-
 @pytest.fixture
-def producer(hub: Hub) -> Iterator[FakeProducer]:
+def bus(hub: Hub) -> Iterator[InMemoryBus]:
+    """A broker for one test: the API's producer on a fresh in-memory bus."""
     state = hub.client.app.state  # type: ignore[attr-defined]
-    real, fake = state.producer, FakeProducer()
-    state.producer, state.producer_started = fake, True
+    real, bus = state.producer, InMemoryBus()
+    state.producer, state.producer_started = bus.producer(), True
     try:
-        yield fake
+        yield bus
     finally:
         state.producer, state.producer_started = real, False
 
 
 def test_an_event_id_another_agency_used_is_409_and_nothing_is_dropped(
-        hub: Hub, producer: FakeProducer) -> None:
+        hub: Hub, bus: InMemoryBus) -> None:
     school = make_event("school")
     taken = school["event_id"]
     assert hub.client.post("/api/v1/ingest/school", json=school,
@@ -173,7 +163,9 @@ def test_an_event_id_another_agency_used_is_409_and_nothing_is_dropped(
     assert refused.json() == {"detail": ID_TAKEN}
     assert again.status_code == 202
     assert again.json()["duplicate"] is True
-    assert [t for t, _v in producer.sent] == ["ingest.school"]  # the 409 produced nothing
+    # The 409 produced nothing.
+    assert [r.topic for r in bus.records("ingest.school")] == ["ingest.school"]
+    assert bus.records("ingest.social") == []
     # The same answer whichever agency holds the id: nothing tells who.
     other = make_event("social")
     assert hub.client.post("/api/v1/ingest/social", json=other,
@@ -193,7 +185,7 @@ def test_an_event_id_another_agency_used_is_409_and_nothing_is_dropped(
 
 
 def test_a_connector_record_whose_id_another_agency_used_is_refused_by_line(
-        hub: Hub, producer: FakeProducer) -> None:
+        hub: Hub, bus: InMemoryBus) -> None:
     export = jsonl(incident(), incident(journalnr="0800-80731-00999-26"))
     ring = FileKeyProvider(hub.settings.resolved_key_file, create=False).load()
     police = connector_named("police-doegnrapport",
@@ -210,7 +202,8 @@ def test_a_connector_record_whose_id_another_agency_used_is_refused_by_line(
     body = response.json()
     assert body["refused"] == [{"line": 1, "field": "<record>", "reason": ID_TAKEN}]
     assert body["accepted"] == [{"line": 2, "event_id": str(second.event.event_id)}]
-    assert [t for t, _v in producer.sent][-1] == "ingest.police"
+    assert [dict(r.headers)["ssp-event-id"] for r in bus.records("ingest.police")] == [
+        str(second.event.event_id).encode()]
 
 
 # -- item 5: refusals on record and the access log -------------------------------------------

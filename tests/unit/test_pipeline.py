@@ -433,11 +433,12 @@ def test_missing_event_id_header_and_key_is_quarantined(pipeline: Pipeline) -> N
 
 
 def test_event_id_falls_back_to_the_record_key(pipeline: Pipeline) -> None:
-    record = record_for(pipeline.cipher, make_event("school", category="wellbeing"))
+    event = make_event("school", category="wellbeing")
+    record = record_for(pipeline.cipher, event)
     headers = {k: v for k, v in record.headers.items() if k != H_EVENT_ID}
+    keyed = dataclasses.replace(record, headers=headers, key=event["event_id"].encode())
 
-    assert isinstance(pipeline.process(dataclasses.replace(record, headers=headers), NOW),
-                      Routed)
+    assert isinstance(pipeline.process(keyed, NOW), Routed)
 
 
 def test_missing_ingested_at_is_not_a_reason_to_quarantine(pipeline: Pipeline) -> None:

@@ -1,0 +1,18 @@
+"""The broker seam (:mod:`core.bus.protocol`) with its aiokafka (:mod:`core.bus.kafka`) and
+in-memory (:mod:`core.bus.memory`) implementations, and the ingest envelope
+(:mod:`core.bus.envelope`) that travels over it."""
+
+from core.bus.kafka import KafkaBus
+from core.bus.memory import InMemoryBus
+from core.bus.protocol import (
+    Bus,
+    BusError,
+    CommitFailed,
+    Consumer,
+    Producer,
+    Record,
+    TopicPartition,
+)
+
+__all__ = ["Bus", "BusError", "CommitFailed", "Consumer", "InMemoryBus", "KafkaBus",
+           "Producer", "Record", "TopicPartition"]

@@ -1,0 +1,123 @@
+"""The broker seam on aiokafka: the product's implementation of :class:`core.bus.Bus`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import TopicPartition as KafkaTopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from core.bus.protocol import BusError, CommitFailed, Headers, Record, TopicPartition
+
+
+def _acknowledged(sent: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    """``sent`` with a broker failure surfaced as :class:`BusError` (a plain future, chained:
+    cheaper than a task per record)."""
+    out: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def copy(done: asyncio.Future[Any]) -> None:
+        if out.done():
+            return
+        if done.cancelled():
+            out.cancel()
+        elif (exc := done.exception()) is not None:
+            if isinstance(exc, KafkaError):
+                failure = BusError(type(exc).__name__)
+                failure.__cause__ = exc
+                out.set_exception(failure)
+            else:
+                out.set_exception(exc)
+        else:
+            out.set_result(done.result())
+
+    sent.add_done_callback(copy)
+    return out
+
+
+class KafkaProducer:
+    def __init__(self, bootstrap_servers: str, **config: Any) -> None:
+        # The embedded broker has no idempotent producer; duplicates from a retry are
+        # absorbed downstream by event id and entry id.
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all",
+                                          enable_idempotence=False, **config)
+
+    async def start(self) -> None:
+        try:
+            await self._producer.start()
+        except KafkaError as exc:
+            await self._producer.stop()
+            raise BusError(type(exc).__name__) from exc
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def send(self, topic: str, value: bytes, *, key: bytes | None = None,
+                   headers: Headers = ()) -> Awaitable[Any]:
+        try:
+            sent = await self._producer.send(topic, value, key=key, headers=list(headers))
+        except KafkaError as exc:
+            raise BusError(type(exc).__name__) from exc
+        return _acknowledged(sent)
+
+    async def ready(self) -> None:
+        try:
+            await self._producer.client.fetch_all_metadata()
+        except KafkaError as exc:
+            raise BusError(type(exc).__name__) from exc
+
+
+class KafkaConsumer:
+    def __init__(self, topics: Iterable[str], bootstrap_servers: str, **config: Any) -> None:
+        self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap_servers,
+                                          enable_auto_commit=False,
+                                          auto_offset_reset="earliest", **config)
+
+    async def start(self) -> None:
+        try:
+            await self._consumer.start()
+        except KafkaError as exc:
+            raise BusError(type(exc).__name__) from exc
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def getmany(self, *, timeout_ms: int, max_records: int | None = None
+                      ) -> Mapping[TopicPartition, Sequence[Record]]:
+        # aiokafka's TopicPartition and ConsumerRecord have the seam's shape: no copy.
+        batches: Mapping[TopicPartition, Sequence[Record]] = await self._consumer.getmany(
+            timeout_ms=timeout_ms, max_records=max_records)
+        return batches
+
+    async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        theirs = None if offsets is None else {
+            KafkaTopicPartition(tp.topic, tp.partition): n for tp, n in offsets.items()}
+        try:
+            await self._consumer.commit(theirs)
+        except CommitFailedError as exc:
+            raise CommitFailed(type(exc).__name__) from exc
+
+
+class KafkaBus:
+    """aiokafka against ``bootstrap_servers`` (Apache Kafka or the embedded tansu)."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+
+    def producer(self, *, linger_ms: int = 5, max_batch_size: int | None = None,
+                 request_timeout_ms: int | None = None) -> KafkaProducer:
+        config: dict[str, Any] = {"linger_ms": linger_ms}
+        if max_batch_size is not None:
+            config["max_batch_size"] = max_batch_size
+        if request_timeout_ms is not None:
+            config["request_timeout_ms"] = request_timeout_ms
+        return KafkaProducer(self.bootstrap_servers, **config)
+
+    def consumer(self, topics: Iterable[str], *, group_id: str, max_poll_records: int,
+                 session_timeout_ms: int) -> KafkaConsumer:
+        return KafkaConsumer(
+            topics, self.bootstrap_servers, group_id=group_id,
+            max_poll_records=max_poll_records, session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(500, session_timeout_ms // 5))

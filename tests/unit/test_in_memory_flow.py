@@ -1,0 +1,261 @@
+"""The hub end to end in one process, on the in-memory bus (issue 14 item 2).
+
+Ingest over HTTP (the real API under ``TestClient``, a real 202) → the route stage → the
+projector → a consultant reads the queue → the read is in the disclosure log (through the
+``disclosures`` topic and the sequencer). The same stages as in production, reaching the
+broker through :mod:`core.bus`; the real-broker scenarios are in ``tests/integration``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.bus import Consumer, InMemoryBus
+from core.bus.envelope import PayloadCipher
+from core.bus.memory import MemoryRecord
+from hub.api import create_api
+from hub.auditlog import AuditLog
+from hub.auth import new_token
+from hub.crypto import Pseudonymiser
+from hub.keys import FileKeyProvider
+from hub.projector import Projector
+from hub.sequencer import Sequencer
+from hub.settings import Settings
+from hub.store import Store
+from hub.vault import Vault
+from schemas.wire import DEADLETTER_TOPIC, ingest_topic
+from streams.pipeline import Pipeline
+from streams.policy import load_policy
+from streams.router import Outputs, Router, route_group
+from tests.scrubber.shared import shared_scrubber
+from tests.unit.conftest import without_hub_environment
+from tests.unit.factories import SUBJECT_CPR, SUBJECT_NAME, make_event
+
+pytestmark = pytest.mark.timeout(60)
+ALL_QUEUES = ("beredskab", "infohus", "opsoegende", "omraade-praestoe", "omraade-stege",
+              "omraade-vordingborg", "underretning")
+PRINCIPALS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "stege-skole": ("agency:school", ()),
+    "politiet": ("agency:police", ()),
+    "konsulent": ("consultant", ALL_QUEUES),
+    "sikkerhed": ("security_officer", ()),
+}
+
+
+@dataclass
+class Flow:
+    """The API, the route stage and the projector on one in-memory bus; the sequencer runs
+    as a task on the test's loop."""
+
+    bus: InMemoryBus
+    client: TestClient
+    store: Store
+    tokens: dict[str, str]
+    router: Router
+    projector: Projector
+    route_in: Consumer
+    project_in: Consumer
+
+    def post(self, principal: str, agency: str, event: dict[str, Any]) -> Any:
+        return self.client.post(f"/api/v1/ingest/{agency}", json=event,
+                                headers=self.auth(principal))
+
+    def get(self, principal: str, path: str, **params: Any) -> Any:
+        return self.client.get(path, params=params, headers=self.auth(principal))
+
+    def ingested(self, event_id: str, topic: str = ingest_topic("school")) -> list[MemoryRecord]:
+        """The records on ``topic`` that carry ``event_id``."""
+        return [r for r in self.bus.records(topic)
+                if dict(r.headers).get("ssp-event-id") == event_id.encode()]
+
+    def auth(self, principal: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[principal]}"}
+
+    async def settle(self) -> None:
+        """Route and project until neither stage finds anything new."""
+        while (await self.router.step(self.route_in, timeout_ms=0)
+               + await self.projector.step(self.project_in, timeout_ms=0)):
+            pass
+
+    def log_entries(self, **filters: Any) -> list[dict[str, Any]]:
+        body = self.get("sikkerhed", "/api/v1/disclosures", limit=1000, **filters)
+        assert body.status_code == 200, body.text
+        items: list[dict[str, Any]] = body.json()["items"]
+        return items
+
+    async def wait_log(self, predicate: Callable[[dict[str, Any]], bool],
+                       **filters: Any) -> list[dict[str, Any]]:
+        """The log's entries that match, once the sequencer has integrated at least one."""
+        deadline = time.monotonic() + 5
+        while True:
+            found = [e for e in self.log_entries(**filters) if predicate(e)]
+            if found or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.005)
+
+
+@pytest.fixture(scope="module")
+async def flow(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Flow]:
+    """One hub per module (building it runs the migrations and loads the scrubber); each test
+    sends events under fresh ids and looks only at its own."""
+    tmp_path = tmp_path_factory.mktemp("flow")
+    with without_hub_environment():
+        # The broker address is a closed port: nothing here may reach for Kafka.
+        settings = Settings(data_dir=tmp_path, bootstrap_servers="127.0.0.1:1")
+    ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
+    store = Store.open(settings.resolved_database_url)
+    tokens = {}
+    for name, (role, queues) in PRINCIPALS.items():
+        tokens[name] = new_token()
+        store.add_principal(name, role, queues, tokens[name])
+    bus = InMemoryBus()
+    policy = load_policy(settings.resolved_policy_file)
+    pipeline = Pipeline(PayloadCipher(ring), Pseudonymiser(ring, "ssp"), policy,
+                        lambda text, names: shared_scrubber().scrub(text, known_names=names).text)
+    outputs = Outputs(settings, bus)
+    router = Router(settings, pipeline, policy, store, Vault(store, ring), outputs)
+    projector = Projector(settings, store, policy.queues, bus)
+    sequencer = asyncio.create_task(
+        Sequencer(settings, AuditLog(store, ring, origin=settings.log_origin), bus).run())
+    route_in, project_in = router.consumer(), projector.consumer()
+    await route_in.start()
+    await project_in.start()
+    try:
+        with TestClient(create_api(settings, store=store, bus=bus)) as client:
+            yield Flow(bus, client, store, tokens, router, projector, route_in, project_in)
+    finally:
+        sequencer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sequencer
+        await route_in.stop()
+        await project_in.stop()
+        await outputs.stop()
+        store.close()
+
+
+async def test_ingest_route_project_read_and_the_read_is_logged(flow: Flow) -> None:
+    started = time.monotonic()
+    event = make_event("school", category="group_conflict", area="stege")
+
+    accepted = flow.post("stege-skole", "school", event)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json() == {"event_id": event["event_id"]}
+    await flow.settle()
+
+    outcome = flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()
+    assert outcome["status"] == "routed"
+    assert outcome["queues"]
+    queue = outcome["queues"][0]
+    concerns = flow.get("konsulent", f"/api/v1/queues/{queue}/concerns").json()["items"]
+    [concern] = [c for c in concerns if c["event_id"] == event["event_id"]]
+    assert concern["pseudonym"].startswith("ssp1:")
+    assert SUBJECT_CPR not in str(concern)
+    assert SUBJECT_NAME not in str(concern)
+
+    consulted = await flow.wait_log(
+        lambda e: e["event_id"] == event["event_id"] and e["principal"] == "konsulent",
+        kind="consultation")
+    assert [(e["details"]["view"], e["details"]["queue"]) for e in consulted] == [
+        ("queue", queue)]
+    disclosed = flow.log_entries(kind="disclosure")
+    assert {e["recipient"] for e in disclosed if e["event_id"] == event["event_id"]} == set(
+        outcome["queues"])
+    assert time.monotonic() - started < 1.0
+
+
+async def test_what_crosses_the_bus_is_the_sealed_envelope(flow: Flow) -> None:
+    event = make_event("school", category="group_conflict", area="stege")
+
+    assert flow.post("stege-skole", "school", event).status_code == 202
+
+    [record] = flow.ingested(event["event_id"])
+    value = record.value or b""
+    assert len(value) > 100
+    assert SUBJECT_CPR.encode() not in value
+    assert SUBJECT_NAME.encode("utf-8") not in value
+    assert event["event_id"].encode() not in (record.key or b"")
+    headers = dict(record.headers)
+    assert headers["ssp-event-id"] == event["event_id"].encode()
+    assert headers["ssp-agency"] == b"school"
+    assert headers["ssp-key-id"].startswith(b"aes:")
+    # The same young person's next event is keyed alike: one partition, in order.
+    again = make_event("school", category="group_conflict", area="stege")
+    assert flow.post("stege-skole", "school", again).status_code == 202
+    [first], [second] = flow.ingested(event["event_id"]), flow.ingested(again["event_id"])
+    assert (first.key, first.partition) == (second.key, second.partition)
+
+
+async def test_a_duplicate_is_accepted_once_and_decided_once(flow: Flow) -> None:
+    event = make_event("school", category="group_conflict", area="stege")
+
+    assert flow.post("stege-skole", "school", event).json() == {"event_id": event["event_id"]}
+    assert flow.post("stege-skole", "school", event).json() == {
+        "event_id": event["event_id"], "duplicate": True}
+    await flow.settle()
+
+    assert len(flow.ingested(event["event_id"])) == 1
+    assert flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()[
+        "status"] == "routed"
+
+
+async def test_a_refused_event_is_logged_as_a_rejection_and_reaches_no_queue(
+        flow: Flow) -> None:
+    event = make_event("police", category="crime", purpose="investigation")
+
+    assert flow.post("politiet", "police", event).status_code == 202
+    await flow.settle()
+
+    outcome = flow.get("politiet", f"/api/v1/events/{event['event_id']}").json()
+    assert (outcome["status"], outcome["queues"]) == ("rejected", [])
+    [rejection] = await flow.wait_log(lambda e: e["event_id"] == event["event_id"],
+                                      kind="rejection")
+    assert rejection["reason_code"] == outcome["reason"]
+
+
+async def test_a_tampered_record_is_quarantined_still_encrypted(flow: Flow) -> None:
+    event = make_event("school", category="group_conflict", area="stege")
+    assert flow.post("stege-skole", "school", event).status_code == 202
+    [record] = flow.ingested(event["event_id"])
+    value = record.value or b""
+    tampered = value[:-1] + bytes([value[-1] ^ 1])  # the tag no longer matches
+    other = make_event("school", category="group_conflict", area="stege")
+    producer = flow.bus.producer()
+    headers = [(k, v if k != "ssp-event-id" else other["event_id"].encode())
+               for k, v in record.headers]
+
+    await producer.send(record.topic, tampered, key=record.key, headers=headers)
+    await flow.settle()
+
+    outcome = flow.get("sikkerhed", f"/api/v1/events/{other['event_id']}").json()
+    assert (outcome["status"], outcome["reason"]) == ("quarantined", "undecryptable")
+    assert flow.get("sikkerhed", f"/api/v1/events/{event['event_id']}").json()[
+        "status"] == "routed"
+    [dead] = flow.ingested(other["event_id"], DEADLETTER_TOPIC)
+    assert dead.value == tampered
+    assert dict(dead.headers)["ssp-reason"] == b"undecryptable"
+
+
+async def test_the_broker_away_is_a_503_with_nothing_claimed(flow: Flow) -> None:
+    event = make_event("school", category="group_conflict", area="stege")
+    flow.bus.available = False
+    try:
+        refused = flow.post("stege-skole", "school", event)
+    finally:
+        flow.bus.available = True
+
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"]
+    assert flow.store.event(event["event_id"]) is None
+    assert flow.post("stege-skole", "school", event).status_code == 202
+    await flow.settle()
+    assert flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()[
+        "status"] == "routed"
+    assert flow.bus.lag(route_group(flow.router.settings), [ingest_topic("school")]) == 0
