@@ -17,8 +17,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     file order: its files share one hub per session and state between them (the identifiers
     test_zz_no_plaintext searches for last, the key rotation of test_zy_…). The unit tests
     fill the other core. The contract test (schemathesis, about a fifth of the integration
-    time) shares nothing with the other files: it is a unit of its own, with its own hub."""
+    time) shares nothing with the other files: it is a unit of its own, with its own hub.
+    Every other file is a unit too: its module fixtures are built once, and a test that
+    reads what an earlier test of its file left stays after it."""
     for item in items:
-        if "integration" in item.path.parts:
-            own = item.path.name == "test_schemathesis.py"
-            item.add_marker(pytest.mark.xdist_group("contract" if own else "integration"))
+        if "integration" in item.path.parts and item.path.name != "test_schemathesis.py":
+            group = "integration"
+        else:
+            group = str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
