@@ -90,9 +90,9 @@ from bench.throughput import (
     route_stage_rate,
     run_on_broker,
     send_all,
-    start_at_end,
     start_worker,
     terminate,
+    topics_from_the_end,
     wait_for_outcomes,
 )
 from connectors.base import collaboration_for, copenhagen
@@ -102,21 +102,15 @@ from hub.crypto import PayloadCipher
 from hub.keys import FileKeyProvider, KeyRing
 from hub.settings import Settings
 from hub.store import Store, concerns, disclosure_log, events
-from hub.topics import ensure_topics
 from schemas.cpr import age_at
 from schemas.events import Area, CanonicalEvent
 from schemas.signals import SignalRecord
 from schemas.wire import (
-    DISCLOSURES_TOPIC,
-    OUTCOMES_TOPIC,
     SIGNALS_TOPIC,
-    cases_topic,
-    ingest_topic,
 )
 from streams.aggregation import WindowState, local_day, observe
 from streams.pipeline import facts_of
 from streams.policy import Policy, load_policy
-from streams.router import route_group
 
 FIRST_DAY = dt.date(2026, 2, 2)  # a Monday
 WEEKS = 8  # 56 calendar days: inside the aggregator's sweep horizon (2 × 31 days), see below
@@ -505,7 +499,7 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
     producer: Any = None
     profiler: Profiler | None = None
     try:
-        await _topics_from_the_end(bootstrap, settings, policy)
+        await topics_from_the_end(bootstrap, settings, policy)
         messages, expected_gen = _build(n, args.seed, ring, policy, out)
 
         worker = start_worker(settings, data_dir / "worker.log")
@@ -601,18 +595,6 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
     finally:
         await end_run(out, profiler, worker, producer, store)
     return out
-
-
-async def _topics_from_the_end(bootstrap: str, settings: Settings, policy: Policy) -> None:
-    """Create the topics; every group of the run starts at their ends."""
-    await ensure_topics(settings, policy.queues)
-    outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
-    # A no-op on the fresh embedded broker; on a shared broker it keeps older data out.
-    await start_at_end(bootstrap, route_group(settings),
-                       [ingest_topic(a) for a in ("school", "social", "police")])
-    await start_at_end(bootstrap, settings.worker_id, [SIGNALS_TOPIC])
-    await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
-    await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
 
 
 def _build(n: int, seed: int, ring: KeyRing, policy: Policy, out: dict[str, Any]
