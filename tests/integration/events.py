@@ -13,21 +13,20 @@ from typing import Any
 
 from connectors.base import Mapped
 from hub.sample_data import native_sample
+from schemas.personal import identifying_values
 
 # Every CPR, name and address handed to the hub in this session.
 IDENTIFIERS: set[str] = set()
 
 
 def identifiers_in(results: Iterable[object]) -> set[str]:
-    """CPRs, names and addresses of the mapped records among a connector's ``parse``
-    results, for the no-plaintext scans."""
+    """The direct identifiers (CPRs, names, addresses: the fields the schema marks as personal
+    data, schemas.personal) of the mapped records among a connector's ``parse`` results, for
+    the no-plaintext scans."""
     found: set[str] = set()
     for r in results:
         if isinstance(r, Mapped):
-            s = r.event.subject
-            found.update(v for v in (s.cpr, s.name, s.address) if v)
-            for p in r.event.related_persons:
-                found.update(v for v in (p.cpr, p.name) if v)
+            found.update(value for _kind, value in identifying_values(r.event))
     return found
 
 FIRST = ["Mads", "Sofie", "Emil", "Freja", "Noah", "Ida", "Oscar", "Clara", "Aksel", "Alma"]

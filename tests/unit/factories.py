@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.crypto import PayloadCipher
 from schemas.events import CanonicalEvent, Category
+from schemas.personal import identifying_values
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.pipeline import IngestRecord
 
@@ -131,15 +132,11 @@ def make_event(agency: str = "police", **overrides: Any) -> dict[str, Any]:
 
 
 def personal_strings(event: dict[str, Any]) -> list[str]:
-    """Every CPR (both forms), name and address an event carries."""
+    """Every direct identifier an event carries (the fields the schema marks as personal
+    data, schemas.personal), each CPR in both forms."""
     found: list[str] = []
-    subject = event["subject"]
-    cprs = [subject["cpr"]] + [p["cpr"] for p in event.get("related_persons", []) if p.get("cpr")]
-    for cpr in cprs:
-        digits = cpr.replace("-", "").replace(" ", "")
-        found += [digits, dashed(digits)]
-    found += [v for v in (subject.get("name"), subject.get("address")) if v]
-    found += [p["name"] for p in event.get("related_persons", []) if p.get("name")]
+    for kind, value in identifying_values(CanonicalEvent.model_validate(event)):
+        found += [value, dashed(value)] if kind == "cpr" else [value]
     return found
 
 
