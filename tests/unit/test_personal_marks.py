@@ -12,6 +12,7 @@ import pytest
 import hub.logs
 from connectors.base import Mapped
 from hub.logs import SECRET_KEYS, personal_keys, redact
+from schemas.cpr import cpr_like_numbers
 from schemas.events import CanonicalEvent, PersonalData, Subject
 from schemas.personal import (
     disclosure_units,
@@ -97,3 +98,11 @@ def test_unit_scans_cover_every_identifier_in_both_cpr_forms() -> None:
     assert {cpr, f"{cpr[:6]}-{cpr[6:]}", doc["subject"]["name"],
             doc["subject"]["address"]} <= set(found)
     assert all(p["name"] in found for p in doc["related_persons"] if p.get("name"))
+
+
+def test_one_cpr_pattern_finds_a_number_however_it_is_written() -> None:
+    """schemas.cpr.CPR_SHAPED, next to normalise_cpr, is the one CPR pattern: the log
+    masking, the disclosure log's check and the connector tests' report scans use it."""
+    text = "0102104321, 010210-4321 og 01.02.10 43 21; ikke 2026-03-02T14:05:00+01:00 eller 123"
+    assert cpr_like_numbers(text) == {"0102104321"}
+    assert cpr_like_numbers("tlf 2233 4455, sag 12345678901") == set()
