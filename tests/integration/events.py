@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors.base import Mapped
 from hub.sample_data import native_sample
+from schemas.events import RelatedPerson, Subject
 from schemas.personal import identifying_values
 
 # Every CPR, name and address handed to the hub in this session.
@@ -98,8 +99,6 @@ def make_event(agency: str = "school", *, category: str = "group_conflict",
     address = f"{rng.choice(STREETS)} {rng.randrange(1, 99)}, {rng.choice(TOWNS)}"
     guardian_cpr = cpr_for(dt.date(1980, 5, 17), rng)
     guardian = f"{rng.choice(FIRST)} {rng.choice(LAST)} {uuid.uuid4().hex[:6]}"
-    IDENTIFIERS.update({name, address, guardian})
-    IDENTIFIERS.update(cpr_writings(cpr) | cpr_writings(guardian_cpr))
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
         "schema_version": 1,
@@ -118,6 +117,11 @@ def make_event(agency: str = "school", *, category: str = "group_conflict",
         "consent": "given",
         "necessity": f"Deling er nødvendig for at forebygge, at {name} begår kriminalitet.",
     }
+    # What the scans search for: every field the schema marks as a direct identifier.
+    people = [Subject.model_validate(event["subject"]),
+              *(RelatedPerson.model_validate(p) for p in event["related_persons"])]
+    for kind, value in (found for person in people for found in identifying_values(person)):
+        IDENTIFIERS.update(cpr_writings(value) if kind == "cpr" else {value})
     event.update(overrides)
     return event
 

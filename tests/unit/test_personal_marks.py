@@ -106,3 +106,14 @@ def test_one_cpr_pattern_finds_a_number_however_it_is_written() -> None:
     text = "0102104321, 010210-4321 og 01.02.10 43 21; ikke 2026-03-02T14:05:00+01:00 eller 123"
     assert cpr_like_numbers(text) == {"0102104321"}
     assert cpr_like_numbers("tlf 2233 4455, sag 12345678901") == set()
+
+
+def test_the_integration_events_register_every_marked_identifier() -> None:
+    from tests.integration.events import IDENTIFIERS, cpr_writings
+    from tests.integration.events import make_event as make_integration_event
+
+    doc = make_integration_event(seed=7)
+    event = CanonicalEvent.model_validate(doc)
+    for kind, value in identifying_values(event):
+        assert (cpr_writings(value) if kind == "cpr" else {value}) <= IDENTIFIERS
+    assert event.subject.school not in IDENTIFIERS  # a quasi-identifier: kept in concerns
