@@ -55,4 +55,5 @@ def test_make_and_the_dockerfile_install_from_the_locks() -> None:
     assert "pip install --quiet --require-hashes -r requirements-dev.lock" in makefile
     assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
     assert "--no-deps" in dockerfile
-    assert "[embedded]" not in dockerfile and "[dev]" not in dockerfile
+    assert "[embedded]" not in dockerfile
+    assert "[dev]" not in dockerfile
