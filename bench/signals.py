@@ -90,33 +90,27 @@ from bench.throughput import (
     route_stage_rate,
     run_on_broker,
     send_all,
-    start_at_end,
     start_worker,
     terminate,
+    topics_from_the_end,
     wait_for_outcomes,
 )
 from connectors.base import collaboration_for, copenhagen
 from connectors.police import REGISTRATION_NECESSITY
 from connectors.school import ABSENCE_NECESSITY, SCHOOL_AREAS
 from core.bus.envelope import OrderKey, PayloadCipher, seal
-from hub.keys import FileKeyProvider
+from hub.keys import FileKeyProvider, KeyRing
 from hub.settings import Settings
 from hub.store import Store, concerns, disclosure_log, events
-from hub.topics import ensure_topics
 from schemas.cpr import age_at
 from schemas.events import Area, CanonicalEvent
 from schemas.signals import SignalRecord
 from schemas.wire import (
-    DISCLOSURES_TOPIC,
-    OUTCOMES_TOPIC,
     SIGNALS_TOPIC,
-    cases_topic,
-    ingest_topic,
 )
 from streams.aggregation import WindowState, local_day, observe
 from streams.pipeline import facts_of
 from streams.policy import Policy, load_policy
-from streams.router import route_group
 
 FIRST_DAY = dt.date(2026, 2, 2)  # a Monday
 WEEKS = 8  # 56 calendar days: inside the aggregator's sweep horizon (2 × 31 days), see below
@@ -506,67 +500,13 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
     producer: Any = None
     profiler: Profiler | None = None
     try:
-        await ensure_topics(settings, policy.queues)
-        outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
-        # A no-op on the fresh embedded broker; on a shared broker it keeps older data out.
-        await start_at_end(bootstrap, route_group(settings),
-                           [ingest_topic(a) for a in ("school", "social", "police")])
-        await start_at_end(bootstrap, settings.worker_id, [SIGNALS_TOPIC])
-        await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
-        await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
-
-        t = time.monotonic()
-        pupils, planned = plan_signals(n, random.Random(args.seed))
-        messages, sizes = build_messages(planned, PayloadCipher(ring), OrderKey.for_ring(ring),
-                                        policy)
-        build_s = time.monotonic() - t
-        absence = [p for p in planned if p.kind == "school_absence"]
-        police = [p for p in planned if p.kind == "police_registration"]
-        days = sorted({p.day for p in planned})
-        out["data"] = {
-            "signals": n, "seed": args.seed, "school_absence": len(absence),
-            "absence_unexcused": sum(p.counts for p in absence),
-            "police_registration": len(police), "pupils": len(pupils),
-            "pupils_absent": len({p.pupil.cpr for p in absence}),
-            "young_people_registered": len({p.pupil.cpr for p in police}),
-            "first_day": days[0].isoformat(), "last_day": days[-1].isoformat(),
-            "event_json_bytes_mean": round(sum(sizes) / len(sizes)),
-            "event_json_bytes_min": min(sizes), "event_json_bytes_max": max(sizes),
-            "build_and_encrypt_s": round(build_s, 2),
-        }
-        expected_gen = expected_in_generation_order(policy, planned)
-        log(f"signals: built and encrypted {n} events in {build_s:.1f}s ({len(absence)} "
-            f"absence, {len(police)} registrations, {len(pupils)} pupils, {days[0]}–{days[-1]}); "
-            f"expected concerns in generation order {expected_gen}")
+        await topics_from_the_end(bootstrap, settings, policy)
+        messages, expected_gen = _build(n, args.seed, ring, policy, out)
 
         worker = start_worker(settings, data_dir / "worker.log")
-        stop_join = asyncio.Event()
-        join_task = asyncio.create_task(
-            group_join_time(bootstrap, settings.worker_id, worker, stop_join))
-        join_deadline = time.monotonic() + 180
-        while not join_task.done():
-            worker.check_alive()
-            if time.monotonic() > join_deadline:
-                stop_join.set()
-                raise TimeoutError(f"worker group not Stable after 180 s:\n{worker.log_tail()}")
-            await asyncio.sleep(0.1)
-        join_s = join_task.result()
-        if join_s is None:
-            log("signals: group join not measurable on this broker; waiting 15 s instead")
-            await asyncio.sleep(15)
-        log(f"signals: worker group Stable after {join_s or 0:.1f}s; settling {args.settle:.0f}s")
-        await asyncio.sleep(args.settle)
-        worker.check_alive()
-
+        join_s = await _join_and_settle(bootstrap, settings.worker_id, worker, args.settle)
         parts = await signal_partitions(bootstrap)
-        probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=settings.worker_id,
-                                 enable_auto_commit=False)
-        await probe.start()
-        try:
-            before = await committed_offsets(probe, parts)
-        finally:
-            await probe.stop()
-        start = {tp: v or 0 for tp, v in before.items()}
+        start = await _start_offsets(bootstrap, settings.worker_id, parts)
 
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_KW)
         await producer.start()
@@ -612,23 +552,11 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
             "commit_progress": progress,
             "load_average_after": load_after,
         }
-        ids = {m.event_id for m in messages}
-        decided = route_stage_rate(store, ids)
-        first_dec, last_dec = decided_span(store, ids)
-        if first_dec is not None and last_dec is not None:
-            out["hub"]["first_decision_after_first_produce_s"] = round(first_dec - t0_wall, 3)
-            out["hub"]["last_decision_after_first_produce_s"] = round(last_dec - t0_wall, 3)
-        out["hub"]["route_decided_at_span_signals_per_s"] = round(decided, 1) if decided else None
+        _decision_times(store, {m.event_id for m in messages}, t0_wall, out["hub"])
         if t_agg > t_route and n > at_route:
             out["hub"]["aggregator_alone_after_route_signals_per_s"] = round(
                 (n - at_route) / (t_agg - t_route), 1)
-        if cpu_worker0 is not None and cpu_worker1 is not None:
-            cpu = cpu_worker1 - cpu_worker0
-            out["hub"]["worker_cpu_s"] = round(cpu, 2)
-            out["hub"]["worker_cpu_util"] = round(cpu / agg_s, 2)
-            out["hub"]["worker_cpu_ms_per_signal"] = round(1000 * cpu / n, 3)
-        if cpu_broker0 is not None and cpu_broker1 is not None:
-            out["hub"]["broker_cpu_util"] = round((cpu_broker1 - cpu_broker0) / agg_s, 2)
+        _cpu_use(out["hub"], n, agg_s, (cpu_worker0, cpu_worker1), (cpu_broker0, cpu_broker1))
 
         # The signals topic as the aggregator read it, and the window table's changelog.
         records, ends = await read_partitions(bootstrap, parts, start)
@@ -641,37 +569,13 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
         out["hub"]["committed_equals_end"] = all(committed[tp] == ends[tp] for tp in parts)
         out["hub"]["signals_per_partition"] = {str(tp.partition): len(records[tp])
                                                for tp in parts}
-        changelog = f"{settings.worker_id}-signal-windows-changelog"
-        cl_producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await cl_producer.start()
-        try:
-            cl_parts = [TopicPartition(changelog, p)
-                        for p in sorted(await cl_producer.partitions_for(changelog) or [])]
-        finally:
-            await cl_producer.stop()
-        if cl_parts:
-            cl_records, _ = await read_partitions(bootstrap, cl_parts, {})
-            stamps = [m.timestamp for msgs in cl_records.values() for m in msgs]
-            if stamps:
-                last_write = max(stamps) / 1000 - t0_wall
-                out["hub"]["table_changelog_writes"] = len(stamps)
-                out["hub"]["last_table_write_after_first_produce_s"] = round(last_write, 3)
-                if last_write > 0:
-                    out["hub"]["aggregation_path_by_last_table_write_signals_per_s"] = round(
-                        n / last_write, 1)
+        await _changelog_writes(bootstrap, f"{settings.worker_id}-signal-windows-changelog",
+                                t0_wall, n, out["hub"])
 
         want = sum(expected_replay.values())
         found, by_rule, t_last_concern = await wait_for_concerns(store, want, limit_s=180,
                                                                   quiet_s=10)
-        concern_ids = set(found)
-        rows = sum(len(q) for q in found.values())
-        entries = 0
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            entries = await asyncio.to_thread(log_entries_for, store, concern_ids)
-            if entries >= rows:
-                break
-            await asyncio.sleep(0.5)
+        entries = await _log_entries_settled(store, found)
         queues = Counter(q for qs in found.values() for q in qs)
         out["concerns"] = {
             "in_store": len(found), "in_store_by_rule": by_rule,
@@ -688,19 +592,156 @@ async def run_signals(bootstrap: str, args: argparse.Namespace, workdir: Path
             "last_concern_in_store_after_first_produce_s": round(t_last_concern - t0, 2),
         }
         if profiler is not None and args.profile is not None:
-            prof: dict[str, Any] = {"file": str(args.profile), "seconds": round(profile_s or 0, 1)}
-            if args.profile.exists():
-                raw = args.profile.read_text(encoding="utf-8")
-                prof["text"] = render_profile(summarise_profile(raw), 20)
-                agg_summary = summarise_profile(aggregate_only(raw))
-                prof["aggregate_agent"] = agg_summary.as_dict(25)
-                prof["aggregate_agent_text"] = render_profile(agg_summary, 20)
-            else:
-                prof["error"] = profiler.log_path.read_text(errors="replace")[-2000:]
-            out["profile"] = prof
+            out["profile"] = _profile_report(profiler, args.profile, profile_s)
     finally:
         await end_run(out, profiler, worker, producer, store)
     return out
+
+
+def _build(n: int, seed: int, ring: KeyRing, policy: Policy, out: dict[str, Any]
+           ) -> tuple[list[IngestMessage], dict[str, int]]:
+    """Plan and encrypt the signals (out["data"] describes them); the messages and the
+    concerns expected in generation order."""
+    t = time.monotonic()
+    pupils, planned = plan_signals(n, random.Random(seed))
+    messages, sizes = build_messages(planned, PayloadCipher(ring), OrderKey.for_ring(ring),
+                                    policy)
+    build_s = time.monotonic() - t
+    data = out["data"] = _data_summary(n, seed, pupils, planned, sizes, build_s)
+    expected_gen = expected_in_generation_order(policy, planned)
+    log(f"signals: built and encrypted {n} events in {build_s:.1f}s "
+        f"({data['school_absence']} absence, {data['police_registration']} registrations, "
+        f"{data['pupils']} pupils, {data['first_day']}–{data['last_day']}); "
+        f"expected concerns in generation order {expected_gen}")
+    return messages, expected_gen
+
+
+def _decision_times(store: Store, ids: set[str], t0_wall: float, hub: dict[str, Any]) -> None:
+    """When the route stage decided the first and last event, and its rate over that span."""
+    decided = route_stage_rate(store, ids)
+    first_dec, last_dec = decided_span(store, ids)
+    if first_dec is not None and last_dec is not None:
+        hub["first_decision_after_first_produce_s"] = round(first_dec - t0_wall, 3)
+        hub["last_decision_after_first_produce_s"] = round(last_dec - t0_wall, 3)
+    hub["route_decided_at_span_signals_per_s"] = round(decided, 1) if decided else None
+
+
+def _cpu_use(hub: dict[str, Any], n: int, agg_s: float,
+             worker: tuple[float | None, float | None],
+             broker: tuple[float | None, float | None]) -> None:
+    """The worker's and the broker's CPU seconds over the aggregation path."""
+    if worker[0] is not None and worker[1] is not None:
+        cpu = worker[1] - worker[0]
+        hub["worker_cpu_s"] = round(cpu, 2)
+        hub["worker_cpu_util"] = round(cpu / agg_s, 2)
+        hub["worker_cpu_ms_per_signal"] = round(1000 * cpu / n, 3)
+    if broker[0] is not None and broker[1] is not None:
+        hub["broker_cpu_util"] = round((broker[1] - broker[0]) / agg_s, 2)
+
+
+def _data_summary(n: int, seed: int, pupils: Sequence[Pupil], planned: Sequence[Planned],
+                  sizes: Sequence[int], build_s: float) -> dict[str, Any]:
+    """The generated signals: how many of each kind, pupils, days, event sizes."""
+    absence = [p for p in planned if p.kind == "school_absence"]
+    police = [p for p in planned if p.kind == "police_registration"]
+    days = sorted({p.day for p in planned})
+    return {
+        "signals": n, "seed": seed, "school_absence": len(absence),
+        "absence_unexcused": sum(p.counts for p in absence),
+        "police_registration": len(police), "pupils": len(pupils),
+        "pupils_absent": len({p.pupil.cpr for p in absence}),
+        "young_people_registered": len({p.pupil.cpr for p in police}),
+        "first_day": days[0].isoformat(), "last_day": days[-1].isoformat(),
+        "event_json_bytes_mean": round(sum(sizes) / len(sizes)),
+        "event_json_bytes_min": min(sizes), "event_json_bytes_max": max(sizes),
+        "build_and_encrypt_s": round(build_s, 2),
+    }
+
+
+async def _join_and_settle(bootstrap: str, group: str, worker: Worker, settle: float
+                           ) -> float | None:
+    """Wait (up to 180 s) until the worker's group is Stable, then ``settle`` seconds more;
+    returns the join time (None where the broker cannot tell)."""
+    stop_join = asyncio.Event()
+    join_task = asyncio.create_task(group_join_time(bootstrap, group, worker, stop_join))
+    join_deadline = time.monotonic() + 180
+    while not join_task.done():
+        worker.check_alive()
+        if time.monotonic() > join_deadline:
+            stop_join.set()
+            raise TimeoutError(f"worker group not Stable after 180 s:\n{worker.log_tail()}")
+        await asyncio.sleep(0.1)
+    join_s = join_task.result()
+    if join_s is None:
+        log("signals: group join not measurable on this broker; waiting 15 s instead")
+        await asyncio.sleep(15)
+    log(f"signals: worker group Stable after {join_s or 0:.1f}s; settling {settle:.0f}s")
+    await asyncio.sleep(settle)
+    worker.check_alive()
+    return join_s
+
+
+async def _start_offsets(bootstrap: str, group: str, parts: list[TopicPartition]
+                         ) -> dict[TopicPartition, int]:
+    """The group's committed offsets on the signals topic before anything is produced."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                             enable_auto_commit=False)
+    await probe.start()
+    try:
+        before = await committed_offsets(probe, parts)
+    finally:
+        await probe.stop()
+    return {tp: v or 0 for tp, v in before.items()}
+
+
+async def _changelog_writes(bootstrap: str, changelog: str, t0_wall: float, n: int,
+                            hub: dict[str, Any]) -> None:
+    """The window table's changelog: how many writes, and when the last one landed."""
+    cl_producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await cl_producer.start()
+    try:
+        cl_parts = [TopicPartition(changelog, p)
+                    for p in sorted(await cl_producer.partitions_for(changelog) or [])]
+    finally:
+        await cl_producer.stop()
+    if cl_parts:
+        cl_records, _ = await read_partitions(bootstrap, cl_parts, {})
+        stamps = [m.timestamp for msgs in cl_records.values() for m in msgs]
+        if stamps:
+            last_write = max(stamps) / 1000 - t0_wall
+            hub["table_changelog_writes"] = len(stamps)
+            hub["last_table_write_after_first_produce_s"] = round(last_write, 3)
+            if last_write > 0:
+                hub["aggregation_path_by_last_table_write_signals_per_s"] = round(
+                    n / last_write, 1)
+
+
+async def _log_entries_settled(store: Store, found: dict[str, list[str]]) -> int:
+    """The disclosure-log entries for the concerns found, waiting up to 60 s for all."""
+    concern_ids = set(found)
+    rows = sum(len(q) for q in found.values())
+    entries = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        entries = await asyncio.to_thread(log_entries_for, store, concern_ids)
+        if entries >= rows:
+            break
+        await asyncio.sleep(0.5)
+    return entries
+
+
+def _profile_report(profiler: Profiler, path: Path, profile_s: float | None
+                    ) -> dict[str, Any]:
+    prof: dict[str, Any] = {"file": str(path), "seconds": round(profile_s or 0, 1)}
+    if path.exists():
+        raw = path.read_text(encoding="utf-8")
+        prof["text"] = render_profile(summarise_profile(raw), 20)
+        agg_summary = summarise_profile(aggregate_only(raw))
+        prof["aggregate_agent"] = agg_summary.as_dict(25)
+        prof["aggregate_agent_text"] = render_profile(agg_summary, 20)
+    else:
+        prof["error"] = profiler.log_path.read_text(errors="replace")[-2000:]
+    return prof
 
 
 # -- report ------------------------------------------------------------------------------------

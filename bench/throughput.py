@@ -741,14 +741,7 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
     profiler: Profiler | None = None
     producer: Any = None
     try:
-        await ensure_topics(settings, policy.queues)
-        # Every consumer group of the worker: route, aggregator (faust), projector, sequencer.
-        outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
-        await start_at_end(bootstrap, route_group(settings),
-                           [ingest_topic(a) for a in ("school", "social", "police")])
-        await start_at_end(bootstrap, settings.worker_id, [SIGNALS_TOPIC])
-        await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
-        await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
+        await topics_from_the_end(bootstrap, settings, policy)
 
         t0 = time.monotonic()
         backlog = factory.batch(n)
@@ -802,18 +795,8 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             "measured_events": measured, "elapsed_s": round(elapsed, 3),
             "events_per_s": round(rate, 1),
         }
-        if cpu.get("worker_start") is not None and cpu_worker_end is not None:
-            worker_cpu = cpu_worker_end - (cpu["worker_start"] or 0.0)
-            result["backlog"]["worker_cpu_s"] = round(worker_cpu, 2)
-            result["backlog"]["worker_cpu_util"] = round(worker_cpu / elapsed, 2)
-            result["backlog"]["worker_cpu_ms_per_event"] = round(1000 * worker_cpu / measured, 3)
-        if cpu.get("bench_start") is not None:
-            result["backlog"]["bench_process_cpu_util"] = round(
-                (cpu_bench_end - (cpu["bench_start"] or 0.0)) / elapsed, 2)
-        result["backlog"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-        if cpu.get("broker_start") is not None and cpu_broker_end is not None:
-            broker_cpu = cpu_broker_end - (cpu["broker_start"] or 0.0)
-            result["backlog"]["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
+        cpu.update(worker_end=cpu_worker_end, bench_end=cpu_bench_end, broker_end=cpu_broker_end)
+        _backlog_cpu(result["backlog"], cpu, elapsed, measured)
         log(f"hub: drained {measured} events in {elapsed:.1f}s = {rate:.0f} events/s")
         if with_log:
             entries = await wait_for_log(store, {m.event_id for m in backlog}, limit_s=120)
@@ -823,32 +806,13 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         log(f"hub: end to end (first pick-up → last concern in store) {e2e or 0:.0f} events/s")
 
         if profiler is not None and args.profile is not None:
-            result["profile"] = {"file": str(args.profile), "seconds": round(profile_s or 0, 1)}
-            if args.profile.exists():
-                summary = summarise_profile(args.profile.read_text(encoding="utf-8"))
-                result["profile"]["summary"] = summary.as_dict(25)
-                result["profile"]["text"] = render_profile(summary, 20)
-            else:
-                result["profile"]["error"] = profiler.log_path.read_text(errors="replace")[-2000:]
+            result["profile"] = _profile_result(profiler, args.profile, profile_s)
 
         # Paced phases: the same worker, no backlog, one rate after the other.
         everything = list(backlog)
         result["paced"] = []
-        for fraction in args.paced_fractions:
-            paced_rate = max(1.0, fraction * (e2e or rate))
-            paced_n = max(50, int(paced_rate * args.paced_seconds))
-            paced = factory.batch(paced_n)
-            log(f"hub: paced phase, {paced_n} events at {paced_rate:.0f} events/s "
-                f"({fraction:.0%} of the drain rate)")
-            achieved = await send_paced(producer, paced, paced_rate)
-            everything += paced
-            await wait_for_outcomes(store, worker, len(everything), limit_s=120)
-            paced_ids = {m.event_id for m in paced}
-            result["paced"].append({
-                "fraction": fraction, "events": paced_n,
-                "target_events_per_s": round(paced_rate, 1),
-                "achieved_events_per_s": round(achieved, 1),
-                "latency": latencies(store, paced_ids), **batch_sizes(store, paced_ids)})
+        await _paced_phases(factory, producer, store, worker, args, e2e or rate, everything,
+                            result["paced"])
 
         backlog_ids = {m.event_id for m in backlog}
         result["backlog"]["latency"] = latencies(store, backlog_ids)
@@ -856,25 +820,92 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         stage = route_stage_rate(store, backlog_ids)
         result["backlog"]["route_stage_events_per_s"] = round(stage, 1) if stage else None
 
-        expected_outcomes = {
-            "routed": sum(m.expected == "routed" for m in everything),
-            "rejected": sum(m.expected == "rejected" for m in everything),
-        }
-        expected_concerns = sum(len(m.queues) for m in everything if m.expected == "routed")
-        totals = store_totals(store)
-        result["store"] = totals
-        result["expected"] = {"outcomes": expected_outcomes, "concerns": expected_concerns}
-        result["accounting_ok"] = (
-            {k: v for k, v in totals["outcomes"].items() if v}
-            == {k: v for k, v in expected_outcomes.items() if v}
-            and totals["concerns"] == expected_concerns
-        )
-        if not result["accounting_ok"]:
-            log(f"hub: ACCOUNTING MISMATCH: store {totals} expected "
-                f"{result['expected']}")
+        _account(result, store, everything)
     finally:
         await end_run(result, profiler, worker, producer, store)
     return result
+
+
+async def topics_from_the_end(bootstrap: str, settings: Settings, policy: Policy) -> None:
+    """Create the topics; every consumer group of the worker (route, aggregator (faust),
+    projector, sequencer) starts at their ends, so a run sees only its own events."""
+    await ensure_topics(settings, policy.queues)
+    outputs = [OUTCOMES_TOPIC] + [cases_topic(q) for q in policy.queues]
+    await start_at_end(bootstrap, route_group(settings),
+                       [ingest_topic(a) for a in ("school", "social", "police")])
+    await start_at_end(bootstrap, settings.worker_id, [SIGNALS_TOPIC])
+    await start_at_end(bootstrap, f"{settings.worker_id}-projector", outputs)
+    await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
+
+
+def _backlog_cpu(backlog: dict[str, Any], cpu: dict[str, float | None], elapsed: float,
+                 measured: int) -> None:
+    """CPU use of the worker, this process and the broker over the measured drain."""
+    worker_end, bench_end, broker_end = cpu["worker_end"], cpu["bench_end"], cpu["broker_end"]
+    if cpu.get("worker_start") is not None and worker_end is not None:
+        worker_cpu = worker_end - (cpu["worker_start"] or 0.0)
+        backlog["worker_cpu_s"] = round(worker_cpu, 2)
+        backlog["worker_cpu_util"] = round(worker_cpu / elapsed, 2)
+        backlog["worker_cpu_ms_per_event"] = round(1000 * worker_cpu / measured, 3)
+    if cpu.get("bench_start") is not None:
+        backlog["bench_process_cpu_util"] = round(
+            ((bench_end or 0.0) - (cpu["bench_start"] or 0.0)) / elapsed, 2)
+    backlog["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if cpu.get("broker_start") is not None and broker_end is not None:
+        broker_cpu = broker_end - (cpu["broker_start"] or 0.0)
+        backlog["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
+
+
+def _profile_result(profiler: Profiler, path: Path, profile_s: float | None) -> dict[str, Any]:
+    profile: dict[str, Any] = {"file": str(path), "seconds": round(profile_s or 0, 1)}
+    if path.exists():
+        summary = summarise_profile(path.read_text(encoding="utf-8"))
+        profile["summary"] = summary.as_dict(25)
+        profile["text"] = render_profile(summary, 20)
+    else:
+        profile["error"] = profiler.log_path.read_text(errors="replace")[-2000:]
+    return profile
+
+
+async def _paced_phases(factory: EventFactory, producer: Any, store: Store, worker: Worker,
+                        args: argparse.Namespace, drain_rate: float,
+                        everything: list[IngestMessage], results: list[dict[str, Any]]) -> None:
+    """One paced phase per fraction of the drain rate; their events join ``everything``."""
+    for fraction in args.paced_fractions:
+        paced_rate = max(1.0, fraction * drain_rate)
+        paced_n = max(50, int(paced_rate * args.paced_seconds))
+        paced = factory.batch(paced_n)
+        log(f"hub: paced phase, {paced_n} events at {paced_rate:.0f} events/s "
+            f"({fraction:.0%} of the drain rate)")
+        achieved = await send_paced(producer, paced, paced_rate)
+        everything += paced
+        await wait_for_outcomes(store, worker, len(everything), limit_s=120)
+        paced_ids = {m.event_id for m in paced}
+        results.append({
+            "fraction": fraction, "events": paced_n,
+            "target_events_per_s": round(paced_rate, 1),
+            "achieved_events_per_s": round(achieved, 1),
+            "latency": latencies(store, paced_ids), **batch_sizes(store, paced_ids)})
+
+
+def _account(result: dict[str, Any], store: Store, everything: list[IngestMessage]) -> None:
+    """Every event sent is in the store as expected: outcomes by status, concerns."""
+    expected_outcomes = {
+        "routed": sum(m.expected == "routed" for m in everything),
+        "rejected": sum(m.expected == "rejected" for m in everything),
+    }
+    expected_concerns = sum(len(m.queues) for m in everything if m.expected == "routed")
+    totals = store_totals(store)
+    result["store"] = totals
+    result["expected"] = {"outcomes": expected_outcomes, "concerns": expected_concerns}
+    result["accounting_ok"] = (
+        {k: v for k, v in totals["outcomes"].items() if v}
+        == {k: v for k, v in expected_outcomes.items() if v}
+        and totals["concerns"] == expected_concerns
+    )
+    if not result["accounting_ok"]:
+        log(f"hub: ACCOUNTING MISMATCH: store {totals} expected "
+            f"{result['expected']}")
 
 
 async def end_run(result: dict[str, Any], profiler: Profiler | None, worker: Worker | None,

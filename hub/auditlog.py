@@ -52,6 +52,7 @@ from schemas.disclosures import (
     Decision,
     EntryKind,
     LogEntry,
+    StoredEntry,
     cpr_like_fields,
     format_time,
     read_entry,
@@ -557,11 +558,19 @@ def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
             "signature": cp.signature, "note": cp.note().decode("utf-8")}
 
 
-def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyReport:
-    """Re-derive the tree from the stored entry bytes and check every entry, the filter
-    columns and subject index against the hashed bytes, every checkpoint's signature and
-    root, and that the checkpoints are consistent (all prefixes of one sequence of leaves)."""
-    report = VerifyReport()
+@dataclass
+class _LogRead:
+    """What verify_store reads from the store, consistently (see _read_log)."""
+
+    cps: list[Checkpoint]
+    state_row: Any  # the log_state row, or None
+    indexed: dict[int, set[str]]  # seq -> pseudonyms in the subject index
+    rows: Sequence[Any]  # disclosure_log rows up to the state's size
+    unsequenced: list[int]  # seqs beyond the state read after them: put there by hand
+    size_now: Any  # the state's size read last
+
+
+def _read_log(store: Store) -> _LogRead:
     # Read in this order so that a sequencer integrating meanwhile cannot cause a false
     # alarm: every checkpoint read is at most the state's size, and rows and index are read
     # only up to that size (they are committed in the same transaction as the state).
@@ -589,20 +598,47 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
         size_now = conn.execute(sa.select(log_state.c.size).where(log_state.c.id == 1)
                                 ).scalar()
         unsequenced = sorted(s for s in late if s >= int(size_now or 0))
-    report.checkpoints = len(cps)
-    report.latest_checkpoint = cps[-1] if cps else None
-    by_size = {cp.tree_size: cp for cp in cps}
-    for cp in cps:
-        why = verify_checkpoint(cp, keys)
-        if why:
-            report.add(f"checkpoint {cp.tree_size}", "bad_signature",
-                       f"checkpoint at tree size {cp.tree_size}: {why}")
+    return _LogRead(cps, state_row, indexed, rows, unsequenced, size_now)
+
+
+def _check_stored(report: VerifyReport, row: Any, seq: int, stored: StoredEntry,
+                  n_rows: int, indexed: dict[int, set[str]], seen_ids: set[str]) -> None:
+    """One readable entry: its position, uniqueness, filter columns, subject index, no CPR."""
+    where = f"entry {seq}"
+    inner_seq = stored.seq
+    if inner_seq != seq:
+        what = "reordered" if inner_seq < n_rows and inner_seq != seq else "inserted"
+        report.add(where, what, f"the entry at position {seq} says it is entry "
+                                f"{inner_seq}")
+    if stored.entry_id in seen_ids:
+        report.add(where, "inserted", "a second copy of an earlier entry")
+    seen_ids.add(stored.entry_id)
+    entry = stored.entry
+    columns = {"entry_id": stored.entry_id, "kind": stored.kind,
+               "decision": stored.decision,
+               "agency": entry.agency if entry else None,
+               "recipient": entry.recipient if entry else None,
+               "pseudonym": entry.pseudonym if entry else None,
+               "event_id": entry.event_id if entry else None}
+    for name, value in columns.items():
+        if getattr(row, name) != value:
+            report.add(where, "modified",
+                       f"column {name} differs from the hashed entry")
+    if indexed.get(seq, set()) != set(entry.subjects() if entry else ()):
+        report.add(where, "modified", "the subject index differs from the hashed entry")
+    scan_for_cpr(report, where, stored.document)
+
+
+def _replay(report: VerifyReport, read: _LogRead) -> merkle.MerkleLog:
+    """Re-derive the tree from the entry bytes, checking every entry and every checkpoint's
+    root on the way; returns the tree."""
+    by_size = {cp.tree_size: cp for cp in read.cps}
     tree = merkle.MerkleLog()
     seen_ids: set[str] = set()
     erased_seqs: set[int] = set()
     recorded_erasures: set[int] = set()
     expected = 0
-    for row in rows:
+    for row in read.rows:
         seq = int(row.seq)
         where = f"entry {seq}"
         if seq > expected:
@@ -622,33 +658,12 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
         except (ValueError, TypeError) as exc:  # TypeError: a non-JSON value where one belongs
             report.add(where, "modified", f"not a valid canonical entry ({exc})")
         else:
-            inner_seq = stored.seq
             if stored.erased:
                 report.erased += 1
                 erased_seqs.add(seq)
             elif stored.entry is not None:
                 recorded_erasures |= erased_by(stored.entry)
-            if inner_seq != seq:
-                what = "reordered" if inner_seq < len(rows) and inner_seq != seq else "inserted"
-                report.add(where, what, f"the entry at position {seq} says it is entry "
-                                        f"{inner_seq}")
-            if stored.entry_id in seen_ids:
-                report.add(where, "inserted", "a second copy of an earlier entry")
-            seen_ids.add(stored.entry_id)
-            entry = stored.entry
-            columns = {"entry_id": stored.entry_id, "kind": stored.kind,
-                       "decision": stored.decision,
-                       "agency": entry.agency if entry else None,
-                       "recipient": entry.recipient if entry else None,
-                       "pseudonym": entry.pseudonym if entry else None,
-                       "event_id": entry.event_id if entry else None}
-            for name, value in columns.items():
-                if getattr(row, name) != value:
-                    report.add(where, "modified",
-                               f"column {name} differs from the hashed entry")
-            if indexed.get(seq, set()) != set(entry.subjects() if entry else ()):
-                report.add(where, "modified", "the subject index differs from the hashed entry")
-            scan_for_cpr(report, where, stored.document)
+            _check_stored(report, row, seq, stored, len(read.rows), read.indexed, seen_ids)
         tree.append(leaf)
         expected = seq + 1
         at_size = by_size.get(tree.size)
@@ -659,6 +674,24 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
     for seq in sorted(erased_seqs - recorded_erasures)[:100]:
         report.add(f"entry {seq}", "modified",
                    "its body is gone, but no erasure entry in the log records erasing it")
+    return tree
+
+
+def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyReport:
+    """Re-derive the tree from the stored entry bytes and check every entry, the filter
+    columns and subject index against the hashed bytes, every checkpoint's signature and
+    root, and that the checkpoints are consistent (all prefixes of one sequence of leaves)."""
+    report = VerifyReport()
+    read = _read_log(store)
+    cps, rows, state_row = read.cps, read.rows, read.state_row
+    report.checkpoints = len(cps)
+    report.latest_checkpoint = cps[-1] if cps else None
+    for cp in cps:
+        why = verify_checkpoint(cp, keys)
+        if why:
+            report.add(f"checkpoint {cp.tree_size}", "bad_signature",
+                       f"checkpoint at tree size {cp.tree_size}: {why}")
+    tree = _replay(report, read)
     report.entries = len(rows)
     report.tree_size = tree.size
     report.root_hash = tree.root().hex()
@@ -667,14 +700,14 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
             report.add(f"checkpoint {cp.tree_size}", "missing",
                        f"the checkpoint covers {cp.tree_size} entries but the log holds "
                        f"{tree.size}: entries at the end were removed")
-    extra = set(indexed) - {int(r.seq) for r in rows}
+    extra = set(read.indexed) - {int(r.seq) for r in rows}
     if extra:
         report.add(f"entry {min(extra)}", "inserted",
                    "the subject index names entries that are not in the log")
-    for seq in unsequenced[:100]:
+    for seq in read.unsequenced[:100]:
         report.add(f"entry {seq}", "inserted",
-                   f"entry {seq} is beyond the sequencer's state ({size_now} entries): it was "
-                   "not integrated by the hub")
+                   f"entry {seq} is beyond the sequencer's state ({read.size_now} entries): "
+                   "it was not integrated by the hub")
     if state_row is not None and (int(state_row.size) != tree.size
                                   or state_row.root_hash != report.root_hash):
         report.add("log state", "modified",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hub.keys import KeyRing
     from hub.settings import Settings
     from hub.store import Store
+    from schemas.disclosures import Checkpoint
 
 audit_app = typer.Typer(no_args_is_help=True, help="The disclosure log: export, verify, "
                                                    "subject access.")
@@ -235,19 +236,42 @@ def verify(
     proves the log is unchanged since it was signed, not who signed it (the exit code is
     still 0 if intact; the output says so). Pin the key to refuse a log signed by another.
     """
-    from hub.audit_export import (
-        check_retained,
-        export_checkpoints_and_leaves,
-        export_public_keys,
-        parse_retained_checkpoint,
-        verify_export,
-    )
-    from hub.auditlog import AuditLog, key_fingerprint, public_key_b64, public_keys, verify_store
-    from hub.cli import _fail, _settings
-    from hub.errors import HubError
-    from hub.keys import provider_for
+    from hub.audit_export import export_public_keys
 
     pins = _read_pins(public_key or [])
+    retained = _read_retained(checkpoint, witness_key, cosigned)
+    data = None
+    if file is not None:
+        data = _read_export(file)
+        report = _verify_file(data, pins, retained)
+    else:
+        report = _verify_live(data_dir, pins, retained)
+    pinned_note = None if pins else UNPINNED
+    if pinned_note and data is not None:
+        pinned_note += "; the file's own key(s): " + ", ".join(
+            _shown_keys(export_public_keys(data)))
+    if as_json:
+        doc = report.as_dict()
+        doc["key_pinned"] = bool(pins)
+        if pinned_note:
+            doc["note"] = pinned_note
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif report.ok:
+        _print_intact(report, retained, pins, cosigned=cosigned is not None)
+    else:
+        _print_problems(report)
+    if pinned_note and not as_json:
+        typer.echo(pinned_note)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _read_retained(checkpoint: Path | None, witness_key: Path | None,
+                   cosigned: Path | None) -> Checkpoint | None:
+    """The checkpoint the log must extend: a co-signed one (checked against the witness's
+    key; a bad co-signature exits 1) or a retained one, or None."""
+    from hub.audit_export import parse_retained_checkpoint
+    from hub.cli import _fail
+
     retained = None
     if (witness_key is None) != (cosigned is None):
         _fail("--witness-key and --cosigned go together")
@@ -271,82 +295,104 @@ def verify(
             _fail(f"--checkpoint {checkpoint} cannot be read")
         except ValueError as exc:
             _fail(str(exc))
-    keys_by_id: Mapping[str, Ed25519PublicKey]
-    if file is not None:
-        if not file.is_file():
-            _fail(f"{file} does not exist or is not a file")
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            _fail(f"{file} cannot be read ({exc.strerror})")
-            return
-        file_keys = export_public_keys(data)
-        pinned_text = None
-        if pins:
-            # The pin that is one of the file's keys (else the first: the verifier refuses).
-            matching = [p for p in pins
-                        if public_key_b64(p) in file_keys.values()]
-            pinned_text = public_key_b64((matching or pins)[-1])
-        report = verify_export(data, pinned_key=pinned_text)
+    return retained
+
+
+def _read_export(file: Path) -> bytes:
+    from hub.cli import _fail
+
+    if not file.is_file():
+        _fail(f"{file} does not exist or is not a file")
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        _fail(f"{file} cannot be read ({exc.strerror})")
+        raise  # _fail exits; this is never reached
+
+
+def _verify_file(data: bytes, pins: list[Ed25519PublicKey],
+                 retained: Checkpoint | None) -> VerifyReport:
+    """An export checked offline (and against the retained checkpoint, if any)."""
+    from hub.audit_export import (
+        check_retained,
+        export_checkpoints_and_leaves,
+        export_public_keys,
+        verify_export,
+    )
+    from hub.auditlog import load_public_key, public_key_b64
+
+    file_keys = export_public_keys(data)
+    pinned_text = None
+    if pins:
+        # The pin that is one of the file's keys (else the first: the verifier refuses).
+        matching = [p for p in pins
+                    if public_key_b64(p) in file_keys.values()]
+        pinned_text = public_key_b64((matching or pins)[-1])
+    report = verify_export(data, pinned_key=pinned_text)
+    if retained is not None and report.ok:
+        cps, leaves = export_checkpoints_and_leaves(data)
+        keys_by_id = _pinned_by_id(pins, {k: load_public_key(v)
+                                          for k, v in file_keys.items()})
+        check_retained(report, retained, keys_by_id, leaves, cps)
+    return report
+
+
+def _verify_live(data_dir: Path | None, pins: list[Ed25519PublicKey],
+                 retained: Checkpoint | None) -> VerifyReport:
+    """The live log in the store, checked against the key ring's (or the pinned) keys."""
+    from hub.audit_export import check_retained
+    from hub.auditlog import AuditLog, public_keys, verify_store
+    from hub.cli import _fail, _settings
+    from hub.errors import HubError
+    from hub.keys import provider_for
+
+    settings = _settings(data_dir)
+    ring_keys: dict[str, Ed25519PublicKey] = {}
+    try:
+        ring_keys = public_keys(provider_for(settings, create=False).load())
+    except HubError as exc:
+        if not pins:
+            _fail(f"{exc} (or give the hub's public key with --public-key)")
+    keys_by_id: Mapping[str, Ed25519PublicKey] = (
+        _pinned_by_id(pins, ring_keys) if ring_keys or not pins else _PinnedKey(pins[0]))
+    store = _open_store(settings)
+    try:
+        report = verify_store(store, keys_by_id)
         if retained is not None and report.ok:
-            cps, leaves = export_checkpoints_and_leaves(data)
-            from hub.auditlog import load_public_key
+            log = AuditLog(store)
+            cps = {cp.tree_size: cp for cp in log.checkpoints()}
+            check_retained(report, retained, keys_by_id,
+                           log.leaf_hashes(log.state().size), cps)
+    finally:
+        store.close()
+    return report
 
-            keys_by_id = _pinned_by_id(pins, {k: load_public_key(v)
-                                              for k, v in file_keys.items()})
-            check_retained(report, retained, keys_by_id, leaves, cps)
-    else:
-        settings = _settings(data_dir)
-        ring_keys: dict[str, Ed25519PublicKey] = {}
-        try:
-            ring_keys = public_keys(provider_for(settings, create=False).load())
-        except HubError as exc:
-            if not pins:
-                _fail(f"{exc} (or give the hub's public key with --public-key)")
-                return
-        keys_by_id = _pinned_by_id(pins, ring_keys) if ring_keys or not pins \
-            else _PinnedKey(pins[0])
-        store = _open_store(settings)
-        try:
-            report = verify_store(store, keys_by_id)
-            if retained is not None and report.ok:
-                log = AuditLog(store)
-                cps = {cp.tree_size: cp for cp in log.checkpoints()}
-                check_retained(report, retained, keys_by_id,
-                               log.leaf_hashes(log.state().size), cps)
-        finally:
-            store.close()
-    pinned_note = None if pins else UNPINNED
-    if pinned_note and file is not None:
-        from hub.auditlog import load_public_key
 
-        shown = []
-        for kid, text in sorted(export_public_keys(data).items()):
-            try:
-                shown.append(f"{kid} {text} ({key_fingerprint(load_public_key(text))})")
-            except ValueError:
-                continue
-        pinned_note += "; the file's own key(s): " + ", ".join(shown)
-    if as_json:
-        doc = report.as_dict()
-        doc["key_pinned"] = bool(pins)
-        if pinned_note:
-            doc["note"] = pinned_note
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif report.ok:
-        typer.echo(report.summary())
-        if retained is not None:
-            typer.echo(f"consistent with the {'co-signed' if cosigned else 'retained'} "
-                       f"checkpoint at size {retained.tree_size} "
-                       f"(root {retained.root_hash[:16]}…): the log only grew since")
-        if pins:
-            typer.echo("signatures checked against the pinned key(s): "
-                       + ", ".join(key_fingerprint(p) for p in pins))
-    else:
-        _print_problems(report)
-    if pinned_note and not as_json:
-        typer.echo(pinned_note)
-    raise typer.Exit(0 if report.ok else 1)
+def _shown_keys(file_keys: Mapping[str, str]) -> list[str]:
+    """An export's own keys as "id base64 (fingerprint)", for the unpinned note."""
+    from hub.auditlog import key_fingerprint, load_public_key
+
+    shown = []
+    for kid, text in sorted(file_keys.items()):
+        try:
+            shown.append(f"{kid} {text} ({key_fingerprint(load_public_key(text))})")
+        except ValueError:
+            continue
+    return shown
+
+
+def _print_intact(report: VerifyReport, retained: Checkpoint | None,
+                  pins: list[Ed25519PublicKey], *, cosigned: bool) -> None:
+    from hub.auditlog import key_fingerprint
+
+    typer.echo(report.summary())
+    if retained is not None:
+        typer.echo(f"consistent with the {'co-signed' if cosigned else 'retained'} "
+                   f"checkpoint at size {retained.tree_size} "
+                   f"(root {retained.root_hash[:16]}…): the log only grew since")
+    if pins:
+        typer.echo("signatures checked against the pinned key(s): "
+                   + ", ".join(key_fingerprint(p) for p in pins))
 
 
 def _pinned_by_id(pins: list[Ed25519PublicKey], known: Mapping[str, Ed25519PublicKey]

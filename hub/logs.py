@@ -1,6 +1,7 @@
 """Structured logs (structlog) with a redaction step that runs before anything is rendered.
 
-Keys that name personal data are dropped whole; any string that looks like a CPR number (in
+Keys that name personal data (the schema's marked fields, :mod:`schemas.personal`) or secrets
+are dropped whole; any string that looks like a CPR number (in
 any separator style) is masked. The redaction step has its own test (tests/unit/test_logs.py).
 
 Libraries log through the standard library (aiokafka, faust, SQLAlchemy, uvicorn), around
@@ -17,13 +18,23 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from pydantic import BaseModel
 
 from schemas.cpr import mask_cpr_like
+from schemas.events import CanonicalEvent
+from schemas.personal import log_keys
 
-PERSONAL_KEYS = frozenset({
-    "cpr", "name", "address", "subject", "related_persons", "description", "necessity",
-    "password", "token", "authorization", "key",
-})
+# Keys that name secrets; the personal ones come from the schema's PersonalData marks.
+SECRET_KEYS = frozenset({"password", "token", "authorization", "key"})
+
+
+def personal_keys(model: type[BaseModel] = CanonicalEvent) -> frozenset[str]:
+    """The mapping keys whose values are dropped: every field ``model`` marks as personal
+    data, every field holding one (``subject``, ``related_persons``), and the secrets."""
+    return log_keys(model) | SECRET_KEYS
+
+
+PERSONAL_KEYS = personal_keys()
 
 
 def _scrub(value: Any) -> Any:

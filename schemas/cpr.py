@@ -67,6 +67,13 @@ def contains_cpr_like(text: str) -> bool:
     return any(plausible_cpr_shape(m.group()) for m in CPR_SHAPED.finditer(text))
 
 
+def cpr_like_numbers(text: str) -> set[str]:
+    """The ten digits of every CPR-shaped number in ``text`` (any separator style, a date in
+    the first six): for checks that two texts share no CPR number, however each writes it."""
+    return {"".join(c for c in m.group() if c.isdigit()) for m in CPR_SHAPED.finditer(text)
+            if plausible_cpr_shape(m.group())}
+
+
 def mask_cpr_like(text: str, replacement: str = "[cpr]") -> str:
     """``text`` with every CPR-shaped number (any separator style) replaced."""
     return CPR_SHAPED.sub(replacement, text)

@@ -1,7 +1,8 @@
 """The canonical event, schema version 1 (DESIGN.md §6).
 
 Fields that hold personal data carry a :class:`PersonalData` mark in their annotation, so that
-minimisation and the no-plaintext tests read the mark instead of keeping a second list.
+minimisation, log redaction and the no-plaintext tests read the mark (:mod:`schemas.personal`)
+instead of keeping lists of their own.
 Unknown fields are rejected (``extra="forbid"``), never ignored.
 """
 
@@ -30,9 +31,18 @@ from schemas.cpr import birth_date, normalise_cpr
 
 @dataclass(frozen=True)
 class PersonalData:
-    """Marks a field as personal data. ``kind`` says what it is (cpr, name, address, text)."""
+    """Marks a field as personal data. ``kind`` says what it is: ``cpr``, ``name``,
+    ``address`` (direct identifiers), ``quasi`` (a quasi-identifier such as the school) or
+    ``text`` (free text that may name people). :mod:`schemas.personal` reads the marks for
+    minimisation, log redaction and the no-plaintext checks."""
 
     kind: str
+
+    @property
+    def identifying(self) -> bool:
+        """A direct identifier: never disclosed, never on the broker or in a log in
+        plaintext. Every kind but ``quasi`` and ``text`` is one."""
+        return self.kind not in ("quasi", "text")
 
 
 class Agency(StrEnum):

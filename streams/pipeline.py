@@ -35,21 +35,14 @@ from schemas.events import (
     future_skew_context,
 )
 from schemas.outcomes import EventOutcome, OutcomeStatus
+from schemas.personal import disclosure_units
 from schemas.signals import SignalRecord
 from streams.aggregation import Crossed, local_day
 from streams.policy import Decision, Policy, SignalRule, year_group
 
-# The canonical event's fields that can carry personal data, as the policy names them.
-PERSONAL_FIELDS = (
-    "subject.cpr",
-    "subject.name",
-    "subject.address",
-    "subject.school",
-    "subject.class",
-    "related_persons",
-    "description",
-    "necessity",
-)
+# The canonical event's fields that can carry personal data, as the policy names them: read
+# from the schema's PersonalData marks, so a newly marked field is reported as withheld.
+PERSONAL_FIELDS = disclosure_units()
 # A scrubber: (free text, names the event carries) → text with identifiers replaced.
 Scrub = Callable[[str, Sequence[str]], str]
 

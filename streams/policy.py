@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from hub.errors import ConfigError
 from schemas.events import Agency, Area, Category, Collaboration, Consent, Kind, Purpose, Severity
+from schemas.personal import never_disclosed
 
 
 class Necessity(StrEnum):
@@ -152,9 +153,8 @@ TREATMENTS: dict[str, frozenset[str]] = {
     "necessity": frozenset({"scrub", "drop"}),
     "source": frozenset({"keep"}),
 }
-# Fields that are never disclosed whatever a policy says.
-NEVER_DISCLOSED = ("subject.cpr", "subject.name", "subject.address", "subject.birth_date",
-                   "related_persons.cpr", "related_persons.name")
+# Fields that are never disclosed whatever a policy says: the schema's direct identifiers.
+NEVER_DISCLOSED = never_disclosed()
 
 
 class Disclosure(_Model):

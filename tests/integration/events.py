@@ -13,21 +13,21 @@ from typing import Any
 
 from connectors.base import Mapped
 from hub.sample_data import native_sample
+from schemas.events import RelatedPerson, Subject
+from schemas.personal import identifying_values
 
 # Every CPR, name and address handed to the hub in this session.
 IDENTIFIERS: set[str] = set()
 
 
 def identifiers_in(results: Iterable[object]) -> set[str]:
-    """CPRs, names and addresses of the mapped records among a connector's ``parse``
-    results, for the no-plaintext scans."""
+    """The direct identifiers (CPRs, names, addresses: the fields the schema marks as personal
+    data, schemas.personal) of the mapped records among a connector's ``parse`` results, for
+    the no-plaintext scans."""
     found: set[str] = set()
     for r in results:
         if isinstance(r, Mapped):
-            s = r.event.subject
-            found.update(v for v in (s.cpr, s.name, s.address) if v)
-            for p in r.event.related_persons:
-                found.update(v for v in (p.cpr, p.name) if v)
+            found.update(value for _kind, value in identifying_values(r.event))
     return found
 
 FIRST = ["Mads", "Sofie", "Emil", "Freja", "Noah", "Ida", "Oscar", "Clara", "Aksel", "Alma"]
@@ -99,8 +99,6 @@ def make_event(agency: str = "school", *, category: str = "group_conflict",
     address = f"{rng.choice(STREETS)} {rng.randrange(1, 99)}, {rng.choice(TOWNS)}"
     guardian_cpr = cpr_for(dt.date(1980, 5, 17), rng)
     guardian = f"{rng.choice(FIRST)} {rng.choice(LAST)} {uuid.uuid4().hex[:6]}"
-    IDENTIFIERS.update({name, address, guardian})
-    IDENTIFIERS.update(cpr_writings(cpr) | cpr_writings(guardian_cpr))
     event: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
         "schema_version": 1,
@@ -119,6 +117,11 @@ def make_event(agency: str = "school", *, category: str = "group_conflict",
         "consent": "given",
         "necessity": f"Deling er nødvendig for at forebygge, at {name} begår kriminalitet.",
     }
+    # What the scans search for: every field the schema marks as a direct identifier.
+    people = [Subject.model_validate(event["subject"]),
+              *(RelatedPerson.model_validate(p) for p in event["related_persons"])]
+    for kind, value in (found for person in people for found in identifying_values(person)):
+        IDENTIFIERS.update(cpr_writings(value) if kind == "cpr" else {value})
     event.update(overrides)
     return event
 

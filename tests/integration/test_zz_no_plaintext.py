@@ -1,5 +1,6 @@
-"""Runs after the other integration tests: search every record on the broker for any CPR,
-name or address that any test handed to the hub. Only AES-GCM ciphertext may carry them.
+"""Runs after the other integration tests: search every record on the broker for any direct
+identifier (a CPR, name or address: the fields the schema marks as personal data, read by
+schemas.personal) that any test handed to the hub. Only AES-GCM ciphertext may carry them.
 
 The agencies' own native topics (Kafka-native delivery, ``native.<agency>.<connector>``) hold
 their exports in plaintext until the connector has forwarded them; then it deletes them. They

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.bus.envelope import OrderKey, PayloadCipher, seal
 from schemas.events import CanonicalEvent, Category
+from schemas.personal import identifying_values
 from streams.pipeline import IngestRecord
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,15 +131,11 @@ def make_event(agency: str = "police", **overrides: Any) -> dict[str, Any]:
 
 
 def personal_strings(event: dict[str, Any]) -> list[str]:
-    """Every CPR (both forms), name and address an event carries."""
+    """Every direct identifier an event carries (the fields the schema marks as personal
+    data, schemas.personal), each CPR in both forms."""
     found: list[str] = []
-    subject = event["subject"]
-    cprs = [subject["cpr"]] + [p["cpr"] for p in event.get("related_persons", []) if p.get("cpr")]
-    for cpr in cprs:
-        digits = cpr.replace("-", "").replace(" ", "")
-        found += [digits, dashed(digits)]
-    found += [v for v in (subject.get("name"), subject.get("address")) if v]
-    found += [p["name"] for p in event.get("related_persons", []) if p.get("name")]
+    for kind, value in identifying_values(CanonicalEvent.model_validate(event)):
+        found += [value, dashed(value)] if kind == "cpr" else [value]
     return found
 
 
