@@ -6,6 +6,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends hunspell-da \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY hub hub
+COPY core core
 COPY streams streams
 COPY connectors connectors
 COPY schemas schemas

@@ -12,7 +12,8 @@ One run, one broker (by default an embedded tansu started here on a free loopbac
     waited for (consumer group Stable, then ``--settle`` seconds); only then N *signal* events
     are produced as fast as possible (``send_all``: batches of 4000 un-awaited sends, acks=all),
     encrypted as ``POST /api/v1/ingest/{agency}`` encrypts them (``bench.throughput``'s
-    ``IngestMessage`` with :class:`hub.crypto.PayloadCipher`, padded to 1 KB of JSON like the
+    ``IngestMessage`` with :class:`core.privacy.crypto.PayloadCipher`, padded to 1 KB of JSON like
+    the
     throughput bench). The mix (seeded, ``--seed``):
 
     * ~80 % ``school_absence`` with ``absence {date, lessons, excused}`` for N/10 pupils aged
@@ -98,11 +99,12 @@ from bench.throughput import (
 from connectors.base import collaboration_for, copenhagen
 from connectors.police import REGISTRATION_NECESSITY
 from connectors.school import ABSENCE_NECESSITY, SCHOOL_AREAS
-from hub.crypto import PayloadCipher
-from hub.keys import FileKeyProvider
-from hub.settings import Settings
-from hub.store import Store, concerns, disclosure_log, events
-from hub.topics import ensure_topics
+from core.bus.topics import ensure_topics
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.crypto import PayloadCipher
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
+from core.store import Store, concerns, disclosure_log, events
 from schemas.cpr import age_at
 from schemas.events import Area, CanonicalEvent
 from schemas.signals import SignalRecord
@@ -115,7 +117,6 @@ from schemas.wire import (
 )
 from streams.aggregation import WindowState, local_day, observe
 from streams.pipeline import facts_of
-from streams.policy import Policy, load_policy
 from streams.router import route_group
 
 FIRST_DAY = dt.date(2026, 2, 2)  # a Monday

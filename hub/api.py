@@ -32,8 +32,7 @@ from connectors.base import Mapped, keyed_namespace
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
 from connectors.watch import drop_status
-from hub.api_status import status_router
-from hub.auditlog import (
+from core.ledger.auditlog import (
     AuditLog,
     FilterError,
     check_filters,
@@ -45,13 +44,18 @@ from hub.auditlog import (
     public_keys,
     verify_store,
 )
+from core.ledger.disclosures import DisclosureSink, TopicSink, random_entry_id
+from core.logs import get_logger
+from core.policy.evaluator import load_policy
+from core.privacy.crypto import PSEUDONYM_PATTERN, PayloadCipher
+from core.privacy.freetext import FreeText
+from core.privacy.keys import provider_for
+from core.privacy.vault import EntryErased, Vault
+from core.settings import AGENCIES, Settings
+from core.store import Principal, Store, decode_cursor, encode_cursor
+from hub.api_status import status_router
 from hub.auth import PrincipalDep, StoreDep, readable_queues
-from hub.crypto import PSEUDONYM_PATTERN, PayloadCipher
-from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
-from hub.freetext import FreeText
-from hub.keys import provider_for
 from hub.limits import BodyCaps, BoundedBodies, RateLimiter
-from hub.logs import get_logger
 from hub.metrics import StoreCollector, metrics_allowed
 from hub.problems import COMMON_ERRORS, reject_unknown_query
 from hub.refusals import (
@@ -61,8 +65,6 @@ from hub.refusals import (
     parse_time,
     refusal_counter,
 )
-from hub.settings import AGENCIES, Settings
-from hub.store import Principal, Store, decode_cursor, encode_cursor
 from hub.subject_access import (
     DECISIONS,
     DecisionError,
@@ -72,13 +74,11 @@ from hub.subject_access import (
     store_decision,
     subject_access_entry,
 )
-from hub.vault import EntryErased, Vault
 from hub.web.routes import WebContext, mount_web
 from schemas.cpr import InvalidCpr, contains_cpr_like
 from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import CanonicalEvent, error_loc, future_skew_context
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
-from streams.policy import load_policy
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
@@ -177,7 +177,7 @@ DECISION_ALIASES = {"allowed": "disclosed", "routed": "disclosed", "refused": "r
 def create_api(settings: Settings, *, store: Store | None = None,
                sink: DisclosureSink | None = None) -> FastAPI:
     """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
-    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`."""
+    topic); tests without a broker pass a :class:`core.ledger.disclosures.StoreSink`."""
     policy = load_policy(settings.resolved_policy_file)
     ring = provider_for(settings, create=settings.mode != "production").load()
     cipher = PayloadCipher(ring)
@@ -195,7 +195,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
     def order_key(cpr: str) -> bytes:
         return hmac.new(order_mac, cpr.encode("ascii"), hashlib.sha256).hexdigest()[:32].encode()
 
-    # Reasons go into the log through the one free-text scrubber (hub/freetext.py: scrubbed,
+    # Reasons go into the log through the one free-text scrubber (core/privacy/freetext.py:
+    # scrubbed,
     # not refused, because the reason is the disclosure's justification and must be kept).
     freetext = FreeText()
 

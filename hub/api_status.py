@@ -4,7 +4,8 @@
 * ``PUT /api/v1/queues/{queue}/concerns/{event_id}/status`` — ``{"status", "note"}``.
 
 Only a consultant of the queue. The note goes through the one free-text check
-(:mod:`hub.freetext`): a note that holds personal data is refused with 422, the error naming the
+(:mod:`core.privacy.freetext`): a note that holds personal data is refused with 422, the error
+naming the
 field and the kinds found (``{"field": "note", "type": "personal_data", "kinds": [...]}``),
 never the value; nothing is stored.
 """
@@ -19,10 +20,10 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.logs import get_logger
+from core.privacy.freetext import FreeText
+from core.store import Principal, Store
 from hub.auth import PrincipalDep, StoreDep, readable_queues
-from hub.freetext import FreeText
-from hub.logs import get_logger
-from hub.store import Principal, Store
 
 log = get_logger("hub.api")
 NOTE_MAX = 500  # as the web UI's form

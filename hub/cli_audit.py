@@ -2,7 +2,7 @@
 
 * ``audit export --out FILE [--from T] [--to T]`` signs a checkpoint and writes the log (or
   the entries logged in ``[from, to)``) as one signed, canonical JSON file with proofs
-  (:mod:`hub.audit_export`, format in ``docs/disclosure-log.md``).
+  (:mod:`core.ledger.audit_export`, format in ``docs/disclosure-log.md``).
 * ``audit verify [--file FILE]`` checks an export offline, or else the live log in the store.
 
 Exit codes: 0 intact, 1 tampered (every problem is printed: which entry or checkpoint, what,
@@ -22,10 +22,10 @@ import typer
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from hub.auditlog import VerifyReport
-    from hub.keys import KeyRing
-    from hub.settings import Settings
-    from hub.store import Store
+    from core.ledger.auditlog import VerifyReport
+    from core.privacy.keys import KeyRing
+    from core.settings import Settings
+    from core.store import Store
 
 audit_app = typer.Typer(no_args_is_help=True, help="The disclosure log: export, verify, "
                                                    "subject access.")
@@ -49,9 +49,9 @@ def parse_when(text: str) -> dt.datetime:
 
 def _load_ring(settings: Settings) -> KeyRing:
     """The hub's key ring; exit 2 with the reason (never a key) if it cannot be read."""
+    from core.errors import HubError
+    from core.privacy.keys import provider_for
     from hub.cli import _fail
-    from hub.errors import HubError
-    from hub.keys import provider_for
 
     try:
         return provider_for(settings, create=False).load()
@@ -62,8 +62,8 @@ def _load_ring(settings: Settings) -> KeyRing:
 
 def _open_store(settings: Settings) -> Store:
     """The hub's store; refuses (exit 2) to conjure up an empty SQLite database."""
+    from core.store import Store
     from hub.cli import _fail
-    from hub.store import Store
 
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
@@ -103,8 +103,8 @@ def export(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Sign a checkpoint and export the disclosure log with its checkpoints and proofs."""
-    from hub.audit_export import export_log, verify_export, write_export
-    from hub.auditlog import AuditLog
+    from core.ledger.audit_export import export_log, verify_export, write_export
+    from core.ledger.auditlog import AuditLog
     from hub.cli import _fail, _settings
 
     try:
@@ -158,8 +158,8 @@ def public_key(
 ) -> None:
     """Print the log's Ed25519 checkpoint public key (PEM and base64) and its SHA-256
     fingerprint, for auditors to pin out of band (`audit verify --public-key`)."""
-    from hub.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
-    from hub.auditlog import public_keys as ring_public_keys
+    from core.ledger.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
+    from core.ledger.auditlog import public_keys as ring_public_keys
     from hub.cli import _settings
 
     settings = _settings(data_dir)
@@ -181,7 +181,7 @@ UNPINNED = ("signatures checked against the log's own key only — pin with --pu
 
 def _read_pins(values: list[str]) -> list[Ed25519PublicKey]:
     """Each --public-key: a file (PEM or base64) or the base64 itself."""
-    from hub.auditlog import load_public_key
+    from core.ledger.auditlog import load_public_key
     from hub.cli import _fail
 
     pins = []
@@ -235,17 +235,23 @@ def verify(
     proves the log is unchanged since it was signed, not who signed it (the exit code is
     still 0 if intact; the output says so). Pin the key to refuse a log signed by another.
     """
-    from hub.audit_export import (
+    from core.errors import HubError
+    from core.ledger.audit_export import (
         check_retained,
         export_checkpoints_and_leaves,
         export_public_keys,
         parse_retained_checkpoint,
         verify_export,
     )
-    from hub.auditlog import AuditLog, key_fingerprint, public_key_b64, public_keys, verify_store
+    from core.ledger.auditlog import (
+        AuditLog,
+        key_fingerprint,
+        public_key_b64,
+        public_keys,
+        verify_store,
+    )
+    from core.privacy.keys import provider_for
     from hub.cli import _fail, _settings
-    from hub.errors import HubError
-    from hub.keys import provider_for
 
     pins = _read_pins(public_key or [])
     retained = None
@@ -254,7 +260,7 @@ def verify(
     if witness_key is not None and cosigned is not None:
         if checkpoint is not None:
             _fail("give either --checkpoint or --cosigned")
-        from hub.witness import verify_cosigned
+        from core.ledger.witness import verify_cosigned
 
         [witness] = _read_pins([str(witness_key)])
         try:
@@ -290,7 +296,7 @@ def verify(
         report = verify_export(data, pinned_key=pinned_text)
         if retained is not None and report.ok:
             cps, leaves = export_checkpoints_and_leaves(data)
-            from hub.auditlog import load_public_key
+            from core.ledger.auditlog import load_public_key
 
             keys_by_id = _pinned_by_id(pins, {k: load_public_key(v)
                                               for k, v in file_keys.items()})
@@ -318,7 +324,7 @@ def verify(
             store.close()
     pinned_note = None if pins else UNPINNED
     if pinned_note and file is not None:
-        from hub.auditlog import load_public_key
+        from core.ledger.auditlog import load_public_key
 
         shown = []
         for kid, text in sorted(export_public_keys(data).items()):
@@ -380,7 +386,7 @@ def erase(
     """
     import sys
 
-    from hub.auditlog import AuditLog, erasure_entry
+    from core.ledger.auditlog import AuditLog, erasure_entry
     from hub.cli import _fail, _settings
     from hub.cli_subject_access import _default_officer
     from schemas.cpr import InvalidCpr, contains_cpr_like
@@ -456,7 +462,7 @@ def witness_keygen(
         PrivateFormat,
     )
 
-    from hub.auditlog import key_fingerprint, public_key_b64
+    from core.ledger.auditlog import key_fingerprint, public_key_b64
     from hub.cli import _fail
 
     if out.exists():
@@ -490,10 +496,10 @@ def witness_sign(
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    from hub.audit_export import parse_retained_checkpoint
-    from hub.auditlog import verify_checkpoint
+    from core.ledger.audit_export import parse_retained_checkpoint
+    from core.ledger.auditlog import verify_checkpoint
+    from core.ledger.witness import cosign
     from hub.cli import _fail
-    from hub.witness import cosign
 
     [pinned] = _read_pins([public_key])
     try:

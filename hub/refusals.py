@@ -29,10 +29,10 @@ from prometheus_client import Counter
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import get_logger
+from core.store import Store, decode_cursor
 from hub.auth import PrincipalDep
 from hub.limits import STATE_PRINCIPAL, STATE_REASON, bearer_token
-from hub.logs import get_logger
-from hub.store import Store, decode_cursor
 
 log = get_logger("hub.access")
 

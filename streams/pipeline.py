@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.disclosures import derived_entry_id
-from hub.errors import CryptoError
-from hub.vault import Identity
+from core.errors import CryptoError
+from core.ledger.disclosures import derived_entry_id
+from core.policy.evaluator import Decision, Policy, SignalRule, year_group
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.vault import Identity
 from schemas.concerns import Aggregate, ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
 from schemas.disclosures import EntryKind, LogEntry
@@ -37,7 +38,6 @@ from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.signals import SignalRecord
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID
 from streams.aggregation import Crossed, local_day
-from streams.policy import Decision, Policy, SignalRule, year_group
 
 # The canonical event's fields that can carry personal data, as the policy names them.
 PERSONAL_FIELDS = (
@@ -138,7 +138,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def facts_of(event: CanonicalEvent, age: int) -> dict[str, str | int]:
-    """What the policy may test about an event (streams/policy.py FACTS and age)."""
+    """What the policy may test about an event (core/policy/evaluator.py FACTS and age)."""
     return {
         "age": age,
         "necessity": "stated" if event.necessity.strip() else "blank",

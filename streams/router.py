@@ -25,12 +25,12 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 
-from hub.disclosures import entry_message
-from hub.logs import get_logger
-from hub.projector import own_group_consumer
-from hub.settings import AGENCIES, Settings
-from hub.store import Store
-from hub.vault import Identity, Vault
+from core.ledger.disclosures import entry_message
+from core.logs import get_logger
+from core.policy.evaluator import Policy
+from core.privacy.vault import Identity, Vault
+from core.settings import AGENCIES, Settings
+from core.store import Store
 from schemas.wire import (
     DEADLETTER_TOPIC,
     DISCLOSURES_TOPIC,
@@ -56,14 +56,14 @@ from streams.pipeline import (
     outcome_json,
     record_event_id,
 )
-from streams.policy import Policy
+from streams.projector import own_group_consumer
 
 log = get_logger("streams.router")
 ROUTE_ROLE = "route"
 
 
 def route_group(settings: Settings) -> str:
-    """The route stage's consumer group (see :func:`hub.projector.own_group_consumer`)."""
+    """The route stage's consumer group (see :func:`streams.projector.own_group_consumer`)."""
     return f"{settings.worker_id}-{ROUTE_ROLE}"
 
 

@@ -34,7 +34,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectors.watch import drop_status
-from hub.auditlog import (
+from core.ledger.auditlog import (
     AuditLog,
     FilterError,
     check_filters,
@@ -42,14 +42,15 @@ from hub.auditlog import (
     key_fingerprint,
     verify_store,
 )
+from core.logs import get_logger
+from core.policy.evaluator import Policy
+from core.privacy.crypto import PSEUDONYM_PATTERN
+from core.privacy.freetext import FreeText
+from core.privacy.keys import KeyRing
+from core.settings import Settings
+from core.store import Principal, Store, decode_cursor
 from hub.auth import readable_queues
-from hub.crypto import PSEUDONYM_PATTERN
-from hub.freetext import FreeText
-from hub.keys import KeyRing
-from hub.logs import get_logger
 from hub.refusals import summarise
-from hub.settings import Settings
-from hub.store import Principal, Store, decode_cursor
 from hub.subject_access import (
     DecisionError,
     access_decision_entry,
@@ -79,7 +80,6 @@ from hub.web.sessions import (
 from hub.web.texts import TEXTS, found_da
 from schemas.cpr import InvalidCpr
 from schemas.disclosures import Decision, EntryKind, LogEntry
-from streams.policy import Policy
 
 HERE = Path(__file__).resolve().parent
 log = get_logger("hub.web")
@@ -119,7 +119,7 @@ class WebContext:
     record: Callable[[Request, list[LogEntry]], Awaitable[None]]
     consultations: Callable[[Principal, list[dict[str, Any]], str], list[LogEntry]]
     reidentify: Reidentify
-    # The one free-text scrubber (hub/freetext.py); the API passes its own.
+    # The one free-text scrubber (core/privacy/freetext.py); the API passes its own.
     freetext: FreeText = field(default_factory=FreeText)
 
 

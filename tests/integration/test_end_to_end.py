@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from hub.crypto import PayloadCipher
-from hub.keys import FileKeyProvider
+from core.privacy.crypto import PayloadCipher
+from core.privacy.keys import FileKeyProvider
 from schemas.wire import (
     DEADLETTER_TOPIC,
     H_AGENCY,

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hub.crypto import PayloadCipher
+from core.privacy.crypto import PayloadCipher
 from schemas.events import CanonicalEvent, Category
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 from streams.pipeline import IngestRecord
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED_POLICY = REPO / "streams" / "policies" / "vordingborg.yaml"
+SHIPPED_POLICY = REPO / "core" / "policy" / "policies" / "vordingborg.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
 # Born 2010-02-01 (7th digit 4, YY 10 < 37 → 20xx). Fails the old modulus-11 check.

@@ -1,4 +1,5 @@
-"""The sequencer: the ``disclosures`` topic → the disclosure log (:class:`hub.auditlog.AuditLog`).
+"""The sequencer: the ``disclosures`` topic → the disclosure log
+(:class:`core.ledger.auditlog.AuditLog`).
 
 Its own aiokafka consumer group on a one-partition topic, so one sequencer is active at a
 time; the log's write lock in the store fences a zombie. Offsets are committed after the
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.auditlog import AuditLog
-from hub.disclosures import parse_entry_message
-from hub.logs import get_logger
-from hub.projector import own_group_consumer
-from hub.settings import Settings
+from core.ledger.auditlog import AuditLog
+from core.ledger.disclosures import parse_entry_message
+from core.logs import get_logger
+from core.settings import Settings
 from schemas.wire import DISCLOSURES_TOPIC
+from streams.projector import own_group_consumer
 
 log = get_logger("hub.sequencer")
 

@@ -1,7 +1,7 @@
 """Where disclosure-log entries go: a one-method :class:`DisclosureSink` and two of them.
 
 * :class:`TopicSink` produces entries to the ``disclosures`` topic (``acks=all``) for the
-  sequencer (:mod:`hub.sequencer`). The API and the worker use it: an act is answered only
+  sequencer (:mod:`core.ledger.sequencer`). The API and the worker use it: an act is answered only
   after its entry is durable on the broker.
 * :class:`StoreSink` integrates entries straight into the log (:meth:`AuditLog.integrate`).
   The retention job and tests without a broker use it. It is safe beside a running
@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from hub.auditlog import AuditLog
+from core.ledger.auditlog import AuditLog
 from schemas.disclosures import LogEntry
 from schemas.wire import DISCLOSURES_TOPIC
 

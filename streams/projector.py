@@ -15,8 +15,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from hub.settings import Settings
-from hub.store import Store
+from core.settings import Settings
+from core.store import Store
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
 
 

@@ -1,6 +1,8 @@
 """The queryable store: principals, event outcomes, routed concerns, the worker's ledger,
-the re-identification vault (ciphertext only, see :mod:`hub.vault`), pseudonym aliases across
-key rotations, the disclosure log (rows only; its logic is :mod:`hub.auditlog`), legal holds,
+the re-identification vault (ciphertext only, see :mod:`core.privacy.vault`), pseudonym aliases
+across
+key rotations, the disclosure log (rows only; its logic is :mod:`core.ledger.auditlog`), legal
+holds,
 and for the web UI (:mod:`hub.web`) login sessions (token hashes only) and each concern's case
 status with its history.
 
@@ -103,7 +105,8 @@ pseudonym_aliases = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# The disclosure log (hub/auditlog.py, format in schemas/disclosures.py). ``entry`` holds the
+# The disclosure log (core/ledger/auditlog.py, format in schemas/disclosures.py). ``entry`` holds
+# the
 # leaf bytes exactly as hashed; the other columns are copies for filtering. No plaintext
 # identity: pseudonyms, field names, rule ids, recipients.
 disclosure_log = sa.Table(
@@ -883,7 +886,7 @@ class Store:
         return out
 
     # -- retention and legal holds ------------------------------------------------------
-    # Used by hub/retention.py. Reads walk whole tables in pages; the writes re-check their
+    # Used by core/ledger/retention.py. Reads walk whole tables in pages; the writes re-check their
     # preconditions inside the statement, so a hold placed or a concern projected since the
     # retention run read the store is respected.
     def place_legal_hold(self, pseudonym: str, reason: str, principal: str,

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from hub.auditlog import checkpoint_json, key_fingerprint
+from core.ledger.auditlog import checkpoint_json, key_fingerprint
 from schemas.disclosures import Checkpoint
 
 WITNESS_CONTEXT = b"ssp-hub witness cosignature v1\n"
@@ -42,7 +42,7 @@ def cosign(cp: Checkpoint, key: Ed25519PrivateKey) -> dict[str, Any]:
 def verify_cosigned(data: bytes, witness: Ed25519PublicKey) -> Checkpoint:
     """The checkpoint a co-signed document holds, if ``witness`` signed it; else ValueError
     (naming what is wrong, never a value)."""
-    from hub.audit_export import parse_retained_checkpoint
+    from core.ledger.audit_export import parse_retained_checkpoint
 
     try:
         doc = json.loads(data)

@@ -14,8 +14,8 @@ import re
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hub.errors import CryptoError
-from hub.keys import KeyRing
+from core.errors import CryptoError
+from core.privacy.keys import KeyRing
 
 NONCE_BYTES = 12
 # What :class:`Pseudonymiser` emits; anything else is not a pseudonym the hub issued.

@@ -1,0 +1,1 @@
+"""The Kafka seam: topics and consumers."""

@@ -1,0 +1,1 @@
+"""The disclosure log: entries, Merkle tree, sequencer, export, retention, witness."""
