@@ -44,7 +44,8 @@ from core.ledger.auditlog import (
     public_keys,
     verify_store,
 )
-from core.ledger.disclosures import DisclosureSink, TopicSink, random_entry_id
+from core.ledger.disclosures import DisclosureSink, TopicSink
+from core.ledger.entries import random_entry_id
 from core.logs import get_logger
 from core.policy.evaluator import load_policy
 from core.privacy.crypto import PSEUDONYM_PATTERN, PayloadCipher

@@ -15,6 +15,7 @@ from core.privacy.keys import provider_for
 from core.settings import Settings
 from hub.auth import ROLES, new_token
 from hub.cli_audit import audit_app
+from hub.cli_common import DataDirOpt, _fail, _settings
 from hub.cli_retention import retention_app
 from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
@@ -34,22 +35,7 @@ app.add_typer(connector_app, name="connector")
 audit_app.command("subject-access")(subject_access)
 app.command("scrub")(scrub)
 
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
-
-
-def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 MIN_PASSWORD = 8
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @users_app.command("add")

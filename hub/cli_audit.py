@@ -51,7 +51,7 @@ def _load_ring(settings: Settings) -> KeyRing:
     """The hub's key ring; exit 2 with the reason (never a key) if it cannot be read."""
     from core.errors import HubError
     from core.privacy.keys import provider_for
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     try:
         return provider_for(settings, create=False).load()
@@ -63,7 +63,7 @@ def _load_ring(settings: Settings) -> KeyRing:
 def _open_store(settings: Settings) -> Store:
     """The hub's store; refuses (exit 2) to conjure up an empty SQLite database."""
     from core.store import Store
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
@@ -105,7 +105,7 @@ def export(
     """Sign a checkpoint and export the disclosure log with its checkpoints and proofs."""
     from core.ledger.audit_export import export_log, verify_export, write_export
     from core.ledger.auditlog import AuditLog
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
 
     try:
         start = parse_when(from_) if from_ is not None else None
@@ -160,7 +160,7 @@ def public_key(
     fingerprint, for auditors to pin out of band (`audit verify --public-key`)."""
     from core.ledger.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
     from core.ledger.auditlog import public_keys as ring_public_keys
-    from hub.cli import _settings
+    from hub.cli_common import _settings
 
     settings = _settings(data_dir)
     ring = _load_ring(settings)
@@ -182,7 +182,7 @@ UNPINNED = ("signatures checked against the log's own key only — pin with --pu
 def _read_pins(values: list[str]) -> list[Ed25519PublicKey]:
     """Each --public-key: a file (PEM or base64) or the base64 itself."""
     from core.ledger.auditlog import load_public_key
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     pins = []
     for value in values:
@@ -251,7 +251,7 @@ def verify(
         verify_store,
     )
     from core.privacy.keys import provider_for
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
 
     pins = _read_pins(public_key or [])
     retained = None
@@ -387,7 +387,7 @@ def erase(
     import sys
 
     from core.ledger.auditlog import AuditLog, erasure_entry
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
     from hub.cli_subject_access import _default_officer
     from schemas.cpr import InvalidCpr, contains_cpr_like
 
@@ -463,7 +463,7 @@ def witness_keygen(
     )
 
     from core.ledger.auditlog import key_fingerprint, public_key_b64
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     if out.exists():
         _fail(f"{out} exists already; refusing to overwrite a key")
@@ -499,7 +499,7 @@ def witness_sign(
     from core.ledger.audit_export import parse_retained_checkpoint
     from core.ledger.auditlog import verify_checkpoint
     from core.ledger.witness import cosign
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     [pinned] = _read_pins([public_key])
     try:

@@ -28,7 +28,7 @@ PseudonymArg = Annotated[str, typer.Argument(help="the person's pseudonym, e.g. 
 
 def _pseudonym(value: str) -> str:
     from core.privacy.crypto import PSEUDONYM_PATTERN
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     if not PSEUDONYM_PATTERN.fullmatch(value):
         _fail("that is not a pseudonym (expected <domain><version>:<32 base32 characters>); "
@@ -37,7 +37,7 @@ def _pseudonym(value: str) -> str:
 
 
 def _parse_now(text: str | None) -> dt.datetime:
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     if text is None:
         return dt.datetime.now(dt.UTC)
@@ -70,7 +70,7 @@ def run(
     from core.policy.evaluator import load_policy
     from core.privacy.keys import provider_for
     from core.store import Store
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
 
     settings = _settings(data_dir)
     when = _parse_now(now)
@@ -102,7 +102,7 @@ def hold(
     """Suspend retention (deletion and erasure) for a person: all their pseudonyms."""
     from core.ledger.retention import place_hold
     from core.store import Store
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
 
     pseudonym = _pseudonym(pseudonym)
     if not reason.strip():
@@ -134,7 +134,7 @@ def release(pseudonym: PseudonymArg, data_dir: DataDirOpt = None) -> None:
     """Lift the holds on a person (placed on this pseudonym or any of its aliases)."""
     from core.ledger.retention import release_hold
     from core.store import Store
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
 
     pseudonym = _pseudonym(pseudonym)
     store = Store.open(_settings(data_dir).resolved_database_url)
@@ -153,7 +153,7 @@ def list_holds(data_dir: DataDirOpt = None) -> None:
     """List the legal holds."""
     from core.ledger.retention import holds
     from core.store import Store
-    from hub.cli import _settings
+    from hub.cli_common import _settings
 
     store = Store.open(_settings(data_dir).resolved_database_url)
     try:

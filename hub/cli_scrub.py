@@ -25,7 +25,7 @@ MAX_BYTES = 5 * 1024 * 1024
 
 
 def _read(file: str | None) -> str:
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     try:
         if file in (None, "-"):

@@ -53,7 +53,7 @@ def subject_access(
     from core.policy.evaluator import load_policy
     from core.privacy.keys import provider_for
     from core.store import Store
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
     from hub.subject_access import (
         answer_subject_access,
         municipality_of,

@@ -42,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.ledger.auditlog import AuditLog
-from core.ledger.disclosures import random_entry_id
+from core.ledger.entries import random_entry_id
 from core.policy.evaluator import Policy
 from core.privacy.crypto import Pseudonymiser
 from core.privacy.keys import KeyRing

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from core.errors import CryptoError
-from core.ledger.disclosures import derived_entry_id
+from core.ledger.entries import derived_entry_id
 from core.policy.evaluator import Decision, Policy, SignalRule, year_group
 from core.privacy.crypto import PayloadCipher, Pseudonymiser
 from core.privacy.vault import Identity

@@ -13,8 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
+from core.bus.consumer import own_group_consumer
 from core.settings import Settings
 from core.store import Store
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
@@ -41,22 +40,6 @@ def rows_from_records(records: Iterable[tuple[str, bytes]]
                 "occurred_at": dt.datetime.fromisoformat(doc["occurred_at"]),
             })
     return outcomes, concerns
-
-
-def own_group_consumer(settings: Settings, role: str, topics: Iterable[str]) -> AIOKafkaConsumer:
-    """A consumer in the group ``<worker_id>-<role>``: manual commits after the work is
-    stored, from the earliest offset, the worker's batch size and session timeout."""
-    session_ms = int(settings.worker_session_timeout * 1000)
-    return AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=f"{settings.worker_id}-{role}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=settings.worker_batch_size,
-        session_timeout_ms=session_ms,
-        heartbeat_interval_ms=max(500, session_ms // 5),
-    )
 
 
 class Projector:

@@ -25,7 +25,8 @@ from typing import Any
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 
-from core.ledger.disclosures import entry_message
+from core.bus.consumer import own_group_consumer
+from core.ledger.entries import entry_message
 from core.logs import get_logger
 from core.policy.evaluator import Policy
 from core.privacy.vault import Identity, Vault
@@ -56,14 +57,13 @@ from streams.pipeline import (
     outcome_json,
     record_event_id,
 )
-from streams.projector import own_group_consumer
 
 log = get_logger("streams.router")
 ROUTE_ROLE = "route"
 
 
 def route_group(settings: Settings) -> str:
-    """The route stage's consumer group (see :func:`streams.projector.own_group_consumer`)."""
+    """The route stage's consumer group (see :func:`core.bus.consumer.own_group_consumer`)."""
     return f"{settings.worker_id}-{ROUTE_ROLE}"
 
 

@@ -452,7 +452,7 @@ ERASED_LOG_BODIES = "log_body_erased"
 def erasure_entry(seqs: Sequence[int], reason: str, principal: str, role: str,
                   now: dt.datetime | None = None) -> LogEntry:
     """The log entry that records erasing these entries' bodies (written before erasing)."""
-    from core.ledger.disclosures import random_entry_id
+    from core.ledger.entries import random_entry_id
 
     return LogEntry(entry_id=random_entry_id(), kind=EntryKind.erasure,
                     at=now or dt.datetime.now(dt.UTC), reason_code=ERASED_LOG_BODIES,

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.ledger.auditlog import DEFAULT_ORIGIN, AuditLog
-from core.ledger.disclosures import derived_entry_id
+from core.ledger.entries import derived_entry_id
 from core.logs import get_logger
 from core.policy.evaluator import Policy
 from core.privacy.crypto import PSEUDONYM_PATTERN, pseudonym_domain_version

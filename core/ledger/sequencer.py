@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 
+from core.bus.consumer import own_group_consumer
 from core.ledger.auditlog import AuditLog
-from core.ledger.disclosures import parse_entry_message
+from core.ledger.entries import parse_entry_message
 from core.logs import get_logger
 from core.settings import Settings
 from schemas.wire import DISCLOSURES_TOPIC
-from streams.projector import own_group_consumer
 
 log = get_logger("hub.sequencer")
 

@@ -25,7 +25,7 @@ from core.ledger.auditlog import (
     verify_checkpoint,
     verify_store,
 )
-from core.ledger.disclosures import derived_entry_id
+from core.ledger.entries import derived_entry_id
 from core.privacy.keys import KeyRing, new_keyring
 from core.store import Store
 from schemas.cpr import contains_cpr_like

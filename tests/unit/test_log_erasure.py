@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from core.ledger import auditlog
 from core.ledger.audit_export import canonical_json, export_log, verify_export
 from core.ledger.auditlog import AuditLog, erasure_entry, public_keys, verify_store
-from core.ledger.disclosures import random_entry_id
+from core.ledger.entries import random_entry_id
 from core.privacy.crypto import Pseudonymiser
 from core.privacy.keys import FileKeyProvider, KeyRing
 from core.store import Store

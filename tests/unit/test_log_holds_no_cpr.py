@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from core.ledger.audit_export import canonical_json, export_log, verify_export
 from core.ledger.auditlog import AuditLog, public_keys, verify_store
-from core.ledger.disclosures import random_entry_id
+from core.ledger.entries import random_entry_id
 from core.logs import configure
 from core.privacy.keys import KeyRing
 from core.store import Store

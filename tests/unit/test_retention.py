@@ -19,7 +19,7 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from core.ledger.auditlog import AuditLog, public_keys, verify_store
-from core.ledger.disclosures import random_entry_id
+from core.ledger.entries import random_entry_id
 from core.ledger.retention import (
     REASON_EXPIRED,
     REASON_NOTHING_LEFT,

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core.ledger.auditlog import AuditLog
-from core.ledger.disclosures import random_entry_id
+from core.ledger.entries import random_entry_id
 from core.policy.evaluator import Policy
 from core.privacy.crypto import Pseudonymiser
 from core.privacy.keys import FileKeyProvider, KeyRing, rotate_keyring

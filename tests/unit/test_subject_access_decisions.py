@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from core.ledger.auditlog import AuditLog, public_keys, verify_store
-from core.ledger.disclosures import StoreSink, random_entry_id
+from core.ledger.disclosures import StoreSink
+from core.ledger.entries import random_entry_id
 from core.policy.evaluator import Policy
 from core.privacy.crypto import Pseudonymiser
 from core.privacy.keys import FileKeyProvider, KeyRing
