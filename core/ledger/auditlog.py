@@ -38,8 +38,6 @@ from core.privacy.keys import KeyRing, signing_publics
 from core.store import (
     Page,
     Store,
-    _aware,
-    _insert_ignore,
     checkpoints,
     decode_cursor,
     disclosure_log,
@@ -47,6 +45,8 @@ from core.store import (
     encode_cursor,
     log_state,
 )
+from core.store import aware as _aware
+from core.store import insert_ignore as _insert_ignore
 from schemas.disclosures import (
     Checkpoint,
     Decision,
