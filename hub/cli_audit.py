@@ -2,7 +2,7 @@
 
 * ``audit export --out FILE [--from T] [--to T]`` signs a checkpoint and writes the log (or
   the entries logged in ``[from, to)``) as one signed, canonical JSON file with proofs
-  (:mod:`core.ledger.audit_export`, format in ``docs/disclosure-log.md``).
+  (:mod:`hub.audit_export`, format in ``docs/disclosure-log.md``).
 * ``audit verify [--file FILE]`` checks an export offline, or else the live log in the store.
 
 Exit codes: 0 intact, 1 tampered (every problem is printed: which entry or checkpoint, what,
@@ -103,8 +103,8 @@ def export(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Sign a checkpoint and export the disclosure log with its checkpoints and proofs."""
-    from core.ledger.audit_export import export_log, verify_export, write_export
     from core.ledger.auditlog import AuditLog
+    from hub.audit_export import export_log, verify_export, write_export
     from hub.cli_common import _fail, _settings
 
     try:
@@ -236,13 +236,6 @@ def verify(
     still 0 if intact; the output says so). Pin the key to refuse a log signed by another.
     """
     from core.errors import HubError
-    from core.ledger.audit_export import (
-        check_retained,
-        export_checkpoints_and_leaves,
-        export_public_keys,
-        parse_retained_checkpoint,
-        verify_export,
-    )
     from core.ledger.auditlog import (
         AuditLog,
         key_fingerprint,
@@ -251,6 +244,13 @@ def verify(
         verify_store,
     )
     from core.privacy.keys import provider_for
+    from hub.audit_export import (
+        check_retained,
+        export_checkpoints_and_leaves,
+        export_public_keys,
+        parse_retained_checkpoint,
+        verify_export,
+    )
     from hub.cli_common import _fail, _settings
 
     pins = _read_pins(public_key or [])
@@ -260,7 +260,7 @@ def verify(
     if witness_key is not None and cosigned is not None:
         if checkpoint is not None:
             _fail("give either --checkpoint or --cosigned")
-        from core.ledger.witness import verify_cosigned
+        from hub.witness import verify_cosigned
 
         [witness] = _read_pins([str(witness_key)])
         try:
@@ -496,10 +496,10 @@ def witness_sign(
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    from core.ledger.audit_export import parse_retained_checkpoint
     from core.ledger.auditlog import verify_checkpoint
-    from core.ledger.witness import cosign
+    from hub.audit_export import parse_retained_checkpoint
     from hub.cli_common import _fail
+    from hub.witness import cosign
 
     [pinned] = _read_pins([public_key])
     try:

@@ -1,1 +1,2 @@
-"""The disclosure log: entries, Merkle tree, sequencer, export, retention, witness."""
+"""The disclosure log: entry ids (entries), where entries go (disclosures), the sequencer, the
+log and its live verification (auditlog), the Merkle tree, and retention."""

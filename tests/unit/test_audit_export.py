@@ -1,4 +1,4 @@
-"""The disclosure-log export (core.ledger.audit_export) and ``ssp-hub audit export|verify``: a
+"""The disclosure-log export (hub.audit_export) and ``ssp-hub audit export|verify``: a
 signed,
 canonical file that an auditor verifies offline, and in which no single changed byte, and no
 removed, reordered, inserted or altered entry or checkpoint, goes unnoticed."""
@@ -23,7 +23,10 @@ import pytest
 from typer.testing import CliRunner
 
 from core.ledger import merkle
-from core.ledger.audit_export import (
+from core.ledger.auditlog import AuditLog, VerifyReport, public_key_b64, public_keys
+from core.privacy.keys import FileKeyProvider, KeyRing, new_keyring
+from core.store import Store
+from hub.audit_export import (
     EXPORT_FORMAT,
     body_of,
     canonical_json,
@@ -32,9 +35,6 @@ from core.ledger.audit_export import (
     verify_export,
     write_export,
 )
-from core.ledger.auditlog import AuditLog, VerifyReport, public_key_b64, public_keys
-from core.privacy.keys import FileKeyProvider, KeyRing, new_keyring
-from core.store import Store
 from hub.cli import app
 from tests.unit.test_auditlog import T0, entry_body, fill, run_sql
 

@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from core.ledger.audit_export import export_log, write_export
 from core.ledger.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys
 from core.privacy.keys import FileKeyProvider, KeyRing, rotate_signing
 from core.store import Store
+from hub.audit_export import export_log, write_export
 from hub.cli import app
 from hub.cli_audit import UNPINNED
 from tests.unit.test_auditlog import fill, make_entry, run_sql

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from core.ledger import auditlog
-from core.ledger.audit_export import canonical_json, export_log, verify_export
 from core.ledger.auditlog import AuditLog, erasure_entry, public_keys, verify_store
 from core.ledger.entries import random_entry_id
 from core.privacy.crypto import Pseudonymiser
 from core.privacy.keys import FileKeyProvider, KeyRing
 from core.store import Store
+from hub.audit_export import canonical_json, export_log, verify_export
 from hub.cli import app
 from schemas.disclosures import STORED, EntryKind, LogEntry, leaf_bytes
 from tests.unit.factories import SUBJECT_CPR

@@ -42,7 +42,7 @@ def cosign(cp: Checkpoint, key: Ed25519PrivateKey) -> dict[str, Any]:
 def verify_cosigned(data: bytes, witness: Ed25519PublicKey) -> Checkpoint:
     """The checkpoint a co-signed document holds, if ``witness`` signed it; else ValueError
     (naming what is wrong, never a value)."""
-    from core.ledger.audit_export import parse_retained_checkpoint
+    from hub.audit_export import parse_retained_checkpoint
 
     try:
         doc = json.loads(data)
