@@ -13,8 +13,7 @@ One run, one broker (by default an embedded tansu started here on a free loopbac
     are produced as fast as possible (``send_all``: batches of 4000 un-awaited sends, acks=all),
     encrypted as ``POST /api/v1/ingest/{agency}`` encrypts them (``bench.throughput``'s
     ``IngestMessage`` with :class:`core.privacy.crypto.PayloadCipher`, padded to 1 KB of JSON like
-    the
-    throughput bench). The mix (seeded, ``--seed``):
+    the throughput bench). The mix (seeded, ``--seed``):
 
     * ~80 % ``school_absence`` with ``absence {date, lessons, excused}`` for N/10 pupils aged
       12–17 at four schools, on the school days of eight weeks; how often a pupil is absent

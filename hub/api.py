@@ -197,8 +197,7 @@ def create_api(settings: Settings, *, store: Store | None = None,
         return hmac.new(order_mac, cpr.encode("ascii"), hashlib.sha256).hexdigest()[:32].encode()
 
     # Reasons go into the log through the one free-text scrubber (core/privacy/freetext.py:
-    # scrubbed,
-    # not refused, because the reason is the disclosure's justification and must be kept).
+    # scrubbed, not refused, because the reason is the disclosure's justification and must be kept).
     freetext = FreeText()
 
     @asynccontextmanager

@@ -5,9 +5,8 @@
 
 Only a consultant of the queue. The note goes through the one free-text check
 (:mod:`core.privacy.freetext`): a note that holds personal data is refused with 422, the error
-naming the
-field and the kinds found (``{"field": "note", "type": "personal_data", "kinds": [...]}``),
-never the value; nothing is stored.
+naming the field and the kinds found (``{"field": "note", "type": "personal_data", "kinds":
+[...]}``), never the value; nothing is stored.
 """
 
 from __future__ import annotations

@@ -108,8 +108,7 @@ def hold(
     if not reason.strip():
         _fail("--reason must not be empty")
     # The one free-text check (core/privacy/freetext.py): refused, not scrubbed, since the operator
-    # can
-    # say it again without personal data; a case or journal number is what it should cite.
+    # can say it again without personal data; a case or journal number is what it should cite.
     from core.privacy.freetext import FreeText
 
     refusal = FreeText().refusal("hold_reason", reason, allow=("case_number",))

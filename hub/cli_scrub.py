@@ -2,8 +2,7 @@
 
 Reads FILE (standard input when FILE is omitted or ``-``), runs the one free-text scrubber
 (:mod:`core.privacy.freetext`, the same one the worker, the API and the web UI use) and prints the
-text
-as a consultant would see it, then one line per replacement: the placeholder, the kind, the
+text as a consultant would see it, then one line per replacement: the placeholder, the kind, the
 detector that found it and why. The removed values are never printed, logged or echoed in an
 error; offsets into the input are printed instead, so the officer can look them up in the file.
 

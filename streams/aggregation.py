@@ -1,8 +1,7 @@
 """Windowed signal aggregation, as pure functions over one key's state.
 
 A policy signal rule (core/policy/evaluator.py :class:`SignalRule`) counts, per key, *members*
-inside
-a window that ends on the newest day seen for the key:
+inside a window that ends on the newest day seen for the key:
 
 * ``per: subject`` — key: the young person's pseudonym; members: days with a counting signal
   (unexcused absence). "≥ 4 days within any 20 consecutive school days".

@@ -1,5 +1,4 @@
-"""The disclosure-log export (hub.audit_export) and ``ssp-hub audit export|verify``: a
-signed,
+"""The disclosure-log export (hub.audit_export) and ``ssp-hub audit export|verify``: a signed,
 canonical file that an auditor verifies offline, and in which no single changed byte, and no
 removed, reordered, inserted or altered entry or checkpoint, goes unnoticed."""
 
