@@ -9,6 +9,7 @@ COPY requirements.lock ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY hub hub
+COPY core core
 COPY streams streams
 COPY connectors connectors
 COPY schemas schemas

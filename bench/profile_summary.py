@@ -29,7 +29,7 @@ from typing import Any
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 _THREAD = re.compile(r"^(process \d+:)?\s*\"?thread", re.IGNORECASE)
-_REPO_PACKAGES = ("hub", "streams", "schemas", "connectors", "bench")
+_REPO_PACKAGES = ("hub", "core", "streams", "schemas", "connectors", "bench")
 # Innermost frames that mean "waiting", which py-spy does not always recognise as idle: an
 # event loop in epoll, a thread-pool worker blocked on its queue, a lock or condition wait.
 IDLE_LEAVES = (

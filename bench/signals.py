@@ -99,9 +99,10 @@ from connectors.base import collaboration_for, copenhagen
 from connectors.police import REGISTRATION_NECESSITY
 from connectors.school import ABSENCE_NECESSITY, SCHOOL_AREAS
 from core.bus.envelope import OrderKey, PayloadCipher, seal
-from hub.keys import FileKeyProvider, KeyRing
-from hub.settings import Settings
-from hub.store import Store, concerns, disclosure_log, events
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.keys import FileKeyProvider, KeyRing
+from core.settings import Settings
+from core.store import Store, concerns, disclosure_log, events
 from schemas.cpr import age_at
 from schemas.events import Area, CanonicalEvent
 from schemas.signals import SignalRecord
@@ -110,7 +111,6 @@ from schemas.wire import (
 )
 from streams.aggregation import WindowState, local_day, observe
 from streams.pipeline import facts_of
-from streams.policy import Policy, load_policy
 
 FIRST_DAY = dt.date(2026, 2, 2)  # a Monday
 WEEKS = 8  # 56 calendar days: inside the aggregator's sweep horizon (2 × 31 days), see below

@@ -73,12 +73,13 @@ from aiokafka.errors import TopicAlreadyExistsError
 from bench.profile_summary import render as render_profile
 from bench.profile_summary import summarise as summarise_profile
 from core.bus.envelope import OrderKey, PayloadCipher, Sealed, seal
+from core.bus.topics import ensure_topics
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
+from core.store import Store, concerns, disclosure_log, events
 from hub.embedded import EmbeddedBroker, start_embedded_broker
-from hub.keys import FileKeyProvider
 from hub.sample_data import sample_events
-from hub.settings import Settings
-from hub.store import Store, concerns, disclosure_log, events
-from hub.topics import ensure_topics
 from schemas.cpr import age_at
 from schemas.events import CanonicalEvent
 from schemas.wire import (
@@ -93,7 +94,6 @@ from schemas.wire import (
     ingest_topic,
 )
 from streams.pipeline import facts_of
-from streams.policy import Policy, load_policy
 from streams.router import route_group
 
 REPO = Path(__file__).resolve().parent.parent

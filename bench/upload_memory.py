@@ -27,11 +27,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.privacy.keys import provider_for
+from core.settings import Settings
+from core.store import Store
 from hub.auth import new_token
 from hub.embedded import free_port, wait_for_port
-from hub.keys import provider_for
-from hub.settings import Settings
-from hub.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 CHUNK = 1024 * 1024

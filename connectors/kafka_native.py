@@ -54,7 +54,7 @@ from aiokafka.errors import (
 )
 
 from connectors.registry import connector as connector_named
-from hub.logs import get_logger
+from core.logs import get_logger
 
 log = get_logger("connectors.kafka")
 

@@ -1,5 +1,2 @@
-"""The shared core below the service (``hub``) and the worker (``streams``): parts both use.
-
-``core.bus`` is the broker seam (a produce/consume/commit protocol with an aiokafka and an
-in-memory implementation) and the ingest envelope that travels over it.
-"""
+"""The shared core below the service (hub/) and the worker (streams/): privacy, policy,
+the disclosure log, the store and the bus (the broker seam and the ingest envelope)."""

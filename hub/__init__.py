@@ -1,1 +1,1 @@
-"""SSP Hub: the FastAPI service, CLI, store, keys and projections."""
+"""SSP Hub, the service: HTTP API, web UI, CLI, demo."""

@@ -11,7 +11,7 @@ byte form, RFC 8785 canonical JSON.
 
 :func:`verify_export` needs only the file (and, best, a public key obtained some other way).
 It never raises: every defect, including a file that is not JSON at all, becomes a
-:class:`~hub.auditlog.Problem` that says which entry or checkpoint is wrong and how
+:class:`~core.ledger.auditlog.Problem` that says which entry or checkpoint is wrong and how
 (``modified``, ``missing``, ``reordered``, ``inserted``, ``bad_signature``, ``bad_proof``,
 ``malformed``). The format is specified in ``docs/disclosure-log.md``.
 """
@@ -35,8 +35,8 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub import merkle
-from hub.auditlog import (
+from core.ledger import merkle
+from core.ledger.auditlog import (
     AuditLog,
     VerifyReport,
     load_public_key,
@@ -45,7 +45,7 @@ from hub.auditlog import (
     scan_for_cpr,
     verify_checkpoint,
 )
-from hub.keys import KeyRing
+from core.privacy.keys import KeyRing
 from schemas.disclosures import Checkpoint, format_time, parse_time, read_entry
 
 EXPORT_FORMAT = "ssp-hub-audit-export"

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hub.settings import AGENCIES
-from hub.store import Principal, Store
+from core.settings import AGENCIES
+from core.store import Principal, Store
 
 ROLES: tuple[str, ...] = (
     *(f"agency:{a}" for a in AGENCIES), "consultant", "security_officer", "admin", "governance",

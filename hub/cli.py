@@ -10,14 +10,15 @@ from typing import Annotated
 
 import typer
 
+from core.errors import HubError
+from core.privacy.keys import provider_for
+from core.settings import Settings
 from hub.auth import ROLES, new_token
 from hub.cli_audit import audit_app
+from hub.cli_common import DataDirOpt, _fail, _settings
 from hub.cli_retention import retention_app
 from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
-from hub.errors import HubError
-from hub.keys import provider_for
-from hub.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="SSP Hub: secure §115 integration hub for SSP work.")
@@ -34,22 +35,7 @@ app.add_typer(connector_app, name="connector")
 audit_app.command("subject-access")(subject_access)
 app.command("scrub")(scrub)
 
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Where the hub keeps state")]
-
-
-def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 MIN_PASSWORD = 8
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @users_app.command("add")
@@ -63,8 +49,8 @@ def users_add(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create a principal and print its API token (the last line)."""
-    from hub.store import Store
-    from streams.policy import load_policy
+    from core.policy.evaluator import load_policy
+    from core.store import Store
 
     settings = _settings(data_dir)
     if role not in ROLES:
@@ -134,14 +120,14 @@ def keys_rotate(
     versions keep only their public keys (old checkpoints still verify); publish the new
     public key (`ssp-hub audit public-key`) so that auditors can pin it.
     """
-    from hub.keys import rotate_keyring
-    from hub.store import Store
-    from hub.vault import rekey
+    from core.privacy.keys import rotate_keyring
+    from core.privacy.vault import rekey
+    from core.store import Store
 
     settings = _settings(data_dir)
     provider = provider_for(settings, create=False)
     if signing:
-        from hub.auditlog import key_fingerprint, public_keys
+        from core.ledger.auditlog import key_fingerprint, public_keys
 
         _old, new = provider.rotate_signing()
         kid = f"ed25519:{new.current['ed25519']}"
@@ -173,7 +159,7 @@ def keys_rotate(
 @policy_app.command("test")
 def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")] = None) -> None:
     """Run every rule's examples and print a table. Exit 1 if any fails."""
-    from streams.policy import load_policy, run_examples
+    from core.policy.evaluator import load_policy, run_examples
 
     path = file or Settings().resolved_policy_file
     try:
@@ -197,7 +183,7 @@ def policy_test(file: Annotated[Path | None, typer.Argument(help="policy file")]
         exp, got = f"concerns:{s.expected}", f"concerns:{s.got}"
         typer.echo(f"{s.rule_id:32} {s.index:>2} {exp:28} {got:28} "
                    f"{'ok' if s.passed else 'FAIL'}")
-    from streams.policy import run_generalise_examples
+    from core.policy.evaluator import run_generalise_examples
 
     generalised = run_generalise_examples(policy)
     for g in generalised:
@@ -307,7 +293,7 @@ def connector_kafka(
     defence). Refused records go to <topic>.rejected, without their values."""
     from connectors.kafka_native import KafkaNativeConnector, native_topic
     from connectors.registry import CONNECTORS
-    from hub.logs import configure
+    from core.logs import configure
 
     settings = _settings(data_dir)
     configure(settings.log_level)
@@ -333,10 +319,10 @@ def worker(data_dir: DataDirOpt = None) -> None:
     """Run the stream processor (faust worker) until stopped."""
     import faust
 
-    from hub.logs import configure
-    from hub.topics import ensure_topics
+    from core.bus.topics import ensure_topics
+    from core.logs import configure
+    from core.policy.evaluator import load_policy
     from streams.app import create_stream_app
-    from streams.policy import load_policy
 
     settings = _settings(data_dir)
     configure(settings.log_level)
@@ -356,8 +342,8 @@ def api(data_dir: DataDirOpt = None,
     """Run the HTTP API (uvicorn) until stopped."""
     import uvicorn
 
+    from core.logs import configure
     from hub.api import create_api
-    from hub.logs import configure
 
     settings = _settings(data_dir, api_port=port)
     configure(settings.log_level)

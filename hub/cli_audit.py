@@ -22,10 +22,10 @@ import typer
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from hub.auditlog import VerifyReport
-    from hub.keys import KeyRing
-    from hub.settings import Settings
-    from hub.store import Store
+    from core.ledger.auditlog import VerifyReport
+    from core.privacy.keys import KeyRing
+    from core.settings import Settings
+    from core.store import Store
     from schemas.disclosures import Checkpoint
 
 audit_app = typer.Typer(no_args_is_help=True, help="The disclosure log: export, verify, "
@@ -50,9 +50,9 @@ def parse_when(text: str) -> dt.datetime:
 
 def _load_ring(settings: Settings) -> KeyRing:
     """The hub's key ring; exit 2 with the reason (never a key) if it cannot be read."""
-    from hub.cli import _fail
-    from hub.errors import HubError
-    from hub.keys import provider_for
+    from core.errors import HubError
+    from core.privacy.keys import provider_for
+    from hub.cli_common import _fail
 
     try:
         return provider_for(settings, create=False).load()
@@ -63,8 +63,8 @@ def _load_ring(settings: Settings) -> KeyRing:
 
 def _open_store(settings: Settings) -> Store:
     """The hub's store; refuses (exit 2) to conjure up an empty SQLite database."""
-    from hub.cli import _fail
-    from hub.store import Store
+    from core.store import Store
+    from hub.cli_common import _fail
 
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
@@ -104,9 +104,9 @@ def export(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Sign a checkpoint and export the disclosure log with its checkpoints and proofs."""
+    from core.ledger.auditlog import AuditLog
     from hub.audit_export import export_log, verify_export, write_export
-    from hub.auditlog import AuditLog
-    from hub.cli import _fail, _settings
+    from hub.cli_common import _fail, _settings
 
     try:
         start = parse_when(from_) if from_ is not None else None
@@ -159,9 +159,9 @@ def public_key(
 ) -> None:
     """Print the log's Ed25519 checkpoint public key (PEM and base64) and its SHA-256
     fingerprint, for auditors to pin out of band (`audit verify --public-key`)."""
-    from hub.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
-    from hub.auditlog import public_keys as ring_public_keys
-    from hub.cli import _settings
+    from core.ledger.auditlog import current_key_id, key_fingerprint, public_key_b64, public_key_pem
+    from core.ledger.auditlog import public_keys as ring_public_keys
+    from hub.cli_common import _settings
 
     settings = _settings(data_dir)
     ring = _load_ring(settings)
@@ -182,8 +182,8 @@ UNPINNED = ("signatures checked against the log's own key only — pin with --pu
 
 def _read_pins(values: list[str]) -> list[Ed25519PublicKey]:
     """Each --public-key: a file (PEM or base64) or the base64 itself."""
-    from hub.auditlog import load_public_key
-    from hub.cli import _fail
+    from core.ledger.auditlog import load_public_key
+    from hub.cli_common import _fail
 
     pins = []
     for value in values:
@@ -270,7 +270,7 @@ def _read_retained(checkpoint: Path | None, witness_key: Path | None,
     """The checkpoint the log must extend: a co-signed one (checked against the witness's
     key; a bad co-signature exits 1) or a retained one, or None."""
     from hub.audit_export import parse_retained_checkpoint
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     retained = None
     if (witness_key is None) != (cosigned is None):
@@ -299,7 +299,7 @@ def _read_retained(checkpoint: Path | None, witness_key: Path | None,
 
 
 def _read_export(file: Path) -> bytes:
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     if not file.is_file():
         _fail(f"{file} does not exist or is not a file")
@@ -313,13 +313,13 @@ def _read_export(file: Path) -> bytes:
 def _verify_file(data: bytes, pins: list[Ed25519PublicKey],
                  retained: Checkpoint | None) -> VerifyReport:
     """An export checked offline (and against the retained checkpoint, if any)."""
+    from core.ledger.auditlog import load_public_key, public_key_b64
     from hub.audit_export import (
         check_retained,
         export_checkpoints_and_leaves,
         export_public_keys,
         verify_export,
     )
-    from hub.auditlog import load_public_key, public_key_b64
 
     file_keys = export_public_keys(data)
     pinned_text = None
@@ -340,11 +340,11 @@ def _verify_file(data: bytes, pins: list[Ed25519PublicKey],
 def _verify_live(data_dir: Path | None, pins: list[Ed25519PublicKey],
                  retained: Checkpoint | None) -> VerifyReport:
     """The live log in the store, checked against the key ring's (or the pinned) keys."""
+    from core.errors import HubError
+    from core.ledger.auditlog import AuditLog, public_keys, verify_store
+    from core.privacy.keys import provider_for
     from hub.audit_export import check_retained
-    from hub.auditlog import AuditLog, public_keys, verify_store
-    from hub.cli import _fail, _settings
-    from hub.errors import HubError
-    from hub.keys import provider_for
+    from hub.cli_common import _fail, _settings
 
     settings = _settings(data_dir)
     ring_keys: dict[str, Ed25519PublicKey] = {}
@@ -370,7 +370,7 @@ def _verify_live(data_dir: Path | None, pins: list[Ed25519PublicKey],
 
 def _shown_keys(file_keys: Mapping[str, str]) -> list[str]:
     """An export's own keys as "id base64 (fingerprint)", for the unpinned note."""
-    from hub.auditlog import key_fingerprint, load_public_key
+    from core.ledger.auditlog import key_fingerprint, load_public_key
 
     shown = []
     for kid, text in sorted(file_keys.items()):
@@ -383,7 +383,7 @@ def _shown_keys(file_keys: Mapping[str, str]) -> list[str]:
 
 def _print_intact(report: VerifyReport, retained: Checkpoint | None,
                   pins: list[Ed25519PublicKey], *, cosigned: bool) -> None:
-    from hub.auditlog import key_fingerprint
+    from core.ledger.auditlog import key_fingerprint
 
     typer.echo(report.summary())
     if retained is not None:
@@ -426,8 +426,8 @@ def erase(
     """
     import sys
 
-    from hub.auditlog import AuditLog, erasure_entry
-    from hub.cli import _fail, _settings
+    from core.ledger.auditlog import AuditLog, erasure_entry
+    from hub.cli_common import _fail, _settings
     from hub.cli_subject_access import _default_officer
     from schemas.cpr import InvalidCpr, contains_cpr_like
 
@@ -502,8 +502,8 @@ def witness_keygen(
         PrivateFormat,
     )
 
-    from hub.auditlog import key_fingerprint, public_key_b64
-    from hub.cli import _fail
+    from core.ledger.auditlog import key_fingerprint, public_key_b64
+    from hub.cli_common import _fail
 
     if out.exists():
         _fail(f"{out} exists already; refusing to overwrite a key")
@@ -536,9 +536,9 @@ def witness_sign(
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    from core.ledger.auditlog import verify_checkpoint
     from hub.audit_export import parse_retained_checkpoint
-    from hub.auditlog import verify_checkpoint
-    from hub.cli import _fail
+    from hub.cli_common import _fail
     from hub.witness import cosign
 
     [pinned] = _read_pins([public_key])

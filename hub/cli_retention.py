@@ -8,7 +8,7 @@
 
 A pseudonym argument that is not shaped like one is refused without being echoed: it may be a
 CPR number typed in the wrong place. A reason that holds personal data (a CPR number, a name, a
-phone number, …; hub/freetext.py) is refused too, naming what was found, never the value.
+phone number, …; core/privacy/freetext.py) is refused too, naming what was found, never the value.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ PseudonymArg = Annotated[str, typer.Argument(help="the person's pseudonym, e.g. 
 
 
 def _pseudonym(value: str) -> str:
-    from hub.cli import _fail
-    from hub.crypto import PSEUDONYM_PATTERN
+    from core.privacy.crypto import PSEUDONYM_PATTERN
+    from hub.cli_common import _fail
 
     if not PSEUDONYM_PATTERN.fullmatch(value):
         _fail("that is not a pseudonym (expected <domain><version>:<32 base32 characters>); "
@@ -37,7 +37,7 @@ def _pseudonym(value: str) -> str:
 
 
 def _parse_now(text: str | None) -> dt.datetime:
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     if text is None:
         return dt.datetime.now(dt.UTC)
@@ -65,12 +65,12 @@ def run(
         "--dry-run", help="report what would be deleted and erased; change nothing")] = False,
 ) -> None:
     """Delete expired concerns, erase identities with nothing left, log each erasure."""
-    from hub.cli import _fail, _settings
-    from hub.errors import HubError
-    from hub.keys import provider_for
-    from hub.retention import run_retention
-    from hub.store import Store
-    from streams.policy import load_policy
+    from core.errors import HubError
+    from core.ledger.retention import run_retention
+    from core.policy.evaluator import load_policy
+    from core.privacy.keys import provider_for
+    from core.store import Store
+    from hub.cli_common import _fail, _settings
 
     settings = _settings(data_dir)
     when = _parse_now(now)
@@ -100,16 +100,16 @@ def hold(
     data_dir: DataDirOpt = None,
 ) -> None:
     """Suspend retention (deletion and erasure) for a person: all their pseudonyms."""
-    from hub.cli import _fail, _settings
-    from hub.retention import place_hold
-    from hub.store import Store
+    from core.ledger.retention import place_hold
+    from core.store import Store
+    from hub.cli_common import _fail, _settings
 
     pseudonym = _pseudonym(pseudonym)
     if not reason.strip():
         _fail("--reason must not be empty")
-    # The one free-text check (hub/freetext.py): refused, not scrubbed, since the operator can
-    # say it again without personal data; a case or journal number is what it should cite.
-    from hub.freetext import FreeText
+    # The one free-text check (core/privacy/freetext.py): refused, not scrubbed, since the operator
+    # can say it again without personal data; a case or journal number is what it should cite.
+    from core.privacy.freetext import FreeText
 
     refusal = FreeText().refusal("hold_reason", reason, allow=("case_number",))
     if refusal is not None:
@@ -131,9 +131,9 @@ def hold(
 @retention_app.command("release")
 def release(pseudonym: PseudonymArg, data_dir: DataDirOpt = None) -> None:
     """Lift the holds on a person (placed on this pseudonym or any of its aliases)."""
-    from hub.cli import _fail, _settings
-    from hub.retention import release_hold
-    from hub.store import Store
+    from core.ledger.retention import release_hold
+    from core.store import Store
+    from hub.cli_common import _fail, _settings
 
     pseudonym = _pseudonym(pseudonym)
     store = Store.open(_settings(data_dir).resolved_database_url)
@@ -150,9 +150,9 @@ def release(pseudonym: PseudonymArg, data_dir: DataDirOpt = None) -> None:
 @retention_app.command("holds")
 def list_holds(data_dir: DataDirOpt = None) -> None:
     """List the legal holds."""
-    from hub.cli import _settings
-    from hub.retention import holds
-    from hub.store import Store
+    from core.ledger.retention import holds
+    from core.store import Store
+    from hub.cli_common import _settings
 
     store = Store.open(_settings(data_dir).resolved_database_url)
     try:

@@ -1,8 +1,8 @@
 """``ssp-hub scrub [FILE]``: what the hub does to a free text, for a data-protection officer.
 
 Reads FILE (standard input when FILE is omitted or ``-``), runs the one free-text scrubber
-(:mod:`hub.freetext`, the same one the worker, the API and the web UI use) and prints the text
-as a consultant would see it, then one line per replacement: the placeholder, the kind, the
+(:mod:`core.privacy.freetext`, the same one the worker, the API and the web UI use) and prints the
+text as a consultant would see it, then one line per replacement: the placeholder, the kind, the
 detector that found it and why. The removed values are never printed, logged or echoed in an
 error; offsets into the input are printed instead, so the officer can look them up in the file.
 
@@ -24,7 +24,7 @@ MAX_BYTES = 5 * 1024 * 1024
 
 
 def _read(file: str | None) -> str:
-    from hub.cli import _fail
+    from hub.cli_common import _fail
 
     try:
         if file in (None, "-"):
@@ -55,7 +55,7 @@ def scrub(
 ) -> None:
     """Print a text as a consultant would see it and explain every replacement (never the
     removed value)."""
-    from hub.freetext import FreeText
+    from core.privacy.freetext import FreeText
 
     text = _read(file)
     shown = FreeText().scrub(text, known_names=list(known_name or []))

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hub.errors import HubError
+from core.errors import HubError
 
 
 def _default_officer() -> str:
@@ -49,10 +49,11 @@ def subject_access(
 
     The answer is itself recorded in the disclosure log (kind subject_access).
     """
-    from hub.auditlog import AuditLog
-    from hub.cli import _fail, _settings
-    from hub.keys import provider_for
-    from hub.store import Store
+    from core.ledger.auditlog import AuditLog
+    from core.policy.evaluator import load_policy
+    from core.privacy.keys import provider_for
+    from core.store import Store
+    from hub.cli_common import _fail, _settings
     from hub.subject_access import (
         answer_subject_access,
         municipality_of,
@@ -60,7 +61,6 @@ def subject_access(
         subject_access_entry,
     )
     from schemas.cpr import InvalidCpr, normalise_cpr
-    from streams.policy import load_policy
 
     if cpr == "-":
         cpr = sys.stdin.readline().strip()

@@ -42,18 +42,18 @@ from aiokafka.admin import AIOKafkaAdminClient
 from connectors.kafka_native import KafkaNativeConnector, native_topic
 from connectors.registry import CONNECTORS
 from connectors.watch import FileDropWatcher, WatchReport, default_state_dir
+from core.bus.topics import ensure_topics
+from core.logs import configure
+from core.policy.evaluator import load_policy
+from core.privacy.keys import provider_for
+from core.settings import Settings
+from core.store import Store
 from hub.api import create_api
 from hub.auth import new_token
 from hub.embedded import die_with_parent, start_embedded_broker, wait_for_port
-from hub.keys import provider_for
-from hub.logs import configure
 from hub.sample_data import DEMO_DELIVERY, NATIVE_SAMPLES, native_sample, sample_events
-from hub.settings import Settings
-from hub.store import Store
-from hub.topics import ensure_topics
 from hub.web.sessions import WEB_ROLES, hash_password
 from hub.web.texts import TEXTS
-from streams.policy import load_policy
 
 DEMO_PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("demo-skole", "agency:school", ()),

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.errors import ConfigError
+from core.errors import ConfigError
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.settings import Settings
+from core.settings import Settings
 
 # Reason codes, recorded as refusals (hub.refusals) through the request's state.
 MISSING_TOKEN = "missing_token"  # noqa: S105 - a reason code

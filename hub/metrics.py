@@ -14,10 +14,10 @@ from fastapi import Request
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from hub.auditlog import AuditLog
+from core.ledger.auditlog import AuditLog
+from core.settings import Settings
+from core.store import Store
 from hub.limits import bearer_token
-from hub.settings import Settings
-from hub.store import Store
 
 SMALL_COUNT = 5
 

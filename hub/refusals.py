@@ -28,9 +28,9 @@ from prometheus_client import Counter
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import get_logger
+from core.store import Store
 from hub.limits import STATE_PRINCIPAL, STATE_REASON, bearer_token
-from hub.logs import get_logger
-from hub.store import Store
 
 log = get_logger("hub.access")
 

@@ -41,14 +41,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hub.auditlog import AuditLog
-from hub.crypto import Pseudonymiser
-from hub.disclosures import random_entry_id
-from hub.keys import KeyRing
-from hub.store import Store
+from core.ledger.auditlog import AuditLog
+from core.ledger.entries import random_entry_id
+from core.policy.evaluator import Policy
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import KeyRing
+from core.store import Store
 from schemas.cpr import birth_date, contains_cpr_like, normalise_cpr
 from schemas.disclosures import EntryKind, LogEntry, format_time
-from streams.policy import Policy
 
 SSP_DOMAIN = "ssp"
 _PAGE = 1000

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from hub.auditlog import checkpoint_json, key_fingerprint
+from core.ledger.auditlog import checkpoint_json, key_fingerprint
 from schemas.disclosures import Checkpoint
 
 WITNESS_CONTEXT = b"ssp-hub witness cosignature v1\n"

@@ -13,7 +13,7 @@ Two stages:
   The **leaf** of the Merkle tree is :func:`leaf_bytes`: the RFC 8785 (JCS) canonical JSON
   of the entry's fields plus ``seq``, ``logged_at`` and the format version ``v`` — UTF-8, keys
   sorted, no whitespace, absent fields omitted (never ``null``). The leaf hash is
-  ``SHA-256(0x00 || leaf_bytes)`` (RFC 6962 §2.1, see :mod:`hub.merkle`).
+  ``SHA-256(0x00 || leaf_bytes)`` (RFC 6962 §2.1, see :mod:`core.ledger.merkle`).
 
 A checkpoint commits to the tree: :func:`checkpoint_note` is the exact text that the hub's
 Ed25519 key signs (format in docs/disclosure-log.md)::

@@ -6,7 +6,7 @@ derives it from those marks, so a newly marked field is covered everywhere at on
 
 * minimisation: :func:`disclosure_units` — the personal fields as a concern's ``withheld``
   list and the policy name them (streams/pipeline.py), and :func:`never_disclosed`;
-* log redaction: :func:`log_keys` — the mapping keys whose values no log shows (hub/logs.py);
+* log redaction: :func:`log_keys` — the mapping keys whose values no log shows (core/logs.py);
 * the no-plaintext checks: :func:`identifying_values` — the direct identifiers an event
   carries, searched for on the broker and in every process log (tests/integration).
 """

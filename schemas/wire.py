@@ -12,7 +12,7 @@ CASES_PREFIX = "cases."
 OUTCOMES_TOPIC = "outcomes"
 DEADLETTER_TOPIC = "deadletter"
 # Disclosure-log entries (schemas/disclosures.py), keyed by entry id. One partition: one
-# sequencer consumes it (hub/sequencer.py).
+# sequencer consumes it (core/ledger/sequencer.py).
 DISCLOSURES_TOPIC = "disclosures"
 # Pseudonymised signals on their way into windowed state (schemas/signals.py), keyed by a hash
 # of the aggregation key so that one key's signals meet in one partition.

@@ -1,7 +1,7 @@
 """Windowed signal aggregation, as pure functions over one key's state.
 
-A policy signal rule (streams/policy.py :class:`SignalRule`) counts, per key, *members* inside
-a window that ends on the newest day seen for the key:
+A policy signal rule (core/policy/evaluator.py :class:`SignalRule`) counts, per key, *members*
+inside a window that ends on the newest day seen for the key:
 
 * ``per: subject`` — key: the young person's pseudonym; members: days with a counting signal
   (unexcused absence). "≥ 4 days within any 20 consecutive school days".
@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from streams.policy import SignalRule, Window
+from core.policy.evaluator import SignalRule, Window
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 

@@ -10,10 +10,11 @@
               → windowed state in a faust Table with a changelog (:mod:`streams.aggregation`);
               a threshold met makes one concern (``Pipeline.derive``) → cases.<queue> and its
               log entries.
-* ``project`` a task running :class:`hub.projector.Projector` (its own consumer group):
+* ``project`` a task running :class:`streams.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
-* ``retain``   the retention job every ``retention_interval`` seconds (:mod:`hub.retention`).
-* ``sequence`` a task running :class:`hub.sequencer.Sequencer` (its own consumer group):
+* ``retain``   the retention job every ``retention_interval`` seconds
+(:mod:`core.ledger.retention`).
+* ``sequence`` a task running :class:`core.ledger.sequencer.Sequencer` (its own consumer group):
               disclosures → the Merkle-tree disclosure log and its signed checkpoints.
 
 Duplicates are stopped by the store's ``processed`` ledger (durable across restarts and shared
@@ -41,22 +42,22 @@ from aiokafka.partitioner import murmur2
 
 from core.bus import Bus
 from core.bus.envelope import PayloadCipher
-from hub.auditlog import AuditLog
-from hub.crypto import Pseudonymiser
-from hub.freetext import FreeText
-from hub.keys import KeyRing, provider_for
-from hub.logs import get_logger
-from hub.projector import Projector
-from hub.retention import retention_loop
-from hub.sequencer import Sequencer
-from hub.settings import Settings
-from hub.store import Store
-from hub.vault import Vault
+from core.ledger.auditlog import AuditLog
+from core.ledger.retention import retention_loop
+from core.ledger.sequencer import Sequencer
+from core.logs import get_logger
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.freetext import FreeText
+from core.privacy.keys import KeyRing, provider_for
+from core.privacy.vault import Vault
+from core.settings import Settings
+from core.store import Store
 from schemas.signals import SignalRecord
 from schemas.wire import SIGNALS_TOPIC
 from streams.aggregation import WindowState, calendar_days, concern_event_id, observe
 from streams.pipeline import Pipeline
-from streams.policy import Policy, load_policy
+from streams.projector import Projector
 from streams.router import Outputs, Router
 
 log = get_logger("streams")
@@ -128,7 +129,8 @@ def create_stream_app(settings: Settings, *, store: Store | None = None,
 
 def _pipeline(settings: Settings, policy: Policy, ring: KeyRing) -> Pipeline:
     # Description and necessity (also the necessity written into the disclosure log) go
-    # through the one free-text scrubber (hub/freetext.py); gazetteers loaded once per process.
+    # through the one free-text scrubber (core/privacy/freetext.py); gazetteers loaded once per
+    # process.
     freetext = FreeText()
 
     def scrub(text: str, names: Sequence[str]) -> str:

@@ -21,9 +21,10 @@ from pydantic import ValidationError
 
 from core.bus import envelope
 from core.bus.envelope import EnvelopeRefused, PayloadCipher
-from hub.crypto import Pseudonymiser
-from hub.disclosures import derived_entry_id
-from hub.vault import Identity
+from core.ledger.entries import derived_entry_id
+from core.policy.evaluator import Decision, Policy, SignalRule, year_group
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.vault import Identity
 from schemas.concerns import Aggregate, ConcernSource, RelatedPseudonym, RoutedConcern
 from schemas.cpr import age_at
 from schemas.disclosures import EntryKind, LogEntry
@@ -38,7 +39,6 @@ from schemas.outcomes import EventOutcome, OutcomeStatus
 from schemas.personal import disclosure_units
 from schemas.signals import SignalRecord
 from streams.aggregation import Crossed, local_day
-from streams.policy import Decision, Policy, SignalRule, year_group
 
 # The canonical event's fields that can carry personal data, as the policy names them: read
 # from the schema's PersonalData marks, so a newly marked field is reported as withheld.
@@ -113,7 +113,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 
 def facts_of(event: CanonicalEvent, age: int) -> dict[str, str | int]:
-    """What the policy may test about an event (streams/policy.py FACTS and age)."""
+    """What the policy may test about an event (core/policy/evaluator.py FACTS and age)."""
     return {
         "age": age,
         "necessity": "stated" if event.necessity.strip() else "blank",

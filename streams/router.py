@@ -24,11 +24,12 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from core.bus import Bus, CommitFailed, Consumer, KafkaBus, Producer, Record, TopicPartition
-from hub.disclosures import entry_message
-from hub.logs import get_logger
-from hub.settings import AGENCIES, Settings
-from hub.store import Store
-from hub.vault import Identity, Vault
+from core.ledger.entries import entry_message
+from core.logs import get_logger
+from core.policy.evaluator import Policy
+from core.privacy.vault import Identity, Vault
+from core.settings import AGENCIES, Settings
+from core.store import Store
 from schemas.wire import (
     DEADLETTER_TOPIC,
     DISCLOSURES_TOPIC,
@@ -54,7 +55,6 @@ from streams.pipeline import (
     outcome_json,
     record_event_id,
 )
-from streams.policy import Policy
 
 log = get_logger("streams.router")
 ROUTE_ROLE = "route"

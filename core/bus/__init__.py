@@ -1,6 +1,6 @@
-"""The broker seam (:mod:`core.bus.protocol`) with its aiokafka (:mod:`core.bus.kafka`) and
-in-memory (:mod:`core.bus.memory`) implementations, and the ingest envelope
-(:mod:`core.bus.envelope`) that travels over it."""
+"""The Kafka seam: the broker protocol (:mod:`core.bus.protocol`) with its aiokafka
+(:mod:`core.bus.kafka`) and in-memory (:mod:`core.bus.memory`) implementations, the ingest
+envelope (:mod:`core.bus.envelope`) that travels over it, topics and the stages' consumers."""
 
 from core.bus.kafka import KafkaBus
 from core.bus.memory import InMemoryBus

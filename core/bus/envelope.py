@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 # CryptoError is the hub's one exception for a payload that fails; it moves down with the
 # rest of the hub's error tree (issue 14 item 1).
-from hub.errors import CryptoError
+from core.errors import CryptoError
 from schemas.wire import H_AGENCY, H_EVENT_ID, H_INGESTED_AT, H_KEY_ID, ingest_topic
 
 NONCE_BYTES = 12
@@ -38,7 +38,7 @@ EVENT_ID_MAX = 100  # the width of the store's event id columns
 
 
 class AesKeys(Protocol):
-    """What the envelope needs of a key ring (:class:`hub.keys.KeyRing`)."""
+    """What the envelope needs of a key ring (:class:`core.privacy.keys.KeyRing`)."""
 
     @property
     def aes(self) -> Mapping[int, bytes]: ...

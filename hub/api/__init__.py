@@ -32,6 +32,14 @@ from prometheus_client import CollectorRegistry, Counter
 from connectors.base import keyed_namespace
 from core.bus import Bus, BusError, KafkaBus
 from core.bus.envelope import OrderKey, PayloadCipher
+from core.ledger.auditlog import AuditLog, public_keys
+from core.ledger.disclosures import DisclosureSink
+from core.policy.evaluator import load_policy
+from core.privacy.freetext import FreeText
+from core.privacy.keys import provider_for
+from core.privacy.vault import Vault
+from core.settings import Settings
+from core.store import Principal, Store
 from hub.api import disclosures, ingest, queues, refusals, reidentify, subject_access, system
 from hub.api.context import (
     ApiContext,
@@ -43,20 +51,12 @@ from hub.api.context import (
 )
 from hub.api.ingest import ID_TAKEN
 from hub.api.reidentify import REASON_RULE, reason_is_sufficient, reidentify_as
-from hub.auditlog import AuditLog, public_keys
-from hub.disclosures import DisclosureSink
-from hub.freetext import FreeText
-from hub.keys import provider_for
 from hub.limits import BodyCaps, BoundedBodies, RateLimiter
 from hub.metrics import StoreCollector
 from hub.problems import COMMON_ERRORS, reject_unknown_query
 from hub.refusals import AccessLog, refusal_counter
-from hub.settings import Settings
-from hub.store import Principal, Store
-from hub.vault import Vault
 from hub.web.routes import WebContext, mount_web
 from schemas.disclosures import LogEntry
-from streams.policy import load_policy
 
 __all__ = ["ID_TAKEN", "REASON_RULE", "_field_errors", "create_api", "reason_is_sufficient"]
 
@@ -124,7 +124,7 @@ def _lifespan(ctx: ApiContext, store: Store | None, bus: Bus | None
 def create_api(settings: Settings, *, store: Store | None = None,
                sink: DisclosureSink | None = None, bus: Bus | None = None) -> FastAPI:
     """``sink`` overrides where disclosure-log entries go (default: the ``disclosures``
-    topic); tests without a broker pass a :class:`hub.disclosures.StoreSink`. ``bus`` is the
+    topic); tests without a broker pass a :class:`core.ledger.disclosures.StoreSink`. ``bus`` is the
     broker seam (default: aiokafka against ``settings.bootstrap_servers``)."""
     ctx = _context(settings, sink)
     app = FastAPI(

@@ -22,17 +22,18 @@ from pydantic import TypeAdapter
 
 from core.bus import BusError, Producer
 from core.bus.envelope import OrderKey, PayloadCipher
+from core.ledger.disclosures import DisclosureSink, TopicSink
+from core.ledger.entries import random_entry_id
+from core.logs import get_logger
+from core.policy.evaluator import Policy
+from core.privacy.freetext import FreeText
+from core.privacy.keys import KeyRing
+from core.settings import Settings
+from core.store import Principal, decode_cursor
 from hub.auth import PrincipalDep
-from hub.disclosures import DisclosureSink, TopicSink, random_entry_id
-from hub.freetext import FreeText
-from hub.keys import KeyRing
 from hub.limits import RateLimiter
-from hub.logs import get_logger
-from hub.settings import Settings
-from hub.store import Principal, decode_cursor
 from schemas.disclosures import EntryKind, LogEntry
 from schemas.events import error_loc
-from streams.policy import Policy
 
 log = get_logger("hub.api")
 PRODUCE_TIMEOUT_S = 15.0
@@ -56,8 +57,8 @@ class ApiContext:
     # partition and keep their order through the worker (signal windows count them in the
     # order sent). Keyed, so that it cannot be recomputed from a guessed CPR.
     order_key: OrderKey
-    # Reasons go into the log through the one free-text scrubber (hub/freetext.py: scrubbed,
-    # not refused, because the reason is the disclosure's justification and must be kept).
+    # Reasons go into the log through the one free-text scrubber (core/privacy/freetext.py:
+    # scrubbed, not refused, because the reason is the disclosure's justification and must be kept).
     freetext: FreeText
     sink: DisclosureSink | None
     reidentify_limit: RateLimiter

@@ -11,6 +11,17 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.ledger.auditlog import (
+    AuditLog,
+    FilterError,
+    check_filters,
+    checkpoint_json,
+    current_key_id,
+    erasure_entry,
+    key_fingerprint,
+    public_key_b64,
+    verify_store,
+)
 from hub.api.context import NO_STORE, CtxDep, LogReader, answer, check_cursor, error
 from hub.api.models import (
     ConsistencyProof,
@@ -21,17 +32,6 @@ from hub.api.models import (
     Page,
     PublicKeys,
     VerifyAnswer,
-)
-from hub.auditlog import (
-    AuditLog,
-    FilterError,
-    check_filters,
-    checkpoint_json,
-    current_key_id,
-    erasure_entry,
-    key_fingerprint,
-    public_key_b64,
-    verify_store,
 )
 from hub.refusals import parse_time
 from schemas.cpr import contains_cpr_like

@@ -19,6 +19,8 @@ from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
 from core.bus import BusError
 from core.bus.envelope import seal
+from core.settings import AGENCIES
+from core.store import Principal, Store
 from hub.api.context import (
     PRODUCE_TIMEOUT_S,
     ApiContext,
@@ -32,8 +34,6 @@ from hub.api.context import (
 from hub.api.models import ConnectorAnswer, IngestAccepted
 from hub.auth import PrincipalDep, StoreDep
 from hub.refusals import note_refusal
-from hub.settings import AGENCIES
-from hub.store import Principal, Store
 from schemas.events import CanonicalEvent, future_skew_context
 
 router = APIRouter()

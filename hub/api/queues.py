@@ -5,7 +5,7 @@
 
 Every concern shown is a consultation in the disclosure log, recorded before the answer.
 The case status is for consultants of the queue; its note goes through the one free-text
-check (:mod:`hub.freetext`): a note that holds personal data is refused with 422, the error
+check (:mod:`core.privacy.freetext`): a note that holds personal data is refused with 422, the error
 naming the field and the kinds found (``{"field": "note", "type": "personal_data", "kinds":
 [...]}``), never the value; nothing is stored.
 """
@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.store import Principal, Store
 from hub.api.context import (
     CtxDep,
     answer,
@@ -38,7 +39,6 @@ from hub.api.models import (
     StatusSet,
 )
 from hub.auth import PrincipalDep, StoreDep, readable_queues
-from hub.store import Principal, Store
 
 router = APIRouter()
 NOTE_MAX = 500  # as the web UI's form

@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from core.store import Principal
 from hub.api.context import answer, check_cursor, require_role
 from hub.api.models import Page, RefusalItem, RefusalSummary
 from hub.auth import StoreDep
 from hub.refusals import READERS, parse_time, summarise
-from hub.store import Principal
 
 router = APIRouter()
 RefusalReader = Annotated[Principal, Depends(require_role(

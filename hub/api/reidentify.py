@@ -13,14 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.ledger.entries import random_entry_id
+from core.privacy.crypto import PSEUDONYM_PATTERN
+from core.privacy.vault import EntryErased, Vault
+from core.store import Principal, Store
 from hub.api.context import NO_STORE, ApiContext, get_ctx, log, record
 from hub.api.models import Identity
 from hub.auth import PrincipalDep, StoreDep, readable_queues
-from hub.crypto import PSEUDONYM_PATTERN
-from hub.disclosures import random_entry_id
 from hub.refusals import note_refusal
-from hub.store import Principal, Store
-from hub.vault import EntryErased, Vault
 from schemas.cpr import contains_cpr_like
 from schemas.disclosures import EntryKind, LogEntry
 

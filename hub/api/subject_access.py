@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.store import decode_cursor, encode_cursor
 from hub.api.context import NO_STORE, CtxDep, LogReader, error, record
 from hub.api.models import AccessDecision, AccessDecisionMade, Page, SubjectAccessAnswer
 from hub.auth import StoreDep
-from hub.store import decode_cursor, encode_cursor
 from hub.subject_access import (
     DECISIONS,
     DecisionError,

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from core.logs import get_logger
+from core.privacy.crypto import PSEUDONYM_PATTERN
+from core.store import Store, decode_cursor
 from hub.auth import readable_queues
-from hub.crypto import PSEUDONYM_PATTERN
-from hub.logs import get_logger
-from hub.store import Store, decode_cursor
 from hub.web.pages import (
     ConsultantUser,
     WebContext,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hub.logs import get_logger
+from core.logs import get_logger
 from hub.web.pages import (
     HOME,
     UserDep,

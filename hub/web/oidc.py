@@ -21,9 +21,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.middleware.sessions import SessionMiddleware
 
-from hub.logs import get_logger
-from hub.settings import Settings
-from hub.store import Store
+from core.logs import get_logger
+from core.settings import Settings
+from core.store import Store
 from hub.web.sessions import WEB_ROLES, start_session
 from hub.web.texts import TEXTS
 

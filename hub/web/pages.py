@@ -17,14 +17,14 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from hub.freetext import FreeText
-from hub.keys import KeyRing
-from hub.settings import Settings
-from hub.store import Principal, Store
+from core.policy.evaluator import Policy
+from core.privacy.freetext import FreeText
+from core.privacy.keys import KeyRing
+from core.settings import Settings
+from core.store import Principal, Store
 from hub.web.sessions import CsrfFailed, LoginThrottle, WebUser, csrf_ok, current_user
 from hub.web.texts import TEXTS
 from schemas.disclosures import LogEntry
-from streams.policy import Policy
 
 if TYPE_CHECKING:
     from hub.web.oidc import OidcLogin
@@ -64,7 +64,7 @@ class WebContext:
     record: Callable[[Request, list[LogEntry]], Awaitable[None]]
     consultations: Callable[[Principal, list[dict[str, Any]], str], list[LogEntry]]
     reidentify: Reidentify
-    # The one free-text scrubber (hub/freetext.py); the API passes its own.
+    # The one free-text scrubber (core/privacy/freetext.py); the API passes its own.
     freetext: FreeText = field(default_factory=FreeText)
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from connectors.watch import drop_status
-from hub.auditlog import (
+from core.ledger.auditlog import (
     AuditLog,
     FilterError,
     check_filters,
@@ -23,8 +23,8 @@ from hub.auditlog import (
     key_fingerprint,
     verify_store,
 )
+from core.store import decode_cursor
 from hub.refusals import summarise
-from hub.store import decode_cursor
 from hub.subject_access import (
     DecisionError,
     access_decision_entry,

@@ -20,8 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request, Response
 
-from hub.settings import Settings
-from hub.store import Principal, Store
+from core.settings import Settings
+from core.store import Principal, Store
 
 SESSION_COOKIE = "ssp_session"
 LOGIN_COOKIE = "ssp_login"

@@ -10,6 +10,7 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from core.policy.evaluator import Policy
 from hub.web import governance
 from hub.web.pages import (
     LOCAL_TZ,
@@ -21,7 +22,6 @@ from hub.web.pages import (
     store_of,
 )
 from hub.web.texts import TEXTS
-from streams.policy import Policy
 
 router = APIRouter(include_in_schema=False)
 

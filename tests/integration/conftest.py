@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from core.bus.topics import ensure_topics
+from core.policy.evaluator import load_policy
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
 from hub.embedded import start_embedded_broker
-from hub.keys import FileKeyProvider
-from hub.settings import Settings
-from hub.topics import ensure_topics
-from streams.policy import load_policy
 from tests.integration.hubstack import HubStack, start_stack
 
 

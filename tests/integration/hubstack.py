@@ -22,11 +22,11 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from hub.auditlog import AuditLog
+from core.ledger.auditlog import AuditLog
+from core.settings import Settings
+from core.store import Store
 from hub.auth import new_token
 from hub.embedded import free_port, wait_for_port
-from hub.settings import Settings
-from hub.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.keys import FileKeyProvider
-from hub.settings import Settings
-from hub.topics import ensure_topics
-from streams.policy import load_policy
+from core.bus.topics import ensure_topics
+from core.policy.evaluator import load_policy
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
 from tests.integration.events import make_event
 from tests.integration.hubstack import HubStack, start_stack
 

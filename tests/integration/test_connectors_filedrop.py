@@ -20,10 +20,10 @@ import sqlalchemy as sa
 
 from connectors.base import Mapped, Refused, keyed_namespace
 from connectors.registry import CONNECTORS, connector
+from core.privacy.keys import FileKeyProvider
+from core.store import concerns, events
 from hub.embedded import free_port, wait_for_port
-from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
-from hub.store import concerns, events
 from schemas.cpr import cpr_like_numbers
 from schemas.wire import H_EVENT_ID, ingest_topic
 from tests.integration.events import IDENTIFIERS, fresh_sample, identifiers_in

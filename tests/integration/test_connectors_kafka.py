@@ -34,10 +34,10 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from connectors.base import Mapped, Refused, keyed_namespace
 from connectors.kafka_native import ensure_native_topics, rejected_topic
 from connectors.registry import CONNECTORS, connector
+from core.privacy.keys import FileKeyProvider
+from core.store import events
 from hub.embedded import free_port, wait_for_port
-from hub.keys import FileKeyProvider
 from hub.sample_data import NATIVE_SAMPLES, native_sample
-from hub.store import events
 from schemas.cpr import cpr_like_numbers
 from tests.integration.events import IDENTIFIERS, fresh_sample, identifiers_in
 from tests.integration.hubstack import REPO, HubStack

@@ -16,10 +16,10 @@ import pytest
 
 from connectors.base import Mapped, keyed_namespace
 from connectors.registry import connector
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
 from hub.embedded import free_port
-from hub.keys import FileKeyProvider
 from hub.sample_data import DEMO_DELIVERY, NATIVE_SAMPLES, native_sample, sample_events
-from hub.settings import Settings
 from tests.integration.events import make_event
 from tests.integration.hubstack import REPO, HubStack
 

@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub import merkle
-from hub.crypto import Pseudonymiser
-from hub.keys import FileKeyProvider
-from hub.store import disclosure_log
+from core.ledger import merkle
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider
+from core.store import disclosure_log
 from tests.integration.events import IDENTIFIERS, expected_queues, make_event
 from tests.integration.hubstack import REPO, HubStack
 
@@ -379,7 +379,7 @@ def test_sequencer_redelivery_after_a_kill_never_logs_an_entry_twice(
     logged entries: every message comes again, and the log neither grows nor breaks."""
     import time
 
-    from hub.auditlog import AuditLog, public_keys, verify_store
+    from core.ledger.auditlog import AuditLog, public_keys, verify_store
 
     assert hub.store is not None
     hub.wait_log(lambda e: e.get("event_id") in routed["ids"], count=4)

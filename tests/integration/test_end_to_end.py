@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from core.bus.envelope import OrderKey, PayloadCipher, seal
-from hub.keys import FileKeyProvider
+from core.privacy.keys import FileKeyProvider
 from schemas.wire import (
     DEADLETTER_TOPIC,
     H_AGENCY,

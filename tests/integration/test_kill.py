@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.auditlog import public_keys, verify_store
-from hub.keys import FileKeyProvider
+from core.ledger.auditlog import public_keys, verify_store
+from core.privacy.keys import FileKeyProvider
 from schemas.wire import CASES_PREFIX, DISCLOSURES_TOPIC, OUTCOMES_TOPIC
 from tests.integration.events import expected_queues, make_event
 from tests.integration.hubstack import HubStack, read_all_topics

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from hub.crypto import Pseudonymiser
-from hub.keys import FileKeyProvider
-from hub.store import concerns
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider
+from core.store import concerns
 from schemas.cpr import normalise_cpr
 from schemas.wire import SIGNALS_TOPIC
 from streams.aggregation import table_key

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from core.policy.evaluator import load_policy
+from core.store import disclosure_log
 from hub.auth import new_token
 from hub.sample_data import sample_events
-from hub.store import disclosure_log
 from hub.web.sessions import hash_password
-from streams.policy import load_policy
 from tests.integration.events import IDENTIFIERS
 from tests.integration.hubstack import HubStack
 

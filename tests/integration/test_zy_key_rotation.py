@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from hub.crypto import Pseudonymiser
-from hub.keys import FileKeyProvider
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider
 from tests.integration.events import make_event
 from tests.integration.hubstack import REPO, HubStack
 

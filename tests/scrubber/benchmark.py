@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from streams.scrubber import Scrubber
+from core.privacy.scrubber import Scrubber
 from tests.scrubber.evaluate import load
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def _old_scrubber(rev: str, into: Path) -> Callable[..., object]:
     (into / "streams" / "scrubber").rename(package)
     for path in package.glob("*.py"):
         path.write_text(path.read_text(encoding="utf-8").replace(
-            "streams.scrubber", "scrubber_base"), encoding="utf-8")
+            "streams.scrubber", "scrubber_base"), encoding="utf-8")  # rewrite: keep
     sys.path.insert(0, str(into))
     module = importlib.import_module("scrubber_base")
     scrubber: Callable[..., object] = module.Scrubber

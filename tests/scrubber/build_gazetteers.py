@@ -1,4 +1,5 @@
-"""Regenerate the name lists under ``streams/scrubber/data/`` (a maintainer's tool, not a test).
+"""Regenerate the name lists under ``core/privacy/scrubber/data/`` (a maintainer's tool, not a
+test).
 
     .venv/bin/pip install faker          # generation time only; the hub never imports Faker
     apt-get install wdanish              # /usr/share/dict/danish, to find names that are words
@@ -15,7 +16,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from streams.scrubber.gazetteer import DATA_DIR, fold, read_list
+from core.privacy.scrubber.gazetteer import DATA_DIR, fold, read_list
 
 LOCALES = (
     "da_DK", "tr_TR", "pl_PL", "uk_UA", "hr_HR", "en_PK", "vi_VN", "sv_SE", "no_NO",

@@ -26,8 +26,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from streams.scrubber import Scrubber
-from streams.scrubber.model import KINDS
+from core.privacy.scrubber import Scrubber
+from core.privacy.scrubber.model import KINDS
 
 EVAL_SET = Path(__file__).parent / "eval_set.jsonl"
 THRESHOLDS = {"cpr": 1.0, "phone": 1.0, "email": 1.0, "name": 0.98}

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/scrubber/evaluate_unseen.py [--set PATH] [--show-errors]
 
-Imports ``streams.scrubber.Scrubber`` from whatever is installed in the running venv and
+Imports ``core.privacy.scrubber.Scrubber`` from whatever is installed in the running venv and
 scores it on ``unseen/eval_unseen.jsonl`` (see ``unseen/README.md``):
 
 * **recall** of a kind: the share of gold spans removed. A span is removed when every letter
@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-if importlib.util.find_spec("streams") is None:  # no hub installed in this venv: use this tree
+if importlib.util.find_spec("core") is None:  # no hub installed in this venv: use this tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import streams.scrubber
-from streams.scrubber import Scrubber, ScrubResult
+import core.privacy.scrubber
+from core.privacy.scrubber import Scrubber, ScrubResult
 
 EVAL_SET = Path(__file__).parent / "unseen" / "eval_unseen.jsonl"
 STRUCTURED = ("cpr", "dob", "case_number", "phone", "email", "handle", "plate", "address",
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="on a terminal: per miss, the kind and a context-free shape")
     args = parser.parse_args(argv)
     report = evaluate(load(args.set))
-    print(f"scrubber: {Path(streams.scrubber.__file__ or '?').parent}")
+    print(f"scrubber: {Path(core.privacy.scrubber.__file__ or '?').parent}")
     print(format_report(report, f"({args.set.name})"))
     if args.show_errors:
         if sys.stdout.isatty():

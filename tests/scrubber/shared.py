@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from streams.scrubber import Scrubber
+from core.privacy.scrubber import Scrubber
 
 
 @lru_cache(maxsize=1)

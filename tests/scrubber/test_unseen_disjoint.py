@@ -2,7 +2,7 @@
 
 Re-reads, at test time, every name of ``unseen/eval_unseen.jsonl`` (each gold name span and
 each known name) and of ``unseen/names_unseen.tsv``, and every list the detectors use
-(``streams/scrubber/data/*.txt``, all files, including any added later). A name fails when
+(``core/privacy/scrubber/data/*.txt``, all files, including any added later). A name fails when
 any non-particle part of it, folded (lower case, accents stripped, æ→ae, ø→o, å/aa→a), is
 on a list. If this fails, a detector list has learnt eval names: regenerate the set
 (``unseen/README.md``) rather than loosening this test.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streams.scrubber import Finding, ScrubResult
+from core.privacy.scrubber import Finding, ScrubResult
 from tests.scrubber.evaluate_unseen import Report, evaluate, shape
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.keys import KeyRing, new_keyring
-from hub.store import Store
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import KeyRing, new_keyring
+from core.store import Store
 from streams.pipeline import Pipeline
-from streams.policy import Policy, load_policy
 from tests.scrubber.shared import shared_scrubber
 from tests.unit.factories import SHIPPED_POLICY
 

@@ -17,7 +17,7 @@ from schemas.personal import identifying_values
 from streams.pipeline import IngestRecord
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED_POLICY = REPO / "streams" / "policies" / "vordingborg.yaml"
+SHIPPED_POLICY = REPO / "core" / "policy" / "policies" / "vordingborg.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
 # Born 2010-02-01 (7th digit 4, YY 10 < 37 → 20xx). Fails the old modulus-11 check.

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from hub.crypto import Pseudonymiser
+from core.policy.evaluator import Policy, SignalRule, Window
+from core.privacy.crypto import Pseudonymiser
 from schemas.events import Consent
 from schemas.signals import SignalRecord
 from streams.aggregation import (
@@ -24,7 +25,6 @@ from streams.aggregation import (
     window_start,
 )
 from streams.pipeline import Aggregated, Pipeline
-from streams.policy import Policy, SignalRule, Window
 from tests.unit.factories import SUBJECT_CPR, SUBJECT_NAME, SUBJECT_SCHOOL, make_event, record_for
 
 NOW = dt.datetime(2026, 3, 30, 12, 0, tzinfo=dt.UTC)

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from core.policy.evaluator import Policy
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
+from core.store import Store, hash_token
 from hub.api import create_api
 from hub.auth import new_token
-from hub.keys import FileKeyProvider
-from hub.settings import Settings
-from hub.store import Store, hash_token
-from streams.policy import Policy
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SUBJECT_CPR, SUBJECT_NAME, make_event
 

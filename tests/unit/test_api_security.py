@@ -21,16 +21,16 @@ from structlog.testing import capture_logs
 from connectors.base import Mapped, keyed_namespace
 from connectors.registry import connector as connector_named
 from core.bus import InMemoryBus
+from core.ledger.auditlog import AuditLog
+from core.ledger.disclosures import StoreSink
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
+from core.store import Store
 from hub.api import ID_TAKEN, create_api
-from hub.auditlog import AuditLog
 from hub.auth import new_token
-from hub.disclosures import StoreSink
-from hub.keys import FileKeyProvider
 from hub.metrics import StoreCollector, suppress_small
 from hub.problems import ErrorBody
 from hub.refusals import summarise, token_fingerprint
-from hub.settings import Settings
-from hub.store import Store
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SUBJECT_CPR, make_event
 from tests.unit.test_connectors_police import incident, jsonl

@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hub import merkle
+from core.ledger import merkle
+from core.ledger.auditlog import AuditLog, VerifyReport, public_key_b64, public_keys
+from core.privacy.keys import FileKeyProvider, KeyRing, new_keyring
+from core.store import Store
 from hub.audit_export import (
     EXPORT_FORMAT,
     body_of,
@@ -31,10 +34,7 @@ from hub.audit_export import (
     verify_export,
     write_export,
 )
-from hub.auditlog import AuditLog, VerifyReport, public_key_b64, public_keys
 from hub.cli import app
-from hub.keys import FileKeyProvider, KeyRing, new_keyring
-from hub.store import Store
 from tests.unit.test_auditlog import T0, entry_body, fill, run_sql
 
 pytestmark = pytest.mark.timeout(120)

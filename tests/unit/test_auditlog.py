@@ -1,4 +1,4 @@
-"""The disclosure log in the store (hub.auditlog): sequencing, checkpoints, proofs, and
+"""The disclosure log in the store (core.ledger.auditlog): sequencing, checkpoints, proofs, and
 verification of the live log against every way a database administrator could tamper."""
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub import merkle
-from hub.auditlog import AuditLog, public_key_b64, public_keys, verify_checkpoint, verify_store
-from hub.disclosures import derived_entry_id
-from hub.keys import KeyRing, new_keyring
-from hub.store import Store
+from core.ledger import merkle
+from core.ledger.auditlog import (
+    AuditLog,
+    public_key_b64,
+    public_keys,
+    verify_checkpoint,
+    verify_store,
+)
+from core.ledger.entries import derived_entry_id
+from core.privacy.keys import KeyRing, new_keyring
+from core.store import Store
 from schemas.cpr import contains_cpr_like
 from schemas.disclosures import (
     Checkpoint,

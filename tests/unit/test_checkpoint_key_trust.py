@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from core.ledger.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys
+from core.privacy.keys import FileKeyProvider, KeyRing, rotate_signing
+from core.store import Store
 from hub.audit_export import export_log, write_export
-from hub.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys
 from hub.cli import app
 from hub.cli_audit import UNPINNED
-from hub.keys import FileKeyProvider, KeyRing, rotate_signing
-from hub.store import Store
 from tests.unit.test_auditlog import fill, make_entry, run_sql
 
 
@@ -74,7 +74,7 @@ def test_a_signing_key_file_others_can_read_is_refused(data_dir: Path) -> None:
 
 def test_a_key_file_from_before_the_split_still_works_and_rotation_moves_the_key_out(
         tmp_path: Path) -> None:
-    from hub.keys import _dump, new_keyring
+    from core.privacy.keys import _dump, new_keyring
 
     legacy = new_keyring()
     (tmp_path / "keys.json").write_text(_dump(legacy))
@@ -119,7 +119,7 @@ def test_audit_public_key_prints_pem_base64_and_the_sha256_fingerprint(data_dir:
 # -- pinning -----------------------------------------------------------------------------------
 def _resign_with_a_new_key(data_dir: Path) -> None:
     """What someone holding the key files can do: swap in their own key and re-sign."""
-    from hub.keys import _dump_signing
+    from core.privacy.keys import _dump_signing
 
     ring = _ring(data_dir)
     forged = rotate_signing(ring)

@@ -13,9 +13,9 @@ import yaml
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.testing import CliRunner
 
+from core.settings import Settings
+from core.store import Store
 from hub.cli import app
-from hub.settings import Settings
-from hub.store import Store
 from tests.unit.factories import DATA, SHIPPED_POLICY
 
 ROLES = ("agency:school", "agency:social", "agency:police", "consultant", "security_officer",

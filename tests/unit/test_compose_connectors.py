@@ -13,7 +13,7 @@ import yaml
 
 from connectors.kafka_native import native_topic
 from connectors.registry import CONNECTORS
-from hub.settings import AGENCIES, Settings
+from core.settings import AGENCIES, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 BROKERS = ("kafka-1", "kafka-2", "kafka-3")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.errors import CryptoError, KeyFileError
-from hub.keys import FileKeyProvider, KeyRing, new_keyring
+from core.errors import CryptoError, KeyFileError
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing, new_keyring
 
 PLAINTEXT = '{"subject": {"cpr": "0102104321", "name": "Mikkel Sørensen"}}'.encode()
 EVENT_ID = "7b0e2f0c-5a3e-4c1b-9d2f-3e8a1b2c4d5e"
@@ -259,15 +259,15 @@ def test_file_provider_refuses_a_malformed_key_file(tmp_path: Path, content: str
 
 
 def test_key_file_is_a_config_error() -> None:
-    from hub.errors import ConfigError
+    from core.errors import ConfigError
 
     assert issubclass(KeyFileError, ConfigError)
 
 
 def test_production_api_and_worker_refuse_to_start_without_a_key_file(tmp_path: Path) -> None:
+    from core.errors import KeyFileError
+    from core.settings import Settings
     from hub.api import create_api
-    from hub.errors import KeyFileError
-    from hub.settings import Settings
     from streams.app import create_stream_app
 
     settings = Settings(mode="production", data_dir=tmp_path, bootstrap_servers="127.0.0.1:1")
@@ -279,9 +279,9 @@ def test_production_api_and_worker_refuse_to_start_without_a_key_file(tmp_path: 
 
 
 def test_api_refuses_a_key_file_others_can_read(tmp_path: Path) -> None:
+    from core.errors import KeyFileError
+    from core.settings import Settings
     from hub.api import create_api
-    from hub.errors import KeyFileError
-    from hub.settings import Settings
 
     settings = Settings(data_dir=tmp_path, bootstrap_servers="127.0.0.1:1")
     FileKeyProvider(settings.resolved_key_file, create=True).load()

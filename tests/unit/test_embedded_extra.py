@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from hub.embedded import broker_binary, start_embedded_broker
-from hub.errors import ConfigError
 
 
 def test_broker_binary_comes_from_the_installed_extra() -> None:

@@ -1,4 +1,5 @@
-"""hub/freetext.py: the one scrubber for every free text that people write (issue 12 item 3)."""
+"""core/privacy/freetext.py: the one scrubber for every free text that people write (issue 12 item
+3)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.freetext import FIELDS, FreeText, Handling, Refusal
-from hub.keys import new_keyring
-from hub.settings import Settings
+from core.policy.evaluator import load_policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.freetext import FIELDS, FreeText, Handling, Refusal
+from core.privacy.keys import new_keyring
+from core.privacy.scrubber import Finding, ScrubResult
+from core.settings import Settings
 from hub.web.texts import found_da
 from streams.pipeline import Pipeline, Routed
-from streams.policy import load_policy
-from streams.scrubber import Finding, ScrubResult
 from tests.scrubber.shared import shared_scrubber
 from tests.unit.factories import make_event, record_for
 

@@ -21,19 +21,19 @@ from fastapi.testclient import TestClient
 from core.bus import Consumer, InMemoryBus
 from core.bus.envelope import PayloadCipher
 from core.bus.memory import MemoryRecord
+from core.ledger.auditlog import AuditLog
+from core.ledger.sequencer import Sequencer
+from core.policy.evaluator import load_policy
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider
+from core.privacy.vault import Vault
+from core.settings import Settings
+from core.store import Store
 from hub.api import create_api
-from hub.auditlog import AuditLog
 from hub.auth import new_token
-from hub.crypto import Pseudonymiser
-from hub.keys import FileKeyProvider
-from hub.projector import Projector
-from hub.sequencer import Sequencer
-from hub.settings import Settings
-from hub.store import Store
-from hub.vault import Vault
 from schemas.wire import DEADLETTER_TOPIC, ingest_topic
 from streams.pipeline import Pipeline
-from streams.policy import load_policy
+from streams.projector import Projector
 from streams.router import Outputs, Router, route_group
 from tests.scrubber.shared import shared_scrubber
 from tests.unit.conftest import without_hub_environment

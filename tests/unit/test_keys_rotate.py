@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from core.errors import KeyFileError
+from core.policy.evaluator import Policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing, new_keyring, rotate_keyring
+from core.privacy.vault import Identity, Vault, rekey
+from core.settings import Settings
+from core.store import Store
 from hub.cli import app as cli
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.errors import KeyFileError
-from hub.keys import FileKeyProvider, KeyRing, new_keyring, rotate_keyring
-from hub.settings import Settings
-from hub.store import Store
-from hub.vault import Identity, Vault, rekey
 from streams.pipeline import Pipeline, Routed
-from streams.policy import Policy
 from tests.unit.factories import (
     GUARDIAN_CPR,
     GUARDIAN_NAME,
@@ -185,7 +185,7 @@ def test_joint_view_shows_concerns_from_before_and_after_rotation_in_time_order(
 
 
 def test_time_cursor_from_another_endpoint_is_refused(store: Store) -> None:
-    from hub.store import encode_cursor
+    from core.store import encode_cursor
 
     with pytest.raises(ValueError, match="cursor"):
         store.subject_concerns_page(queues=["beredskab"], pseudonyms=["ssp1:x"], limit=1,

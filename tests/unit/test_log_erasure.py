@@ -14,14 +14,14 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from hub import auditlog
+from core.ledger import auditlog
+from core.ledger.auditlog import AuditLog, erasure_entry, public_keys, verify_store
+from core.ledger.entries import random_entry_id
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing
+from core.store import Store
 from hub.audit_export import canonical_json, export_log, verify_export
-from hub.auditlog import AuditLog, erasure_entry, public_keys, verify_store
 from hub.cli import app
-from hub.crypto import Pseudonymiser
-from hub.disclosures import random_entry_id
-from hub.keys import FileKeyProvider, KeyRing
-from hub.store import Store
 from schemas.disclosures import STORED, EntryKind, LogEntry, leaf_bytes
 from tests.unit.factories import SUBJECT_CPR
 from tests.unit.test_audit_export import _run_script, _spec_script, key_b64, resign
@@ -240,10 +240,10 @@ def test_cli_audit_erase_refuses_a_reason_with_a_cpr_number(tmp_path: Path) -> N
 def test_api_erase_is_for_security_officers_and_logs_first(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from core.ledger.disclosures import StoreSink
+    from core.settings import Settings
     from hub.api import create_api
     from hub.auth import new_token
-    from hub.disclosures import StoreSink
-    from hub.settings import Settings
     from tests.unit.conftest import without_hub_environment
 
     with without_hub_environment():

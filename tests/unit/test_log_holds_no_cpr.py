@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from core.ledger.auditlog import AuditLog, public_keys, verify_store
+from core.ledger.entries import random_entry_id
+from core.logs import configure
+from core.privacy.keys import KeyRing
+from core.store import Store
 from hub.audit_export import canonical_json, export_log, verify_export
-from hub.auditlog import AuditLog, public_keys, verify_store
-from hub.disclosures import random_entry_id
-from hub.keys import KeyRing
-from hub.logs import configure
-from hub.store import Store
 from schemas.cpr import contains_cpr_like, mask_cpr_like
 from schemas.disclosures import STORED, EntryKind, LogEntry
 

@@ -1,4 +1,4 @@
-"""The structlog redaction step (hub/logs.py): personal keys dropped, CPR-like strings masked."""
+"""The structlog redaction step (core/logs.py): personal keys dropped, CPR-like strings masked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import structlog
 
-from hub.logs import PERSONAL_KEYS, redact
+from core.logs import PERSONAL_KEYS, redact
 
 CPR = "0102104321"
 

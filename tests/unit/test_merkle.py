@@ -1,4 +1,4 @@
-"""RFC 6962 Merkle tree maths (hub.merkle): published vectors, tampering, properties."""
+"""RFC 6962 Merkle tree maths (core.ledger.merkle): published vectors, tampering, properties."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.merkle import (
+from core.ledger.merkle import (
     EMPTY_ROOT,
     MerkleLog,
     ProofError,

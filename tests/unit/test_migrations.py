@@ -1,4 +1,4 @@
-"""The Alembic migrations produce exactly the schema that hub.store declares."""
+"""The Alembic migrations produce exactly the schema that core.store declares."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hub.store import Store, metadata
+from core.store import Store, metadata
 
 
 def test_migrated_schema_matches_the_store_metadata(tmp_path: Path) -> None:

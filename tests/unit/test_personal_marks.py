@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 import pytest
 
-import hub.logs
+import core.logs
 from connectors.base import Mapped
-from hub.logs import SECRET_KEYS, personal_keys, redact
+from core.logs import SECRET_KEYS, personal_keys, redact
+from core.policy.evaluator import NEVER_DISCLOSED
 from schemas.cpr import cpr_like_numbers
 from schemas.events import CanonicalEvent, PersonalData, Subject
 from schemas.personal import (
@@ -22,7 +23,6 @@ from schemas.personal import (
     personal_fields,
 )
 from streams.pipeline import PERSONAL_FIELDS
-from streams.policy import NEVER_DISCLOSED
 from tests.integration.events import identifiers_in
 from tests.unit.factories import make_event, personal_strings
 
@@ -61,9 +61,9 @@ def test_minimisation_logs_and_policy_read_the_marks() -> None:
     assert set(NEVER_DISCLOSED) == {
         "subject.cpr", "subject.name", "subject.address", "subject.birth_date",
         "related_persons.cpr", "related_persons.name"}
-    assert log_keys() | SECRET_KEYS == hub.logs.PERSONAL_KEYS
+    assert log_keys() | SECRET_KEYS == core.logs.PERSONAL_KEYS
     assert {"cpr", "name", "address", "school", "class", "subject", "related_persons",
-            "description", "necessity"} <= hub.logs.PERSONAL_KEYS
+            "description", "necessity"} <= core.logs.PERSONAL_KEYS
 
 
 def test_a_newly_marked_field_is_withheld_and_never_disclosed() -> None:
@@ -75,7 +75,7 @@ def test_a_newly_marked_field_is_withheld_and_never_disclosed() -> None:
 def test_a_newly_marked_field_is_redacted_from_logs(monkeypatch: pytest.MonkeyPatch) -> None:
     line = {"event": "ingest", "phone": PHONE, "detail": {"phone": PHONE}}
     assert PHONE in json.dumps(redact(None, "info", dict(line)))  # not marked: not redacted
-    monkeypatch.setattr(hub.logs, "PERSONAL_KEYS", personal_keys(PhoneEvent))
+    monkeypatch.setattr(core.logs, "PERSONAL_KEYS", personal_keys(PhoneEvent))
     out = json.dumps(redact(None, "info", dict(line)))
     assert PHONE not in out
     assert '"phone": "[redacted]"' in out

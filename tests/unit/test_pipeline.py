@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.keys import KeyRing, new_keyring
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import KeyRing, new_keyring
 from hub.sample_data import sample_events
 from schemas.cpr import normalise_cpr
 from schemas.outcomes import OutcomeStatus
@@ -32,7 +33,6 @@ from streams.pipeline import (
     outcome_json,
     parse_outcome,
 )
-from streams.policy import Policy, load_policy
 from tests.unit.factories import (
     DATA,
     DESCRIPTION,

@@ -9,10 +9,16 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.errors import ConfigError
-from hub.settings import Settings
+from core.errors import ConfigError
+from core.policy.evaluator import (
+    DEFAULT_DENY_REASON,
+    EXAMPLE_DEFAULTS,
+    Policy,
+    load_policy,
+    run_examples,
+)
+from core.settings import Settings
 from schemas.events import Area, Category
-from streams.policy import DEFAULT_DENY_REASON, EXAMPLE_DEFAULTS, Policy, load_policy, run_examples
 from tests.unit.factories import (
     AREA_GROUP_CATEGORIES,
     BEREDSKAB_CATEGORIES,

@@ -10,9 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.errors import ConfigError
-from streams.policy import (
+from core.errors import ConfigError
+from core.policy.evaluator import (
     EXAMPLE_DEFAULTS,
     Generalise,
     Policy,
@@ -21,6 +20,7 @@ from streams.policy import (
     run_generalise_examples,
     year_group,
 )
+from hub.cli import app
 from tests.unit.factories import SHIPPED_POLICY
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.policy import EXAMPLE_DEFAULTS, Policy, load_policy
+from core.policy.evaluator import EXAMPLE_DEFAULTS, Policy, load_policy
 from tests.unit.factories import SHIPPED_POLICY
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import KeyFileError
-from hub.keys import FileKeyProvider, new_keyring
-from hub.settings import Settings
+from core.errors import KeyFileError
+from core.privacy.keys import FileKeyProvider, new_keyring
+from core.settings import Settings
 from tests.unit.conftest import without_hub_environment
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.keys import new_keyring
-from hub.projector import rows_from_records
-from hub.store import Store
+from core.policy.evaluator import load_policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import new_keyring
+from core.store import Store
 from streams.pipeline import Pipeline, Routed, concern_json, outcome_json
-from streams.policy import load_policy
+from streams.projector import rows_from_records
 from tests.unit.factories import SHIPPED_POLICY, make_event, record_for
 
 NOW = dt.datetime(2026, 3, 2, 13, 7, tzinfo=dt.UTC)

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.keys import new_keyring
+from core.policy.evaluator import load_policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import new_keyring
 from schemas.cpr import age_at, birth_date, normalise_cpr
 from schemas.events import Agency, Area, Category, Collaboration, Consent, Kind, Purpose, Severity
 from streams.pipeline import (
@@ -24,7 +25,6 @@ from streams.pipeline import (
     concern_json,
     outcome_json,
 )
-from streams.policy import load_policy
 from tests.scrubber.shared import shared_scrubber
 from tests.unit.factories import (
     SHIPPED_POLICY,

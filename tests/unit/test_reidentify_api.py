@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from core.ledger.auditlog import AuditLog
+from core.ledger.disclosures import StoreSink
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing, rotate_keyring
+from core.privacy.vault import Identity, Vault, rekey
+from core.settings import Settings
+from core.store import Store
 from hub.api import REASON_RULE, create_api, reason_is_sufficient
-from hub.auditlog import AuditLog
 from hub.auth import new_token
-from hub.crypto import Pseudonymiser
-from hub.disclosures import StoreSink
-from hub.keys import FileKeyProvider, KeyRing, rotate_keyring
-from hub.settings import Settings
-from hub.store import Store
-from hub.vault import Identity, Vault, rekey
 from schemas.disclosures import parse_time
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SUBJECT_CPR, SUBJECT_NAME, make_cpr

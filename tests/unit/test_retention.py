@@ -18,12 +18,9 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
-from hub.auditlog import AuditLog, public_keys, verify_store
-from hub.cli import app
-from hub.crypto import Pseudonymiser
-from hub.disclosures import random_entry_id
-from hub.keys import FileKeyProvider, KeyRing, rotate_keyring
-from hub.retention import (
+from core.ledger.auditlog import AuditLog, public_keys, verify_store
+from core.ledger.entries import random_entry_id
+from core.ledger.retention import (
     REASON_EXPIRED,
     REASON_NOTHING_LEFT,
     holds,
@@ -33,11 +30,14 @@ from hub.retention import (
     retention_loop,
     run_retention,
 )
-from hub.settings import Settings
-from hub.store import Retirement, Store, concerns, vault
-from hub.vault import EntryErased, Identity, Vault, rekey
+from core.policy.evaluator import Policy, load_policy
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing, rotate_keyring
+from core.privacy.vault import EntryErased, Identity, Vault, rekey
+from core.settings import Settings
+from core.store import Retirement, Store, concerns, vault
+from hub.cli import app
 from schemas.disclosures import EntryKind, LogEntry
-from streams.policy import Policy, load_policy
 from tests.unit.factories import make_cpr
 
 # Concerns are routed "now" (the store stamps routed_at); runs look at the future instead.
@@ -474,7 +474,7 @@ def test_a_run_that_dies_halfway_through_finishes_on_rerun(
             raise RuntimeError("killed")
         return real_retire(*args, **kwargs)
 
-    monkeypatch.setattr("hub.retention._BATCH", 1)  # one person per transaction
+    monkeypatch.setattr("core.ledger.retention._BATCH", 1)  # one person per transaction
     monkeypatch.setattr(world.store, "retire", retire_once)
     with pytest.raises(RuntimeError):
         world.run(AFTER_13_MONTHS)

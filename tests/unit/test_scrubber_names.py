@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.scrubber import Finding, Scrubber, ScrubResult
+from core.privacy.scrubber import Finding, Scrubber, ScrubResult
 from tests.scrubber.shared import kinds, scrubbed, shared_scrubber
 
 KNOWN = ("Mikkel Østergård Sørensen", "Hanne Østergård")
@@ -117,7 +117,7 @@ def test_result_offsets_point_into_the_input() -> None:
 
 
 def test_public_surface() -> None:
-    import streams.scrubber as package
+    import core.privacy.scrubber as package
 
     assert sorted(package.__all__) == ["Finding", "ScrubResult", "Scrubber"]
     assert Scrubber().scrub("").text == ""
@@ -141,7 +141,7 @@ def test_the_latin_tokeniser_agrees_with_the_unicode_one_on_its_blocks() -> None
     # they must be exactly the letters [^\W\d_] finds in those blocks.
     import re
 
-    from streams.scrubber.names import LATIN_LETTERS, NOT_LATIN_BLOCKS
+    from core.privacy.scrubber.names import LATIN_LETTERS, NOT_LATIN_BLOCKS
 
     letter = re.compile(r"[^\W\d_]")
     latin = re.compile(f"[{LATIN_LETTERS}]")

@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.scrubber.gazetteer import DATA_DIR, WORD, read_list
+from core.privacy.scrubber.gazetteer import DATA_DIR, WORD, read_list
 from tests.scrubber.shared import scrubbed, shared_scrubber
 
 # Filler text: Danish letters (lower case: a capital word next to a name could extend it),

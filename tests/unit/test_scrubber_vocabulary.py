@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.scrubber.vocabulary import Vocabulary
+from core.privacy.scrubber.vocabulary import Vocabulary
 from tests.scrubber.shared import kinds, scrubbed
 
 

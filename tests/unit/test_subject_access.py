@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hub.auditlog import AuditLog
+from core.ledger.auditlog import AuditLog
+from core.ledger.entries import random_entry_id
+from core.policy.evaluator import Policy
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing, rotate_keyring
+from core.privacy.vault import Identity, Vault, rekey
+from core.settings import Settings
+from core.store import Store
 from hub.cli import app
-from hub.crypto import Pseudonymiser
-from hub.disclosures import random_entry_id
-from hub.keys import FileKeyProvider, KeyRing, rotate_keyring
-from hub.settings import Settings
-from hub.store import Store
 from hub.subject_access import (
     DA,
     answer_subject_access,
@@ -28,11 +30,9 @@ from hub.subject_access import (
     render_document_da,
     subject_access_entry,
 )
-from hub.vault import Identity, Vault, rekey
 from schemas.cpr import InvalidCpr
 from schemas.disclosures import EntryKind, LogEntry
 from streams.pipeline import Pipeline, Routed
-from streams.policy import Policy
 from tests.unit.factories import (
     GUARDIAN_CPR,
     GUARDIAN_NAME,

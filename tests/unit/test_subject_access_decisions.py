@@ -19,15 +19,17 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from core.ledger.auditlog import AuditLog, public_keys, verify_store
+from core.ledger.disclosures import StoreSink
+from core.ledger.entries import random_entry_id
+from core.policy.evaluator import Policy
+from core.privacy.crypto import Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing
+from core.settings import Settings
+from core.store import Store
 from hub.api import create_api
-from hub.auditlog import AuditLog, public_keys, verify_store
 from hub.auth import new_token
 from hub.cli import app as cli_app
-from hub.crypto import Pseudonymiser
-from hub.disclosures import StoreSink, random_entry_id
-from hub.keys import FileKeyProvider, KeyRing
-from hub.settings import Settings
-from hub.store import Store
 from hub.subject_access import (
     DA,
     DecisionError,
@@ -38,7 +40,6 @@ from hub.subject_access import (
     store_decision,
 )
 from schemas.disclosures import EntryKind, LogEntry
-from streams.policy import Policy
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import GUARDIAN_CPR, SUBJECT_CPR
 

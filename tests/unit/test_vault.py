@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.errors import CryptoError
-from hub.keys import KeyRing, new_keyring
-from hub.store import Store, VaultRow, vault
-from hub.vault import EntryErased, Identity, Vault, VaultCipher
+from core.errors import CryptoError
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import KeyRing, new_keyring
+from core.privacy.vault import EntryErased, Identity, Vault, VaultCipher
+from core.store import Store, VaultRow, vault
 from streams.pipeline import Pipeline, Routed
 from tests.unit.factories import (
     GUARDIAN_CPR,

@@ -22,21 +22,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from connectors.watch import FileDropWatcher, default_state_dir
+from core.ledger.auditlog import AuditLog
+from core.ledger.disclosures import StoreSink
+from core.policy.evaluator import load_policy
+from core.privacy.crypto import PayloadCipher, Pseudonymiser
+from core.privacy.keys import FileKeyProvider, KeyRing
+from core.privacy.vault import Vault
+from core.settings import Settings
+from core.store import Store
 from hub.api import create_api
-from hub.auditlog import AuditLog
 from hub.auth import new_token
-from hub.crypto import PayloadCipher, Pseudonymiser
-from hub.disclosures import StoreSink
-from hub.keys import FileKeyProvider, KeyRing
-from hub.projector import rows_from_records
 from hub.sample_data import sample_events
-from hub.settings import Settings
-from hub.store import Store
-from hub.vault import Vault
 from hub.web.sessions import SESSION_COOKIE, hash_password
 from schemas.wire import OUTCOMES_TOPIC, cases_topic
 from streams.pipeline import Pipeline, Routed, concern_json, outcome_json
-from streams.policy import load_policy
+from streams.projector import rows_from_records
 from tests.scrubber.shared import shared_scrubber
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import record_for
@@ -378,7 +378,7 @@ def test_log_page_filters_and_refuses_bad_filters_by_name(web: Web) -> None:
 
 
 def test_integrity_page_shows_the_signing_keys_fingerprint(web: Web) -> None:
-    from hub.auditlog import current_key_id, key_fingerprint, public_keys
+    from core.ledger.auditlog import current_key_id, key_fingerprint, public_keys
 
     page = web.login("sikkerhed").get("/ui/log/integritet")
 
@@ -499,7 +499,7 @@ def test_governance_page_and_csv_suppress_small_counts(web: Web) -> None:
 
 
 def test_a_case_status_and_its_note_go_with_their_concern(store: Store) -> None:
-    from hub.store import Retirement
+    from core.store import Retirement
 
     at = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
     rows = [{"event_id": eid, "queue": "infohus", "pseudonym": "ssp1:abc", "payload": "{}",
@@ -563,7 +563,7 @@ def test_an_invalid_form_field_gets_an_html_page_naming_it(web: Web) -> None:
 def test_integrity_findings_are_named_in_danish(web: Web) -> None:
     import sqlalchemy as sa
 
-    from hub.store import disclosure_log
+    from core.store import disclosure_log
 
     client = web.login("sikkerhed")
     assert "Loggen er intakt" in client.get("/ui/log/integritet").text

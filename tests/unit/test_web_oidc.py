@@ -24,14 +24,14 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from core.ledger.auditlog import AuditLog
+from core.ledger.disclosures import StoreSink
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
+from core.store import Store
 from hub.api import create_api
-from hub.auditlog import AuditLog
 from hub.auth import new_token
-from hub.disclosures import StoreSink
 from hub.embedded import free_port, wait_for_port
-from hub.keys import FileKeyProvider
-from hub.settings import Settings
-from hub.store import Store
 from hub.web.sessions import SESSION_COOKIE
 from tests.unit.conftest import without_hub_environment
 

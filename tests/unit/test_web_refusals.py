@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from core.ledger.auditlog import AuditLog
+from core.ledger.disclosures import StoreSink
+from core.privacy.keys import FileKeyProvider
+from core.settings import Settings
+from core.store import Store
 from hub.api import create_api
-from hub.auditlog import AuditLog
 from hub.auth import new_token
-from hub.disclosures import StoreSink
-from hub.keys import FileKeyProvider
-from hub.settings import Settings
-from hub.store import Store
 from hub.web.sessions import hash_password
 from tests.unit.conftest import without_hub_environment
 

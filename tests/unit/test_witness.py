@@ -10,10 +10,10 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from hub.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys
+from core.ledger.auditlog import AuditLog, checkpoint_json, public_key_b64, public_keys
+from core.privacy.keys import FileKeyProvider
+from core.store import Store
 from hub.cli import app
-from hub.keys import FileKeyProvider
-from hub.store import Store
 from tests.unit.test_auditlog import fill, make_entry, run_sql
 
 

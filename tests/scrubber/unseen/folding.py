@@ -10,7 +10,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-DETECTOR_DATA = Path(__file__).resolve().parents[3] / "streams" / "scrubber" / "data"
+DETECTOR_DATA = Path(__file__).resolve().parents[3] / "core" / "privacy" / "scrubber" / "data"
 
 # Particles of multi-part names: they belong to a gold span but are not names by themselves,
 # so they are not required to be unknown to the detectors ("van der X", "Al-X", "Ó X").

@@ -7,7 +7,7 @@ Deterministic (fixed seed, sorted sources). Writes ``eval_unseen.jsonl`` (one re
 ``text``, ``known_names``, ``spans`` with ``start``/``end``/``kind`` and, for names, ``origin``
 and ``case``; ``content_words``) and ``names_unseen.tsv`` (every name in the pools with its
 role, origin and source). Names are drawn from ``names_sources.py``; every name any part of
-which occurs, folded, in a detector list (``streams/scrubber/data/*.txt``, plus any
+which occurs, folded, in a detector list (``core/privacy/scrubber/data/*.txt``, plus any
 ``--extra-lists`` directory) is dropped before sampling.
 """
 

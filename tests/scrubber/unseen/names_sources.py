@@ -12,7 +12,7 @@ Two sources, each name recorded with its origin and source in ``names_unseen.tsv
   surnames, rarer Danish names, names that are Danish words, nicknames).
 
 Whatever the source, a name any part of which (folded) occurs in any detector list
-(``streams/scrubber/data/*.txt``) is dropped; ``test_unseen_disjoint.py`` re-checks that.
+(``core/privacy/scrubber/data/*.txt``) is dropped; ``test_unseen_disjoint.py`` re-checks that.
 """
 
 from __future__ import annotations

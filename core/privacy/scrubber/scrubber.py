@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from streams.scrubber.gazetteer import Gazetteer
-from streams.scrubber.identifiers import IDENTIFIER_RECOGNIZERS
-from streams.scrubber.model import KINDS, PLACEHOLDERS, Finding, ScrubResult
-from streams.scrubber.names import NameRecognizer
-from streams.scrubber.patterns import PATTERN_RECOGNIZERS, Recognizer
+from core.privacy.scrubber.gazetteer import Gazetteer
+from core.privacy.scrubber.identifiers import IDENTIFIER_RECOGNIZERS
+from core.privacy.scrubber.model import KINDS, PLACEHOLDERS, Finding, ScrubResult
+from core.privacy.scrubber.names import NameRecognizer
+from core.privacy.scrubber.patterns import PATTERN_RECOGNIZERS, Recognizer
 
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 

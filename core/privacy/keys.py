@@ -43,10 +43,10 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from hub.errors import KeyFileError
+from core.errors import KeyFileError
 
 if TYPE_CHECKING:
-    from hub.settings import Settings
+    from core.settings import Settings
 
 KEY_FILE_FORMAT = 1
 SIGNING_KEY_FILE = "signing-key.json"
@@ -90,7 +90,7 @@ class KeyRing:
 def rotate_keyring(ring: KeyRing) -> KeyRing:
     """A new HMAC version for every pseudonym domain in the ring and a new AES data-key
     version, all made current. Old versions stay: they decrypt old payloads and vault
-    entries and let :func:`hub.vault.rekey` link old pseudonyms to new ones."""
+    entries and let :func:`core.privacy.vault.rekey` link old pseudonyms to new ones."""
     hmac_keys = {d: dict(ks) for d, ks in ring.hmac.items()}
     current = dict(ring.current)
     for domain, versions in hmac_keys.items():

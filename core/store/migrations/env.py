@@ -1,10 +1,10 @@
-"""Alembic environment: runs on the connection the hub hands in (``hub.store.migrate``)."""
+"""Alembic environment: runs on the connection the hub hands in (``core.store.migrate``)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from hub.store import metadata
+from core.store import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata,

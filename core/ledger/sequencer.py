@@ -1,4 +1,5 @@
-"""The sequencer: the ``disclosures`` topic → the disclosure log (:class:`hub.auditlog.AuditLog`).
+"""The sequencer: the ``disclosures`` topic → the disclosure log
+(:class:`core.ledger.auditlog.AuditLog`).
 
 Its own aiokafka consumer group on a one-partition topic, so one sequencer is active at a
 time; the log's write lock in the store fences a zombie. Offsets are committed after the
@@ -12,11 +13,11 @@ from __future__ import annotations
 import asyncio
 
 from core.bus import Bus
-from hub.auditlog import AuditLog
-from hub.disclosures import parse_entry_message
-from hub.logs import get_logger
-from hub.projector import own_group_consumer
-from hub.settings import Settings
+from core.bus.consumer import own_group_consumer
+from core.ledger.auditlog import AuditLog
+from core.ledger.entries import parse_entry_message
+from core.logs import get_logger
+from core.settings import Settings
 from schemas.wire import DISCLOSURES_TOPIC
 
 log = get_logger("hub.sequencer")

@@ -1,7 +1,7 @@
 """The disclosure log: sequencing, signed checkpoints, proofs, and verification of the store.
 
 :class:`AuditLog` is the one sequencer: :meth:`AuditLog.integrate` gives each new entry the
-next sequence number, appends its leaf hash to the RFC 6962 tree (:mod:`hub.merkle`), and
+next sequence number, appends its leaf hash to the RFC 6962 tree (:mod:`core.ledger.merkle`), and
 stores the entry, its subjects and the new tree state in **one transaction** that first takes
 the ``log_state`` row's write lock. Entries whose ``entry_id`` is already in the log are
 skipped, so a redelivered topic message is integrated once. Checkpoints (tree size, root,
@@ -32,14 +32,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from hub import merkle
-from hub.crypto import PSEUDONYM_PATTERN
-from hub.keys import KeyRing, signing_publics
-from hub.store import (
+from core.ledger import merkle
+from core.privacy.crypto import PSEUDONYM_PATTERN
+from core.privacy.keys import KeyRing, signing_publics
+from core.store import (
     Page,
     Store,
-    _aware,
-    _insert_ignore,
     checkpoints,
     decode_cursor,
     disclosure_log,
@@ -47,6 +45,8 @@ from hub.store import (
     encode_cursor,
     log_state,
 )
+from core.store import aware as _aware
+from core.store import insert_ignore as _insert_ignore
 from schemas.disclosures import (
     Checkpoint,
     Decision,
@@ -159,7 +159,7 @@ def check_filters(*, kind: str | None, decision: str | None, pseudonym: str | No
 
 
 class AuditLog:
-    """The sequencer and the log's read side over one :class:`~hub.store.Store`.
+    """The sequencer and the log's read side over one :class:`~core.store.Store`.
 
     ``ring`` is needed to sign checkpoints; without it (read-only users) nothing is signed.
     """
@@ -453,7 +453,7 @@ ERASED_LOG_BODIES = "log_body_erased"
 def erasure_entry(seqs: Sequence[int], reason: str, principal: str, role: str,
                   now: dt.datetime | None = None) -> LogEntry:
     """The log entry that records erasing these entries' bodies (written before erasing)."""
-    from hub.disclosures import random_entry_id
+    from core.ledger.entries import random_entry_id
 
     return LogEntry(entry_id=random_entry_id(), kind=EntryKind.erasure,
                     at=now or dt.datetime.now(dt.UTC), reason_code=ERASED_LOG_BODIES,

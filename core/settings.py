@@ -135,5 +135,5 @@ class Settings(BaseSettings):
 
     @property
     def resolved_policy_file(self) -> Path:
-        return self.policy_file or Path(__file__).resolve().parent.parent / "streams" / \
+        return self.policy_file or Path(__file__).resolve().parent / "policy" / \
             "policies" / "vordingborg.yaml"

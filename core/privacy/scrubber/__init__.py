@@ -1,6 +1,6 @@
 """Danish free-text scrubbing: identifiers out, typed placeholders in (issue 3, section 4).
 
-    from streams.scrubber import Scrubber, ScrubResult, Finding
+    from core.privacy.scrubber import Scrubber, ScrubResult, Finding
 
 A presidio-style registry of small recognizers (:mod:`.patterns` for CPR, phone, e-mail,
 handle, address and plate; :mod:`.names` for persons, backed by the gazetteer in
@@ -8,7 +8,7 @@ handle, address and plate; :mod:`.names` for persons, backed by the gazetteer in
 (:mod:`.scrubber`). No network, no model download, no Faker at run time.
 """
 
-from streams.scrubber.model import Finding, ScrubResult
-from streams.scrubber.scrubber import Scrubber
+from core.privacy.scrubber.model import Finding, ScrubResult
+from core.privacy.scrubber.scrubber import Scrubber
 
 __all__ = ["Finding", "ScrubResult", "Scrubber"]

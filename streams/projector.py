@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from core.bus import Bus, Consumer, KafkaBus
-from hub.settings import Settings
-from hub.store import Store
+from core.bus import Bus, Consumer
+from core.bus.consumer import own_group_consumer
+from core.settings import Settings
+from core.store import Store
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
 
 
@@ -41,16 +42,6 @@ def rows_from_records(records: Iterable[tuple[str, bytes]]
                 "occurred_at": dt.datetime.fromisoformat(doc["occurred_at"]),
             })
     return outcomes, concerns
-
-
-def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
-                       bus: Bus | None = None) -> Consumer:
-    """A consumer in the group ``<worker_id>-<role>``: manual commits after the work is
-    stored, from the earliest offset, the worker's batch size and session timeout."""
-    return (bus or KafkaBus(settings.bootstrap_servers)).consumer(
-        topics, group_id=f"{settings.worker_id}-{role}",
-        max_poll_records=settings.worker_batch_size,
-        session_timeout_ms=int(settings.worker_session_timeout * 1000))
 
 
 class Projector:

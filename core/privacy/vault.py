@@ -6,7 +6,7 @@ Destroying one wrapped DEK erases one person; nothing else changes. Both ciphert
 associated data naming the pseudonym, so an entry moved to another pseudonym (or a wrapped DEK
 moved to another entry) fails authentication.
 
-Entries live in the queryable store (:mod:`hub.store`), never on a topic. Rotation
+Entries live in the queryable store (:mod:`core.store`), never on a topic. Rotation
 (:func:`rekey`) walks the vault after ``ssp-hub keys rotate``: each identity gets its
 pseudonym under the new key version, a vault entry under it, and alias links both ways, so
 the joint view joins concerns from before and after the rotation.
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hub.crypto import NONCE_BYTES, Pseudonymiser, pseudonym_domain_version
-from hub.errors import CryptoError
-from hub.keys import KEY_BYTES, KeyRing
-from hub.store import Store, VaultRow
+from core.errors import CryptoError
+from core.privacy.crypto import NONCE_BYTES, Pseudonymiser, pseudonym_domain_version
+from core.privacy.keys import KEY_BYTES, KeyRing
+from core.store import Store, VaultRow
 
 AAD_ENTRY = b"ssp-hub/vault/v1/entry|"
 AAD_DEK = b"ssp-hub/vault/v1/dek|"

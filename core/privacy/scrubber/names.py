@@ -37,9 +37,9 @@ from functools import lru_cache
 from itertools import accumulate, compress
 from typing import NamedTuple
 
-from streams.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
-from streams.scrubber.patterns import Keywords
-from streams.scrubber.vocabulary import Vocabulary
+from core.privacy.scrubber.gazetteer import FIRST, SURNAME, WORD, Gazetteer, fold
+from core.privacy.scrubber.patterns import Keywords
+from core.privacy.scrubber.vocabulary import Vocabulary
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’]s?(?![^\W\d_]))?")
 _PART = re.compile(r"[^\W\d_]+")

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
-from streams.scrubber.patterns import (
+from core.privacy.scrubber.patterns import (
     NOT_TOWN,
     Keywords,
     address_gate,
@@ -33,7 +33,7 @@ from streams.scrubber.patterns import (
     lowered,
     matches_at,
 )
-from streams.scrubber.vocabulary import Vocabulary
+from core.privacy.scrubber.vocabulary import Vocabulary
 
 # ---- dates of birth ----------------------------------------------------------------------
 _MONTHS = (

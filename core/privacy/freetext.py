@@ -1,6 +1,6 @@
 """One scrubber for every free text that people write (issue 12, item 3).
 
-    from hub.freetext import FreeText
+    from core.privacy.freetext import FreeText
 
     freetext = FreeText()                  # loads the scrubber once; thread-safe; one per process
     shown = freetext.scrub("Ring til Mikkel på 22 33 44 55", known_names=["Mikkel Hansen"])
@@ -46,8 +46,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.privacy.scrubber import Finding, Scrubber
 from schemas.cpr import CPR_SHAPED
-from streams.scrubber import Finding, Scrubber
 
 
 class Handling(StrEnum):

@@ -11,9 +11,9 @@ One run (:func:`run_retention`):
    ``related_persons``), who is not held and whose newest vault entry is older than a grace
    period, is erased: the wrapped data keys of all their pseudonyms are destroyed.
 2. **Log** one ``erasure`` entry per affected person, integrated straight into the disclosure
-   log (:meth:`hub.auditlog.AuditLog.integrate`), then sign a checkpoint.
+   log (:meth:`core.ledger.auditlog.AuditLog.integrate`), then sign a checkpoint.
 3. **Act**: per person, in one transaction, delete their expired concerns and destroy their
-   keys (:meth:`hub.store.Store.retire`). Each write re-checks its precondition in the same
+   keys (:meth:`core.store.Store.retire`). Each write re-checks its precondition in the same
    statement (no hold; for an erasure, no concern names the person), so a hold placed or a
    concern projected meanwhile is respected. A person named as related person in someone
    else's expired concern may be erased before that concern is deleted: the plan already
@@ -50,14 +50,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.auditlog import DEFAULT_ORIGIN, AuditLog
-from hub.crypto import PSEUDONYM_PATTERN, pseudonym_domain_version
-from hub.disclosures import derived_entry_id
-from hub.keys import KeyRing
-from hub.logs import get_logger
-from hub.store import ConcernRow, Retirement, Store
+from core.ledger.auditlog import DEFAULT_ORIGIN, AuditLog
+from core.ledger.entries import derived_entry_id
+from core.logs import get_logger
+from core.policy.evaluator import Policy
+from core.privacy.crypto import PSEUDONYM_PATTERN, pseudonym_domain_version
+from core.privacy.keys import KeyRing
+from core.store import ConcernRow, Retirement, Store
 from schemas.disclosures import EntryKind, LogEntry
-from streams.policy import Policy
 
 REASON_EXPIRED = "retention_expired"  # concerns deleted (and maybe the identity with them)
 REASON_NOTHING_LEFT = "no_remaining_data"  # identity erased; no concern named the person

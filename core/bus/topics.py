@@ -8,7 +8,7 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from hub.settings import AGENCIES, Settings
+from core.settings import AGENCIES, Settings
 from schemas.wire import (
     DEADLETTER_TOPIC,
     DISCLOSURES_TOPIC,

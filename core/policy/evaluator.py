@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.errors import ConfigError
+from core.errors import ConfigError
 from schemas.events import Agency, Area, Category, Collaboration, Consent, Kind, Purpose, Severity
 from schemas.personal import never_disclosed
 

@@ -12,7 +12,7 @@ import hmac
 import re
 
 from core.bus.envelope import AAD_PREFIX, NONCE_BYTES, PayloadCipher, associated_data
-from hub.keys import KeyRing
+from core.privacy.keys import KeyRing
 
 __all__ = ["AAD_PREFIX", "NONCE_BYTES", "PSEUDONYM_BYTES", "PSEUDONYM_PATTERN", "PayloadCipher",
            "Pseudonymiser", "associated_data", "pseudonym_domain_version"]

@@ -1,0 +1,1 @@
+"""One repository per concern; :class:`core.store.Store` has them all."""

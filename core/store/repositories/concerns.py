@@ -1,0 +1,189 @@
+"""Routed concerns per queue, their case status and its history; governance statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from core.store.rows import (
+    Page,
+    as_utc,
+    aware,
+    decode_cursor,
+    decode_time_cursor,
+    encode_cursor,
+    encode_time_cursor,
+    insert_ignore,
+    utc_now,
+)
+from core.store.tables import concern_status, concern_status_history, concerns, events
+
+
+class ConcernRepository:
+    engine: Engine
+
+    def project_concerns(self, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        now = utc_now()
+        with self.engine.begin() as conn:
+            insert_ignore(conn, concerns, [
+                {"event_id": r["event_id"], "queue": r["queue"], "pseudonym": r["pseudonym"],
+                 "payload": r["payload"], "occurred_at": as_utc(r["occurred_at"]),
+                 "routed_at": now}
+                for r in rows
+            ], ["event_id", "queue"])
+
+    def queue_counts(self, queues: Sequence[str] | None) -> dict[str, int]:
+        stmt = sa.select(concerns.c.queue, sa.func.count()).group_by(concerns.c.queue)
+        if queues is not None:
+            stmt = stmt.where(concerns.c.queue.in_(list(queues)))
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+
+    def concerns_page(self, *, queues: Sequence[str], pseudonym: str | None, limit: int,
+                      cursor: str | None) -> Page:
+        stmt = sa.select(concerns.c.seq, concerns.c.payload).where(
+            concerns.c.queue.in_(list(queues)))
+        if pseudonym is not None:
+            stmt = stmt.where(concerns.c.pseudonym == pseudonym)
+        if cursor is not None:
+            stmt = stmt.where(concerns.c.seq < decode_cursor(cursor))
+        stmt = stmt.order_by(concerns.c.seq.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(
+            items=[json.loads(r.payload) for r in rows],
+            next_cursor=encode_cursor(rows[-1].seq) if more and rows else None,
+        )
+
+    def subject_visible(self, *, queues: Sequence[str], pseudonyms: Iterable[str]) -> bool:
+        """True if any concern about one of ``pseudonyms`` lies in one of ``queues``."""
+        names, qs = list(pseudonyms), list(queues)
+        if not names or not qs:
+            return False
+        stmt = sa.select(concerns.c.seq).where(
+            concerns.c.pseudonym.in_(names) & concerns.c.queue.in_(qs)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def subject_concerns_page(self, *, queues: Sequence[str], pseudonyms: Iterable[str],
+                              limit: int, cursor: str | None) -> Page:
+        """The joint view: concerns about any of ``pseudonyms`` in ``queues``, oldest first
+        (``occurred_at``, then arrival). Raises ValueError on a foreign cursor."""
+        stmt = sa.select(concerns.c.seq, concerns.c.occurred_at, concerns.c.payload).where(
+            concerns.c.queue.in_(list(queues)) & concerns.c.pseudonym.in_(list(pseudonyms)))
+        if cursor is not None:
+            after, seq = decode_time_cursor(cursor)
+            stmt = stmt.where((concerns.c.occurred_at > after)
+                              | ((concerns.c.occurred_at == after) & (concerns.c.seq > seq)))
+        stmt = stmt.order_by(concerns.c.occurred_at.asc(), concerns.c.seq.asc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if more and rows else None
+        return Page(
+            items=[json.loads(r.payload) for r in rows],
+            next_cursor=None if last is None else encode_time_cursor(last.occurred_at, last.seq),
+        )
+
+    def concern(self, event_id: str, queue: str) -> dict[str, Any] | None:
+        """One routed concern as its queue received it."""
+        with self.engine.connect() as conn:
+            payload = conn.execute(sa.select(concerns.c.payload).where(
+                (concerns.c.event_id == event_id) & (concerns.c.queue == queue))).scalar()
+        return None if payload is None else dict(json.loads(payload))
+
+    def inbox_page(self, *, queues: Sequence[str], status: str | None, limit: int,
+                   cursor: str | None) -> Page:
+        """Concerns in ``queues``, newest first, each with ``_status`` (its case status; "ny"
+        when none was set); ``status`` keeps only those with that status."""
+        current = sa.func.coalesce(concern_status.c.status, "ny")
+        stmt = (sa.select(concerns.c.seq, concerns.c.payload, current.label("status"))
+                .select_from(concerns.outerjoin(concern_status, sa.and_(
+                    concern_status.c.event_id == concerns.c.event_id,
+                    concern_status.c.queue == concerns.c.queue)))
+                .where(concerns.c.queue.in_(list(queues))))
+        if status is not None:
+            stmt = stmt.where(current == status)
+        if cursor is not None:
+            stmt = stmt.where(concerns.c.seq < decode_cursor(cursor))
+        stmt = stmt.order_by(concerns.c.seq.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(items=[{**json.loads(r.payload), "_status": r.status} for r in rows],
+                    next_cursor=encode_cursor(rows[-1].seq) if more and rows else None)
+
+    def statuses(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The case status of each (event id, queue) that has one (no row: "ny")."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        ids = sorted({e for e, _ in wanted})
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                rows = conn.execute(sa.select(concern_status).where(
+                    concern_status.c.event_id.in_(ids[i:i + 500])))
+                for r in rows:
+                    if (r.event_id, r.queue) in wanted:
+                        out[(r.event_id, r.queue)] = {
+                            "status": r.status, "note": r.note, "principal": r.principal,
+                            "updated_at": as_utc(r.updated_at)}
+        return out
+
+    def set_status(self, event_id: str, queue: str, status: str, note: str | None,
+                   principal: str, at: dt.datetime) -> None:
+        """Set a concern's case status, keeping the change in its history."""
+        values = {"status": status, "note": note, "principal": principal}
+        with self.engine.begin() as conn:
+            done = conn.execute(concern_status.update().where(
+                (concern_status.c.event_id == event_id) & (concern_status.c.queue == queue))
+                .values(**values, updated_at=as_utc(at))).rowcount
+            if not done:
+                conn.execute(concern_status.insert().values(
+                    event_id=event_id, queue=queue, **values, updated_at=as_utc(at)))
+            conn.execute(concern_status_history.insert().values(
+                event_id=event_id, queue=queue, **values, at=as_utc(at)))
+
+    def status_history(self, event_id: str, queue: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(concern_status_history).where(
+                (concern_status_history.c.event_id == event_id)
+                & (concern_status_history.c.queue == queue))
+                .order_by(concern_status_history.c.seq))
+            return [{"status": r.status, "note": r.note, "principal": r.principal,
+                     "at": as_utc(r.at)} for r in rows]
+
+    def governance_rows(self) -> list[tuple[str, str, str, str, dt.datetime]]:
+        """(event id, queue, category, area, occurred_at) of every routed concern: the
+        governance report counts these, never shows them."""
+        out = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(concerns.c.event_id, concerns.c.queue,
+                                            concerns.c.payload, concerns.c.occurred_at)):
+                doc = json.loads(r.payload)
+                out.append((r.event_id, r.queue, str(doc.get("category", "")),
+                            str(doc.get("area", "")), as_utc(r.occurred_at)))
+        return out
+
+    def policy_decisions(self) -> list[dict[str, Any]]:
+        """Decided events per policy version and outcome, with the first and last decision."""
+        stmt = (sa.select(events.c.policy_version, events.c.status, sa.func.count(),
+                          sa.func.min(events.c.decided_at), sa.func.max(events.c.decided_at))
+                .where(events.c.decided_at.is_not(None))
+                .group_by(events.c.policy_version, events.c.status)
+                .order_by(events.c.policy_version, events.c.status))
+        with self.engine.connect() as conn:
+            return [{"policy_version": r[0] or "", "status": r[1], "count": int(r[2]),
+                     "first": aware(r[3]), "last": aware(r[4])} for r in conn.execute(stmt)]
