@@ -45,7 +45,7 @@ lint: $(STAMP)
 test: lint
 	scripts/hunspell-da
 	scripts/chromium
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2
 
 ## The same integration suite on real Apache Kafka (Maven Central jars) + PostgreSQL.
 test-kafka: $(STAMP)
