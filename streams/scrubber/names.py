@@ -296,13 +296,38 @@ _NEXT_TOKEN = re.compile(r"[ ]?([^\W\d_]+)")
 _LINE_START = re.compile(r"(?:^|\n)[ \t>*•\-–\"“']*(?:\[?\d{1,2}[:.]\d{2}\]?[ \t]*)?$")
 
 
-def _cue_word_before(cue_starts: tuple[int, ...] | None, start: int) -> bool:
-    """A cue keyword (``_CUE_KEYWORDS``: every stem of ``_NICKNAME_CUE``) begins in the 30
-    characters before ``start`` (True if unknown): only then is the long pattern searched."""
+# Where a _NICKNAME_CUE match can begin relative to a cue keyword: at it, or before "navn" by
+# the length of a prefix ("kælenavn", "øgenavn", "tilnavn", "kaldenavn", "brugernavn").
+_CUE_OFFSETS = (0, 3, 4, 5, 6)
+
+
+def _nickname_cue_before(text: str, start: int, cue_starts: tuple[int, ...] | None) -> bool:
+    """A nickname cue ("kaldet", "går under navnet", "aka") ends right before ``start``: the
+    same answer as searching ``_NICKNAME_CUE`` in the 30 characters before it, but the pattern
+    is only tried where one of its alternatives can begin (a cue keyword, or a prefix of
+    "navn" before one); the search over the window stays for what the keywords cannot see
+    (lower-casing moved offsets, "går" and "under" apart by other white space, an "ı" or "ſ"
+    that IGNORECASE reads as "i" or "s")."""
+    low = max(0, start - 30)
     if cue_starts is None:
-        return True
-    i = bisect_left(cue_starts, start - 30)
-    return i < len(cue_starts) and cue_starts[i] < start
+        return _NICKNAME_CUE.search(text, low, start) is not None
+    i = bisect_left(cue_starts, low)
+    if i == len(cue_starts) or cue_starts[i] >= start:
+        return False  # no cue keyword begins in the window
+    window = text[low:start].lower()
+    if "går" in window or "ı" in window or "ſ" in window:
+        return _NICKNAME_CUE.search(text, low, start) is not None
+    tried: set[int] = set()
+    match = _NICKNAME_CUE.match
+    while i < len(cue_starts) and cue_starts[i] < start:
+        for back in _CUE_OFFSETS:
+            at = cue_starts[i] - back
+            if at >= low and at not in tried:
+                tried.add(at)
+                if match(text, at, start) is not None:
+                    return True
+        i += 1
+    return False
 
 
 def _cued(text: str, start: int, length: int, strong_cues: bool = True,
@@ -322,8 +347,7 @@ def _cued(text: str, start: int, length: int, strong_cues: bool = True,
     if prev and prev.lower() in _GREETINGS and text[start].islower() \
             and text[start:end] not in _TITLES:
         return 2  # "hej ørn", "kære frost" in a quoted chat
-    if strong_cues and _cue_word_before(cue_starts, start) \
-            and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
+    if strong_cues and _nickname_cue_before(text, start, cue_starts):
         return 2
     if prev and not dot:
         word = prev.lower()

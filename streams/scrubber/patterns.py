@@ -96,7 +96,10 @@ def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
         for word in words:
             owners.setdefault(word, []).append(group)
     every = sorted(owners)
-    return ahocorasick_rs.AhoCorasick(every), [tuple(owners[w]) for w in every]
+    # A DFA: about a third faster per text than the default NFA; the few hundred keywords keep
+    # it small.
+    automaton = ahocorasick_rs.AhoCorasick(every, implementation=ahocorasick_rs.Implementation.DFA)
+    return automaton, [tuple(owners[w]) for w in every]
 
 
 @lru_cache(maxsize=16)
