@@ -719,10 +719,12 @@ class NameRecognizer:
         wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:
             return []
-        tokenized = list(zip(list(accumulate(map(len, pieces), initial=0))[1:-1:2], token_list,
-                             strict=True))
+        # token k is piece 2k + 1: it starts where piece 2k ends (zip and compress in C, and zip
+        # reuses its tuple for the tokens compress drops)
+        token_starts = list(accumulate(map(len, pieces)))[0:-1:2]
         infos = self._infos
-        for start, token in compress(tokenized, map(wanted.__contains__, token_list)):
+        for start, token in compress(zip(token_starts, token_list, strict=True),
+                                     map(wanted.__contains__, token_list)):
             if start in known:
                 continue
             info = infos.get(token)
@@ -757,7 +759,8 @@ class NameRecognizer:
             echoes = {t for t in tokens & named_low if t.islower()}
             if echoes:
                 taken = {it[0] for it in items}
-                for start, token in compress(tokenized, map(echoes.__contains__, token_list)):
+                for start, token in compress(zip(token_starts, token_list, strict=True),
+                                             map(echoes.__contains__, token_list)):
                     if start not in taken:
                         end = start + len(token)
                         items.append((start, end, end, token, _NAME, (), 0, _WHY_CONTEXT))
