@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
@@ -214,9 +214,9 @@ _CASE = re.compile(
 _CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ")
 
 
-def _case_starts(text: str) -> list[int]:
+def _case_starts(text: str) -> Sequence[int]:
     """Digit runs, and upper-case ids such as "SAG-2026-…": where a _CASE match can begin."""
-    starts = digit_starts(text, (1, 2, 4))  # "27.24.00-…" or "0300-80171-…"
+    starts: Sequence[int] = digit_starts(text, (1, 2, 4))  # "27.24.00-…" or "0300-80171-…"
     if "-" in text:
         # "SAG-2026-…": three to six capitals before a "-" and a digit; found from each "-"
         # (str.find) instead of a regex scan of the whole text

@@ -149,12 +149,13 @@ def digit_runs(text: str) -> tuple[tuple[int, int], ...]:
 _SPAN = re.Match.span
 
 
-def digit_starts(text: str, lengths: Iterable[int] | None = None) -> list[int]:
-    """Where each run of digits begins (of one of ``lengths``, if given)."""
+@lru_cache(maxsize=32)  # six length sets per text: a few texts at a time, as the caches above
+def digit_starts(text: str, lengths: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """Where each run of digits begins (of one of ``lengths``, if given). Cached per text and
+    lengths: about ten recognizers ask for the same text, some with the same lengths."""
     if lengths is None:
-        return [start for start, _size in digit_runs(text)]
-    wanted = set(lengths)
-    return [start for start, size in digit_runs(text) if size in wanted]
+        return tuple([start for start, _size in digit_runs(text)])
+    return tuple([start for start, size in digit_runs(text) if size in lengths])
 
 
 matches_at = _matches_at
