@@ -1,12 +1,15 @@
 """Does this tree's scrubber give the same output as another revision's? (speed work)
 
-    .venv/bin/python -m tests.scrubber.diff_against            # against main
+    .venv/bin/python -m tests.scrubber.diff_against            # against main (see below)
     .venv/bin/python -m tests.scrubber.diff_against --rev REV
 
 Scrubs every text of ``unseen/eval_unseen.jsonl`` and ``eval_set.jsonl``, their lower- and
 upper-case variants, each without its known names, and each consecutive pair joined, with the
 scrubber of ``REV`` (exported as in :mod:`tests.scrubber.benchmark`) and with this tree's, and
 reports how many outputs (text and findings) differ, with the first few differences.
+
+Without ``--rev`` the revision is where this branch left ``main`` (``git merge-base HEAD
+main``): ``REV`` must still hold the package at ``streams/scrubber``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from streams.scrubber import Scrubber
-from tests.scrubber.benchmark import _old_scrubber
+from tests.scrubber.benchmark import _ROOT, _old_scrubber
 
 _HERE = Path(__file__).resolve().parent
 
@@ -50,9 +54,15 @@ def _output(scrubber: object, text: str, known: list[str]) -> tuple[str, list[tu
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rev", default="main", help="git revision to compare with")
+    parser.add_argument("--rev", help="git revision to compare with (default: the merge base "
+                        "of HEAD and main)")
     parser.add_argument("--show", type=int, default=5, help="differences printed")
     args = parser.parse_args(argv)
+    if args.rev is None:
+        args.rev = subprocess.run(
+            ["git", "-C", str(_ROOT), "merge-base", "HEAD", "main"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()[:9]
     texts = corpus()
     new = Scrubber()
     with tempfile.TemporaryDirectory() as tmp:
