@@ -387,16 +387,23 @@ _PLATFORM_AT = re.compile(
 # E-mail addresses written so a pattern for "@" misses them: "navn (at) domæne dk",
 # "navn at domæne dot dk", "navn[at]domæne.dk", "navn snabel-a domæne.dk", "navn @ domæne . dk".
 _OBF_AT = (
-    r"(?:\s*[(\[{<]\s*(?:at|snabel[- ]?a|@)\s*[)\]}>]\s*|\s+(?:at|snabel[- ]?a|@)\s+"
+    r"(?:\s*[(\[{<]\s*(?:at|snabel[- ]?a|@)\s*[)\]}>]\s*|\s+(?:snabel[- ]?a|@)\s+"
     r"|\s*@\s+|\s+@\s*)"
 )
 _OBF_DOT = (
     r"(?:\s*[(\[{<]\s*(?:dot|punktum|prik)\s*[)\]}>]\s*|\s+(?:dot|punktum|prik)\s+"
     r"|\s?\.\s?|\s)"
 )
+# After a bare " at " (also the Danish infinitive marker: "lovede at komme og de gik") every
+# dot must be written: a "." or "dot"/"punktum"/"prik", not a mere space or ". " (a sentence
+# end: "nåede at komme. De …").
+_OBF_DOT_WRITTEN = (
+    r"(?:\s*[(\[{<]\s*(?:dot|punktum|prik)\s*[)\]}>]\s*|\s+(?:dot|punktum|prik)\s+|\.)"
+)
 _TLD = r"(?:dk|com|net|org|se|no|de|eu|info|io|me|nu|uk|co|fo|gl|is|fi|biz|online)"
 _EMAIL_OBFUSCATED = re.compile(
-    rf"(?<![\w.+-])[\w.+-]+{_OBF_AT}[\w-]+(?:{_OBF_DOT}[\w-]+)*?{_OBF_DOT}{_TLD}(?![\w])",
+    rf"(?<![\w.+-])[\w.+-]+(?:{_OBF_AT}[\w-]+(?:{_OBF_DOT}[\w-]+)*?{_OBF_DOT}"
+    rf"|\s+at\s+[\w-]+(?:{_OBF_DOT_WRITTEN}[\w-]+)*?{_OBF_DOT_WRITTEN}){_TLD}(?![\w])",
     re.IGNORECASE,
 )
 # A written-out "@" that is no Danish "at" ("at komme"), or a plain " at " with a domain ending
