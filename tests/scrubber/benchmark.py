@@ -89,9 +89,10 @@ def main(argv: Sequence[str] = ()) -> None:
             pair = [(old, before), (new, after)]
             for scrubber, out in (pair if i % 2 else pair[::-1]):
                 out.append(_round(scrubber, texts, size))  # type: ignore[arg-type]
+    base, now = statistics.median(before), statistics.median(after)
     print(f"{len(texts)} texts of {size / len(texts):.0f} chars, µs per 1 KB (median of "
-          f"{args.rounds} interleaved rounds): {args.against} {statistics.median(before):.0f}, "
-          f"this tree {statistics.median(after):.0f}")
+          f"{args.rounds} interleaved rounds): {args.against} {base:.0f}, "
+          f"this tree {now:.0f} (ratio {now / base:.2f})")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
@@ -84,6 +84,8 @@ _BIRTH_YEAR = re.compile(
     re.IGNORECASE,
 )
 
+_DOB_CUE_WORDS = Keywords(("fød", "f.", "fdato", "dob", "d.o.b", "born", "birth", "bday"))
+
 # "2011-årgang", "2011 årgangen"; "Mikkel (2011)"; 150611 or 15062011 with no separators.
 _BIRTH_CUES = Keywords((
     "født", "f.", "f0", "f1", "f2", "f3", "årgang", "fødsels", "årg.", "dob", "d.o.b", "born",
@@ -131,6 +133,9 @@ class DateOfBirthRecognizer:
             return
         today = dt.date.today()
         low = lowered(text)
+        # Every alternative of _CUE_BEFORE and _CUE_AFTER holds one of _DOB_CUE_WORDS: without
+        # one in the text no date is cued, and the two patterns are not tried per date.
+        cue_words = low is None or bool(_DOB_CUE_WORDS.starts(low))
         # a date begins with a day of one or two digits, or an ISO year of four
         for m in matches_at(_DATE_RE, text, digit_starts(text, (1, 2, 4))):
             start, end = m.span()
@@ -140,9 +145,9 @@ class DateOfBirthRecognizer:
                 continue
             if not _valid(m):
                 continue
-            before = text[max(0, start - 40):start]
-            cued = (_CUE_BEFORE.search(before) is not None
-                    or _CUE_AFTER.match(text, end) is not None)
+            cued = cue_words and (
+                _CUE_BEFORE.search(text[max(0, start - 40):start]) is not None
+                or _CUE_AFTER.match(text, end) is not None)
             if not cued:
                 if year is None:
                     continue
@@ -209,9 +214,9 @@ _CASE = re.compile(
 _CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ")
 
 
-def _case_starts(text: str) -> list[int]:
+def _case_starts(text: str) -> Sequence[int]:
     """Digit runs, and upper-case ids such as "SAG-2026-…": where a _CASE match can begin."""
-    starts = digit_starts(text, (1, 2, 4))  # "27.24.00-…" or "0300-80171-…"
+    starts: Sequence[int] = digit_starts(text, (1, 2, 4))  # "27.24.00-…" or "0300-80171-…"
     if "-" in text:
         # "SAG-2026-…": three to six capitals before a "-" and a digit; found from each "-"
         # (str.find) instead of a regex scan of the whole text

@@ -207,6 +207,10 @@ _CAPITAL_PARTICLES = frozenset("ÓO")
 # What a token is whatever its context (see NameRecognizer._token_info).
 _TokenInfo = tuple[str, int, str, "tuple[int, bool, bool, bool] | None", bool, bool,
                    "tuple[int, int, int] | None"]
+# A candidate token: (start, raw end, scrub end, key, state, persons, flag, why).
+_Item = tuple[int, int, int, str, int, tuple[int, ...], int, int]
+# An occurrence of a known name's part: start -> (raw end, scrub end, key, state, persons).
+_Known = tuple[int, int, str, int, tuple[int, ...]]
 # One searchable spelling of a known name's part: (needle, key, weak, person indices).
 _Needle = tuple[str, str, bool, tuple[int, ...]]
 
@@ -292,13 +296,38 @@ _NEXT_TOKEN = re.compile(r"[ ]?([^\W\d_]+)")
 _LINE_START = re.compile(r"(?:^|\n)[ \t>*•\-–\"“']*(?:\[?\d{1,2}[:.]\d{2}\]?[ \t]*)?$")
 
 
-def _cue_word_before(cue_starts: tuple[int, ...] | None, start: int) -> bool:
-    """A cue keyword (``_CUE_KEYWORDS``: every stem of ``_NICKNAME_CUE``) begins in the 30
-    characters before ``start`` (True if unknown): only then is the long pattern searched."""
+# Where a _NICKNAME_CUE match can begin relative to a cue keyword: at it, or before "navn" by
+# the length of a prefix ("kælenavn", "øgenavn", "tilnavn", "kaldenavn", "brugernavn").
+_CUE_OFFSETS = (0, 3, 4, 5, 6)
+
+
+def _nickname_cue_before(text: str, start: int, cue_starts: tuple[int, ...] | None) -> bool:
+    """A nickname cue ("kaldet", "går under navnet", "aka") ends right before ``start``: the
+    same answer as searching ``_NICKNAME_CUE`` in the 30 characters before it, but the pattern
+    is only tried where one of its alternatives can begin (a cue keyword, or a prefix of
+    "navn" before one); the search over the window stays for what the keywords cannot see
+    (lower-casing moved offsets, "går" and "under" apart by other white space, an "ı" or "ſ"
+    that IGNORECASE reads as "i" or "s")."""
+    low = max(0, start - 30)
     if cue_starts is None:
-        return True
-    i = bisect_left(cue_starts, start - 30)
-    return i < len(cue_starts) and cue_starts[i] < start
+        return _NICKNAME_CUE.search(text, low, start) is not None
+    i = bisect_left(cue_starts, low)
+    if i == len(cue_starts) or cue_starts[i] >= start:
+        return False  # no cue keyword begins in the window
+    window = text[low:start].lower()
+    if "går" in window or "ı" in window or "ſ" in window:
+        return _NICKNAME_CUE.search(text, low, start) is not None
+    tried: set[int] = set()
+    match = _NICKNAME_CUE.match
+    while i < len(cue_starts) and cue_starts[i] < start:
+        for back in _CUE_OFFSETS:
+            at = cue_starts[i] - back
+            if at >= low and at not in tried:
+                tried.add(at)
+                if match(text, at, start) is not None:
+                    return True
+        i += 1
+    return False
 
 
 def _cued(text: str, start: int, length: int, strong_cues: bool = True,
@@ -318,8 +347,7 @@ def _cued(text: str, start: int, length: int, strong_cues: bool = True,
     if prev and prev.lower() in _GREETINGS and text[start].islower() \
             and text[start:end] not in _TITLES:
         return 2  # "hej ørn", "kære frost" in a quoted chat
-    if strong_cues and _cue_word_before(cue_starts, start) \
-            and _NICKNAME_CUE.search(text, max(0, start - 30), start) is not None:
+    if strong_cues and _nickname_cue_before(text, start, cue_starts):
         return 2
     if prev and not dot:
         word = prev.lower()
@@ -434,7 +462,7 @@ class NameRecognizer:
 
     def _known(
         self, text: str, known_names: Sequence[str]
-    ) -> dict[int, tuple[int, int, str, int, tuple[int, ...]]]:
+    ) -> dict[int, _Known]:
         """Occurrences of the known names' parts: start → (raw end, scrub end, key, state,
         person indices)."""
         needles = self._cached_needles(tuple(known_names))
@@ -443,7 +471,7 @@ class NameRecognizer:
             low_text = "".join(ch.lower()[0] for ch in text)
         hay = _flat(low_text)
         size = len(hay)
-        found: dict[int, tuple[int, int, str, int, tuple[int, ...]]] = {}
+        found: dict[int, _Known] = {}
         for needle, key, weak, persons in needles:
             pos = hay.find(needle)
             while pos >= 0:
@@ -646,46 +674,57 @@ class NameRecognizer:
 
     def find(self, text: str, known_names: Sequence[str] = ()) -> list[NameSpan]:
         known = self._known(text, known_names) if known_names else {}
-        # (start, raw end, scrub end, key, state, persons, flag, why)
-        items: list[tuple[int, int, int, str, int, tuple[int, ...], int, int]] = []
-        for start, (end, scrub, key, state, idx) in known.items():
-            items.append((start, end, scrub, key, state, idx, 0, _WHY_KNOWN))
-        # Most tokens are plain words: one C-level findall and a cached test per distinct
-        # token leave the Python loop below only the few that could be part of a name.
+        items = self._candidates(text, known)
+        if not items:
+            return []
+        items.sort()
+        starts = [item[0] for item in items]
+        raw_ends = [item[1] for item in items]
+        # What stands between token i and token i+1, computed once: one name chain (a space, a
+        # hyphen, "O'"), or one list of people ("X, Y og Z").
+        gaps = list(map(text.__getitem__, map(slice, raw_ends, starts[1:])))
+        adj = list(map(_NAME_GAPS.__contains__, gaps))
+        if "'" in gaps or "’" in gaps:  # "O'Brien": an apostrophe after one or two letters
+            for i, gap in enumerate(gaps):
+                if (gap == "'" or gap == "’") and raw_ends[i] - starts[i] <= 2:
+                    adj[i] = True
+        lst = list(map(_LIST_GAPS.__contains__, gaps))
+        states = [item[4] for item in items]
+        self._settle_chains(text, items, states, adj, lst)
+        _settle_lists(items, states, adj, lst)
+        return _spans(text, items, states, adj, len(known_names))
+
+    def _candidates(self, text: str, known: dict[int, _Known]) -> list[_Item]:
+        """Every token that may be part of a name, with its state from the token and its
+        context; the occurrences of the known names first."""
+        items: list[_Item] = [
+            (start, end, scrub, key, state, idx, 0, _WHY_KNOWN)
+            for start, (end, scrub, key, state, idx) in known.items()]
         # Every token with its start, once: a split with the token as its group gives gap,
         # token, gap, …, and the starts are the running sums of their lengths (all in C, no
         # match object per token).
         splitter = _ANY_TOKEN_SPLIT if NOT_LATIN_BLOCKS.search(text) else _ANY_TOKEN_LATIN_SPLIT
         pieces: list[str] = splitter.split(text)
         token_list = pieces[1::2]
-        tokenized = list(zip(list(accumulate(map(len, pieces), initial=0))[1:-1:2], token_list,
-                             strict=True))
         tokens = set(token_list)
+        # Most tokens are plain words: a cached test per distinct token leaves the Python loop
+        # below only the few that could be part of a name.
         for token in tokens - self._judged:
             self._skippable(token)
         wanted = tokens & self._kept
+        near_cues, cue_starts = _near_cues(text)
+        strong_cues = bool(near_cues)
         # A plain lower-case word is a name only right after a strong cue ("kaldet bamse",
         # "hej frost") or as a chat line's speaker ("ørn: …"): those few words are wanted too.
-        near_cues: set[str] = set()
-        low_text = text.lower()
-        cue_starts: tuple[int, ...] | None = None
-        if len(low_text) == len(text):
-            cue_starts = _CUE_KEYWORDS.starts(low_text)
-            for at in cue_starts:
-                near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
-        if ":" in text:
-            if "\n" in text:
-                near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
-            else:  # one line: "^" only at its start (no scan of every position)
-                speaker = _CHAT_SPEAKER.match(text)
-                if speaker is not None:
-                    near_cues.add(speaker.group(1))
-        strong_cues = bool(near_cues)
         wanted |= {t for t in near_cues if t.islower()}
         if not wanted and not known:
             return []
+        # token k is piece 2k + 1: it starts where piece 2k ends (zip and compress in C, and zip
+        # reuses its tuple for the tokens compress drops)
+        token_starts = list(accumulate(map(len, pieces)))[0:-1:2]
         infos = self._infos
-        for start, token in compress(tokenized, map(wanted.__contains__, token_list)):
+        for start, token in compress(zip(token_starts, token_list, strict=True),
+                                     map(wanted.__contains__, token_list)):
             if start in known:
                 continue
             info = infos.get(token)
@@ -720,30 +759,17 @@ class NameRecognizer:
             echoes = {t for t in tokens & named_low if t.islower()}
             if echoes:
                 taken = {it[0] for it in items}
-                for start, token in compress(tokenized, map(echoes.__contains__, token_list)):
+                for start, token in compress(zip(token_starts, token_list, strict=True),
+                                             map(echoes.__contains__, token_list)):
                     if start not in taken:
                         end = start + len(token)
                         items.append((start, end, end, token, _NAME, (), 0, _WHY_CONTEXT))
-        if not items:
-            return []
-        items.sort()
+        return items
+
+    def _settle_chains(self, text: str, items: list[_Item], states: list[int],
+                       adj: list[bool], lst: list[bool]) -> None:
+        """Settle particles and doubtful tokens from their neighbours in a name chain."""
         n = len(items)
-        columns = list(zip(*items, strict=True))  # the items' fields as columns (in C)
-        starts: list[int] = list(columns[0])
-        raw_ends: list[int] = list(columns[1])
-        states: list[int] = list(columns[4])
-        whys: list[int] = list(columns[7])
-
-        # What stands between token i and token i+1, computed once: one name chain (a space, a
-        # hyphen, "O'"), or one list of people ("X, Y og Z").
-        gaps = list(map(text.__getitem__, map(slice, raw_ends, starts[1:])))
-        adj = list(map(_NAME_GAPS.__contains__, gaps))
-        if "'" in gaps or "’" in gaps:  # "O'Brien": an apostrophe after one or two letters
-            for i, gap in enumerate(gaps):
-                if (gap == "'" or gap == "’") and raw_ends[i] - starts[i] <= 2:
-                    adj[i] = True
-        lst = list(map(_LIST_GAPS.__contains__, gaps))
-
         is_place = self._vocab.is_place
         # Particles ("van der", "al", "Ó") belong to the name that follows them; a capitalised
         # word after a particle is a surname ("de Boer"); a particle between two names joins
@@ -753,19 +779,19 @@ class NameRecognizer:
             if states[i] != _PARTICLE or not adj[i]:
                 continue
             after = states[i + 1]
-            capital = text[starts[i + 1]].isupper()
+            capital = text[items[i + 1][0]].isupper()
             if after == _NAME and (capital or items[i + 1][4] == _PARTICLE or (
                     i > 0 and states[i - 1] == _NAME and adj[i - 1])):
                 states[i] = _NAME
             elif capital and after in (_MAYBE, _EXT, _WEAK, _LEAD) and (
                     (i > 0 and states[i - 1] in (_NAME, _MAYBE, _EXT, _LEAD) and adj[i - 1])
-                    or text[starts[i]].isupper()):
+                    or text[items[i][0]].isupper()):
                 states[i] = states[i + 1] = _NAME
         # Two capitalised words in a row that are no place or institution: in Danish only a
         # proper noun is capitalised in mid-sentence, so the pair is a name ("Bram Mulder").
         for i in range(n - 1) if _EXT in states else ():
             if states[i] in (_LEAD, _EXT) and states[i + 1] == _EXT and adj[i] \
-                    and text[raw_ends[i]] == " " and not is_place(items[i][3]) \
+                    and text[items[i][1]] == " " and not is_place(items[i][3]) \
                     and not is_place(items[i + 1][3]):
                 states[i] = states[i + 1] = _NAME
         # Settle doubtful tokens from their neighbours.
@@ -777,80 +803,111 @@ class NameRecognizer:
                 continue
             if (states[i] == _MAYBE and (adj[i] or lst[i])) or (
                     states[i] in (_LEAD, _EXT, _WEAK) and adj[i]
-                    and text[starts[i + 1]].isupper() == text[starts[i]].isupper()
+                    and text[items[i + 1][0]].isupper() == text[items[i][0]].isupper()
                     and not is_place(items[i][3])):
                 states[i] = _NAME  # "Karma Yangchen", "slog Lobsang Gyatso", "tran thi mai"
-        any_list = True in lst
-        for i in range(n - 1) if any_list and _MAYBE in states else ():
-            if states[i] == _NAME and states[i + 1] == _MAYBE and lst[i]:
-                states[i + 1] = _NAME
-        # "Bo Skov" at the start of a sentence: first name + surname
-        for i in range(n - 1) if _MAYBE in states else ():
-            if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adj[i]
-                    and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
-                states[i] = states[i + 1] = _NAME
-                j = i + 1
-                while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adj[j]:
-                    states[j + 1] = _NAME
-                    j += 1
 
-        # One word, one reading: a word that is a name somewhere in the text is a name wherever
-        # it stands there ("Storm slog. … sagde Storm" — the first is no weather).
-        named = {items[k][3] for k in range(n) if states[k] == _NAME and not items[k][5]}
-        if named:
-            named |= {key[:-1] for key in named if key.endswith("s")}
-            for k in range(n):
-                if states[k] in (_MAYBE, _EXT, _WEAK) and (
-                        items[k][3] in named or items[k][3].rstrip("s") in named):
-                    states[k] = _NAME
-        weak_list = any_list and _WEAK in states
-        # "lærke, storm og ahmed": a doubtful word in a list of names
-        for i in range(n - 1) if weak_list else ():
-            if states[i] == _NAME and states[i + 1] == _WEAK and lst[i]:
-                states[i + 1] = _NAME
-        for i in range(n - 2, -1, -1) if weak_list else ():
-            if states[i] == _WEAK and states[i + 1] == _NAME and lst[i]:
-                states[i] = _NAME
 
-        # Merge name chains, drop institutions, number the persons.
-        spans: list[NameSpan] = []
-        base = len(known_names)
-        others: list[set[str]] = []
-        i = 0
-        while i < n:
-            if states[i] != _NAME:
-                i += 1
-                continue
-            j = i
-            while j + 1 < n and states[j + 1] == _NAME and adj[j]:
+def _near_cues(text: str) -> tuple[set[str], tuple[int, ...] | None]:
+    """The words near a strong cue ("kaldet", "hej", "aka") and a chat line's speaker, and
+    where the cue keywords start (None if lower-casing moved offsets)."""
+    near_cues: set[str] = set()
+    low_text = text.lower()
+    cue_starts: tuple[int, ...] | None = None
+    if len(low_text) == len(text):
+        cue_starts = _CUE_KEYWORDS.starts(low_text)
+        for at in cue_starts:
+            near_cues.update(_ANY_TOKEN.findall(text, at, at + 60)[:6])
+    if ":" in text:
+        if "\n" in text:
+            near_cues.update(m.group(1) for m in _CHAT_SPEAKER.finditer(text))
+        else:  # one line: "^" only at its start (no scan of every position)
+            speaker = _CHAT_SPEAKER.match(text)
+            if speaker is not None:
+                near_cues.add(speaker.group(1))
+    return near_cues, cue_starts
+
+
+def _settle_lists(items: list[_Item], states: list[int], adj: list[bool],
+                  lst: list[bool]) -> None:
+    """Settle doubtful tokens in lists of names, first + surname pairs, and words that are a
+    name elsewhere in the text."""
+    n = len(items)
+    any_list = True in lst
+    for i in range(n - 1) if any_list and _MAYBE in states else ():
+        if states[i] == _NAME and states[i + 1] == _MAYBE and lst[i]:
+            states[i + 1] = _NAME
+    # "Bo Skov" at the start of a sentence: first name + surname
+    for i in range(n - 1) if _MAYBE in states else ():
+        if (states[i] == _MAYBE and states[i + 1] == _MAYBE and adj[i]
+                and items[i][6] & FIRST and items[i + 1][6] & SURNAME):
+            states[i] = states[i + 1] = _NAME
+            j = i + 1
+            while j + 1 < n and states[j + 1] in (_MAYBE, _EXT) and adj[j]:
+                states[j + 1] = _NAME
                 j += 1
-            chain = range(i, j + 1)
-            votes: dict[int, int] = {}
-            for k in chain:
-                for who in items[k][5]:
-                    votes[who] = votes.get(who, 0) + 1
-            # (the next word's first letter, if a space or hyphen comes first, must be a capital)
-            if not votes and text[raw_ends[j] + 1:raw_ends[j] + 2].isupper():
-                nxt = _NEXT_WORD.match(text, raw_ends[j])
-                # Only a capitalised institution word makes a place ("Lund Skole"); a name
-                # before a lower-case word ("Jensen hf") must still go: recall first.
-                if nxt is not None and nxt.group(1)[:1].isupper() \
-                        and nxt.group(1).lower() in _INSTITUTIONS:
-                    i = j + 1
-                    continue
-            if votes:
-                person = min(votes, key=lambda who: (-votes[who], who)) + 1
+    # One word, one reading: a word that is a name somewhere in the text is a name wherever
+    # it stands there ("Storm slog. … sagde Storm" — the first is no weather).
+    named = {items[k][3] for k in range(n) if states[k] == _NAME and not items[k][5]}
+    if named:
+        named |= {key[:-1] for key in named if key.endswith("s")}
+        for k in range(n):
+            if states[k] in (_MAYBE, _EXT, _WEAK) and (
+                    items[k][3] in named or items[k][3].rstrip("s") in named):
+                states[k] = _NAME
+    weak_list = any_list and _WEAK in states
+    # "lærke, storm og ahmed": a doubtful word in a list of names
+    for i in range(n - 1) if weak_list else ():
+        if states[i] == _NAME and states[i + 1] == _WEAK and lst[i]:
+            states[i + 1] = _NAME
+    for i in range(n - 2, -1, -1) if weak_list else ():
+        if states[i] == _WEAK and states[i + 1] == _NAME and lst[i]:
+            states[i] = _NAME
+
+
+def _spans(text: str, items: list[_Item], states: list[int], adj: list[bool],
+           base: int) -> list[NameSpan]:
+    """Merge name chains, drop institutions ("Lund Skole"), number the persons (``base``: how
+    many known names come first)."""
+    n = len(items)
+    spans: list[NameSpan] = []
+    others: list[set[str]] = []
+    i = 0
+    while i < n:
+        if states[i] != _NAME:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and states[j + 1] == _NAME and adj[j]:
+            j += 1
+        chain = range(i, j + 1)
+        votes: dict[int, int] = {}
+        for k in chain:
+            for who in items[k][5]:
+                votes[who] = votes.get(who, 0) + 1
+        # (the next word's first letter, if a space or hyphen comes first, must be a capital)
+        last_end = items[j][1]
+        if not votes and text[last_end + 1:last_end + 2].isupper():
+            nxt = _NEXT_WORD.match(text, last_end)
+            # Only a capitalised institution word makes a place ("Lund Skole"); a name
+            # before a lower-case word ("Jensen hf") must still go: recall first.
+            if nxt is not None and nxt.group(1)[:1].isupper() \
+                    and nxt.group(1).lower() in _INSTITUTIONS:
+                i = j + 1
+                continue
+        if votes:
+            person = min(votes, key=lambda who: (-votes[who], who)) + 1
+        else:
+            parts = {items[k][3] for k in chain if states[k] != _PARTICLE}
+            for number, seen in enumerate(others):
+                if parts <= seen or seen <= parts:  # "Jonas" after "Jonas Hansen"
+                    seen |= parts
+                    person = base + number + 1
+                    break
             else:
-                parts = {items[k][3] for k in chain if states[k] != _PARTICLE}
-                for number, seen in enumerate(others):
-                    if parts <= seen or seen <= parts:  # "Jonas" after "Jonas Hansen"
-                        seen |= parts
-                        person = base + number + 1
-                        break
-                else:
-                    others.append(parts)
-                    person = base + len(others)
-            why = whys[i] if i == j else min(whys[i:j + 1])
-            spans.append(NameSpan(starts[i], items[j][2], person, *_WHY[why]))
-            i = j + 1
-        return spans
+                others.append(parts)
+                person = base + len(others)
+        why = items[i][7] if i == j else min(item[7] for item in items[i:j + 1])
+        spans.append(NameSpan(items[i][0], items[j][2], person, *_WHY[why]))
+        i = j + 1
+    return spans

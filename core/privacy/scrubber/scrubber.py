@@ -74,6 +74,10 @@ class Scrubber:
         recognizers: Sequence[Recognizer] = (*PATTERN_RECOGNIZERS, *IDENTIFIER_RECOGNIZERS),
     ) -> None:
         self._recognizers = tuple(recognizers)
+        # What each recognizer's findings carry, looked up once, not once per text.
+        self._plan = tuple(
+            (r.find, _RANK[r.kind], r.kind, PLACEHOLDERS[r.kind], r.detector, r.reason)
+            for r in self._recognizers)
         self._names = NameRecognizer(gazetteer if gazetteer is not None else Gazetteer.load())
 
     def scrub(self, text: str, known_names: Sequence[str] = ()) -> ScrubResult:
@@ -88,12 +92,8 @@ class Scrubber:
         text, where = _visible(text)
         # (rank, -length, start, end, kind, placeholder, detector, reason)
         candidates: list[tuple[int, int, int, int, str, str, str, str]] = []
-        for recognizer in self._recognizers:
-            kind = recognizer.kind
-            rank = _RANK[kind]
-            label = PLACEHOLDERS[kind]
-            detector, reason = recognizer.detector, recognizer.reason
-            for start, end in recognizer.find(text):
+        for find, rank, kind, label, detector, reason in self._plan:
+            for start, end in find(text):
                 if end > start:
                     candidates.append(
                         (rank, start - end, start, end, kind, label, detector, reason))

@@ -60,6 +60,9 @@ class Vocabulary:
     def __post_init__(self) -> None:
         self._max_add = max((len(add) for add in self.rules), default=0)
         self.is_word = lru_cache(maxsize=1 << 16)(self._is_word)  # type: ignore[method-assign]
+        # The name recognizer asks this of capitalised short words in mid-sentence, per text;
+        # unanswered, each question runs the suffix rules in reverse again.
+        self.is_simple = lru_cache(maxsize=1 << 16)(self._is_form)  # type: ignore[method-assign]
 
     # ---- loading ---------------------------------------------------------------------------
     @classmethod
@@ -148,7 +151,7 @@ class Vocabulary:
         word list's places are not: many Danish surnames are towns, "fru Hvidbjerg".)"""
         return low in self.allowed
 
-    def is_simple(self, low: str) -> bool:
+    def is_simple(self, low: str) -> bool:  # replaced by a cached version in __post_init__
         """A word of the list or one of its inflections, not a compound made here."""
         return self._is_form(low)
 
