@@ -40,19 +40,35 @@ def _texts() -> Texts:
     return texts
 
 
+# Where the scrubber package lived: streams/ until issue 14 moved it below the service and
+# the worker, into core/privacy/.
+_HOMES = ("core/privacy/scrubber", "streams/scrubber")  # rewrite: keep
+
+
+def _home(rev: str) -> str:
+    for home in _HOMES:
+        found = subprocess.run(["git", "-C", str(_ROOT), "cat-file", "-e", f"{rev}:{home}"],
+                               capture_output=True)
+        if found.returncode == 0:
+            return home
+    raise SystemExit(f"{rev} holds no scrubber package (looked in {', '.join(_HOMES)})")
+
+
 def _old_scrubber(rev: str, into: Path) -> Callable[..., object]:
-    """``Scrubber`` of ``streams/scrubber`` at ``rev``, imported as package ``scrubber_base``."""
+    """``Scrubber`` of the scrubber package at ``rev``, imported as package ``scrubber_base``."""
+    home = _home(rev)
     archive = subprocess.run(
-        ["git", "-C", str(_ROOT), "archive", "--format=tar", rev, "streams/scrubber"],
+        ["git", "-C", str(_ROOT), "archive", "--format=tar", rev, home],
         check=True, capture_output=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     package = into / "scrubber_base"
-    (into / "streams" / "scrubber").rename(package)
+    (into / home).rename(package)
+    dotted = home.replace("/", ".")
     for path in package.glob("*.py"):
-        path.write_text(path.read_text(encoding="utf-8").replace(
-            "streams.scrubber", "scrubber_base"), encoding="utf-8")  # rewrite: keep
+        path.write_text(path.read_text(encoding="utf-8").replace(dotted, "scrubber_base"),
+                        encoding="utf-8")
     sys.path.insert(0, str(into))
     module = importlib.import_module("scrubber_base")
     scrubber: Callable[..., object] = module.Scrubber

@@ -9,7 +9,7 @@ scrubber of ``REV`` (exported as in :mod:`tests.scrubber.benchmark`) and with th
 reports how many outputs (text and findings) differ, with the first few differences.
 
 Without ``--rev`` the revision is where this branch left ``main`` (``git merge-base HEAD
-main``): ``REV`` must still hold the package at ``streams/scrubber``.
+main``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from streams.scrubber import Scrubber
+from core.privacy.scrubber import Scrubber
 from tests.scrubber.benchmark import _ROOT, _old_scrubber
 
 _HERE = Path(__file__).resolve().parent

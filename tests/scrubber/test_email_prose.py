@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.scrubber import Scrubber
+from core.privacy.scrubber import Scrubber
 
 _SCRUBBER = Scrubber()
 

@@ -12,8 +12,6 @@ import ast
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 LAYER = {"schemas": 0, "core": 1, "streams": 2, "connectors": 2, "hub": 3}
 MAX_FUNCTION_LINES = 120
@@ -175,30 +173,9 @@ def test_no_package_cycles() -> None:
     assert cycles(package_graph(GRAPH, 1)) == []
 
 
-# Today's offenders (lines, nested functions included), in files other branches of issue 14 edit
-# (API routers, web routes as modules, demo data as files, the broker seam, scrubber speed).
-# Remove a name when its function is split; once none is left the xfail below passes.
-LONG_TODAY = [
-    "hub.sample_data.sample_events",  # 921
-    "hub.api.create_api",  # 649
-    "hub.web.routes.mount_web",  # 475
-    "core.privacy.scrubber.names.find",  # 210
-    "streams.app.create_stream_app",  # 146
-    "hub.cli_audit.verify",  # 145
-    "streams.pipeline.process",  # 133
-    "core.ledger.auditlog.verify_store",  # 126
-]
-
-
-@pytest.mark.xfail(strict=False, reason=f"not split yet: {', '.join(LONG_TODAY)}")
+# Lines of the whole definition, nested functions included.
 def test_no_function_over_120_lines() -> None:
     assert long_functions(REPO) == []
-
-
-def test_long_functions_are_only_the_known_ones() -> None:
-    """No new long function: the ones over the limit are at most today's offenders."""
-    names = {entry.split(" ")[0] for entry in long_functions(REPO)}
-    assert names <= set(LONG_TODAY)
 
 
 # ---- the checks themselves, on a small tree --------------------------------------------------
