@@ -41,4 +41,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
                 return "tests/integration"
             return path
 
+    # Units in collection order rather than largest first: the shared hub's unit (the longest
+    # by far) starts at once, and the rest fill in around it.
+    config.option.loadscopereorder = False
     return SuiteScheduling(config, log)
