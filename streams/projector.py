@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.bus import Bus, Consumer
-from core.bus.consumer import own_group_consumer
+from core.bus.consumer import own_group_consumer, run_stage
 from core.settings import Settings
 from core.store import Store
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
@@ -56,13 +56,7 @@ class Projector:
         return own_group_consumer(self.settings, "projector", self.topics, self.bus)
 
     async def run(self) -> None:
-        consumer = self.consumer()
-        await consumer.start()
-        try:
-            while True:
-                await self.step(consumer)
-        finally:
-            await consumer.stop()
+        await run_stage(self.consumer(), self.step)
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: store what it brought, then commit. Returns the records handled."""

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from core.bus import Bus, CommitFailed, Consumer, KafkaBus, Producer, Record, TopicPartition
+from core.bus.consumer import run_stage
 from core.ledger.entries import entry_message
 from core.logs import get_logger
 from core.policy.evaluator import Policy
@@ -118,13 +119,7 @@ class Router:
             session_timeout_ms=int(self.settings.worker_session_timeout * 1000))
 
     async def run(self) -> None:
-        consumer = self.consumer()
-        await consumer.start()
-        try:
-            while True:
-                await self.step(consumer)
-        finally:
-            await consumer.stop()
+        await run_stage(self.consumer(), self.step)
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: decide it, then commit the offsets of what was read. Returns the

@@ -6,7 +6,7 @@ Each stage has its own consumer group, so that a backlog on the ingest topics ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from core.bus.kafka import KafkaBus
 from core.bus.protocol import Bus, Consumer
@@ -21,3 +21,14 @@ def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
         topics, group_id=f"{settings.worker_id}-{role}",
         max_poll_records=settings.worker_batch_size,
         session_timeout_ms=int(settings.worker_session_timeout * 1000))
+
+
+async def run_stage(consumer: Consumer, step: Callable[[Consumer], Awaitable[int]]) -> None:
+    """Start ``consumer`` and call ``step`` (one fetch: handle it, then commit) until
+    cancelled; the consumer is stopped whatever ends the loop."""
+    await consumer.start()
+    try:
+        while True:
+            await step(consumer)
+    finally:
+        await consumer.stop()
