@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.bus import Bus, Consumer
-from core.bus.consumer import own_group_consumer, run_stage
+from core.bus.consumer import commit_handled, own_group_consumer, run_stage
 from core.settings import Settings
 from core.store import Store
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
@@ -69,5 +69,5 @@ class Projector:
         # Concerns first: once an outcome says "routed", its concerns are readable.
         await asyncio.to_thread(self.store.project_concerns, concerns)
         await asyncio.to_thread(self.store.project_outcomes, outcomes)
-        await consumer.commit()
+        await commit_handled(consumer, batches, "projector")
         return len(records)

@@ -23,8 +23,8 @@ import datetime as dt
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from core.bus import Bus, CommitFailed, Consumer, KafkaBus, Producer, Record, TopicPartition
-from core.bus.consumer import run_stage
+from core.bus import Bus, Consumer, KafkaBus, Producer, Record
+from core.bus.consumer import commit_handled, run_stage
 from core.ledger.entries import entry_message
 from core.logs import get_logger
 from core.policy.evaluator import Policy
@@ -129,13 +129,7 @@ class Router:
         if not batches:
             return 0
         await self.handle([ingest_record(m) for msgs in batches.values() for m in msgs])
-        offsets: dict[TopicPartition, int] = {
-            TopicPartition(tp.topic, tp.partition): msgs[-1].offset + 1
-            for tp, msgs in batches.items() if msgs}
-        try:
-            await consumer.commit(offsets)
-        except CommitFailed:
-            log.info("route_commit_dropped_after_rebalance", partitions=len(offsets))
+        await commit_handled(consumer, batches, "route")
         return sum(len(msgs) for msgs in batches.values())
 
     async def handle(self, batch: Sequence[IngestRecord]) -> None:

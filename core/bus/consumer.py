@@ -6,11 +6,14 @@ Each stage has its own consumer group, so that a backlog on the ingest topics ne
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from core.bus.kafka import KafkaBus
-from core.bus.protocol import Bus, Consumer
+from core.bus.protocol import Bus, CommitFailed, Consumer, Record, TopicPartition
+from core.logs import get_logger
 from core.settings import Settings
+
+log = get_logger("core.bus.consumer")
 
 
 def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
@@ -32,3 +35,28 @@ async def run_stage(consumer: Consumer, step: Callable[[Consumer], Awaitable[int
             await step(consumer)
     finally:
         await consumer.stop()
+
+
+def handled_offsets(batches: Mapping[TopicPartition, Sequence[Record]]
+                    ) -> dict[TopicPartition, int]:
+    """The offsets to commit once ``batches`` are handled: each partition's last record + 1
+    (explicit, never "whatever the consumer has fetched by now")."""
+    return {TopicPartition(tp.topic, tp.partition): msgs[-1].offset + 1
+            for tp, msgs in batches.items() if msgs}
+
+
+async def commit_handled(consumer: Consumer, batches: Mapping[TopicPartition, Sequence[Record]],
+                         stage: str) -> bool:
+    """Commit what ``batches`` held. A commit the group refuses because a rebalance took the
+    partitions meanwhile is "assignment lost", not a crash: the new owner gets the records
+    again from the last committed offset, and every stage's writes are idempotent (by event
+    id, concern id or entry id). False when the commit was refused."""
+    offsets = handled_offsets(batches)
+    if not offsets:
+        return True
+    try:
+        await consumer.commit(offsets)
+    except CommitFailed:
+        log.info("commit_dropped_after_rebalance", stage=stage, partitions=len(offsets))
+        return False
+    return True

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka import TopicPartition as KafkaTopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from core.bus.protocol import BusError, CommitFailed, Headers, Record, TopicPartition
 
@@ -96,7 +96,9 @@ class KafkaConsumer:
             KafkaTopicPartition(tp.topic, tp.partition): n for tp, n in offsets.items()}
         try:
             await self._consumer.commit(theirs)
-        except CommitFailedError as exc:
+        except (CommitFailedError, IllegalStateError) as exc:
+            # IllegalStateError: a partition of the offsets is no longer assigned to us (the
+            # group rebalanced between the fetch and the commit): the same "assignment lost".
             raise CommitFailed(type(exc).__name__) from exc
 
 

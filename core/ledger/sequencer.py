@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 
-from core.bus import Bus
-from core.bus.consumer import own_group_consumer
+from core.bus import Bus, Consumer
+from core.bus.consumer import commit_handled, own_group_consumer, run_stage
 from core.ledger.auditlog import AuditLog
 from core.ledger.entries import parse_entry_message
 from core.logs import get_logger
@@ -29,20 +29,23 @@ class Sequencer:
         self.audit = audit
         self.bus = bus
 
+    def consumer(self) -> Consumer:
+        return own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus)
+
     async def run(self) -> None:
-        consumer = own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus)
-        await consumer.start()
-        try:
-            while True:
-                batches = await consumer.getmany(
-                    timeout_ms=500, max_records=self.settings.worker_batch_size)
-                entries = [parse_entry_message(m.value or b"")
-                           for msgs in batches.values() for m in msgs]
-                if entries:
-                    seqs = await asyncio.to_thread(self.audit.integrate, entries)
-                    await consumer.commit()
-                    if len(seqs) < len(entries):
-                        log.info("log_duplicates_skipped", count=len(entries) - len(seqs))
-                await asyncio.to_thread(self.audit.checkpoint)
-        finally:
-            await consumer.stop()
+        await run_stage(self.consumer(), self.step)
+
+    async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
+        """One fetch: integrate its entries into the log (a duplicate entry id is skipped),
+        commit them, then sign a checkpoint if one is due. Returns the entries read."""
+        batches = await consumer.getmany(
+            timeout_ms=timeout_ms, max_records=self.settings.worker_batch_size)
+        entries = [parse_entry_message(m.value or b"")
+                   for msgs in batches.values() for m in msgs]
+        if entries:
+            seqs = await asyncio.to_thread(self.audit.integrate, entries)
+            await commit_handled(consumer, batches, "sequencer")
+            if len(seqs) < len(entries):
+                log.info("log_duplicates_skipped", count=len(entries) - len(seqs))
+        await asyncio.to_thread(self.audit.checkpoint)
+        return len(entries)

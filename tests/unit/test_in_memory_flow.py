@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from core.bus import Consumer, InMemoryBus
+from core.bus import CommitFailed, Consumer, InMemoryBus
 from core.bus.envelope import PayloadCipher
 from core.bus.memory import MemoryRecord
 from core.ledger.auditlog import AuditLog
@@ -63,6 +63,8 @@ class Flow:
     projector: Projector
     route_in: Consumer
     project_in: Consumer
+    settings: Settings
+    audit: AuditLog
 
     def post(self, principal: str, agency: str, event: dict[str, Any]) -> Any:
         return self.client.post(f"/api/v1/ingest/{agency}", json=event,
@@ -123,14 +125,15 @@ async def flow(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Flow]:
     outputs = Outputs(settings, bus)
     router = Router(settings, pipeline, policy, store, Vault(store, ring), outputs)
     projector = Projector(settings, store, policy.queues, bus)
-    sequencer = asyncio.create_task(
-        Sequencer(settings, AuditLog(store, ring, origin=settings.log_origin), bus).run())
+    audit = AuditLog(store, ring, origin=settings.log_origin)
+    sequencer = asyncio.create_task(Sequencer(settings, audit, bus).run())
     route_in, project_in = router.consumer(), projector.consumer()
     await route_in.start()
     await project_in.start()
     try:
         with TestClient(create_api(settings, store=store, bus=bus)) as client:
-            yield Flow(bus, client, store, tokens, router, projector, route_in, project_in)
+            yield Flow(bus, client, store, tokens, router, projector, route_in, project_in,
+                       settings, audit)
     finally:
         sequencer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -259,3 +262,97 @@ async def test_the_broker_away_is_a_503_with_nothing_claimed(flow: Flow) -> None
     assert flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()[
         "status"] == "routed"
     assert flow.bus.lag(route_group(flow.router.settings), [ingest_topic("school")]) == 0
+
+
+class RebalancedAfterFetch:
+    """A stage's consumer whose group rebalances between its fetch and its commit: right
+    after the fetch ``takeover`` joins the group (and, with ``leave``, this member drops out,
+    as on a missed session timeout). Counts the commits the group refused."""
+
+    def __init__(self, inner: Consumer, takeover: Consumer, *, leave: bool = False) -> None:
+        self.inner = inner
+        self.takeover = takeover
+        self.leave = leave
+        self.refused = 0
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
+        batches = await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        if self.leave:
+            await self.inner.stop()
+        await self.takeover.start()
+        return batches
+
+    async def commit(self, offsets: Any = None) -> None:
+        try:
+            await self.inner.commit(offsets)
+        except CommitFailed:
+            self.refused += 1
+            raise
+
+
+def _in_queues(flow: Flow, event_id: str, queues: list[str]) -> list[str]:
+    """The queues listing ``event_id``, once per concern found."""
+    found = []
+    for queue in queues:
+        items = flow.get("konsulent", f"/api/v1/queues/{queue}/concerns", limit=1000).json()
+        found += [queue for c in items["items"] if c["event_id"] == event_id]
+    return found
+
+
+async def test_a_rebalance_between_fetch_and_commit_loses_and_doubles_nothing(
+        flow: Flow) -> None:
+    """The projector's commit is refused because a second projector took partitions while it
+    stored the batch: no crash; the new owner gets the records again, and storing them twice
+    leaves each concern once."""
+    events = [make_event("school", category="group_conflict", area="stege") for _ in range(6)]
+    for event in events:
+        assert flow.post("stege-skole", "school", event).status_code == 202
+    while await flow.router.step(flow.route_in, timeout_ms=0):
+        pass
+    second = flow.projector.consumer()
+    member = RebalancedAfterFetch(flow.project_in, second)
+    try:
+        assert await flow.projector.step(member, timeout_ms=0) > 0  # no exception
+        assert member.refused == 1
+        while await flow.projector.step(second, timeout_ms=0):
+            pass
+    finally:
+        await second.stop()
+    await flow.settle()
+
+    for event in events:
+        outcome = flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()
+        assert outcome["status"] == "routed"
+        assert sorted(_in_queues(flow, event["event_id"], outcome["queues"])) == sorted(
+            outcome["queues"])
+
+
+async def test_a_sequencer_that_lost_its_partition_mid_batch_goes_on_and_logs_nothing_twice(
+        flow: Flow) -> None:
+    """A second sequencer group reads the whole disclosures topic; its member drops out of
+    the group between fetch and commit and another takes the partition: the refused commit
+    is not a crash, and entries integrated again are skipped by their ids."""
+    event = make_event("school", category="group_conflict", area="stege")
+    assert flow.post("stege-skole", "school", event).status_code == 202
+    await flow.settle()
+    assert await flow.wait_log(lambda e: e["event_id"] == event["event_id"])
+    size = flow.audit.state().size
+    settings = flow.settings.model_copy(update={"worker_id": "rebalance-test"})
+    sequencer = Sequencer(settings, flow.audit, flow.bus)
+    first, second = sequencer.consumer(), sequencer.consumer()
+    await first.start()
+    member = RebalancedAfterFetch(first, second, leave=True)
+    try:
+        assert await sequencer.step(member, timeout_ms=0) > 0  # no exception
+        assert member.refused == 1
+        assert await sequencer.step(second, timeout_ms=0) > 0  # the same entries again
+    finally:
+        await second.stop()
+    ids = [e["entry_id"] for e in flow.log_entries()]
+    assert len(ids) == len(set(ids)) >= size  # the log only grew by new acts, never twice
