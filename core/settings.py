@@ -10,9 +10,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The worker's stages (streams/app.py), in the order data flows through them.
+WORKER_STAGES = ("route", "aggregate", "project", "sequence", "retain")
 AGENCIES: tuple[str, ...] = ("school", "social", "police")
 SECRETS_DIR = "/run/secrets"
 
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     deadletter_retention_ms: int = 14 * 24 * 3600 * 1000
     worker_batch_size: int = 1000
     worker_id: str = "ssp-hub-worker"
+    # Which stages this worker process runs (`ssp-hub worker --stages`, SSP_HUB_WORKER_STAGES):
+    # each stage is a consumer group that any number of workers share; the sequencer and
+    # retention run in one worker at a time whatever the layout (their own elections).
+    worker_stages: str = Field(",".join(WORKER_STAGES),
+                               description="comma-separated: " + ", ".join(WORKER_STAGES))
     worker_session_timeout: float = 10.0
     log_level: str = "info"
 
@@ -110,6 +117,21 @@ class Settings(BaseSettings):
     # /metrics answers only with this scrape token (or an admin's or security officer's
     # bearer token); without one set, only those principals may scrape.
     metrics_token: SecretStr | None = None
+
+    @field_validator("worker_stages")
+    @classmethod
+    def _known_stages(cls, value: str) -> str:
+        stages = [p.strip() for p in value.split(",") if p.strip()]
+        unknown = sorted(set(stages) - set(WORKER_STAGES))
+        if not stages or unknown:
+            raise ValueError(f"worker_stages must name one or more of {', '.join(WORKER_STAGES)}"
+                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        return ",".join(s for s in WORKER_STAGES if s in stages)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """:attr:`worker_stages` as a tuple, in data-flow order."""
+        return tuple(self.worker_stages.split(","))
 
     @model_validator(mode="after")
     def _no_unsafe_in_production(self) -> Settings:

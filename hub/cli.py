@@ -12,7 +12,7 @@ import typer
 
 from core.errors import HubError
 from core.privacy.keys import provider_for
-from core.settings import Settings
+from core.settings import WORKER_STAGES, Settings
 from hub.auth import ROLES, new_token
 from hub.cli_audit import audit_app
 from hub.cli_common import DataDirOpt, _fail, _settings
@@ -315,16 +315,28 @@ def connector_kafka(
 
 
 @app.command("worker")
-def worker(data_dir: DataDirOpt = None) -> None:
+def worker(
+    data_dir: DataDirOpt = None,
+    stages: Annotated[str | None, typer.Option(
+        "--stages", help="Comma-separated stages this process runs: "
+        + ", ".join(WORKER_STAGES) + " (default: all). Run as many workers of each as you "
+        "like: each stage is a consumer group they share; sequencing and retention run in "
+        "one worker at a time.")] = None,
+) -> None:
     """Run the stream processor (faust worker) until stopped."""
     import faust
+    from pydantic import ValidationError
 
     from core.bus.topics import ensure_topics
     from core.logs import configure
     from core.policy.evaluator import load_policy
     from streams.app import create_stream_app
 
-    settings = _settings(data_dir)
+    try:
+        settings = _settings(data_dir, worker_stages=stages)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        raise  # unreachable: _fail exits
     configure(settings.log_level)
     asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
     stream_app = create_stream_app(settings)

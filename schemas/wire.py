@@ -17,6 +17,9 @@ DISCLOSURES_TOPIC = "disclosures"
 # Pseudonymised signals on their way into windowed state (schemas/signals.py), keyed by a hash
 # of the aggregation key so that one key's signals meet in one partition.
 SIGNALS_TOPIC = "signals"
+# Empty one-partition topics whose only use is an election: the member of a job's consumer
+# group that holds the partition runs the job (core/bus/election.py). No records, no keys.
+ELECTION_PREFIX = "election."
 
 H_KEY_ID = "ssp-key-id"
 H_AGENCY = "ssp-agency"
@@ -32,3 +35,7 @@ def ingest_topic(agency: str) -> str:
 
 def cases_topic(queue: str) -> str:
     return CASES_PREFIX + queue
+
+
+def election_topic(job: str) -> str:
+    return ELECTION_PREFIX + job

@@ -29,21 +29,23 @@ The supervisor restarts it; Kafka redelivers.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
 
 from core.bus import Bus
+from core.bus.election import election_consumer, run_while_holding
 from core.bus.envelope import PayloadCipher
 from core.ledger.auditlog import AuditLog
-from core.ledger.retention import retention_loop
+from core.ledger.retention import retention_pass
 from core.ledger.sequencer import Sequencer
 from core.logs import get_logger
 from core.policy.evaluator import Policy, load_policy
@@ -73,45 +75,44 @@ def _die(exc: BaseException) -> None:
 
 def create_stream_app(settings: Settings, *, store: Store | None = None,
                       bus: Bus | None = None) -> faust.App:
-    """The worker. ``bus`` carries the route stage, projector and sequencer (default: aiokafka
-    against ``settings.bootstrap_servers``); the aggregator stays a faust agent on Kafka."""
+    """The worker, with the stages ``settings.stages`` names. ``bus`` carries the route stage,
+    projector, sequencer and the retention election (default: aiokafka against
+    ``settings.bootstrap_servers``); the aggregator stays a faust agent on Kafka."""
     policy = load_policy(settings.resolved_policy_file)
     ring = provider_for(settings, create=settings.mode != "production").load()
     pipeline = _pipeline(settings, policy, ring)
     db = store or Store.open(settings.resolved_database_url)
     app = _faust_app(settings)
     outputs = Outputs(settings, bus)
+    # The aggregator sends the concerns it derives through the route stage's outputs.
     router = Router(settings, pipeline, policy, db, Vault(db, ring), outputs)
+    stages = settings.stages
+    log.info("worker_stages", stages=",".join(stages))
 
-    @app.task
+    def task(work: Callable[[], Awaitable[None]]) -> None:
+        async def guarded() -> None:
+            try:
+                await work()
+            except Exception as exc:
+                _die(exc)
+        guarded.__name__ = guarded.__qualname__ = work.__name__  # faust names tasks by them
+        app.task(guarded)
+
     async def route() -> None:
-        try:
-            await router.run()
-        except Exception as exc:
-            _die(exc)
-        finally:
-            await outputs.stop()
+        await router.run()
 
-    _add_aggregator(app, settings, policy, ring, pipeline, router)
-
-    @app.task
     async def project() -> None:
-        try:
-            await Projector(settings, db, policy.queues, outputs.bus).run()
-        except Exception as exc:
-            _die(exc)
+        await Projector(settings, db, policy.queues, outputs.bus).run()
 
-    @app.task
     async def retain() -> None:
-        # Every worker runs it; runs are idempotent and each write re-checks its conditions.
-        try:
-            await retention_loop(
-                db, policy, ring, settings.retention_interval, origin=settings.log_origin,
+        # Every worker may run the stage; the election lets one at a time do the work.
+        async def one_pass() -> None:
+            await retention_pass(
+                db, policy, ring, origin=settings.log_origin,
                 refusal_retention=dt.timedelta(days=settings.refusal_retention_days))
-        except Exception as exc:
-            _die(exc)
+        await run_while_holding(election_consumer(settings, "retention", outputs.bus),
+                                "retention", one_pass, settings.retention_interval)
 
-    @app.task
     async def sequence() -> None:
         if settings.unsafe_skip_disclosure_log:
             log.critical("disclosure_log_disabled_for_benchmark")
@@ -119,10 +120,22 @@ def create_stream_app(settings: Settings, *, store: Store | None = None,
         audit = AuditLog(db, ring, origin=settings.log_origin,
                          checkpoint_every=settings.checkpoint_every,
                          checkpoint_interval=settings.checkpoint_interval)
+        await Sequencer(settings, audit, outputs.bus).run()
+
+    for name, work in (("route", route), ("project", project), ("retain", retain),
+                       ("sequence", sequence)):
+        if name in stages:
+            task(work)
+    if "aggregate" in stages:
+        _add_aggregator(app, settings, policy, ring, pipeline, router)
+
+    @app.task
+    async def stop_outputs() -> None:
+        # Outputs are started on first send; stopped with the app (faust cancels this task).
         try:
-            await Sequencer(settings, audit, outputs.bus).run()
-        except Exception as exc:
-            _die(exc)
+            await asyncio.Event().wait()
+        finally:
+            await outputs.stop()
 
     return app
 

@@ -56,7 +56,7 @@ class Projector:
         return own_group_consumer(self.settings, "projector", self.topics, self.bus)
 
     async def run(self) -> None:
-        await run_stage(self.consumer(), self.step)
+        await run_stage(self.consumer(), self.step, "projector")
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: store what it brought, then commit. Returns the records handled."""

@@ -119,7 +119,7 @@ class Router:
             session_timeout_ms=int(self.settings.worker_session_timeout * 1000))
 
     async def run(self) -> None:
-        await run_stage(self.consumer(), self.step)
+        await run_stage(self.consumer(), self.step, "route")
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: decide it, then commit the offsets of what was read. Returns the

@@ -26,13 +26,21 @@ def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
         session_timeout_ms=int(settings.worker_session_timeout * 1000))
 
 
-async def run_stage(consumer: Consumer, step: Callable[[Consumer], Awaitable[int]]) -> None:
+async def run_stage(consumer: Consumer, step: Callable[[Consumer], Awaitable[int]],
+                    stage: str) -> None:
     """Start ``consumer`` and call ``step`` (one fetch: handle it, then commit) until
-    cancelled; the consumer is stopped whatever ends the loop."""
+    cancelled; the consumer is stopped whatever ends the loop. Each change of the partitions
+    the group assigns this worker is logged (``stage_assignment``: how many, not which
+    records), so an operator sees a rebalance and which workers carry a stage."""
     await consumer.start()
+    held: set[TopicPartition] = set()
     try:
         while True:
             await step(consumer)
+            now = consumer.assignment()
+            if now != held:
+                held = now
+                log.info("stage_assignment", stage=stage, partitions=len(now))
     finally:
         await consumer.stop()
 

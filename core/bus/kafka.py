@@ -91,6 +91,9 @@ class KafkaConsumer:
             timeout_ms=timeout_ms, max_records=max_records)
         return batches
 
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
     async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         theirs = None if offsets is None else {
             KafkaTopicPartition(tp.topic, tp.partition): n for tp, n in offsets.items()}

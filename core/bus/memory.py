@@ -25,6 +25,7 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 
 from core.bus.protocol import BusError, CommitFailed, Headers, Record, TopicPartition
+from core.bus.topics import ONE_PARTITION_TOPICS
 
 POLL_S = 0.002
 
@@ -40,14 +41,16 @@ class MemoryRecord:
 
 
 class InMemoryBus:
-    """``partitions`` per topic unless ``topic_partitions`` names another count; topics are
-    made on first use. ``available = False`` makes every client fail as an unreachable
+    """``partitions`` per topic unless ``topic_partitions`` names another count (the hub's
+    one-partition topics have one, as :mod:`core.bus.topics` creates them); topics are made
+    on first use. ``available = False`` makes every client fail as an unreachable
     broker would (:class:`BusError`)."""
 
     def __init__(self, partitions: int = 3, *,
                  topic_partitions: Mapping[str, int] | None = None) -> None:
         self.default_partitions = partitions
-        self.topic_partitions = dict(topic_partitions or {})
+        self.topic_partitions = {**dict.fromkeys(ONE_PARTITION_TOPICS, 1),
+                                 **(topic_partitions or {})}
         self.available = True
         self._lock = threading.Lock()
         self._logs: dict[str, list[list[MemoryRecord]]] = {}
@@ -203,6 +206,9 @@ class InMemoryConsumer:
             if batch or time.monotonic() >= deadline:
                 return batch
             await asyncio.sleep(POLL_S)
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.bus.assignment(self))
 
     async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         self.bus.check()

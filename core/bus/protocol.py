@@ -80,6 +80,9 @@ class Consumer(Protocol):
         """Commit ``offsets`` (the next offset to read, per partition), or everything fetched
         so far; :class:`CommitFailed` after a rebalance."""
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions the group assigns this member now (empty before the first fetch)."""
+
 
 class Bus(Protocol):
     def producer(self, *, linger_ms: int = 5, max_batch_size: int | None = None,

@@ -8,6 +8,7 @@ import contextlib
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from core.bus.election import ELECTED_JOBS
 from core.settings import AGENCIES, Settings
 from schemas.wire import (
     DEADLETTER_TOPIC,
@@ -15,8 +16,13 @@ from schemas.wire import (
     OUTCOMES_TOPIC,
     SIGNALS_TOPIC,
     cases_topic,
+    election_topic,
     ingest_topic,
 )
+
+# One partition each: one sequencer in its group integrates the log, and the member holding
+# an election topic's partition runs that job (core/bus/election.py).
+ONE_PARTITION_TOPICS = (DISCLOSURES_TOPIC, *(election_topic(job) for job in ELECTED_JOBS))
 
 
 def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
@@ -33,8 +39,7 @@ def hub_topics(settings: Settings, queues: tuple[str, ...]) -> list[NewTopic]:
                NewTopic(DEADLETTER_TOPIC, parts, rf, topic_configs=dead)]
     # Pseudonymised signals between the route stage and the aggregator: raw-topic retention.
     topics += [NewTopic(SIGNALS_TOPIC, parts, rf, topic_configs=raw)]
-    # One partition, so that one sequencer in the group integrates the log.
-    topics += [NewTopic(DISCLOSURES_TOPIC, 1, rf)]
+    topics += [NewTopic(name, 1, rf) for name in ONE_PARTITION_TOPICS]
     return topics
 
 

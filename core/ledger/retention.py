@@ -357,24 +357,33 @@ def holds(store: Store) -> list[dict[str, Any]]:
 # -- the periodic task ---------------------------------------------------------------------
 
 
+async def retention_pass(store: Store, policy: Policy, ring: KeyRing, *,
+                         origin: str = DEFAULT_ORIGIN,
+                         refusal_retention: dt.timedelta = dt.timedelta(days=180)) -> None:
+    """One retention run, which also deletes refused-request records older than
+    ``refusal_retention``. Logs counts only; a failed run is logged by its error type
+    (messages may quote SQL parameters) and not raised: the next run retries."""
+    log = get_logger("hub.retention")
+    try:
+        now = dt.datetime.now(dt.UTC)
+        report = await asyncio.to_thread(run_retention, store, policy, ring,
+                                         now=now, origin=origin)
+        refusals = await asyncio.to_thread(store.delete_refusals_before,
+                                           now - refusal_retention)
+        log.info("retention_run", **report.counts(), refusals_deleted=refusals)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the loop must outlive one failed run
+        log.error("retention_failed", error=type(exc).__name__)
+
+
 async def retention_loop(store: Store, policy: Policy, ring: KeyRing, interval_s: float, *,
                          origin: str = DEFAULT_ORIGIN,
                          refusal_retention: dt.timedelta = dt.timedelta(days=180)) -> None:
-    """Run retention now and then every ``interval_s`` seconds until cancelled; each run also
-    deletes refused-request records older than ``refusal_retention``. Logs counts only; a
-    failed run is logged by its error type (messages may quote SQL parameters) and retried at
-    the next interval."""
-    log = get_logger("hub.retention")
+    """:func:`retention_pass` now and then every ``interval_s`` seconds until cancelled, in
+    one process (the worker instead runs the pass while it holds the retention election:
+    core/bus/election.py)."""
     while True:
-        try:
-            now = dt.datetime.now(dt.UTC)
-            report = await asyncio.to_thread(run_retention, store, policy, ring,
-                                             now=now, origin=origin)
-            refusals = await asyncio.to_thread(store.delete_refusals_before,
-                                               now - refusal_retention)
-            log.info("retention_run", **report.counts(), refusals_deleted=refusals)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the loop must outlive one failed run
-            log.error("retention_failed", error=type(exc).__name__)
+        await retention_pass(store, policy, ring, origin=origin,
+                             refusal_retention=refusal_retention)
         await asyncio.sleep(interval_s)

@@ -33,7 +33,7 @@ class Sequencer:
         return own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus)
 
     async def run(self) -> None:
-        await run_stage(self.consumer(), self.step)
+        await run_stage(self.consumer(), self.step, "sequencer")
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: integrate its entries into the log (a duplicate entry id is skipped),

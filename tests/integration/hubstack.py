@@ -49,8 +49,9 @@ class HubStack:
                                 stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                                 start_new_session=True)
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        proc = self._spawn(["worker"], f"worker-{len(self.workers)}.log")
+    def start_worker(self, *args: str) -> subprocess.Popen[bytes]:
+        """``ssp-hub worker ARGS`` (e.g. ``--stages route,project``)."""
+        proc = self._spawn(["worker", *args], f"worker-{len(self.workers)}.log")
         self.workers.append(proc)
         return proc
 

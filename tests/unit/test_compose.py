@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from core.settings import WORKER_STAGES, Settings
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -65,3 +67,17 @@ def test_compose_holds_no_secret() -> None:
     assert "postgresql+psycopg://" not in text
     for secret in doc["secrets"].values():
         assert secret["file"].startswith("./secrets/")
+
+
+def test_every_worker_names_known_stages_and_every_stage_has_a_worker() -> None:
+    services = _compose()["services"]
+    covered: set[str] = set()
+    for name, service in services.items():
+        command = service.get("command") or []
+        if command[:2] != ["ssp-hub", "worker"]:
+            continue
+        stages = command[command.index("--stages") + 1] if "--stages" in command else \
+            ",".join(WORKER_STAGES)
+        covered |= set(Settings(worker_stages=stages).stages)  # refuses an unknown stage
+        assert name.startswith("worker")
+    assert covered == set(WORKER_STAGES)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from core.bus import CommitFailed, Consumer, InMemoryBus
+from core.bus import CommitFailed, Consumer, InMemoryBus, TopicPartition
 from core.bus.envelope import PayloadCipher
 from core.bus.memory import MemoryRecord
 from core.ledger.auditlog import AuditLog
@@ -280,6 +280,9 @@ class RebalancedAfterFetch:
 
     async def stop(self) -> None:
         await self.inner.stop()
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.inner.assignment()
 
     async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
         batches = await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
