@@ -13,9 +13,12 @@
 * ``project`` a task running :class:`streams.projector.Projector` (its own consumer group):
               outcomes + cases.* → the queryable store (idempotent upserts).
 * ``retain``   the retention job every ``retention_interval`` seconds
-(:mod:`core.ledger.retention`).
+              (:mod:`core.ledger.retention`), in the one worker that holds the retention
+              election (:mod:`core.bus.election`).
 * ``sequence`` a task running :class:`core.ledger.sequencer.Sequencer` (its own consumer group):
               disclosures → the Merkle-tree disclosure log and its signed checkpoints.
+
+``settings.stages`` (``ssp-hub worker --stages``) picks which of them this process runs.
 
 Duplicates are stopped by the store's ``processed`` ledger (durable across restarts and shared
 by all workers). We keep the ledger in the store rather than in a faust Table because a table
