@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -323,14 +326,14 @@ def worker(
         "like: each stage is a consumer group they share; sequencing and retention run in "
         "one worker at a time.")] = None,
 ) -> None:
-    """Run the stream processor (faust worker) until stopped."""
+    """Run the stream processor until stopped (a faust worker when it runs the aggregator)."""
     import faust
     from pydantic import ValidationError
 
     from core.bus.topics import ensure_topics
     from core.logs import configure
     from core.policy.evaluator import load_policy
-    from streams.app import create_stream_app
+    from streams.app import create_stream_app, run_stages
 
     try:
         settings = _settings(data_dir, worker_stages=stages)
@@ -339,6 +342,9 @@ def worker(
         raise  # unreachable: _fail exits
     configure(settings.log_level)
     asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
+    if "aggregate" not in settings.stages:
+        _run_until_signalled(run_stages(settings))
+        return
     stream_app = create_stream_app(settings)
     level = {"warning": "warn", "critical": "crit"}.get(settings.log_level, settings.log_level)
     runner = faust.Worker(stream_app, loglevel=level, quiet=True)
@@ -346,6 +352,19 @@ def worker(
     # debug record (~4 % of the worker's CPU), and it writes escape codes into the log.
     runner.spinner = None
     runner.execute_from_commandline()
+
+
+def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` until it ends or SIGTERM/SIGINT arrives, then cancel it (its ``finally``
+    blocks run: consumers leave their groups at once, the producer flushes)."""
+    async def supervise() -> None:
+        task = asyncio.ensure_future(main)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    asyncio.run(supervise())
 
 
 @app.command("api")

@@ -38,7 +38,8 @@ import hashlib
 import hmac
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -76,61 +77,91 @@ def _die(exc: BaseException) -> None:
     os._exit(EXIT_AGENT_FAILED)
 
 
-def create_stream_app(settings: Settings, *, store: Store | None = None,
-                      bus: Bus | None = None) -> faust.App:
-    """The worker, with the stages ``settings.stages`` names. ``bus`` carries the route stage,
-    projector, sequencer and the retention election (default: aiokafka against
-    ``settings.bootstrap_servers``); the aggregator stays a faust agent on Kafka."""
+@dataclass
+class Stages:
+    """What the worker's stages share, built once per process: the policy, keys, pipeline,
+    store, the outputs (producer) and the route stage, which the aggregator's derived
+    concerns go out through too."""
+
+    settings: Settings
+    policy: Policy
+    ring: KeyRing
+    pipeline: Pipeline
+    db: Store
+    outputs: Outputs
+    router: Router
+
+    def tasks(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """The long-running tasks of the selected stages (the aggregator is a faust agent,
+        added by :func:`create_stream_app`). Each exits the process if it fails (:func:`_die`)."""
+        chosen = {"route": self.route, "project": self.project, "retain": self.retain,
+                  "sequence": self.sequence}
+        return [_guarded(work) for name, work in chosen.items() if name in self.settings.stages]
+
+    async def route(self) -> None:
+        await self.router.run()
+
+    async def project(self) -> None:
+        await Projector(self.settings, self.db, self.policy.queues, self.outputs.bus).run()
+
+    async def retain(self) -> None:
+        # Every worker may run the stage; the election lets one at a time do the work.
+        settings = self.settings
+
+        async def one_pass() -> None:
+            await retention_pass(
+                self.db, self.policy, self.ring, origin=settings.log_origin,
+                refusal_retention=dt.timedelta(days=settings.refusal_retention_days))
+        await run_while_holding(election_consumer(settings, "retention", self.outputs.bus),
+                                "retention", one_pass, settings.retention_interval)
+
+    async def sequence(self) -> None:
+        settings = self.settings
+        if settings.unsafe_skip_disclosure_log:
+            log.critical("disclosure_log_disabled_for_benchmark")
+            return
+        audit = AuditLog(self.db, self.ring, origin=settings.log_origin,
+                         checkpoint_every=settings.checkpoint_every,
+                         checkpoint_interval=settings.checkpoint_interval)
+        await Sequencer(settings, audit, self.outputs.bus).run()
+
+
+def _guarded(work: Callable[[], Awaitable[None]]) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def guarded() -> None:
+        try:
+            await work()
+        except Exception as exc:
+            _die(exc)
+    guarded.__name__ = guarded.__qualname__ = work.__name__  # faust names tasks by them
+    return guarded
+
+
+def build_stages(settings: Settings, *, store: Store | None = None,
+                 bus: Bus | None = None) -> Stages:
+    """``bus`` carries the route stage, projector, sequencer and the retention election
+    (default: aiokafka against ``settings.bootstrap_servers``)."""
     policy = load_policy(settings.resolved_policy_file)
     ring = provider_for(settings, create=settings.mode != "production").load()
     pipeline = _pipeline(settings, policy, ring)
     db = store or Store.open(settings.resolved_database_url)
-    app = _faust_app(settings)
     outputs = Outputs(settings, bus)
-    # The aggregator sends the concerns it derives through the route stage's outputs.
     router = Router(settings, pipeline, policy, db, Vault(db, ring), outputs)
-    stages = settings.stages
-    log.info("worker_stages", stages=",".join(stages))
+    log.info("worker_stages", stages=",".join(settings.stages))
+    return Stages(settings, policy, ring, pipeline, db, outputs, router)
 
-    def task(work: Callable[[], Awaitable[None]]) -> None:
-        async def guarded() -> None:
-            try:
-                await work()
-            except Exception as exc:
-                _die(exc)
-        guarded.__name__ = guarded.__qualname__ = work.__name__  # faust names tasks by them
-        app.task(guarded)
 
-    async def route() -> None:
-        await router.run()
-
-    async def project() -> None:
-        await Projector(settings, db, policy.queues, outputs.bus).run()
-
-    async def retain() -> None:
-        # Every worker may run the stage; the election lets one at a time do the work.
-        async def one_pass() -> None:
-            await retention_pass(
-                db, policy, ring, origin=settings.log_origin,
-                refusal_retention=dt.timedelta(days=settings.refusal_retention_days))
-        await run_while_holding(election_consumer(settings, "retention", outputs.bus),
-                                "retention", one_pass, settings.retention_interval)
-
-    async def sequence() -> None:
-        if settings.unsafe_skip_disclosure_log:
-            log.critical("disclosure_log_disabled_for_benchmark")
-            return
-        audit = AuditLog(db, ring, origin=settings.log_origin,
-                         checkpoint_every=settings.checkpoint_every,
-                         checkpoint_interval=settings.checkpoint_interval)
-        await Sequencer(settings, audit, outputs.bus).run()
-
-    for name, work in (("route", route), ("project", project), ("retain", retain),
-                       ("sequence", sequence)):
-        if name in stages:
-            task(work)
-    if "aggregate" in stages:
-        _add_aggregator(app, settings, policy, ring, pipeline, router)
+def create_stream_app(settings: Settings, *, store: Store | None = None,
+                      bus: Bus | None = None) -> faust.App:
+    """The worker as a faust app, with the stages ``settings.stages`` names; the aggregator
+    is a faust agent on Kafka. (A worker without the aggregator needs no faust app:
+    :func:`run_stages`.)"""
+    stages = build_stages(settings, store=store, bus=bus)
+    app = _faust_app(settings)
+    for task in stages.tasks():
+        app.task(task)
+    if "aggregate" in settings.stages:
+        _add_aggregator(app, settings, stages.policy, stages.ring, stages.pipeline,
+                        stages.router)
 
     @app.task
     async def stop_outputs() -> None:
@@ -138,9 +169,23 @@ def create_stream_app(settings: Settings, *, store: Store | None = None,
         try:
             await asyncio.Event().wait()
         finally:
-            await outputs.stop()
+            await stages.outputs.stop()
 
     return app
+
+
+async def run_stages(settings: Settings) -> None:
+    """A worker without the aggregator: its stages as plain asyncio tasks until cancelled.
+    Not a faust app, because a faust app joins the aggregator's consumer group even with no
+    agent, and every join makes the workers that hold the signal windows rebalance and
+    recover their tables."""
+    stages = build_stages(settings)
+    try:
+        async with asyncio.TaskGroup() as group:
+            for task in stages.tasks():
+                group.create_task(task())
+    finally:
+        await stages.outputs.stop()
 
 
 def _pipeline(settings: Settings, policy: Policy, ring: KeyRing) -> Pipeline:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from core.settings import AGENCIES
 from tests.integration.events import expected_queues, make_event
 from tests.integration.hubstack import HubStack
 from tests.integration.test_kill import AREAS, CATEGORIES, _post_all
@@ -57,8 +58,12 @@ def _held(log: Path) -> dict[str, int]:
 def test_a_partial_worker_shares_the_stages_and_its_death_loses_nothing(hub: HubStack) -> None:
     extra = hub.start_worker("--stages", "route,project")
     log = hub.logs / f"worker-{len(hub.workers) - 1}.log"
+    # Shared: the partial worker holds some of the route stage's partitions, not all of them
+    # (the hub's full worker holds the rest), and some of the projector's.
+    route_partitions = len(AGENCIES) * hub.settings.topic_partitions
     deadline = time.monotonic() + 120
-    while not (_held(log).get("route") and _held(log).get("projector")):
+    while not (0 < _held(log).get("route", 0) < route_partitions
+               and _held(log).get("projector")):
         assert extra.poll() is None, log.read_text(errors="replace")[-2000:]
         assert time.monotonic() < deadline, "the partial worker never got partitions"
         time.sleep(0.2)
