@@ -7,6 +7,7 @@ Kafka (``--broker kafka``), on SQLite and on PostgreSQL (``--database postgres``
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import signal
 import subprocess
@@ -97,6 +98,27 @@ class HubStack:
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=30)
+
+    def projected(self, queues: set[str], event_ids: set[str]
+                  ) -> collections.Counter[tuple[str, str]]:
+        """How often each of ``event_ids`` is listed in each of ``queues`` (every page of the
+        queue API, read by a consultant of those queues)."""
+        token = self.principal("konsulent-projected", "consultant", tuple(sorted(queues)))
+        found: collections.Counter[tuple[str, str]] = collections.Counter()
+        with self.client(token) as c:
+            for queue in sorted(queues):
+                cursor = None
+                while True:
+                    params: dict[str, Any] = {"limit": 1000}
+                    if cursor:
+                        params["cursor"] = cursor
+                    page = c.get(f"/api/v1/queues/{queue}/concerns", params=params).json()
+                    found.update((i["event_id"], queue) for i in page["items"]
+                                 if i["event_id"] in event_ids)
+                    cursor = page["next_cursor"]
+                    if cursor is None:
+                        break
+        return found
 
     def wait_outcomes(self, event_ids: list[str], timeout: float = 120) -> dict[str, Any]:
         """Poll the store until every event has left ``pending``; return their rows."""

@@ -105,21 +105,7 @@ def test_kill_9_twice_loses_nothing_and_duplicates_nothing(
     assert hub.store is not None
     expected = {(e["event_id"], q) for e in events if expected_status[e["event_id"]] == "routed"
                 for q in expected_queues(e["category"], e["area"])}
-    projected: collections.Counter[tuple[str, str]] = collections.Counter()
-    token_c = hub.principal("konsulent-kill", "consultant", tuple(sorted({q for _, q in expected})))
-    with hub.client(token_c) as c:
-        for queue in sorted({q for _, q in expected}):
-            cursor = None
-            while True:
-                params: dict[str, Any] = {"limit": 1000}
-                if cursor:
-                    params["cursor"] = cursor
-                page = c.get(f"/api/v1/queues/{queue}/concerns", params=params).json()
-                projected.update((i["event_id"], queue) for i in page["items"])
-                cursor = page["next_cursor"]
-                if cursor is None:
-                    break
-    mine = {k: v for k, v in projected.items() if k[0] in expected_status}
+    mine = hub.projected({q for _, q in expected}, set(expected_status))
     assert set(mine) == expected
     assert max(mine.values()) == 1
 

@@ -8,12 +8,10 @@ worker without the stage."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,25 +22,6 @@ from tests.integration.test_kill import AREAS, CATEGORIES, _post_all
 
 pytestmark = pytest.mark.integration
 N_EVENTS = 400
-
-
-def _projected(hub: HubStack, token: str, queues: set[str], ids: set[str]
-               ) -> collections.Counter[tuple[str, str]]:
-    found: collections.Counter[tuple[str, str]] = collections.Counter()
-    with hub.client(token) as c:
-        for queue in sorted(queues):
-            cursor = None
-            while True:
-                params: dict[str, Any] = {"limit": 1000}
-                if cursor:
-                    params["cursor"] = cursor
-                page = c.get(f"/api/v1/queues/{queue}/concerns", params=params).json()
-                found.update((i["event_id"], queue) for i in page["items"]
-                             if i["event_id"] in ids)
-                cursor = page["next_cursor"]
-                if cursor is None:
-                    break
-    return found
 
 
 def _held(log: Path) -> dict[str, int]:
@@ -86,9 +65,7 @@ def test_a_partial_worker_shares_the_stages_and_its_death_loses_nothing(hub: Hub
     assert {rows[i]["status"] for i in ids} == {"routed"}
     expected = {(e["event_id"], q) for e in events
                 for q in expected_queues(e["category"], e["area"])}
-    queues = {q for _, q in expected}
-    consultant = hub.principal("konsulent-stages", "consultant", tuple(sorted(queues)))
-    projected = _projected(hub, consultant, queues, set(ids))
+    projected = hub.projected({q for _, q in expected}, set(ids))
     assert set(projected) == expected
     assert max(projected.values()) == 1
 
