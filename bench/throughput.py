@@ -78,7 +78,7 @@ from core.policy.evaluator import Policy, load_policy
 from core.privacy.keys import FileKeyProvider
 from core.settings import Settings
 from core.store import Store, concerns, disclosure_log, events
-from hub.embedded import EmbeddedBroker, start_embedded_broker
+from hub.embedded import start_embedded_broker
 from hub.sample_data import sample_events
 from schemas.cpr import age_at
 from schemas.events import CanonicalEvent
@@ -95,6 +95,7 @@ from schemas.wire import (
 )
 from streams.pipeline import facts_of
 from streams.router import route_group
+from tests.support.external import start_kafka, start_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
@@ -476,6 +477,47 @@ class Worker:
         return self.process.returncode
 
 
+@dataclass
+class Fleet:
+    """The N worker processes of one hub run, sharing one set of consumer groups (the same
+    ``SSP_HUB_WORKER_ID``): route, projector and aggregator partitions spread over them; the
+    sequencer and retention run in whichever holds the partition or the election."""
+
+    workers: list[Worker]
+
+    @property
+    def started(self) -> float:
+        return min(w.started for w in self.workers)
+
+    @property
+    def pid(self) -> int:
+        """The first worker's pid (the one ``--profile`` records)."""
+        return self.workers[0].pid
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds of every worker together (None if one has gone)."""
+        times = [proc_cpu_seconds(w.pid) for w in self.workers]
+        return None if None in times else sum(t for t in times if t is not None)
+
+    def check_alive(self) -> None:
+        for worker in self.workers:
+            worker.check_alive()
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(f"-- {w.log_path.name}\n{w.log_tail(lines)}" for w in self.workers)
+
+    def stop(self) -> int | None:
+        """Stop every worker; the first exit status that is not a clean one, else the first."""
+        codes = [w.stop() for w in self.workers]
+        unclean = [c for c in codes if c not in (0, -signal.SIGTERM)]
+        return unclean[0] if unclean else codes[0]
+
+
+def start_fleet(settings: Settings, data_dir: Path, n: int, *, with_log: bool = True) -> Fleet:
+    return Fleet([start_worker(settings, data_dir / f"worker-{i + 1}.log", with_log=with_log)
+                  for i in range(n)])
+
+
 def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -> Worker:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
     if not with_log:  # only for measuring what the disclosure log costs (--log-cost)
@@ -490,6 +532,8 @@ def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -
         "SSP_HUB_REPLICATION_FACTOR": str(settings.replication_factor),
         "PYTHONUNBUFFERED": "1",
     })
+    if settings.database_url:
+        env["SSP_HUB_DATABASE_URL"] = settings.database_url
     with log_path.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker"], env=env,
                                 cwd=settings.data_dir, stdout=out, stderr=subprocess.STDOUT,
@@ -526,7 +570,7 @@ class Profiler:
         return time.monotonic() - self.started
 
 
-async def group_join_time(bootstrap: str, group: str, worker: Worker,
+async def group_join_time(bootstrap: str, group: str, worker: Worker | Fleet,
                           stop: asyncio.Event) -> float | None:
     """Seconds from worker spawn to the first time its consumer group is Stable."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -554,7 +598,7 @@ def decided_count(store: Store) -> int:
     return sum(v for k, v in counts.items() if k != "pending")
 
 
-async def wait_for_outcomes(store: Store, worker: Worker, target: int, limit_s: float,
+async def wait_for_outcomes(store: Store, worker: Worker | Fleet, target: int, limit_s: float,
                             interval: float = 0.1,
                             on_first: Callable[[float, int], None] | None = None,
                             ) -> tuple[float, int, float]:
@@ -716,6 +760,21 @@ async def wait_for_log(store: Store, ids: set[str], limit_s: float) -> int:
         await asyncio.sleep(0.2)
 
 
+def fresh_database(server_url: str | None, name: str) -> str | None:
+    """A new, empty database ``name`` on the PostgreSQL server of ``server_url`` and its URL;
+    None (the worker's default SQLite file in its data dir) without a server."""
+    if server_url is None:
+        return None
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return sa.engine.make_url(server_url).set(database=name).render_as_string(
+        hide_password=False)
+
+
 def store_totals(store: Store) -> dict[str, Any]:
     with store.engine.connect() as conn:
         n_concerns = conn.execute(sa.select(sa.func.count()).select_from(concerns)).scalar_one()
@@ -723,21 +782,24 @@ def store_totals(store: Store) -> dict[str, Any]:
 
 
 async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespace,
-                  *, with_log: bool = True) -> dict[str, Any]:
+                  *, with_log: bool = True, workers: int = 1) -> dict[str, Any]:
     run = uuid.uuid4().hex[:8]
-    data_dir = (workdir / ("hub" if with_log else "hub-without-log")).resolve()
+    name = ("hub" if with_log else "hub-without-log") + f"-{workers}w"
+    data_dir = (workdir / name).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # A fresh group per run: with start_at_end() it sees only this run's events on any broker.
+    # A fresh database too (PostgreSQL: one per run), so the store holds only this run.
     settings = Settings(data_dir=data_dir, bootstrap_servers=bootstrap,
                         worker_id=f"ssp-hub-bench-{run}",
+                        database_url=fresh_database(args.database_url, f"bench_{run}"),
                         replication_factor=args.replication_factor)
     policy = load_policy(settings.resolved_policy_file)
     ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
     factory = EventFactory(PayloadCipher(ring), OrderKey.for_ring(ring), policy,
                            args.reject_every)
     store = Store.open(settings.resolved_database_url)
-    result: dict[str, Any] = {"data_dir": str(data_dir)}
-    worker: Worker | None = None
+    result: dict[str, Any] = {"data_dir": str(data_dir), "workers": workers}
+    worker: Fleet | None = None
     profiler: Profiler | None = None
     producer: Any = None
     try:
@@ -755,9 +817,9 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         t0 = time.monotonic()
         await send_all(producer, ingest_tuples(backlog))
         produce_s = time.monotonic() - t0
-        log(f"hub: pre-produced {n} events in {produce_s:.1f}s; starting one worker")
+        log(f"hub: pre-produced {n} events in {produce_s:.1f}s; starting {workers} worker(s)")
 
-        worker = start_worker(settings, data_dir / "worker.log", with_log=with_log)
+        worker = start_fleet(settings, data_dir, workers, with_log=with_log)
         stop_join = asyncio.Event()
         join_task = asyncio.create_task(
             group_join_time(bootstrap, route_group(settings), worker, stop_join))
@@ -766,7 +828,7 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         def on_first(_now: float, count: int) -> None:
             nonlocal profiler
             assert worker is not None
-            cpu["worker_start"] = proc_cpu_seconds(worker.pid)
+            cpu["worker_start"] = worker.cpu_seconds()
             cpu["bench_start"] = time.process_time()
             if args.broker_pid:
                 cpu["broker_start"] = proc_cpu_seconds(args.broker_pid)
@@ -777,7 +839,7 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
 
         t_first, first_count, t_end = await wait_for_outcomes(
             store, worker, n, limit_s=max(150.0, n / 50), on_first=on_first)
-        cpu_worker_end = proc_cpu_seconds(worker.pid)
+        cpu_worker_end = worker.cpu_seconds()
         cpu_bench_end = time.process_time()
         cpu_broker_end = proc_cpu_seconds(args.broker_pid) if args.broker_pid else None
         profile_s = profiler.finish() if profiler is not None else None
@@ -867,7 +929,7 @@ def _profile_result(profiler: Profiler, path: Path, profile_s: float | None) -> 
     return profile
 
 
-async def _paced_phases(factory: EventFactory, producer: Any, store: Store, worker: Worker,
+async def _paced_phases(factory: EventFactory, producer: Any, store: Store, worker: Fleet,
                         args: argparse.Namespace, drain_rate: float,
                         everything: list[IngestMessage], results: list[dict[str, Any]]) -> None:
     """One paced phase per fraction of the drain rate; their events join ``everything``."""
@@ -908,7 +970,8 @@ def _account(result: dict[str, Any], store: Store, everything: list[IngestMessag
             f"{result['expected']}")
 
 
-async def end_run(result: dict[str, Any], profiler: Profiler | None, worker: Worker | None,
+async def end_run(result: dict[str, Any], profiler: Profiler | None,
+                  worker: Worker | Fleet | None,
                   producer: Any, store: Store) -> None:
     """Stop what a hub run started; the worker's exit status (and log tail if it did not end
     cleanly) go into ``result``."""
@@ -1014,9 +1077,13 @@ async def measure_baseline(bootstrap: str, n: int, args: argparse.Namespace) -> 
 
 
 async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[str, Any]:
-    log(f"broker {bootstrap}; {args.events} events per phase")
+    log(f"broker {bootstrap}; {args.events} events per phase; workers {args.workers}")
     baseline = await measure_baseline(bootstrap, args.events, args)
-    hub = await run_hub(bootstrap, args.events, workdir, args)
+    hubs = []
+    for count in args.workers:
+        log(f"hub with {count} worker(s)")
+        hubs.append(await run_hub(bootstrap, args.events, workdir, args, workers=count))
+    hub = hubs[0]
     without: dict[str, Any] | None = None
     if args.log_cost:
         log("hub again WITHOUT the disclosure log, to measure what logging costs")
@@ -1028,7 +1095,8 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[s
     # The ratio uses the strict end-to-end rate (first pick-up → last concern in the store).
     hub_rate = hub["backlog"].get("end_to_end_events_per_s") or hub["backlog"]["events_per_s"]
     ratio = hub_rate / baseline["events_per_s"] if baseline["events_per_s"] else 0.0
-    out = {"baseline": baseline, "hub": hub, "ratio": round(ratio, 3)}
+    out = {"baseline": baseline, "hub": hub, "ratio": round(ratio, 3),
+           "by_workers": [_fleet_summary(h, baseline) for h in hubs]}
     if without is not None:
         back = without["backlog"]
         rate_without = back.get("end_to_end_events_per_s") or back["events_per_s"]
@@ -1038,6 +1106,53 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> dict[s
             "ratio": round(rate_without / baseline["events_per_s"], 3)
             if baseline["events_per_s"] else 0.0}
     return out
+
+
+def _rate(hub: dict[str, Any]) -> float:
+    back = hub["backlog"]
+    return float(back.get("end_to_end_events_per_s") or back["events_per_s"])
+
+
+def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """One hub run in a line: its rate, its ratio to the baseline, and the p99 the hub adds at
+    half load over the one-hop passthrough's p99 at the same rate."""
+    half = hub["paced"][0] if hub["paced"] else None
+    p99 = half["latency"]["ingest_to_routed"]["p99_ms"] if half else None
+    floor = baseline.get("paced", {}).get("latency_produce_to_forwarded", {}).get("p99_ms")
+    rate = _rate(hub)
+    return {"workers": hub["workers"], "events_per_s": round(rate, 1),
+            "ratio": round(rate / baseline["events_per_s"], 3) if baseline["events_per_s"]
+            else 0.0,
+            "p99_ms_half_load": p99,
+            "added_p99_ms_half_load": (round(p99 - floor, 1)
+                                       if p99 is not None and floor is not None else None),
+            "worker_cpu_ms_per_event": hub["backlog"].get("worker_cpu_ms_per_event"),
+            "accounting_ok": hub["accounting_ok"]}
+
+
+def json_line(result: dict[str, Any]) -> str:
+    """The one JSON line of ``--json``: the baseline, each fleet's rate and ratio, and how the
+    last fleet scales over the first (``scaling``: 2 workers over 1 with ``--workers 1,2``)."""
+    fleets = result["by_workers"]
+    return json.dumps({
+        "broker": result["config"]["broker"], "database": result["config"]["database"],
+        "events": result["config"]["events"], "cpus": result["host"]["cpus"],
+        "baseline_events_per_s": result["baseline"]["events_per_s"],
+        "hub": fleets,
+        "scaling": (round(fleets[-1]["events_per_s"] / fleets[0]["events_per_s"], 2)
+                    if len(fleets) > 1 and fleets[0]["events_per_s"] else None),
+        "accounting_ok": all(f["accounting_ok"] for f in fleets),
+    }, separators=(",", ":"))
+
+
+def _workers(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(1 <= v <= 16 for v in values):
+        raise argparse.ArgumentTypeError("worker counts 1..16, e.g. 2 or 1,2")
+    return values
 
 
 def _fractions(text: str) -> list[float]:
@@ -1053,7 +1168,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Raw aiokafka passthrough vs. the hub end to end, on the same broker.")
     parser.add_argument("--events", type=int, default=20_000, help="N per phase (default 20000)")
     parser.add_argument("--broker", default="embedded",
-                        help="'embedded' (start tansu here, the default) or a bootstrap list")
+                        help="'embedded' (start tansu here, the default), 'kafka' (start one "
+                             "Apache Kafka node here with scripts/kafka-local) or a bootstrap "
+                             "list")
+    parser.add_argument("--database", default="sqlite",
+                        help="'sqlite' (a file per run, the default), 'postgres' (start "
+                             "PostgreSQL here with scripts/pg-local) or a PostgreSQL URL; a "
+                             "fresh database per hub run either way")
+    parser.add_argument("--workers", type=_workers, default=[1],
+                        help="worker processes sharing the stages: N, or N,M,… to measure "
+                             "each in the same run against the same baseline (default 1)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON line (baseline, hub rate and ratio per worker "
+                             "count, scaling) instead of the table")
     parser.add_argument("--baseline-rounds", type=int, default=3,
                         help="passthrough repetitions, median reported (default 3)")
     parser.add_argument("--batch", type=int, default=1000,
@@ -1084,23 +1211,32 @@ def terminate(signum: int, _frame: Any) -> None:
 def run_on_broker(args: argparse.Namespace, prefix: str,
                   runner: Callable[[argparse.Namespace, str, Path],
                                    Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
-    """Run a benchmark in a fresh temporary dir on the embedded broker (started and stopped
-    here) or on the broker ``--broker`` names; sets ``args.broker_pid``. Shared by
-    bench.throughput and bench.signals."""
+    """Run a benchmark in a fresh temporary dir on the embedded broker or one Apache Kafka
+    node (started and stopped here) or on the broker ``--broker`` names, with PostgreSQL
+    started here for ``--database postgres``; sets ``args.broker_pid`` and
+    ``args.database_url``. Shared by bench.throughput and bench.signals."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
-    broker: EmbeddedBroker | None = None
     args.broker_pid = None
+    args.database_url = None
     try:
-        if args.broker == "embedded":
-            broker = start_embedded_broker(workdir / "broker.log")
-            bootstrap = broker.bootstrap
-            args.broker_pid = broker.process.pid
-        else:
-            bootstrap = args.broker
-        return asyncio.run(runner(args, bootstrap, workdir))
+        with contextlib.ExitStack() as running:
+            if args.broker == "embedded":
+                broker = start_embedded_broker(workdir / "broker.log")
+                running.callback(broker.stop)
+                bootstrap = broker.bootstrap
+                args.broker_pid = broker.process.pid
+            elif args.broker == "kafka":
+                kafka = running.enter_context(start_kafka("single", workdir / "kafka"))
+                bootstrap = kafka.bootstrap
+            else:
+                bootstrap = args.broker
+            database = getattr(args, "database", "sqlite")
+            if database == "postgres":
+                args.database_url = running.enter_context(start_postgres()).url
+            elif database != "sqlite":
+                args.database_url = database
+            return asyncio.run(runner(args, bootstrap, workdir))
     finally:
-        if broker is not None:
-            broker.stop()
         if args.keep:
             log(f"kept {workdir}")
         else:
@@ -1117,7 +1253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started_at": started.isoformat(),
         "command": "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None
                                                              else argv),
-        "config": {"events": args.events, "broker": args.broker, "event_bytes": EVENT_BYTES,
+        "config": {"events": args.events, "broker": args.broker, "database": args.database,
+                   "workers": args.workers, "event_bytes": EVENT_BYTES,
                    "batch": args.batch, "baseline_rounds": args.baseline_rounds,
                    "reject_every": args.reject_every,
                    "paced_fractions": args.paced_fractions, "paced_seconds": args.paced_seconds,
@@ -1127,16 +1264,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                  "platform": platform.platform(), "load_average_at_start": load_at_start},
         **outcome,
     }
-    print(render_table(result))
+    # With --json the one JSON line is all of stdout; the table goes to stderr.
+    table_out = sys.stderr if args.json else sys.stdout
+    print(render_table(result), file=table_out)
     if "profile" in result["hub"] and "text" in result["hub"]["profile"]:
-        print()
-        print(result["hub"]["profile"]["text"])
+        print(file=table_out)
+        print(result["hub"]["profile"]["text"], file=table_out)
+    if args.json:
+        print(json_line(result), flush=True)
     if not args.no_save:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         path = RESULTS_DIR / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
         path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
         log(f"wrote {path.relative_to(REPO)}")
-    return 0 if result["hub"]["accounting_ok"] else 1
+    return 0 if all(h["accounting_ok"] for h in result["by_workers"]) else 1
 
 
 if __name__ == "__main__":
