@@ -304,9 +304,17 @@ def _limited_item(doc: Mapping[str, Any]) -> SubjectAccessItem:
         event_id=None, reason_code=None, reason=None, limited=True)
 
 
+def _about(doc: Mapping[str, Any], mine: set[str]) -> str:
+    """"subject" when the entry is about the person themself: its subject, or one of the
+    young people whose concerns one consultation showed; else "related_person"."""
+    if doc.get("pseudonym") in mine or mine.intersection(doc.get("subjects_shown") or ()):
+        return "subject"
+    return "related_person"
+
+
 def _item(doc: Mapping[str, Any], mine: set[str], policy: Policy, include_staff: bool,
           released: bool = False) -> SubjectAccessItem:
-    about = "subject" if doc.get("pseudonym") in mine else "related_person"
+    about = _about(doc, mine)
     if about == "related_person" and not released:
         return _limited_item(doc)
     recipient_type = doc.get("recipient_type")
@@ -362,7 +370,7 @@ def answer_subject_access(store: Store, ring: KeyRing, policy: Policy, cpr: str,
         if decided.get("decision") == WITHHOLD:
             withheld.append(WithheldEntry(
                 seq=int(doc["seq"]), at=str(doc["at"]), kind=str(doc["kind"]),
-                about="subject" if doc.get("pseudonym") in mine else "related_person",
+                about=_about(doc, mine),
                 reason=str(decided["reason"])))
             continue
         items.append(_item(doc, mine, policy, include_staff,

@@ -114,6 +114,12 @@ class LogEntry(BaseModel):
     pseudonym: str | None = Field(None, description="the subject's pseudonym")
     related_pseudonyms: list[str] = Field(
         default_factory=list, description="pseudonyms of related persons that were disclosed")
+    concerns: list[str] = Field(
+        default_factory=list, description="a consultation: every concern shown in the one "
+                                          "view, as '<event_id>:<queue>'")
+    subjects_shown: list[str] = Field(
+        default_factory=list, description="a consultation: the pseudonyms of the young people "
+                                          "the concerns shown are about")
     reason_code: str | None = Field(None, description="why refused or erased, as a code")
     principal: str | None = Field(None, description="the staff member who acted")
     role: str | None = None
@@ -163,7 +169,10 @@ class LogEntry(BaseModel):
     def subjects(self) -> list[str]:
         """Every pseudonym this entry is about (subject first)."""
         out = [self.pseudonym] if self.pseudonym else []
-        return out + [p for p in self.related_pseudonyms if p not in out]
+        for p in (*self.related_pseudonyms, *self.subjects_shown):
+            if p not in out:
+                out.append(p)
+        return out
 
 
 def format_time(value: dt.datetime) -> str:
@@ -228,6 +237,7 @@ def parse_leaf(data: bytes) -> tuple[LogEntry, int, dt.datetime]:
 
 # Fields that hold ids and times, not text: hex ids and UUIDs can contain ten decimal digits.
 _ID_FIELDS = frozenset({"entry_id", "event_id", "pseudonym", "related_pseudonyms", "at",
+                        "concerns", "subjects_shown",
                         "logged_at", "seq", "v", "body_sha256", "salt", "leaf_hash",
                         "policy_version"})
 # A hash or id wherever it stands (``sha256:…``, hex, a UUID): digits in it are not a CPR.

@@ -152,16 +152,35 @@ async def record(request: Request, entries: list[LogEntry]) -> None:
                             headers={"Retry-After": "5"}) from exc
 
 
+def _the_one(values: list[Any]) -> Any:
+    """The value all of ``values`` share, else None (a view across agencies has no agency)."""
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
 def consultations(policy: Policy, principal: Principal, items: list[dict[str, Any]],
                   view: str) -> list[LogEntry]:
-    """One consultation entry per concern shown to ``principal``."""
-    now = dt.datetime.now(dt.UTC)
+    """One consultation entry for one view (a page of a queue, a concern, the joint view):
+    every concern shown (``concerns``) and every young person they are about
+    (``subjects_shown``, which the subject index and subject access find). The event, agency,
+    unit and pseudonym members are set where the whole view shares one. An inbox page of 50
+    is one entry, not 50: the log stays readable and grows by views, not by rows."""
+    if not items:
+        return []
+    sources = [item.get("source") or {} for item in items]
+    subjects = list(dict.fromkeys(str(i["pseudonym"]) for i in items if i.get("pseudonym")))
     return [LogEntry(
-        entry_id=random_entry_id(), kind=EntryKind.consultation, at=now,
-        event_id=item.get("event_id"), agency=(item.get("source") or {}).get("agency"),
-        unit=(item.get("source") or {}).get("unit"), recipient=principal.name,
+        entry_id=random_entry_id(), kind=EntryKind.consultation, at=dt.datetime.now(dt.UTC),
+        event_id=_the_one([item.get("event_id") for item in items]),
+        agency=_the_one([s.get("agency") for s in sources]),
+        unit=_the_one([s.get("unit") for s in sources]), recipient=principal.name,
         recipient_type="principal", principal=principal.name, role=principal.role,
         legal_basis=policy.legal_basis(), purpose="crime_prevention",
-        pseudonym=item.get("pseudonym"), fields=list(item.get("disclosed") or []),
-        policy_version=policy.version, details={"view": view, "queue": item.get("queue", "")},
-    ) for item in items]
+        pseudonym=subjects[0] if len(subjects) == 1 else None,
+        fields=sorted({f for item in items for f in item.get("disclosed") or []}),
+        policy_version=policy.version,
+        concerns=[f"{item.get('event_id')}:{item.get('queue', '')}" for item in items],
+        subjects_shown=subjects if len(subjects) > 1 else [],
+        details={"view": view, "queue": _the_one([item.get("queue", "") for item in items])
+                 or "", "shown": len(items)},
+    )]

@@ -116,11 +116,21 @@ def test_reading_a_queue_is_logged_as_a_consultation(
     assert routed["ids"][1] in shown
 
     name = _get(hub, tokens["consultant"], "/api/v1/whoami").json()["name"]
-    entries = hub.wait_log(lambda e: e["kind"] == "consultation" and e["principal"] == name,
-                           count=len(shown))
-    assert {e["event_id"] for e in entries} >= shown
-    assert all(e["details"]["view"] == "queue" and e["role"] == "consultant"
-               for e in entries)
+    # One entry for the one view, listing every concern shown and every young person in it.
+    concerns = [f"{i['event_id']}:underretning" for i in body["items"]]
+    entry = hub.wait_log(lambda e: e["principal"] == name and e.get("concerns") == concerns,
+                         kind="consultation")[-1]
+    assert entry["details"]["shown"] == len(concerns)
+    assert entry["details"]["view"] == "queue"
+    assert entry["details"]["queue"] == "underretning"
+    assert entry["role"] == "consultant"
+    subjects = {i["pseudonym"] for i in body["items"] if i.get("pseudonym")}
+    assert set(entry.get("subjects_shown") or [entry.get("pseudonym")]) == subjects
+    # The security officer finds the view under any one of those young people.
+    one = sorted(subjects)[0]
+    found = _get(hub, tokens["officer"], "/api/v1/disclosures", pseudonym=one,
+                 kind="consultation", limit=1000).json()["items"]
+    assert entry["seq"] in {e["seq"] for e in found}
 
 
 def test_security_officer_filters_and_pages_the_log(

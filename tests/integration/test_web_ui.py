@@ -146,7 +146,7 @@ def test_consultant_inbox_concern_status_joint_view_and_reidentification(
         .get_by_role("link").click()
     assert "/ui/bekymringer/" in page.url
     event_id = page.url.rsplit("/", 1)[1].split("?")[0]
-    logged = hub.wait_log(lambda e: e["event_id"] == event_id
+    logged = hub.wait_log(lambda e: e.get("event_id") == event_id
                           and e.get("details", {}).get("view") == "ui-concern"
                           and e["recipient"] == name, kind="consultation")
     assert logged

@@ -21,6 +21,8 @@ from core.privacy.keys import FileKeyProvider, KeyRing, rotate_keyring
 from core.privacy.vault import Identity, Vault, rekey
 from core.settings import Settings
 from core.store import Store
+from core.store.rows import Principal
+from hub.api.context import consultations
 from hub.cli import app
 from hub.subject_access import (
     DA,
@@ -177,6 +179,37 @@ def test_entries_naming_the_person_as_a_related_person_are_found(
     text = json.dumps(answer.as_json())
     assert subject not in text
     assert guardian not in text
+
+
+def test_one_consultation_of_a_page_with_two_young_people_is_found_for_each(
+        store: Store, keyring: KeyRing, shipped_policy: Policy) -> None:
+    mine = _pseudonym(keyring, SUBJECT_CPR)
+    theirs = _pseudonym(keyring, OTHER_CPR)
+    shown = [
+        {"event_id": "7b0e2f0c-5a3e-4c1b-9d2f-3e8a1b2c4d5e", "queue": "beredskab",
+         "pseudonym": mine, "source": {"agency": "police", "unit": "Vordingborg Politi"},
+         "disclosed": ["subject.age"]},
+        {"event_id": "0c1d2e3f-5a3e-4c1b-9d2f-3e8a1b2c4d5e", "queue": "beredskab",
+         "pseudonym": theirs, "source": {"agency": "school", "unit": "Stege Skole"},
+         "disclosed": ["subject.school"]},
+    ]
+    principal = Principal(id=1, name=CONSULTANT, role="consultant", queues=("beredskab",))
+    [entry] = consultations(shipped_policy, principal, shown, "queue")
+    assert entry.pseudonym is None
+    assert entry.subjects_shown == [mine, theirs]
+    assert entry.event_id is None
+    assert entry.agency is None
+    _log(store, keyring, entry)
+
+    for cpr in (SUBJECT_CPR, OTHER_CPR):
+        answer = answer_subject_access(store, keyring, shipped_policy, cpr, now=NOW)
+        [item] = answer.entries
+        assert (item.kind, item.about, item.recipient_title) == (
+            "consultation", "subject", "SSP-konsulent")
+        assert item.event_id is None  # the other young person's event is not named
+        text = json.dumps(answer.as_json())
+        assert mine not in text
+        assert theirs not in text
 
 
 def test_entries_come_oldest_first_over_several_pages(

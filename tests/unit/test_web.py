@@ -241,10 +241,11 @@ def test_inbox_lists_only_the_consultants_queues_and_logs_each_consultation(web:
     assert {q for q, _ in links} == {"omraade-vordingborg"}
     assert page.headers["cache-control"] == "no-store"
     assert "script-src 'none'" in page.headers["content-security-policy"]
-    new = web.log_entries("consultation")[before:]
-    assert {(e["event_id"], e["recipient"]) for e in new} == {
-        (eid, "konsulent-vordingborg") for _, eid in links}
-    assert {e["details"]["view"] for e in new} == {"ui-inbox"}
+    [new] = web.log_entries("consultation")[before:]  # one entry for the one page shown
+    assert new["recipient"] == "konsulent-vordingborg"
+    assert new["concerns"] == [f"{eid}:{q}" for q, eid in links]
+    assert new["details"]["view"] == "ui-inbox"
+    assert new["details"]["shown"] == len(links)
     # Another queue's concern is not found for this consultant.
     other = web.store.inbox_page(queues=["omraade-praestoe"], status=None, limit=1,
                                  cursor=None).items[0]
