@@ -139,13 +139,15 @@ class Router:
         todo = [(record_event_id(r) or r.position, r) for r in records]
         done = await asyncio.to_thread(self.store.already_processed, [e for e, _ in todo])
         now = dt.datetime.now(dt.UTC)
+        # The batch's CPU work (decrypt, validate, decide, scrub, pseudonymise: ~0.5 ms an
+        # event, so ~0.5 s for a full batch) runs in a thread, not on the event loop: the
+        # loop keeps serving the producer's acknowledgements, the fetches, the heartbeats and
+        # the projector and sequencer stages of this process meanwhile.
+        decided = await asyncio.to_thread(self._decide, todo, done, now)
         futures: list[Awaitable[Any]] = []
         ledger: list[tuple[str, str]] = []
         identities: list[Identity] = []
-        for event_id, rec in todo:
-            if event_id in done:
-                continue
-            result = self.pipeline.process(rec, now)
+        for event_id, result in decided:
             if isinstance(result, Routed):
                 identities += result.identities
             futures += await self.emit(event_id, result)
@@ -154,6 +156,11 @@ class Router:
         # records the batch.
         await asyncio.gather(asyncio.to_thread(self.vault.put, identities), *futures)
         await asyncio.to_thread(self.store.mark_processed, ledger)
+
+    def _decide(self, todo: Sequence[tuple[str, IngestRecord]], done: set[str],
+                now: dt.datetime) -> list[tuple[str, Result]]:
+        return [(event_id, self.pipeline.process(rec, now))
+                for event_id, rec in todo if event_id not in done]
 
     async def emit(self, event_id: str, result: Result) -> list[Awaitable[Any]]:
         send = self.outputs.send
