@@ -214,3 +214,43 @@ class RateLimiter:
             return max(1, int(hits[0] + self.window - now) + 1)
         hits.append(now)
         return 0
+
+
+class StoreUnavailable:
+    """A pure ASGI middleware: while the database restarts or fails over, a request that
+    needs it is answered ``503`` with ``Retry-After`` — "try again", which every connector
+    does — instead of a 500. Only ``errors`` (the store's "unavailable" kinds) are caught, and
+    only before the answer has started; the log line names the error's type, never its text
+    (SQLAlchemy puts the statement's parameters there)."""
+
+    def __init__(self, app: ASGIApp, *, errors: tuple[type[BaseException], ...],
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
+        self.app = app
+        self.errors = errors
+        self.on_error = on_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except self.errors as exc:
+            if started:
+                raise
+            if self.on_error is not None:
+                self.on_error(exc)
+            body = json.dumps({"detail": "the database is unavailable; retry later"}).encode()
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"retry-after", b"5"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

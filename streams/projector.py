@@ -18,6 +18,7 @@ from core.bus import Bus, Consumer
 from core.bus.consumer import commit_handled, own_group_consumer, run_stage
 from core.settings import Settings
 from core.store import Store
+from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
 
 
@@ -56,7 +57,7 @@ class Projector:
         return own_group_consumer(self.settings, "projector", self.topics, self.bus)
 
     async def run(self) -> None:
-        await run_stage(self.consumer(), self.step, "projector")
+        await run_stage(self.consumer, self.step, "projector", transient=STORE_UNAVAILABLE)
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: store what it brought, then commit. Returns the records handled."""

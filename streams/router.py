@@ -31,6 +31,7 @@ from core.policy.evaluator import Policy
 from core.privacy.vault import Identity, Vault
 from core.settings import AGENCIES, Settings
 from core.store import Store
+from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import (
     DEADLETTER_TOPIC,
     DISCLOSURES_TOPIC,
@@ -119,7 +120,7 @@ class Router:
             session_timeout_ms=int(self.settings.worker_session_timeout * 1000))
 
     async def run(self) -> None:
-        await run_stage(self.consumer(), self.step, "route")
+        await run_stage(self.consumer, self.step, "route", transient=STORE_UNAVAILABLE)
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: decide it, then commit the offsets of what was read. Returns the

@@ -6,6 +6,7 @@ Each stage has its own consumer group, so that a backlog on the ingest topics ne
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from core.bus.kafka import KafkaBus
@@ -26,23 +27,45 @@ def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
         session_timeout_ms=int(settings.worker_session_timeout * 1000))
 
 
-async def run_stage(consumer: Consumer, step: Callable[[Consumer], Awaitable[int]],
-                    stage: str) -> None:
-    """Start ``consumer`` and call ``step`` (one fetch: handle it, then commit) until
-    cancelled; the consumer is stopped whatever ends the loop. Each change of the partitions
-    the group assigns this worker is logged (``stage_assignment``: how many, not which
-    records), so an operator sees a rebalance and which workers carry a stage."""
-    await consumer.start()
-    held: set[TopicPartition] = set()
-    try:
-        while True:
-            await step(consumer)
-            now = consumer.assignment()
-            if now != held:
-                held = now
-                log.info("stage_assignment", stage=stage, partitions=len(now))
-    finally:
-        await consumer.stop()
+# Seconds to wait before the 1st, 2nd, … restart of a stage whose store was unavailable.
+STAGE_BACKOFF = (1.0, 2.0, 5.0, 10.0)
+
+
+async def run_stage(make_consumer: Callable[[], Consumer],
+                    step: Callable[[Consumer], Awaitable[int]], stage: str, *,
+                    transient: tuple[type[BaseException], ...] = (),
+                    backoff: Sequence[float] = STAGE_BACKOFF) -> None:
+    """Start a consumer from ``make_consumer`` and call ``step`` (one fetch: handle it, then
+    commit) until cancelled; the consumer is stopped whatever ends the loop. Each change of
+    the partitions the group assigns this worker is logged (``stage_assignment``: how many,
+    not which records), so an operator sees a rebalance and which workers carry a stage.
+
+    An error of a ``transient`` kind (the store unavailable: a database restart or failover)
+    pauses the stage instead of ending the worker: the consumer leaves its group, so the batch
+    in hand, never committed, goes back to the group from the last committed offset; after a
+    back-off a fresh consumer joins again. Every stage's writes are idempotent, so what the
+    failed batch had already done is done once."""
+    failures = 0
+    while True:
+        consumer = make_consumer()
+        await consumer.start()
+        held: set[TopicPartition] = set()
+        try:
+            while True:
+                await step(consumer)
+                failures = 0
+                now = consumer.assignment()
+                if now != held:
+                    held = now
+                    log.info("stage_assignment", stage=stage, partitions=len(now))
+        except transient as exc:
+            wait = backoff[min(failures, len(backoff) - 1)]
+            failures += 1
+            log.warning("stage_paused_store_unavailable", stage=stage,
+                        error=type(exc).__name__, retry_in_s=wait)
+        finally:
+            await consumer.stop()
+        await asyncio.sleep(wait)
 
 
 def handled_offsets(batches: Mapping[TopicPartition, Sequence[Record]]

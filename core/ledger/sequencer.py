@@ -18,6 +18,7 @@ from core.ledger.auditlog import AuditLog
 from core.ledger.entries import parse_entry_message
 from core.logs import get_logger
 from core.settings import Settings
+from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import DISCLOSURES_TOPIC
 
 log = get_logger("hub.sequencer")
@@ -33,7 +34,7 @@ class Sequencer:
         return own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus)
 
     async def run(self) -> None:
-        await run_stage(self.consumer(), self.step, "sequencer")
+        await run_stage(self.consumer, self.step, "sequencer", transient=STORE_UNAVAILABLE)
 
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: integrate its entries into the log (a duplicate entry id is skipped),

@@ -34,6 +34,12 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+# The store is unavailable for now (a database restart, a failover, a dropped connection):
+# the worker's stages pause and retry (core.bus.consumer.run_stage) instead of exiting.
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError)
+
+
 def _private_file(path: Path) -> None:
     """Create the SQLite file readable by its owner only (0600), or make it so: it holds
     pseudonyms, concerns and the vault's ciphertext. SQLite gives its WAL and shared-memory

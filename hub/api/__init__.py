@@ -40,6 +40,7 @@ from core.privacy.keys import provider_for
 from core.privacy.vault import Vault
 from core.settings import Settings
 from core.store import Principal, Store
+from core.store.engine import STORE_UNAVAILABLE
 from hub.api import disclosures, ingest, queues, refusals, reidentify, subject_access, system
 from hub.api.context import (
     ApiContext,
@@ -51,7 +52,7 @@ from hub.api.context import (
 )
 from hub.api.ingest import ID_TAKEN
 from hub.api.reidentify import REASON_RULE, reason_is_sufficient, reidentify_as
-from hub.limits import BodyCaps, BoundedBodies, RateLimiter
+from hub.limits import BodyCaps, BoundedBodies, RateLimiter, StoreUnavailable
 from hub.metrics import StoreCollector
 from hub.problems import COMMON_ERRORS, reject_unknown_query
 from hub.refusals import AccessLog, refusal_counter
@@ -146,6 +147,8 @@ def create_api(settings: Settings, *, store: Store | None = None,
 
     app.add_middleware(BoundedBodies, caps=BodyCaps.from_settings(settings),
                        slots=settings.max_concurrent_large_uploads, authenticate=authenticate)
+    app.add_middleware(StoreUnavailable, errors=STORE_UNAVAILABLE, on_error=lambda exc: log.warning(
+        "store_unavailable", error=type(exc).__name__))  # a restart: 503, not 500
     app.add_middleware(AccessLog, counter=ctx.refusals_total, token_key=token_key,
                        store_of=lambda scope: getattr(scope["app"].state, "store", None))
 

@@ -174,6 +174,12 @@ class PostgresHandle:
         """The same URL without the SQLAlchemy driver suffix, for ``psycopg.connect``."""
         return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
 
+    def restart(self) -> None:
+        """Stop the server (fast shutdown: open connections are cut) and start it again on
+        the same port and data, as an operator's restart or a failover would."""
+        _run([PG_LOCAL, "stop", self.workdir], STOP_TIMEOUT)
+        _run([PG_LOCAL, "start", self.workdir], START_TIMEOUT)
+
     def stop(self) -> None:
         """Stop the server (fast shutdown). Idempotent."""
         _run([PG_LOCAL, "stop", self.workdir], STOP_TIMEOUT)

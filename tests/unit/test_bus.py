@@ -146,3 +146,64 @@ async def test_kafka_producer_start_against_a_closed_port_is_a_bus_error() -> No
     with pytest.raises(BusError):
         await producer.start()
     await producer.stop()
+
+
+async def test_a_stage_whose_store_fails_pauses_and_handles_the_batch_again() -> None:
+    """run_stage: a transient error (the store unavailable) leaves the uncommitted batch to
+    the group and a fresh consumer takes it again after the back-off; no record is lost, none
+    committed before it is handled, and the worker goes on instead of exiting."""
+    import sqlalchemy as sa
+
+    from core.bus.consumer import commit_handled, run_stage
+    from core.store.engine import STORE_UNAVAILABLE
+
+    bus = InMemoryBus()
+    keys = [b"k%d" % i for i in range(12)]
+    await _fill(bus, keys)
+    handled: list[bytes] = []
+    consumers = 0
+    failed = [False]
+
+    def make() -> Consumer:
+        nonlocal consumers
+        consumers += 1
+        return bus.consumer([TOPIC], group_id="stage", max_poll_records=100,
+                            session_timeout_ms=1)
+
+    async def step(consumer: Consumer) -> int:
+        batches = await consumer.getmany(timeout_ms=50)
+        records = [m.value or b"" for msgs in batches.values() for m in msgs]
+        if records and not failed[0]:
+            failed[0] = True
+            raise sa.exc.OperationalError("INSERT …", {}, Exception("server closed"))
+        handled.extend(records)
+        await commit_handled(consumer, batches, "test")
+        return len(records)
+
+    task = asyncio.create_task(run_stage(make, step, "test", transient=STORE_UNAVAILABLE,
+                                         backoff=(0.01,)))
+    for _ in range(200):
+        if len(handled) >= len(keys):
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert failed[0]
+    assert consumers == 2  # the failed one left the group; a fresh one joined
+    assert sorted(handled) == sorted(b"v%d" % i for i in range(len(keys)))
+
+
+async def test_a_stage_error_that_is_not_transient_still_ends_the_stage() -> None:
+    from core.bus.consumer import run_stage
+    from core.store.engine import STORE_UNAVAILABLE
+
+    bus = InMemoryBus()
+
+    async def step(_consumer: Consumer) -> int:
+        raise ValueError("a bug, not an outage")
+
+    with pytest.raises(ValueError, match="a bug"):
+        await run_stage(lambda: bus.consumer([TOPIC], group_id="g", max_poll_records=10,
+                                           session_timeout_ms=1),
+                        step, "test", transient=STORE_UNAVAILABLE)

@@ -222,3 +222,53 @@ def test_the_rate_limit_allows_n_per_window_then_says_when_to_retry() -> None:
     assert limit.hit("b") == 0  # per key
     now[0] = 3600.5
     assert limit.hit("a") == 0
+
+
+# -- the store unavailable (a database restart) -------------------------------------------------
+class FailingStore:
+    """The app behind the middleware, with a database that is restarting."""
+
+    def __init__(self, exc: BaseException, *, after_start: bool = False) -> None:
+        self.exc = exc
+        self.after_start = after_start
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.after_start:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise self.exc
+
+
+def _unavailable() -> BaseException:
+    import sqlalchemy as sa
+
+    return sa.exc.OperationalError("SELECT … WHERE token_hash = %(h)s", {"h": SECRET_BODY},
+                                   Exception("the database system is shutting down"))
+
+
+def test_a_database_restart_is_a_503_to_retry_and_names_nothing_it_was_doing() -> None:
+    from core.store.engine import STORE_UNAVAILABLE
+    from hub.limits import StoreUnavailable
+
+    seen: list[str] = []
+    app = StoreUnavailable(FailingStore(_unavailable()), errors=STORE_UNAVAILABLE,
+                           on_error=lambda exc: seen.append(type(exc).__name__))
+
+    status, headers, body = run(call(app, scope(), Body(0)))
+
+    assert status == 503
+    assert headers["retry-after"] == "5"
+    assert body == {"detail": "the database is unavailable; retry later"}
+    assert seen == ["OperationalError"]
+
+
+def test_other_errors_and_an_answer_already_started_are_not_turned_into_a_503() -> None:
+    from core.store.engine import STORE_UNAVAILABLE
+    from hub.limits import StoreUnavailable
+
+    bug = StoreUnavailable(FailingStore(KeyError("x")), errors=STORE_UNAVAILABLE)
+    with pytest.raises(KeyError):
+        run(call(bug, scope(), Body(0)))
+    late = StoreUnavailable(FailingStore(_unavailable(), after_start=True),
+                            errors=STORE_UNAVAILABLE)
+    with pytest.raises(Exception, match="shutting down"):
+        run(call(late, scope(), Body(0)))
