@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CollectorRegistry, Counter
 
 from connectors.base import keyed_namespace
@@ -128,7 +129,10 @@ def create_api(settings: Settings, *, store: Store | None = None,
     topic); tests without a broker pass a :class:`core.ledger.disclosures.StoreSink`. ``bus`` is the
     broker seam (default: aiokafka against ``settings.bootstrap_servers``)."""
     ctx = _context(settings, sink)
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the
+    # package's own files (served under /static-offline-docs), not from a CDN — the hub runs
+    # air-gapped.
+    app = FastAPIOffline(
         title="SSP Hub", version="0.1.0", lifespan=_lifespan(ctx, store, bus),
         description="Secure integration hub for SSP (retsplejeloven §115).",
         # Every operation documents the one error model for each refusal it can answer
