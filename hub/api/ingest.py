@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
@@ -14,6 +16,7 @@ from pydantic import GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+import schemas
 from connectors.base import Mapped
 from connectors.registry import CONNECTORS
 from connectors.registry import connector as connector_named
@@ -56,9 +59,16 @@ class CanonicalEventSchema:
         return handler(CanonicalEvent.__pydantic_core_schema__)
 
 
+# The README's example event (a 14-year-old pupil, test data only), shown in /docs too.
+INGEST_EXAMPLE: dict[str, Any] = json.loads(
+    (Path(schemas.__file__).parent / "examples" / "ingest-event.json").read_text("utf-8"))
+
 EventBody = Annotated[dict[str, Any], CanonicalEventSchema(), Body(
     title="CanonicalEvent",
-    description="A canonical event v1 (schemas/json/canonical-event.v1.json)")]
+    description="A canonical event v1 (schemas/json/canonical-event.v1.json)",
+    openapi_examples={"concern": {
+        "summary": "En bekymring fra skolen om en 14-årig elev (testdata)",
+        "value": INGEST_EXAMPLE}})]
 
 
 def agency_sender(agency: str, principal: PrincipalDep) -> Principal:

@@ -70,11 +70,18 @@ class ConnectorAnswer(_Answer):
     counts: ConnectorCounts
 
 
+class ReasonText(_Answer):
+    da: str
+    en: str
+
+
 class EventOutcomeAnswer(_Answer):
     event_id: str
     status: OutcomeStatus
     queues: list[str]
     reason: str | None
+    reason_text: ReasonText | SkipJsonSchema[None] = Field(
+        None, description="why, in Danish and English, for a rejected or quarantined event")
     rule_ids: list[str]
     policy_version: str | None
     agency: str

@@ -39,6 +39,7 @@ from hub.api.models import (
     StatusSet,
 )
 from hub.auth import PrincipalDep, StoreDep, readable_queues
+from hub.reasons import reason_text
 
 router = APIRouter()
 NOTE_MAX = 500  # as the web UI's form
@@ -70,7 +71,8 @@ async def event_outcome(event_id: str, store: StoreDep,
         raise HTTPException(404, "no such event for this caller")
     return answer({
         "event_id": row["event_id"], "status": row["status"], "queues": row["queues"],
-        "reason": row["reason"], "rule_ids": row["rule_ids"],
+        "reason": row["reason"], "reason_text": reason_text(row["reason"]),
+        "rule_ids": row["rule_ids"],
         "policy_version": row["policy_version"], "agency": row["agency"],
         "accepted_at": row["accepted_at"], "decided_at": row["decided_at"],
     })

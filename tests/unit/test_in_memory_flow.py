@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +33,7 @@ from core.privacy.vault import Vault
 from core.settings import Settings
 from core.store import Store
 from hub.api import create_api
+from hub.api.ingest import INGEST_EXAMPLE
 from hub.auth import new_token
 from schemas.wire import DEADLETTER_TOPIC, ingest_topic
 from streams.pipeline import Pipeline
@@ -359,3 +363,39 @@ async def test_a_sequencer_that_lost_its_partition_mid_batch_goes_on_and_logs_no
         await second.stop()
     ids = [e["entry_id"] for e in flow.log_entries()]
     assert len(ids) == len(set(ids)) >= size  # the log only grew by new acts, never twice
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def test_the_readme_example_event_is_routed_and_a_wrong_century_says_why(
+        flow: Flow) -> None:
+    """The example a newcomer copies from the README (and /docs shows) is accepted and routed;
+    the same pupil with a 7th digit that puts the birth in 1911 is rejected, and the outcome
+    says why in Danish and English, not only as a code."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- ingest-example", 1)[1].split("```json\n", 1)[1].split("```")[0]
+    example = json.loads(block)
+    assert example == INGEST_EXAMPLE  # README, /docs and the file show one example
+    example["event_id"] = str(uuid.uuid4())
+    assert flow.post("stege-skole", "school", example).status_code == 202
+    old = {**example, "event_id": str(uuid.uuid4()),
+           "subject": {**example["subject"], "cpr": "1511112123"}}  # 7th digit 2: 1911
+    assert flow.post("stege-skole", "school", old).status_code == 202
+    await flow.settle()
+
+    routed = flow.get("stege-skole", f"/api/v1/events/{example['event_id']}").json()
+    assert routed["status"] == "routed"
+    assert routed["reason_text"] is None
+    queue = routed["queues"][0]
+    [concern] = [c for c in flow.get("konsulent", f"/api/v1/queues/{queue}/concerns").json()[
+        "items"] if c["event_id"] == example["event_id"]]
+    if "age" in concern:  # or the policy shows the band holding it
+        assert concern["age"] == 14
+    else:
+        low, high = map(int, concern["age_band"].split("-"))
+        assert low <= 14 <= high
+    refused = flow.get("stege-skole", f"/api/v1/events/{old['event_id']}").json()
+    assert (refused["status"], refused["reason"]) == ("rejected", "outside_target_group")
+    assert "CPR-nummeret" in refused["reason_text"]["da"]
+    assert "CPR number" in refused["reason_text"]["en"]
