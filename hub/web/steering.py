@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -43,12 +43,11 @@ def months_covered(months: Iterable[str], limit: int = 12) -> list[str]:
     return out[::-1]
 
 
-async def governance_tables(request: Request, policy: Policy
-                            ) -> tuple[list[governance.ShownTable], list[str], list[int | None]]:
-    """The three suppressed tables, the months they cover (YYYY-MM) and the per-month
-    totals (suppressed like the tables' column totals). Read from the maintained aggregates
-    (core/store/aggregates.py), never by scanning the concerns."""
-    counts = await asyncio.to_thread(store_of(request).governance_counts)
+def tables_from_counts(counts: Mapping[str, Mapping[tuple[str, str], int]], policy: Policy
+                       ) -> tuple[list[governance.ShownTable], list[str], list[int | None]]:
+    """The three suppressed tables from the governance counts (kind → {(key, month): n}),
+    the months they cover (YYYY-MM) and the per-month totals (suppressed like the tables'
+    column totals)."""
     months = months_covered(m for table in counts.values() for (_k, m), n in table.items()
                             if n)
     labels = [month_label(m) for m in months]
@@ -66,6 +65,14 @@ async def governance_tables(request: Request, policy: Policy
     ]
     shown = [governance.suppress(t) for t in tables]
     return shown, months, list(shown[0].col_totals)
+
+
+async def governance_tables(request: Request, policy: Policy
+                            ) -> tuple[list[governance.ShownTable], list[str], list[int | None]]:
+    """:func:`tables_from_counts` of the maintained aggregates (core/store/aggregates.py):
+    a view reads a few hundred counts, never the concerns."""
+    counts = await asyncio.to_thread(store_of(request).governance_counts)
+    return tables_from_counts(counts, policy)
 
 
 @router.get("/ui/styring")
