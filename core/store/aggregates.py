@@ -166,7 +166,7 @@ def _recount_concerns(conn: sa.Connection, batch: int) -> Counter[Key]:
     stmt = (sa.select(concerns.c.event_id, concerns.c.queue, concerns.c.payload,
                       concerns.c.occurred_at)
             .order_by(concerns.c.event_id, concerns.c.queue))
-    for r in conn.execution_options(yield_per=batch).execute(stmt):
+    for r in conn.execute(stmt.execution_options(yield_per=batch)):
         out[(QUEUE, local_month(r.occurred_at), r.queue)] += 1
         if r.event_id != last:
             out.update(event_deltas(r.payload, r.occurred_at))
@@ -181,7 +181,7 @@ def _recount_latency(conn: sa.Connection, batch: int) -> Counter[Key]:
             .select_from(events.join(first, first.c.event_id == events.c.event_id))
             .where((events.c.status == "routed") & events.c.accepted_at.is_not(None)))
     out: Counter[Key] = Counter()
-    for r in conn.execution_options(yield_per=batch).execute(stmt):
+    for r in conn.execute(stmt.execution_options(yield_per=batch)):
         out.update(latency_deltas((as_utc(r.at) - as_utc(r.accepted_at)).total_seconds()))
     return out
 
