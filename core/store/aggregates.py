@@ -34,7 +34,14 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from core.store.rows import as_utc
-from core.store.tables import ACCEPTING, aggregate_events, aggregates, concerns, events
+from core.store.tables import (
+    ACCEPTING,
+    aggregate_events,
+    aggregates,
+    concerns,
+    events,
+    policy_decisions,
+)
 
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 LATENCY_BOUNDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -144,6 +151,39 @@ def routed_events(conn: sa.Connection, accepted: Mapping[str, dt.datetime | None
     return out
 
 
+Decision = tuple[str, str, dt.datetime]  # (policy version or "", status, decided_at)
+
+
+def decisions(conn: sa.Connection, changes: Iterable[tuple[Decision | None, Decision | None]]
+              ) -> None:
+    """Apply decision changes (before, after) of events to ``policy_decisions``: the group an
+    event leaves loses one, the group it joins gains one and widens its first/last. A
+    redelivered outcome (same group) only widens them."""
+    groups: dict[tuple[str, str], tuple[int, dt.datetime, dt.datetime]] = {}
+
+    def add(d: Decision, n: int) -> None:
+        at = as_utc(d[2])
+        n0, first, last = groups.get((d[0], d[1]), (0, at, at))
+        groups[(d[0], d[1])] = (n0 + n, min(first, at), max(last, at))
+    for old, new in changes:
+        if old is not None and (new is None or old[:2] != new[:2]):
+            add(old, -1)
+        if new is not None:
+            add(new, 0 if old is not None and old[:2] == new[:2] else 1)
+    if not groups:
+        return
+    t = policy_decisions
+    ins = dialect_insert(conn, t)
+    conn.execute(ins.on_conflict_do_update(index_elements=["policy_version", "status"], set_={
+        "n": t.c.n + ins.excluded.n,
+        "first_at": sa.case((ins.excluded.first_at < t.c.first_at, ins.excluded.first_at),
+                            else_=t.c.first_at),
+        "last_at": sa.case((ins.excluded.last_at > t.c.last_at, ins.excluded.last_at),
+                           else_=t.c.last_at)}),
+        [{"policy_version": v, "status": st, "n": n, "first_at": f, "last_at": la}
+         for (v, st), (n, f, la) in sorted(groups.items())])
+
+
 # --- recount from the base tables (backfill, and the check that nothing drifts) ---------------
 
 def recount(conn: sa.Connection, batch: int = 5000) -> Counter[Key]:
@@ -203,6 +243,12 @@ def backfill(conn: sa.Connection) -> None:
         sa.select(events.c.event_id, sa.null(), sa.true(), events.c.accepted_at)
         .where((events.c.status == "routed") & missing)))
     bump(conn, recount(conn))
+    version = sa.func.coalesce(events.c.policy_version, "")
+    conn.execute(policy_decisions.insert().from_select(
+        ["policy_version", "status", "n", "first_at", "last_at"],
+        sa.select(version, events.c.status, sa.func.count(), sa.func.min(events.c.decided_at),
+                  sa.func.max(events.c.decided_at))
+        .where(events.c.decided_at.is_not(None)).group_by(version, events.c.status)))
 
 
 def as_table(counts: Mapping[Key, int], kind: str) -> dict[tuple[str, str], int]:

@@ -250,3 +250,16 @@ aggregate_events = sa.Table(
     sa.Column("routed", sa.Boolean, nullable=False),
     sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+
+# Decided events per policy version and outcome, with the first and last decision (the
+# security officer's policy page), maintained with ``aggregates``. ``policy_version`` "" where
+# the outcome named none.
+policy_decisions = sa.Table(
+    "policy_decisions", metadata,
+    sa.Column("policy_version", sa.String(80), primary_key=True),
+    sa.Column("status", sa.String(20), primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+)

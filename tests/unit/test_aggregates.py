@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.store import Retirement, Store
+from core.store import Retirement, Store, aware
 from core.store import aggregates as agg
-from core.store.tables import aggregate_events, aggregates
+from core.store.tables import aggregate_events, aggregates, events, policy_decisions
 
 QUEUES = ("infohus", "ssp_team", "politi")
 CATEGORIES = ("crime", "insecurity", "wellbeing")
@@ -57,6 +57,18 @@ def recounted(store: Store) -> dict[agg.Key, int]:
         return dict(agg.recount(conn))
 
 
+def scanned_policy_decisions(store: Store) -> list[dict[str, Any]]:
+    """The policy page's numbers by a GROUP BY over every event (as it was read before)."""
+    stmt = (sa.select(events.c.policy_version, events.c.status, sa.func.count(),
+                      sa.func.min(events.c.decided_at), sa.func.max(events.c.decided_at))
+            .where(events.c.decided_at.is_not(None))
+            .group_by(events.c.policy_version, events.c.status)
+            .order_by(events.c.policy_version, events.c.status))
+    with store.engine.connect() as conn:
+        return [{"policy_version": r[0] or "", "status": r[1], "count": int(r[2]),
+                 "first": aware(r[3]), "last": aware(r[4])} for r in conn.execute(stmt)]
+
+
 class Workload:
     """Events with one to three queues; each produces concern rows and an outcome."""
 
@@ -77,7 +89,7 @@ class Workload:
                 "event_id": eid, "agency": "school", "status": status, "queues": queues,
                 "reason": None, "rule_ids": [], "policy_version": "v1",
                 "ingested_at": BASE - dt.timedelta(seconds=rnd.random() * 3),
-                "decided_at": BASE})
+                "decided_at": BASE + dt.timedelta(minutes=i)})
 
 
 def test_aggregates_equal_a_full_recount_after_a_mixed_workload(store: Store) -> None:
@@ -115,6 +127,9 @@ def test_aggregates_equal_a_full_recount_after_a_mixed_workload(store: Store) ->
     ) == routed
     assert sum(n for (k, _p, _k2), n in counts.items() if k == agg.CATEGORY) == routed
     assert store.outcome_counts() == dict(Counter(o["status"] for o in work.outcomes))
+    assert store.policy_decisions() == scanned_policy_decisions(store)
+    assert [d["count"] for d in store.policy_decisions()] == [
+        n for _s, n in sorted(Counter(o["status"] for o in work.outcomes).items())]
 
 
 def test_writers_in_parallel_count_each_transition_once(store: Store) -> None:
@@ -137,6 +152,7 @@ def test_writers_in_parallel_count_each_transition_once(store: Store) -> None:
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(run, jobs))
     assert maintained(store) == recounted(store)
+    assert store.policy_decisions() == scanned_policy_decisions(store)
 
 
 def test_retention_lowers_the_held_gauge_and_keeps_the_governance_counts(store: Store) -> None:
@@ -185,8 +201,10 @@ def test_the_backfill_rebuilds_what_maintenance_kept(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(aggregates.delete())
         conn.execute(aggregate_events.delete())
+        conn.execute(policy_decisions.delete())
         agg.backfill(conn)
     assert maintained(store) == kept
+    assert store.policy_decisions() == scanned_policy_decisions(store)
     # Writes after the backfill go on counting each event once.
     store.project_concerns(work.concerns)
     store.project_outcomes(work.outcomes)

@@ -22,7 +22,12 @@ from core.store.rows import (
     encode_time_cursor,
     utc_now,
 )
-from core.store.tables import concern_status, concern_status_history, concerns, events
+from core.store.tables import (
+    concern_status,
+    concern_status_history,
+    concerns,
+    policy_decisions,
+)
 
 
 class ConcernRepository:
@@ -187,12 +192,11 @@ class ConcernRepository:
         return {kind: agg.as_table(counts, kind) for kind in kinds}
 
     def policy_decisions(self) -> list[dict[str, Any]]:
-        """Decided events per policy version and outcome, with the first and last decision."""
-        stmt = (sa.select(events.c.policy_version, events.c.status, sa.func.count(),
-                          sa.func.min(events.c.decided_at), sa.func.max(events.c.decided_at))
-                .where(events.c.decided_at.is_not(None))
-                .group_by(events.c.policy_version, events.c.status)
-                .order_by(events.c.policy_version, events.c.status))
+        """Decided events per policy version and outcome, with the first and last decision
+        (maintained with the outcomes, core/store/aggregates.py)."""
+        t = policy_decisions
+        stmt = sa.select(t).where(t.c.n != 0).order_by(t.c.policy_version, t.c.status)
         with self.engine.connect() as conn:
-            return [{"policy_version": r[0] or "", "status": r[1], "count": int(r[2]),
-                     "first": aware(r[3]), "last": aware(r[4])} for r in conn.execute(stmt)]
+            return [{"policy_version": r.policy_version, "status": r.status, "count": int(r.n),
+                     "first": aware(r.first_at), "last": aware(r.last_at)}
+                    for r in conn.execute(stmt)]

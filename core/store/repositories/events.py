@@ -106,8 +106,9 @@ class EventRepository:
                 {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
                  "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
                 for e in ids]).all()
-            before = {r.event_id: (r.status, r.accepted_at) for r in conn.execute(
-                sa.select(events.c.event_id, events.c.status, events.c.accepted_at)
+            before = {r.event_id: r for r in conn.execute(
+                sa.select(events.c.event_id, events.c.status, events.c.accepted_at,
+                          events.c.policy_version, events.c.decided_at)
                 .where(events.c.event_id.in_(ids)).order_by(events.c.event_id)
                 .with_for_update())}
             conn.execute(
@@ -120,13 +121,17 @@ class EventRepository:
             deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
             routed: dict[str, dt.datetime | None] = {}
             for e in ids:
-                old, new = agg.status_key(before[e][0]), latest[e]["status"]
+                old, new = agg.status_key(before[e].status), latest[e]["status"]
                 if old != new:
                     deltas[(agg.OUTCOME, "", old)] -= 1
                     deltas[(agg.OUTCOME, "", new)] += 1
                 if new == "routed":
-                    routed[e] = before[e][1]
+                    routed[e] = before[e].accepted_at
             deltas.update(agg.routed_events(conn, routed))
+            agg.decisions(conn, [(decision(before[e].policy_version, before[e].status,
+                                           before[e].decided_at),
+                                  decision(latest[e]["policy_version"], latest[e]["status"],
+                                           latest[e]["decided_at"])) for e in ids])
             agg.bump(conn, deltas)
 
     def outcome_counts(self) -> dict[str, int]:
@@ -151,3 +156,8 @@ class EventRepository:
                           and float(key) <= b) for b in bounds]
         micros = counts.get((agg.LATENCY_SUM, "", "sum"), 0)
         return cumulative, sum(per_bucket.values()), max(0.0, micros / 1e6)
+
+
+def decision(version: str | None, status: str, decided_at: dt.datetime | None
+             ) -> agg.Decision | None:
+    return None if decided_at is None else (version or "", status, decided_at)

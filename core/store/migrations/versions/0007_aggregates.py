@@ -5,9 +5,10 @@
   the ingest→routed latency buckets and their sum (core/store/aggregates.py).
 * ``aggregate_events``: per routed event, whether its first concern landed and whether its
   outcome said routed, so each is counted once.
+* ``policy_decisions``: decided events per policy version and outcome, first and last.
 
-Both are backfilled from the existing ``events`` and ``concerns``: the per-event marks by
-``INSERT … SELECT … GROUP BY``; the counts in Python, streaming the concerns in batches (the
+All three are backfilled from the existing ``events`` and ``concerns``: the per-event marks by
+``INSERT … SELECT … GROUP BY``, as are the policy decisions; the counts in Python, streaming the concerns in batches (the
 local month of ``occurred_at`` in Europe/Copenhagen cannot be computed portably in SQL on
 SQLite and PostgreSQL alike).
 
@@ -43,9 +44,18 @@ def upgrade() -> None:
         sa.Column("routed", sa.Boolean, nullable=False),
         sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
     )
+    op.create_table(
+        "policy_decisions",
+        sa.Column("policy_version", sa.String(80), primary_key=True),
+        sa.Column("status", sa.String(20), primary_key=True),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+    )
     backfill(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_table("policy_decisions")
     op.drop_table("aggregate_events")
     op.drop_table("aggregates")
