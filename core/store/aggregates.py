@@ -55,7 +55,8 @@ Key = tuple[str, str, str]  # (kind, period, key)
 
 def local_month(at: dt.datetime) -> str:
     """YYYY-MM of ``at`` in Europe/Copenhagen (naive times are UTC, as stored)."""
-    return as_utc(at).astimezone(LOCAL_TZ).strftime("%Y-%m")
+    local = as_utc(at).astimezone(LOCAL_TZ)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def status_key(status: str) -> str:

@@ -49,8 +49,11 @@ class ConcernRepository:
                 concerns.c.event_id, concerns.c.queue)
             inserted = [unique[(r.event_id, r.queue)] for r in conn.execute(stmt, values)]
             deltas: Counter[agg.Key] = Counter()
+            months: dict[dt.datetime, str] = {}
             for r in inserted:
-                deltas[(agg.QUEUE, agg.local_month(r["occurred_at"]), r["queue"])] += 1
+                month = months.get(r["occurred_at"]) or months.setdefault(
+                    r["occurred_at"], agg.local_month(r["occurred_at"]))
+                deltas[(agg.QUEUE, month, r["queue"])] += 1
                 deltas[(agg.HELD, "", r["queue"])] += 1
             deltas.update(agg.first_concerns(conn, {r["event_id"]: r for r in inserted}, now))
             agg.bump(conn, deltas)

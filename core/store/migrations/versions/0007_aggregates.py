@@ -7,10 +7,10 @@
   outcome said routed, so each is counted once.
 * ``policy_decisions``: decided events per policy version and outcome, first and last.
 
-All three are backfilled from the existing ``events`` and ``concerns``: the per-event marks by
-``INSERT … SELECT … GROUP BY``, as are the policy decisions; the counts in Python, streaming the concerns in batches (the
-local month of ``occurred_at`` in Europe/Copenhagen cannot be computed portably in SQL on
-SQLite and PostgreSQL alike).
+All three are backfilled from the existing ``events`` and ``concerns``: the per-event marks
+and the policy decisions by ``INSERT … SELECT … GROUP BY``; the counts in Python, streaming the
+concerns in batches (the local month of ``occurred_at`` in Europe/Copenhagen cannot be
+computed portably in SQL on SQLite and PostgreSQL alike).
 
 Revision ID: 0007_aggregates
 Revises: 0006
