@@ -99,6 +99,12 @@ def read(conn: sa.Connection, kinds: Sequence[str]) -> dict[Key, int]:
     return {(r.kind, r.period, r.key): int(r.n) for r in rows}
 
 
+def current(conn: sa.Connection) -> dict[Key, int]:
+    """Every maintained aggregate that is not zero (compare with :func:`recount`)."""
+    return {(r.kind, r.period, r.key): int(r.n)
+            for r in conn.execute(sa.select(aggregates).where(aggregates.c.n != 0))}
+
+
 def first_concerns(conn: sa.Connection, firsts: Mapping[str, dict[str, Any]],
                    now: dt.datetime) -> Counter[Key]:
     """Mark ``firsts`` (event id → one of its concerns just inserted) as having a concern;
@@ -255,7 +261,3 @@ def backfill(conn: sa.Connection) -> None:
 def as_table(counts: Mapping[Key, int], kind: str) -> dict[tuple[str, str], int]:
     """One kind's counts as {(key, period): n}."""
     return {(key, period): n for (k, period, key), n in counts.items() if k == kind}
-
-
-def keys_of(rows: Iterable[dict[str, Any]], *names: str) -> list[tuple[Any, ...]]:
-    return sorted({tuple(r[n] for n in names) for r in rows})

@@ -48,8 +48,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Store]:
 
 def maintained(store: Store) -> dict[agg.Key, int]:
     with store.engine.connect() as conn:
-        counts = conn.execute(sa.select(aggregates)).all()
-    return {(r.kind, r.period, r.key): int(r.n) for r in counts if r.n}
+        return agg.current(conn)
 
 
 def recounted(store: Store) -> dict[agg.Key, int]:
