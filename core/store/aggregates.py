@@ -109,7 +109,9 @@ def first_concerns(conn: sa.Connection, firsts: Mapping[str, dict[str, Any]],
                    now: dt.datetime) -> Counter[Key]:
     """Mark ``firsts`` (event id → one of its concerns just inserted) as having a concern;
     the deltas for the events whose first concern this is: category, area and, if their
-    outcome said routed already, the latency."""
+    outcome said routed already, the latency — up to ``now``, the stamp of the transaction
+    whose concern is the first one committed (a recount takes the earliest ``routed_at``,
+    which differs when two transactions project one event's queues at once)."""
     if not firsts:
         return Counter()
     ins = dialect_insert(conn, aggregate_events)
