@@ -120,6 +120,7 @@ class EventRepository:
             )
             deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
             routed: dict[str, dt.datetime | None] = {}
+            ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
             for e in ids:
                 old, new = agg.status_key(before[e].status), latest[e]["status"]
                 if old != new:
