@@ -224,3 +224,42 @@ refusals = sa.Table(
     sa.Index("ix_refusals_principal_at", "principal", "at"),
     sa.Index("ix_refusals_reason_at", "reason", "at"),
 )
+
+
+# Maintained aggregates (issue 15 §4, core/store/aggregates.py): the counts that governance,
+# ``/metrics`` and the queue list read, kept up to date in the same transaction as the writes
+# they count, so no reader scans ``concerns`` or ``events``. One row per (kind, period, key):
+# ``period`` is a local month (YYYY-MM, Europe/Copenhagen) or "" where the kind has none.
+aggregates = sa.Table(
+    "aggregates", metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
+
+
+# Per routed event, what the aggregates have counted once: when its first concern landed
+# (``first_routed_at``; then its category and area are counted) and whether its outcome says
+# routed (with the API's ``accepted_at``). Whichever of the two comes second counts the
+# ingest→routed latency. Both are upserts on this row, so concurrent writers serialise on it.
+aggregate_events = sa.Table(
+    "aggregate_events", metadata,
+    sa.Column("event_id", sa.String(100), primary_key=True),
+    sa.Column("first_routed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("routed", sa.Boolean, nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
+# Decided events per policy version and outcome, with the first and last decision (the
+# security officer's policy page), maintained with ``aggregates``. ``policy_version`` "" where
+# the outcome named none.
+policy_decisions = sa.Table(
+    "policy_decisions", metadata,
+    sa.Column("policy_version", sa.String(80), primary_key=True),
+    sa.Column("status", sa.String(20), primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+)

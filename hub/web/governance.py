@@ -13,7 +13,7 @@ import hashlib
 import io
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -66,13 +66,14 @@ class CrossTable:
 
 def crosstab(
     title: str,
-    pairs: Iterable[tuple[str, str]],
+    pairs: Iterable[tuple[str, str]] | Mapping[tuple[str, str], int],
     row_keys: Sequence[str],
     row_labels: Sequence[str],
     col_keys: Sequence[str],
     col_labels: Sequence[str],
 ) -> CrossTable:
-    """Count ``(row_key, col_key)`` pairs; pairs with a key not listed are ignored."""
+    """Count ``(row_key, col_key)`` pairs (or take their counts, a mapping pair -> n); pairs
+    with a key not listed are ignored."""
     seen = Counter(pairs)
     counts = tuple(tuple(seen[(r, c)] for c in col_keys) for r in row_keys)
     return CrossTable(

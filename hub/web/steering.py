@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Iterable, Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -26,46 +27,52 @@ from hub.web.texts import TEXTS
 router = APIRouter(include_in_schema=False)
 
 
-def months_covered(rows: list[tuple[str, str, str, str, dt.datetime]], limit: int = 12
-                   ) -> list[str]:
-    """The last ``limit`` calendar months up to the newest concern (or now)."""
-    if not rows:
+def months_covered(months: Iterable[str], limit: int = 12) -> list[str]:
+    """The last ``limit`` calendar months (YYYY-MM) up to the newest month counted (or the
+    current one), not before the oldest month counted."""
+    counted = set(months)
+    if not counted:
         return []
-    newest = max(max(at for *_r, at in rows), dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ)
-    oldest = min(at for *_r, at in rows).astimezone(LOCAL_TZ)
+    newest = max(max(counted), dt.datetime.now(LOCAL_TZ).strftime("%Y-%m"))
+    oldest = min(counted)
     out: list[str] = []
-    year, month = newest.year, newest.month
-    while len(out) < limit and (year, month) >= (oldest.year, oldest.month):
+    year, month = int(newest[:4]), int(newest[5:7])
+    while len(out) < limit and f"{year:04d}-{month:02d}" >= oldest:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return out[::-1]
 
 
-async def governance_tables(request: Request, policy: Policy
-                            ) -> tuple[list[governance.ShownTable], list[str], list[int | None]]:
-    """The three suppressed tables, the months they cover (YYYY-MM) and the per-month
-    totals (suppressed like the tables' column totals)."""
-    rows = await asyncio.to_thread(store_of(request).governance_rows)
-    months = months_covered(rows)
+def tables_from_counts(counts: Mapping[str, Mapping[tuple[str, str], int]], policy: Policy
+                       ) -> tuple[list[governance.ShownTable], list[str], list[int | None]]:
+    """The three suppressed tables from the governance counts (kind → {(key, month): n}),
+    the months they cover (YYYY-MM) and the per-month totals (suppressed like the tables'
+    column totals)."""
+    months = months_covered(m for table in counts.values() for (_k, m), n in table.items()
+                            if n)
     labels = [month_label(m) for m in months]
-
-    def month(at: dt.datetime) -> str:
-        return at.astimezone(LOCAL_TZ).strftime("%Y-%m")
-    per_event = {eid: (cat, area, month(at)) for eid, _q, cat, area, at in rows}
     cats = list(TEXTS["category"])
     areas = list(TEXTS["area"])
     queues = list(policy.queues)
     g = TEXTS["governance"]
     tables = [
-        governance.crosstab(g["by_category"], ((c, m) for c, _a, m in per_event.values()),
+        governance.crosstab(g["by_category"], counts["category"],
                             cats, [TEXTS["category"][c] for c in cats], months, labels),
-        governance.crosstab(g["by_area"], ((a, m) for _c, a, m in per_event.values()),
+        governance.crosstab(g["by_area"], counts["area"],
                             areas, [TEXTS["area"][a] for a in areas], months, labels),
-        governance.crosstab(g["by_queue"], ((q, month(at)) for _e, q, _c, _a, at in rows),
+        governance.crosstab(g["by_queue"], counts["queue"],
                             queues, [policy.doc.queues[q] for q in queues], months, labels),
     ]
     shown = [governance.suppress(t) for t in tables]
     return shown, months, list(shown[0].col_totals)
+
+
+async def governance_tables(request: Request, policy: Policy
+                            ) -> tuple[list[governance.ShownTable], list[str], list[int | None]]:
+    """:func:`tables_from_counts` of the maintained aggregates (core/store/aggregates.py):
+    a view reads a few hundred counts, never the concerns."""
+    counts = await asyncio.to_thread(store_of(request).governance_counts)
+    return tables_from_counts(counts, policy)
 
 
 @router.get("/ui/styring")

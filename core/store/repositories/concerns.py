@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.store import aggregates as agg
 from core.store.rows import (
     Page,
     as_utc,
@@ -18,33 +20,51 @@ from core.store.rows import (
     decode_time_cursor,
     encode_cursor,
     encode_time_cursor,
-    insert_ignore,
     utc_now,
 )
-from core.store.tables import concern_status, concern_status_history, concerns, events
+from core.store.tables import (
+    concern_status,
+    concern_status_history,
+    concerns,
+    policy_decisions,
+)
 
 
 class ConcernRepository:
     engine: Engine
 
     def project_concerns(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert the concerns not stored yet and, in the same transaction, count exactly
+        those in the aggregates (a redelivered or re-projected concern adds nothing)."""
         if not rows:
             return
         now = utc_now()
+        unique = {(r["event_id"], r["queue"]): r for r in rows}
+        values = [{"event_id": e, "queue": q, "pseudonym": r["pseudonym"],
+                   "payload": r["payload"], "occurred_at": as_utc(r["occurred_at"]),
+                   "routed_at": now} for (e, q), r in sorted(unique.items())]
         with self.engine.begin() as conn:
-            insert_ignore(conn, concerns, [
-                {"event_id": r["event_id"], "queue": r["queue"], "pseudonym": r["pseudonym"],
-                 "payload": r["payload"], "occurred_at": as_utc(r["occurred_at"]),
-                 "routed_at": now}
-                for r in rows
-            ], ["event_id", "queue"])
+            ins = agg.dialect_insert(conn, concerns)
+            stmt = ins.on_conflict_do_nothing(index_elements=["event_id", "queue"]).returning(
+                concerns.c.event_id, concerns.c.queue)
+            inserted = [unique[(r.event_id, r.queue)] for r in conn.execute(stmt, values)]
+            deltas: Counter[agg.Key] = Counter()
+            months: dict[dt.datetime, str] = {}
+            for r in inserted:
+                month = months.get(r["occurred_at"]) or months.setdefault(
+                    r["occurred_at"], agg.local_month(r["occurred_at"]))
+                deltas[(agg.QUEUE, month, r["queue"])] += 1
+                deltas[(agg.HELD, "", r["queue"])] += 1
+            deltas.update(agg.first_concerns(conn, {r["event_id"]: r for r in inserted}, now))
+            agg.bump(conn, deltas)
 
     def queue_counts(self, queues: Sequence[str] | None) -> dict[str, int]:
-        stmt = sa.select(concerns.c.queue, sa.func.count()).group_by(concerns.c.queue)
-        if queues is not None:
-            stmt = stmt.where(concerns.c.queue.in_(list(queues)))
+        """Concerns held per queue now (the maintained ``held`` aggregate; retention lowers
+        it); queues holding none are left out."""
         with self.engine.connect() as conn:
-            return {row[0]: int(row[1]) for row in conn.execute(stmt)}
+            held = agg.as_table(agg.read(conn, [agg.HELD]), agg.HELD)
+        wanted = None if queues is None else set(queues)
+        return {q: n for (q, _p), n in held.items() if n and (wanted is None or q in wanted)}
 
     def concerns_page(self, *, queues: Sequence[str], pseudonym: str | None, limit: int,
                       cursor: str | None) -> Page:
@@ -165,25 +185,21 @@ class ConcernRepository:
             return [{"status": r.status, "note": r.note, "principal": r.principal,
                      "at": as_utc(r.at)} for r in rows]
 
-    def governance_rows(self) -> list[tuple[str, str, str, str, dt.datetime]]:
-        """(event id, queue, category, area, occurred_at) of every routed concern: the
-        governance report counts these, never shows them."""
-        out = []
+    def governance_counts(self) -> dict[str, dict[tuple[str, str], int]]:
+        """The governance report's counts, from the maintained aggregates: per kind
+        (``category`` and ``area``: routed events; ``queue``: routed concerns) a map
+        {(key, local month YYYY-MM): n}. Retention does not lower them."""
+        kinds = [agg.CATEGORY, agg.AREA, agg.QUEUE]
         with self.engine.connect() as conn:
-            for r in conn.execute(sa.select(concerns.c.event_id, concerns.c.queue,
-                                            concerns.c.payload, concerns.c.occurred_at)):
-                doc = json.loads(r.payload)
-                out.append((r.event_id, r.queue, str(doc.get("category", "")),
-                            str(doc.get("area", "")), as_utc(r.occurred_at)))
-        return out
+            counts = agg.read(conn, kinds)
+        return {kind: agg.as_table(counts, kind) for kind in kinds}
 
     def policy_decisions(self) -> list[dict[str, Any]]:
-        """Decided events per policy version and outcome, with the first and last decision."""
-        stmt = (sa.select(events.c.policy_version, events.c.status, sa.func.count(),
-                          sa.func.min(events.c.decided_at), sa.func.max(events.c.decided_at))
-                .where(events.c.decided_at.is_not(None))
-                .group_by(events.c.policy_version, events.c.status)
-                .order_by(events.c.policy_version, events.c.status))
+        """Decided events per policy version and outcome, with the first and last decision
+        (maintained with the outcomes, core/store/aggregates.py)."""
+        t = policy_decisions
+        stmt = sa.select(t).where(t.c.n != 0).order_by(t.c.policy_version, t.c.status)
         with self.engine.connect() as conn:
-            return [{"policy_version": r[0] or "", "status": r[1], "count": int(r[2]),
-                     "first": aware(r[3]), "last": aware(r[4])} for r in conn.execute(stmt)]
+            return [{"policy_version": r.policy_version, "status": r.status, "count": int(r.n),
+                     "first": aware(r.first_at), "last": aware(r.last_at)}
+                    for r in conn.execute(stmt)]

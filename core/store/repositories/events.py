@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.store import aggregates as agg
 from core.store.rows import aware, insert_ignore, utc_now
-from core.store.tables import ACCEPTING, concerns, events, processed
+from core.store.tables import ACCEPTING, events, processed
 
 
 class EventRepository:
@@ -27,6 +29,7 @@ class EventRepository:
                     event_id=event_id, agency=agency, status=ACCEPTING, queues="[]",
                     rule_ids="[]", accepted_at=accepted_at,
                 ))
+                agg.bump(conn, {(agg.OUTCOME, "", "pending"): 1})
         except sa.exc.IntegrityError:
             return False
         return True
@@ -53,8 +56,9 @@ class EventRepository:
     def release_event(self, event_id: str) -> None:
         """Undo :meth:`claim_event` when the broker never acknowledged the event."""
         with self.engine.begin() as conn:
-            conn.execute(events.delete().where(
-                (events.c.event_id == event_id) & (events.c.status == ACCEPTING)))
+            gone = conn.execute(events.delete().where(
+                (events.c.event_id == event_id) & (events.c.status == ACCEPTING))).rowcount
+            agg.bump(conn, {(agg.OUTCOME, "", "pending"): -int(gone)})
 
     def event(self, event_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -88,15 +92,25 @@ class EventRepository:
             insert_ignore(conn, processed, rows, ["event_id"])
 
     def project_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> None:
-        """Upsert outcomes. A decided outcome never goes back to pending."""
+        """Upsert outcomes. A decided outcome never goes back to pending. The outcome counts
+        and the latency change by the status transitions only, read under the rows' lock in
+        this transaction: a redelivered outcome changes nothing."""
         if not outcomes:
             return
+        latest = {o["event_id"]: o for o in outcomes}
+        ids = sorted(latest)
         with self.engine.begin() as conn:
-            insert_ignore(conn, events, [
-                {"event_id": o["event_id"], "agency": o["agency"], "status": "pending",
-                 "queues": "[]", "rule_ids": "[]", "accepted_at": o["ingested_at"]}
-                for o in outcomes
-            ], ["event_id"])
+            ins = agg.dialect_insert(conn, events)
+            inserted = conn.execute(ins.on_conflict_do_nothing(index_elements=["event_id"])
+                                    .returning(events.c.event_id), [
+                {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
+                 "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
+                for e in ids]).all()
+            before = {r.event_id: r for r in conn.execute(
+                sa.select(events.c.event_id, events.c.status, events.c.accepted_at,
+                          events.c.policy_version, events.c.decided_at)
+                .where(events.c.event_id.in_(ids)).order_by(events.c.event_id)
+                .with_for_update())}
             conn.execute(
                 events.update().where(events.c.event_id == sa.bindparam("b_event_id")),
                 [{"b_event_id": o["event_id"], "status": o["status"],
@@ -104,35 +118,47 @@ class EventRepository:
                   "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
                   "decided_at": o["decided_at"]} for o in outcomes],
             )
+            deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
+            routed: dict[str, dt.datetime | None] = {}
+            ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
+            for e in ids:
+                old, new = agg.status_key(before[e].status), latest[e]["status"]
+                if old != new:
+                    deltas[(agg.OUTCOME, "", old)] -= 1
+                    deltas[(agg.OUTCOME, "", new)] += 1
+                if new == "routed":
+                    routed[e] = before[e].accepted_at
+            deltas.update(agg.routed_events(conn, routed))
+            agg.decisions(conn, [(decision(before[e].policy_version, before[e].status,
+                                           before[e].decided_at),
+                                  decision(latest[e]["policy_version"], latest[e]["status"],
+                                           latest[e]["decided_at"])) for e in ids])
+            agg.bump(conn, deltas)
 
     def outcome_counts(self) -> dict[str, int]:
+        """Events per status (``accepting`` counted as pending), from the aggregates."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(events.c.status, sa.func.count())
-                                .group_by(events.c.status))
-            counts: dict[str, int] = {}
-            for status, n in rows:
-                key = "pending" if status == ACCEPTING else status
-                counts[key] = counts.get(key, 0) + int(n)
-            return counts
+            counts = agg.read(conn, [agg.OUTCOME])
+        return {key: n for (_k, _p, key), n in counts.items() if n}
 
     def routed_latency_histogram(self, bounds: Sequence[float]
                                  ) -> tuple[list[int], int, float]:
         """Ingest → routed: from the API's acknowledgement (``accepted_at``) until the event's
         first concern is readable in the store (``routed_at``). Cumulative counts per bound,
-        the total and the sum of seconds — counted in SQL, not by loading rows."""
-        first = (sa.select(concerns.c.event_id,
-                           sa.func.min(concerns.c.routed_at).label("routed_at"))
-                 .group_by(concerns.c.event_id).subquery())
-        if self.engine.dialect.name == "sqlite":
-            seconds = (sa.func.julianday(first.c.routed_at)
-                       - sa.func.julianday(events.c.accepted_at)) * 86400.0
-        else:
-            seconds = sa.func.extract("epoch", first.c.routed_at - events.c.accepted_at)
-        cols = [sa.func.coalesce(sa.func.sum(sa.case((seconds <= b, 1), else_=0)), 0)
-                for b in bounds]
-        stmt = (sa.select(*cols, sa.func.count(), sa.func.coalesce(sa.func.sum(seconds), 0.0))
-                .select_from(events.join(first, first.c.event_id == events.c.event_id))
-                .where((events.c.status == "routed") & events.c.accepted_at.is_not(None)))
+        the total and the sum of seconds — from the maintained buckets. ``bounds`` must be
+        among :data:`core.store.aggregates.LATENCY_BOUNDS`."""
+        unknown = set(bounds) - set(agg.LATENCY_BOUNDS)
+        if unknown:
+            raise ValueError(f"no maintained latency bucket for {sorted(unknown)}")
         with self.engine.connect() as conn:
-            row = conn.execute(stmt).one()
-        return [int(v) for v in row[:-2]], int(row[-2]), max(0.0, float(row[-1]))
+            counts = agg.read(conn, [agg.LATENCY, agg.LATENCY_SUM])
+        per_bucket = {key: n for (kind, _p, key), n in counts.items() if kind == agg.LATENCY}
+        cumulative = [sum(n for key, n in per_bucket.items() if key != agg.INF
+                          and float(key) <= b) for b in bounds]
+        micros = counts.get((agg.LATENCY_SUM, "", "sum"), 0)
+        return cumulative, sum(per_bucket.values()), max(0.0, micros / 1e6)
+
+
+def decision(version: str | None, status: str, decided_at: dt.datetime | None
+             ) -> agg.Decision | None:
+    return None if decided_at is None else (version or "", status, decided_at)
