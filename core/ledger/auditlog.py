@@ -20,10 +20,9 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from core.ledger import merkle
+from core.ledger import merkle, tiles
 from core.privacy.crypto import PSEUDONYM_PATTERN
 from core.privacy.keys import KeyRing, signing_publics
 from core.store import (
@@ -44,6 +43,7 @@ from core.store import (
     disclosure_log_subjects,
     encode_cursor,
     log_state,
+    log_tiles,
 )
 from core.store import aware as _aware
 from core.store import insert_ignore as _insert_ignore
@@ -60,6 +60,7 @@ from schemas.disclosures import (
 )
 
 DEFAULT_ORIGIN = "ssp-hub"
+_T = TypeVar("_T")
 
 
 def public_keys(ring: KeyRing) -> dict[str, Ed25519PublicKey]:
@@ -173,9 +174,8 @@ class AuditLog:
         self.origin = origin
         self.checkpoint_every = checkpoint_every
         self.checkpoint_interval = dt.timedelta(seconds=checkpoint_interval)
-        # Leaf hashes are append-only: proofs extend one cached list instead of re-reading.
-        self._leaves: list[bytes] = []
-        self._leaves_lock = threading.Lock()
+        # Stored subtree hashes are immutable: a small LRU of them serves the top of the tree.
+        self.nodes = tiles.NodeCache()
 
     # -- writing ------------------------------------------------------------------------
     def _lock_state(self, conn: sa.Connection) -> TreeState:
@@ -209,13 +209,14 @@ class AuditLog:
             tree = merkle.MerkleLog.from_frontier(state.size, state.frontier)
             rows: list[dict[str, Any]] = []
             subjects: list[dict[str, Any]] = []
+            completed: list[tuple[int, int, bytes]] = []
             for entry_id, entry in batch.items():
                 if entry_id in known:
                     continue
                 seq = tree.size
                 data, body = sequence_entry(entry, seq, now, secrets.token_hex(16))
                 leaf = merkle.leaf_hash(data)
-                tree.append(leaf)
+                tree.append(leaf, completed)
                 rows.append({
                     "seq": seq, "entry_id": entry_id, "kind": entry.kind.value,
                     "decision": entry.decision.value, "at": entry.at, "logged_at": now,
@@ -229,6 +230,9 @@ class AuditLog:
             conn.execute(disclosure_log.insert(), rows)
             if subjects:
                 conn.execute(disclosure_log_subjects.insert(), subjects)
+            new_tiles = tiles.tile_rows(completed)
+            if new_tiles:
+                conn.execute(log_tiles.insert(), new_tiles)
             conn.execute(log_state.update().where(log_state.c.id == 1).values(
                 size=tree.size, frontier=_frontier_text(tree.frontier),
                 root_hash=tree.root().hex(), updated_at=now))
@@ -307,27 +311,51 @@ class AuditLog:
         return None if row is None else _checkpoint_of(row)
 
     def leaf_hashes(self, upto: int) -> list[bytes]:
-        """The first ``upto`` leaf hashes (as stored). Raises ValueError beyond the log."""
-        with self._leaves_lock:
-            if upto > len(self._leaves):
-                with self.engine.connect() as conn:
-                    rows = conn.execute(
-                        sa.select(disclosure_log.c.seq, disclosure_log.c.leaf_hash)
-                        .where(disclosure_log.c.seq >= len(self._leaves))
-                        .order_by(disclosure_log.c.seq))
-                    for row in rows:
-                        if int(row.seq) != len(self._leaves):
-                            break  # a gap: verification reports it; proofs stop here
-                        self._leaves.append(bytes.fromhex(row.leaf_hash))
-            if upto > len(self._leaves):
-                raise ValueError(f"the log has {len(self._leaves)} entries, not {upto}")
-            return self._leaves[:upto]
+        """The first ``upto`` leaf hashes (as stored), read now (nothing is cached: proofs do
+        not need them, see :meth:`inclusion_proof`). Raises ValueError beyond the log or at a
+        gap."""
+        with self.engine.connect() as conn:
+            size = self._size(conn)
+            if upto > size:
+                raise ValueError(f"the log has {size} entries, not {upto}")
+            return tiles.read_leaves(conn, 0, upto)
+
+    @staticmethod
+    def _size(conn: sa.Connection) -> int:
+        size = conn.execute(sa.select(log_state.c.size).where(log_state.c.id == 1)).scalar()
+        return int(size or 0)
+
+    def _prove(self, tree_size: int, prove: Callable[[tiles.StoredTree], _T]) -> _T:
+        """``prove`` over the stored tree (stored nodes, a few leaf blocks, one connection);
+        nodes it had to compute (a log older than the tiles) are stored afterwards."""
+        with self.engine.connect() as conn:
+            size = self._size(conn)
+            if tree_size > size:
+                raise ValueError(f"the log has {size} entries, not {tree_size}")
+            tree = tiles.StoredTree(conn, size, self.nodes)
+            result = prove(tree)
+        if tree.pending:
+            tree.flush(self.engine)
+        return result
+
+    def leaf_and_inclusion_proof(self, seq: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+        """Entry ``seq``'s stored leaf hash and its audit path in the tree of ``tree_size``."""
+        def prove(tree: tiles.StoredTree) -> tuple[bytes, list[bytes]]:
+            path = tree.inclusion(seq, tree_size)  # checks seq first
+            return tree.leaves[seq], path
+        return self._prove(tree_size, prove)
 
     def inclusion_proof(self, seq: int, tree_size: int) -> list[bytes]:
-        return merkle.inclusion_proof(self.leaf_hashes(tree_size), seq)
+        """RFC 6962 audit path of entry ``seq`` in the tree of ``tree_size`` (O(log n))."""
+        return self._prove(tree_size, lambda t: t.inclusion(seq, tree_size))
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        return merkle.consistency_proof(self.leaf_hashes(second), first, second)
+        """RFC 6962 proof that the tree of ``first`` is a prefix of ``second`` (O(log n))."""
+        return self._prove(second, lambda t: t.consistency(first, second))
+
+    def root_at(self, tree_size: int) -> bytes:
+        """The Merkle Tree Hash of the first ``tree_size`` entries, from the stored tree."""
+        return self._prove(tree_size, lambda t: t.root(tree_size))
 
     def entry_rows(self, first: int = 0, last: int | None = None) -> list[tuple[int, bytes]]:
         """(seq, leaf bytes) for ``first <= seq <= last``, in order."""

@@ -117,12 +117,8 @@ async def inclusion_proof(
     audit = _audit(request)
     if seq >= tree_size:
         raise HTTPException(422, "seq must be below tree_size")
-
-    def prove() -> tuple[bytes, list[bytes]]:
-        leaves = audit.leaf_hashes(tree_size)
-        return leaves[seq], audit.inclusion_proof(seq, tree_size)
     try:
-        leaf, path = await asyncio.to_thread(prove)
+        leaf, path = await asyncio.to_thread(audit.leaf_and_inclusion_proof, seq, tree_size)
     except ValueError as exc:
         raise HTTPException(404, "tree_size: the log is not that large yet") from exc
     cp = await asyncio.to_thread(audit.checkpoint_at, tree_size)
