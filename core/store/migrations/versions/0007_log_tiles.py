@@ -6,6 +6,8 @@
   written before this migration gets its nodes computed and stored by the first proof that
   needs them (one pass over the leaves, in blocks), so the migration stays quick.
 * ``log_verified``: where incremental verification resumes (core/ledger/verify.py).
+* an index on ``disclosure_log_subjects.seq``: verification streams the log in chunks of
+  sequence numbers and reads the subject index for each chunk.
 
 Revision ID: 0007
 Revises: 0006
@@ -40,8 +42,10 @@ def upgrade() -> None:
         sa.Column("mac", sa.String(64), nullable=False),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_disclosure_log_subjects_seq", "disclosure_log_subjects", ["seq"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_disclosure_log_subjects_seq", table_name="disclosure_log_subjects")
     op.drop_table("log_verified")
     op.drop_table("log_tiles")
