@@ -533,6 +533,7 @@ class VerifyReport:
     erased: int = 0  # entries whose body was erased (their leaves still verify)
     problems: list[Problem] = field(default_factory=list)
     frontier: tuple[bytes, ...] | None = None  # at the size asked for (LogScan.keep_at)
+    kept_erased: int = 0  # erased entries below that size, their erasure recorded below it
     mode: str = "full"  # or "incremental" (core.ledger.verify)
 
     @property
@@ -553,6 +554,7 @@ class VerifyReport:
             "entries_after_latest_checkpoint": self.uncovered,
             "erased_entries": self.erased,
             "problems": [p.as_dict() for p in self.problems],
+            "verification": self.mode,
         }
 
     def summary(self) -> str:
@@ -620,6 +622,7 @@ class LogScan:
     rows: int = 0
     erased_seqs: set[int] = field(default_factory=set)
     recorded_erasures: set[int] = field(default_factory=set)
+    erasure_records: list[tuple[int, set[int]]] = field(default_factory=list)  # (seq, named)
     odd_ids: set[str] = field(default_factory=set)  # hashed ids whose column differs
     extra: int | None = None  # the first seq the subject index names but the log lacks
     _n_rows: int | None = None
@@ -673,7 +676,10 @@ class LogScan:
                 report.erased += 1
                 self.erased_seqs.add(seq)
             elif stored.entry is not None:
-                self.recorded_erasures |= erased_by(stored.entry)
+                named = erased_by(stored.entry)
+                if named:
+                    self.recorded_erasures |= named
+                    self.erasure_records.append((seq, named))
             self._check_stored(conn, row, seq, stored, indexed)
         self.rows += 1
         self._append(leaf)
@@ -728,6 +734,16 @@ class LogScan:
         if indexed.get(seq, set()) != set(entry.subjects() if entry else ()):
             report.add(where, "modified", "the subject index differs from the hashed entry")
         scan_for_cpr(report, where, stored.document)
+
+    def recorded_at(self, upto: int) -> set[int]:
+        """The entries that the erasure entries scanned below ``upto`` name."""
+        return {s for seq, named in self.erasure_records if seq < upto for s in named}
+
+    def kept_erased(self) -> int:
+        """Erased entries scanned below ``keep_at`` whose erasure an entry below it records
+        (what :mod:`core.ledger.verify` remembers, so that no erasure is counted twice)."""
+        return len({s for s in self.erased_seqs if s < self.keep_at}
+                   & self.recorded_at(self.keep_at))
 
     def unrecorded_erasures(self) -> None:
         for seq in sorted(self.erased_seqs - self.recorded_erasures)[:100]:
@@ -809,5 +825,5 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey], *,
         scan.unrecorded_erasures()
         report.entries = scan.rows
         finish_scan(report, conn, scan, cps, state_row)
-    report.frontier = scan.kept
+    report.frontier, report.kept_erased = scan.kept, scan.kept_erased()
     return report
