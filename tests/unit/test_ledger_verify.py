@@ -8,13 +8,17 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import rfc8785
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.ledger import merkle
 from core.ledger.auditlog import AuditLog, erasure_entry, public_keys, verify_store
 from core.ledger.verify import read_state, remember, verify_log
 from core.privacy.keys import KeyRing, new_keyring
 from core.store import Store, log_verified
+from schemas.disclosures import canonical
 from tests.unit.test_auditlog import T0, TAMPERING, fill, forge_body, make_log, run_sql
 
 pytestmark = pytest.mark.timeout(300)
@@ -191,3 +195,31 @@ def test_without_the_signing_seed_nothing_is_remembered_and_a_rotation_starts_af
     report = verify_log(store, keys, rotated, full=False)  # the old MAC key is gone: not suspect
     assert (report.ok, report.mode) == (True, "full")
     assert read_state(store).key_id == "ed25519:2"  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- canonical form
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(doc=st.dictionaries(st.text(max_size=6), _json, max_size=5))
+def test_canonical_gives_the_rfc8785_library_bytes_or_its_error_for_any_json(
+        doc: dict[str, Any]) -> None:
+    """Verification checks each entry's form with schemas.disclosures.canonical, which takes a
+    json.dumps fast path for plain documents: it must agree with the library exactly (bytes,
+    or the refusal of a float, a huge integer or a lone surrogate)."""
+    try:
+        expected: bytes | type[Exception] = rfc8785.dumps(doc)
+    except rfc8785.CanonicalizationError as exc:
+        expected = type(exc)
+    try:
+        got: bytes | type[Exception] = canonical(doc)
+    except rfc8785.CanonicalizationError as exc:
+        got = type(exc)
+    assert got == expected
