@@ -333,6 +333,7 @@ class AuditLog:
             if tree_size > size:
                 raise ValueError(f"the log has {size} entries, not {tree_size}")
             tree = tiles.StoredTree(conn, size, self.nodes)
+            tree.prepare(prove)
             result = prove(tree)
         if tree.pending:
             tree.flush(self.engine)

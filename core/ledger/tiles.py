@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
 
 import sqlalchemy as sa
@@ -91,6 +91,9 @@ def read_leaves(conn: sa.Connection, lo: int, hi: int) -> list[bytes]:
     return out
 
 
+_DUMMY = bytes(merkle.HASH_SIZE)  # what a dry run (StoredTree.prepare) computes with
+
+
 class _StoredLeaves(Sequence[bytes]):
     """The first ``size`` leaf hashes of the stored log, read lazily in blocks."""
 
@@ -99,17 +102,43 @@ class _StoredLeaves(Sequence[bytes]):
         self.size = size
         self.height = height
         self._blocks: OrderedDict[int, list[bytes]] = OrderedDict()
+        self.dry = False
+        self.wanted: set[int] = set()
 
     def __len__(self) -> int:
         return self.size
 
+    def _bounds(self, b: int) -> tuple[int, int]:
+        lo = b << self.height
+        return lo, min(lo + (1 << self.height), self.size)
+
+    def load(self, blocks: Iterable[int]) -> None:
+        """Read these blocks in one query (a block with a gap is left to :meth:`block`,
+        which names the missing entry)."""
+        ranges = [self._bounds(b) for b in sorted(set(blocks)) if b not in self._blocks]
+        if not ranges:
+            return
+        seq = disclosure_log.c.seq
+        rows = self.conn.execute(
+            sa.select(seq, disclosure_log.c.leaf_hash)
+            .where(sa.or_(*(sa.and_(seq >= lo, seq < hi) for lo, hi in ranges)))
+            .order_by(seq)).all()
+        found = {int(r.seq): r.leaf_hash for r in rows}
+        for lo, hi in ranges:
+            if all(i in found for i in range(lo, hi)):
+                self._blocks[lo >> self.height] = [bytes.fromhex(found[i])
+                                                   for i in range(lo, hi)]
+
     def block(self, b: int) -> list[bytes]:
+        if self.dry:
+            self.wanted.add(b)
+            return [_DUMMY] * (self._bounds(b)[1] - self._bounds(b)[0])
         leaves = self._blocks.get(b)
         if leaves is None:
             lo = b << self.height
             leaves = read_leaves(self.conn, lo, min(lo + (1 << self.height), self.size))
             self._blocks[b] = leaves
-            if len(self._blocks) > 4:
+            while len(self._blocks) > 4:
                 self._blocks.popitem(last=False)
         return leaves
 
@@ -130,7 +159,8 @@ class StoredTree(merkle.ProofTree):
     """RFC 6962 tree hashes and proofs over the stored log of ``size`` entries, read through
     ``conn`` (one connection: one consistent view)."""
 
-    __slots__ = ("_cache", "_conn", "_height", "_stored", "pending")
+    __slots__ = ("_cache", "_conn", "_dry", "_fetched", "_height", "_stored", "_wanted",
+                 "pending")
 
     def __init__(self, conn: sa.Connection, size: int, cache: NodeCache | None = None,
                  height: int = TILE_HEIGHT) -> None:
@@ -140,6 +170,30 @@ class StoredTree(merkle.ProofTree):
         self._height = height
         self._stored: _StoredLeaves = self.leaves  # type: ignore[assignment]
         self.pending: list[dict[str, Any]] = []  # computed nodes that were not stored
+        self._dry = False
+        self._wanted: set[tuple[int, int]] = set()
+        self._fetched: dict[tuple[int, int], bytes] = {}
+
+    def prepare(self, run: Callable[[StoredTree], object]) -> None:
+        """Read what ``run`` (a proof over this tree) will need in two queries: the stored
+        nodes, and the leaf blocks. A dry run finds them (which nodes a proof reads depends
+        only on the sizes and indexes, never on hash values); the real run then finds them
+        read, and falls back to reading or computing one by one what was not there."""
+        self._dry = self._stored.dry = True
+        try:
+            run(self)
+        except (ValueError, IndexError):
+            pass  # bad arguments: the real run raises the same
+        finally:
+            self._dry = self._stored.dry = False
+            self._memo.clear()  # it holds hashes of dummies
+        wanted = sorted(self._wanted)
+        for i in range(0, len(wanted), 500):
+            self._fetched.update(
+                ((int(r.level), int(r.idx)), bytes(r.hash)) for r in self._conn.execute(
+                    sa.select(log_tiles.c.level, log_tiles.c.idx, log_tiles.c.hash).where(
+                        sa.tuple_(log_tiles.c.level, log_tiles.c.idx).in_(wanted[i:i + 500]))))
+        self._stored.load(self._stored.wanted)
 
     def mth(self, lo: int, hi: int) -> bytes:
         n = hi - lo
@@ -152,9 +206,13 @@ class StoredTree(merkle.ProofTree):
         """The stored subtree hash ``(level, idx)``; computed (and queued for :meth:`flush`)
         if it is missing. The subtree must lie inside the tree."""
         key = (level, idx)
-        value = self._cache.get(key)
+        value = self._fetched.get(key) or self._cache.get(key)
         if value is not None:
+            self._cache.put(key, value)
             return value
+        if self._dry:
+            self._wanted.add(key)
+            return _DUMMY
         value = self._conn.execute(sa.select(log_tiles.c.hash).where(
             log_tiles.c.level == level, log_tiles.c.idx == idx)).scalar()
         if value is None:

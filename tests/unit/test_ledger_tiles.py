@@ -3,8 +3,9 @@ the proofs over every leaf (merkle.ProofTree), also for a log written before the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -71,37 +72,38 @@ def test_stored_proofs_equal_the_proofs_over_every_leaf(
         path = stored.inclusion(index, size)
         proof = stored.consistency(first, size)
         assert stored.root(size) == root
+        proofs: list[Callable[[tiles.StoredTree], list[bytes]]] = [
+            lambda t: t.inclusion(index, size), lambda t: t.consistency(first, size)]
+        for prove in proofs:
+            prepared = tiles.StoredTree(conn, N, height=height)  # nodes read up front
+            prepared.prepare(prove)
+            assert prove(prepared) == prove(stored)
     assert path == full.inclusion(index, size)
     assert proof == full.consistency(first, size)
     merkle.verify_inclusion(leaves[index], index, size, path, root)
     merkle.verify_consistency(first, size, first_root, root, proof)
 
 
-def test_a_proof_reads_a_few_nodes_and_two_leaf_blocks(tmp_path: Path) -> None:
-    """No list of all leaves: a proof in a tree of 3000 reads O(log n) rows."""
+def test_a_proof_reads_its_nodes_in_one_query_and_two_leaf_blocks_in_another(
+        tmp_path: Path) -> None:
+    """No list of all leaves: a proof in a tree of 3000 reads its stored nodes with one query
+    and at most two blocks of 64 leaf hashes with another."""
     store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
     try:
         leaves = synthetic_log(store, N, tiles.TILE_HEIGHT)
-        statements: list[str] = []
+        seen: list[tuple[str, Any]] = []
         sa.event.listen(store.engine, "before_cursor_execute",
-                        lambda *args: statements.append(args[2]))
-        rows_read = 0
-        real = tiles.read_leaves
-
-        def counting(conn: sa.Connection, lo: int, hi: int) -> list[bytes]:
-            nonlocal rows_read
-            rows_read += hi - lo
-            return real(conn, lo, hi)
-
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(tiles, "read_leaves", counting)
-            with store.engine.connect() as conn:
-                tree = tiles.StoredTree(conn, N)
-                path = tree.inclusion(1234, 2999)
+                        lambda _c, _cur, statement, params, *_: seen.append((statement, params)))
+        with store.engine.connect() as conn:
+            tree = tiles.StoredTree(conn, N)
+            tree.prepare(lambda t: t.inclusion(1234, 2999))
+            path = tree.inclusion(1234, 2999)
         assert path == merkle.ProofTree(leaves).inclusion(1234, 2999)
-        assert rows_read <= 2 * (1 << tiles.TILE_HEIGHT)
-        # A node per level on the path, another per level on the tree's right edge, 2 blocks.
-        assert len(statements) <= 2 * (N.bit_length() - tiles.TILE_HEIGHT) + 2
+        nodes, blocks = [p for s, p in seen if "log_tiles" in s], \
+            [p for s, p in seen if "disclosure_log" in s]
+        assert (len(nodes), len(blocks)) == (1, 1)
+        bounds = list(blocks[0])[:4]  # (lo, hi) of each block read
+        assert bounds == [1216, 1280, 2944, 3000]  # the entry's block and the last, partial
         assert tree.pending == []  # every node it needed was stored
     finally:
         store.close()

@@ -19,7 +19,10 @@ from core.ledger.verify import read_state, remember, verify_log
 from core.privacy.keys import KeyRing, new_keyring
 from core.store import Store, log_verified
 from schemas.disclosures import canonical
+from tests.unit import test_web
+from tests.unit.test_api_openapi import _token
 from tests.unit.test_auditlog import T0, TAMPERING, fill, forge_body, make_log, run_sql
+from tests.unit.test_web import Web
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -223,3 +226,25 @@ def test_canonical_gives_the_rfc8785_library_bytes_or_its_error_for_any_json(
     except rfc8785.CanonicalizationError as exc:
         got = type(exc)
     assert got == expected
+
+
+# --------------------------------------------------------------------------- API and web UI
+
+web = test_web.web  # the web UI tests' module-scoped app over the sample data
+
+
+def test_the_api_and_the_integrity_page_run_the_incremental_pass_when_asked(web: Web) -> None:
+    AuditLog(web.store, web.ring).checkpoint(force=True)
+    client = web.client()
+    officer = _token(web, "security_officer")
+
+    full = client.get("/api/v1/disclosures/verify", headers=officer).json()
+    quick = client.get("/api/v1/disclosures/verify?incremental=true", headers=officer).json()
+
+    assert (full["ok"], full["verification"]) == (True, "full")
+    assert (quick["ok"], quick["verification"]) == (True, "incremental")
+    same = ("entries", "checkpoints", "tree_size", "root_hash", "erased_entries")
+    assert {k: quick[k] for k in same} == {k: full[k] for k in same}
+    officer_ui = web.login("sikkerhed")
+    assert "Trinvis kontrol" in officer_ui.get("/ui/log/integritet?trinvis=1").text
+    assert "Hele loggen er læst og kontrolleret." in officer_ui.get("/ui/log/integritet").text
