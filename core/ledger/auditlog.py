@@ -60,6 +60,7 @@ from schemas.disclosures import (
 )
 
 DEFAULT_ORIGIN = "ssp-hub"
+_SIZE = sa.select(log_state.c.size).where(log_state.c.id == 1)  # built once: proofs run it each
 _T = TypeVar("_T")
 
 
@@ -322,7 +323,7 @@ class AuditLog:
 
     @staticmethod
     def _size(conn: sa.Connection) -> int:
-        size = conn.execute(sa.select(log_state.c.size).where(log_state.c.id == 1)).scalar()
+        size = conn.execute(_SIZE).scalar()
         return int(size or 0)
 
     def _prove(self, tree_size: int, prove: Callable[[tiles.StoredTree], _T]) -> _T:
