@@ -169,6 +169,39 @@ def test_a_tampered_remembered_state_is_reported_and_the_whole_log_verified(
     assert {("verified state", "modified"), ("entry 12", "modified")} <= found
 
 
+def test_an_older_genuine_state_put_back_only_makes_the_pass_longer(store: Store,
+                                                                   keyring: KeyRing) -> None:
+    log = make_log(store, keyring, count=10, every=5)
+    keys = public_keys(keyring)
+    assert verify_log(store, keys, keyring, full=False).ok
+    old = _remembered(store)._asdict()
+    fill(log, 10, start=10)
+    assert verify_log(store, keys, keyring, full=False).ok
+    assert _remembered(store).tree_size == 20
+
+    with store.engine.begin() as conn:
+        conn.execute(log_verified.update().values(**old))
+    report = verify_log(store, keys, keyring, full=False)
+
+    assert (report.ok, report.mode, report.entries) == (True, "incremental", 20)
+    assert _remembered(store).tree_size == 20
+
+
+def test_entries_removed_after_the_remembered_state_are_found(store: Store,
+                                                            keyring: KeyRing) -> None:
+    log = make_log(store, keyring, count=10, every=5)
+    keys = public_keys(keyring)
+    assert verify_log(store, keys, keyring, full=False).ok
+    fill(log, 10, start=10)
+    run_sql(store, "DELETE FROM disclosure_log WHERE seq >= 17")
+    run_sql(store, "DELETE FROM disclosure_log_subjects WHERE seq >= 17")
+
+    report = verify_log(store, keys, keyring, full=False)
+    found = {(p.where, p.what) for p in report.problems}
+    assert report.mode == "incremental"
+    assert {("checkpoint 20", "missing"), ("log state", "modified")} <= found
+
+
 def test_a_change_to_an_entry_verified_before_is_for_the_full_pass(store: Store,
                                                                  keyring: KeyRing) -> None:
     """What the incremental pass does not prove (core/ledger/verify.py says so)."""
