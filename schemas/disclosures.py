@@ -196,9 +196,39 @@ def entry_document(entry: LogEntry, seq: int, logged_at: dt.datetime) -> dict[st
     return doc
 
 
+_JCS_INT = 2**53 - 1  # the integers JCS (and the library) accepts
+
+
+def _plain(value: Any) -> bool:
+    """JSON of objects with ASCII keys, arrays, strings, safe integers, booleans and null:
+    the values for which ``json.dumps`` (sorted keys, no whitespace, no ASCII escaping) gives
+    exactly the JCS bytes (see :func:`leaf_bytes`). Exact types: a subclass takes the
+    library."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_JCS_INT <= value <= _JCS_INT)
+    if kind is dict:
+        return all(type(k) is str and k.isascii() and (type(v) is str or _plain(v))
+                   for k, v in value.items())
+    if kind is list:
+        return all(type(v) is str or _plain(v) for v in value)
+    return False
+
+
 def canonical(doc: dict[str, Any]) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme (the ``rfc8785`` library, not a hand-rolled
-    ``json.dumps``: JCS pins number and string escaping, which sort_keys alone does not)."""
+    ``json.dumps``: JCS pins number and string escaping, which sort_keys alone does not).
+    Verification checks every stored entry's form with it, so a document without floats,
+    non-ASCII keys or lone surrogates takes ``json.dumps``, which gives the same bytes at a
+    sixth of the cost (a property test pins the equality against the library)."""
+    if _plain(doc):
+        try:
+            return json.dumps(doc, sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the library refuses it, and says why
+            pass
     return rfc8785.dumps(doc)
 
 

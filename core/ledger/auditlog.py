@@ -20,10 +20,9 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from core.ledger import merkle
+from core.ledger import merkle, tiles
 from core.privacy.crypto import PSEUDONYM_PATTERN
 from core.privacy.keys import KeyRing, signing_publics
 from core.store import (
@@ -44,6 +43,7 @@ from core.store import (
     disclosure_log_subjects,
     encode_cursor,
     log_state,
+    log_tiles,
 )
 from core.store import aware as _aware
 from core.store import insert_ignore as _insert_ignore
@@ -60,6 +60,8 @@ from schemas.disclosures import (
 )
 
 DEFAULT_ORIGIN = "ssp-hub"
+_SIZE = sa.select(log_state.c.size).where(log_state.c.id == 1)  # built once: proofs run it each
+_T = TypeVar("_T")
 
 
 def public_keys(ring: KeyRing) -> dict[str, Ed25519PublicKey]:
@@ -173,9 +175,8 @@ class AuditLog:
         self.origin = origin
         self.checkpoint_every = checkpoint_every
         self.checkpoint_interval = dt.timedelta(seconds=checkpoint_interval)
-        # Leaf hashes are append-only: proofs extend one cached list instead of re-reading.
-        self._leaves: list[bytes] = []
-        self._leaves_lock = threading.Lock()
+        # Stored subtree hashes are immutable: a small LRU of them serves the top of the tree.
+        self.nodes = tiles.NodeCache()
 
     # -- writing ------------------------------------------------------------------------
     def _lock_state(self, conn: sa.Connection) -> TreeState:
@@ -209,13 +210,14 @@ class AuditLog:
             tree = merkle.MerkleLog.from_frontier(state.size, state.frontier)
             rows: list[dict[str, Any]] = []
             subjects: list[dict[str, Any]] = []
+            completed: list[tuple[int, int, bytes]] = []
             for entry_id, entry in batch.items():
                 if entry_id in known:
                     continue
                 seq = tree.size
                 data, body = sequence_entry(entry, seq, now, secrets.token_hex(16))
                 leaf = merkle.leaf_hash(data)
-                tree.append(leaf)
+                tree.append(leaf, completed)
                 rows.append({
                     "seq": seq, "entry_id": entry_id, "kind": entry.kind.value,
                     "decision": entry.decision.value, "at": entry.at, "logged_at": now,
@@ -229,6 +231,9 @@ class AuditLog:
             conn.execute(disclosure_log.insert(), rows)
             if subjects:
                 conn.execute(disclosure_log_subjects.insert(), subjects)
+            new_tiles = tiles.tile_rows(completed)
+            if new_tiles:
+                conn.execute(log_tiles.insert(), new_tiles)
             conn.execute(log_state.update().where(log_state.c.id == 1).values(
                 size=tree.size, frontier=_frontier_text(tree.frontier),
                 root_hash=tree.root().hex(), updated_at=now))
@@ -307,27 +312,52 @@ class AuditLog:
         return None if row is None else _checkpoint_of(row)
 
     def leaf_hashes(self, upto: int) -> list[bytes]:
-        """The first ``upto`` leaf hashes (as stored). Raises ValueError beyond the log."""
-        with self._leaves_lock:
-            if upto > len(self._leaves):
-                with self.engine.connect() as conn:
-                    rows = conn.execute(
-                        sa.select(disclosure_log.c.seq, disclosure_log.c.leaf_hash)
-                        .where(disclosure_log.c.seq >= len(self._leaves))
-                        .order_by(disclosure_log.c.seq))
-                    for row in rows:
-                        if int(row.seq) != len(self._leaves):
-                            break  # a gap: verification reports it; proofs stop here
-                        self._leaves.append(bytes.fromhex(row.leaf_hash))
-            if upto > len(self._leaves):
-                raise ValueError(f"the log has {len(self._leaves)} entries, not {upto}")
-            return self._leaves[:upto]
+        """The first ``upto`` leaf hashes (as stored), read now (nothing is cached: proofs do
+        not need them, see :meth:`inclusion_proof`). Raises ValueError beyond the log or at a
+        gap."""
+        with self.engine.connect() as conn:
+            size = self._size(conn)
+            if upto > size:
+                raise ValueError(f"the log has {size} entries, not {upto}")
+            return tiles.read_leaves(conn, 0, upto)
+
+    @staticmethod
+    def _size(conn: sa.Connection) -> int:
+        size = conn.execute(_SIZE).scalar()
+        return int(size or 0)
+
+    def _prove(self, tree_size: int, prove: Callable[[tiles.StoredTree], _T]) -> _T:
+        """``prove`` over the stored tree (stored nodes, a few leaf blocks, one connection);
+        nodes it had to compute (a log older than the tiles) are stored afterwards."""
+        with self.engine.connect() as conn:
+            size = self._size(conn)
+            if tree_size > size:
+                raise ValueError(f"the log has {size} entries, not {tree_size}")
+            tree = tiles.StoredTree(conn, size, self.nodes)
+            tree.prepare(prove)
+            result = prove(tree)
+        if tree.pending:
+            tree.flush(self.engine)
+        return result
+
+    def leaf_and_inclusion_proof(self, seq: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+        """Entry ``seq``'s stored leaf hash and its audit path in the tree of ``tree_size``."""
+        def prove(tree: tiles.StoredTree) -> tuple[bytes, list[bytes]]:
+            path = tree.inclusion(seq, tree_size)  # checks seq first
+            return tree.leaves[seq], path
+        return self._prove(tree_size, prove)
 
     def inclusion_proof(self, seq: int, tree_size: int) -> list[bytes]:
-        return merkle.inclusion_proof(self.leaf_hashes(tree_size), seq)
+        """RFC 6962 audit path of entry ``seq`` in the tree of ``tree_size`` (O(log n))."""
+        return self._prove(tree_size, lambda t: t.inclusion(seq, tree_size))
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        return merkle.consistency_proof(self.leaf_hashes(second), first, second)
+        """RFC 6962 proof that the tree of ``first`` is a prefix of ``second`` (O(log n))."""
+        return self._prove(second, lambda t: t.consistency(first, second))
+
+    def root_at(self, tree_size: int) -> bytes:
+        """The Merkle Tree Hash of the first ``tree_size`` entries, from the stored tree."""
+        return self._prove(tree_size, lambda t: t.root(tree_size))
 
     def entry_rows(self, first: int = 0, last: int | None = None) -> list[tuple[int, bytes]]:
         """(seq, leaf bytes) for ``first <= seq <= last``, in order."""
@@ -504,6 +534,9 @@ class VerifyReport:
     uncovered: int = 0  # entries after the latest checkpoint: intact so far, not yet signed
     erased: int = 0  # entries whose body was erased (their leaves still verify)
     problems: list[Problem] = field(default_factory=list)
+    frontier: tuple[bytes, ...] | None = None  # at the size asked for (LogScan.keep_at)
+    kept_erased: int = 0  # erased entries below that size, their erasure recorded below it
+    mode: str = "full"  # or "incremental" (core.ledger.verify)
 
     @property
     def ok(self) -> bool:
@@ -523,6 +556,7 @@ class VerifyReport:
             "entries_after_latest_checkpoint": self.uncovered,
             "erased_entries": self.erased,
             "problems": [p.as_dict() for p in self.problems],
+            "verification": self.mode,
         }
 
     def summary(self) -> str:
@@ -558,96 +592,78 @@ def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
             "signature": cp.signature, "note": cp.note().decode("utf-8")}
 
 
+VERIFY_CHUNK = 10_000  # rows per query: verification holds one chunk, never the whole log
+
+
+def _late_seqs(conn: sa.Connection, limit: int) -> set[int]:
+    """Sequence numbers at or beyond ``limit`` in the log and in its subject index."""
+    late = {int(s) for s in conn.execute(
+        sa.select(disclosure_log.c.seq).where(disclosure_log.c.seq >= limit)).scalars()}
+    late |= {int(s) for s in conn.execute(
+        sa.select(disclosure_log_subjects.c.seq)
+        .where(disclosure_log_subjects.c.seq >= limit)).scalars()}
+    return late
+
+
 @dataclass
-class _LogRead:
-    """What verify_store reads from the store, consistently (see _read_log)."""
+class LogScan:
+    """A streaming replay of the stored entries from ``tree`` on (empty: the start of the
+    log; or a verified frontier), ``chunk`` rows per query, up to ``limit`` (the sequencer's
+    size, read before the checkpoints' newest size can exceed it; ``1 << 62`` if there is no
+    state). Every entry, its columns, subject index and leaf are checked, and every
+    checkpoint's root as the tree reaches its size. Memory: one chunk, the checkpoints, and
+    the sequence numbers of erased entries."""
 
-    cps: list[Checkpoint]
-    state_row: Any  # the log_state row, or None
-    indexed: dict[int, set[str]]  # seq -> pseudonyms in the subject index
-    rows: Sequence[Any]  # disclosure_log rows up to the state's size
-    unsequenced: list[int]  # seqs beyond the state read after them: put there by hand
-    size_now: Any  # the state's size read last
+    report: VerifyReport
+    by_size: Mapping[int, Checkpoint]
+    tree: merkle.MerkleLog
+    limit: int
+    chunk: int = VERIFY_CHUNK
+    keep_at: int = -1  # capture the frontier when the tree reaches this size
+    kept: tuple[bytes, ...] | None = None
+    rows: int = 0
+    erased_seqs: set[int] = field(default_factory=set)
+    recorded_erasures: set[int] = field(default_factory=set)
+    erasure_records: list[tuple[int, set[int]]] = field(default_factory=list)  # (seq, named)
+    odd_ids: set[str] = field(default_factory=set)  # hashed ids whose column differs
+    extra: int | None = None  # the first seq the subject index names but the log lacks
+    _n_rows: int | None = None
 
+    def run(self, conn: sa.Connection) -> None:
+        lo = self.tree.size
+        while lo < self.limit:
+            rows = conn.execute(sa.select(disclosure_log).where(
+                disclosure_log.c.seq >= lo, disclosure_log.c.seq < self.limit)
+                .order_by(disclosure_log.c.seq).limit(self.chunk)).all()
+            hi = int(rows[-1].seq) + 1 if len(rows) == self.chunk else self.limit
+            indexed: dict[int, set[str]] = {}
+            for r in conn.execute(sa.select(disclosure_log_subjects).where(
+                    disclosure_log_subjects.c.seq >= lo, disclosure_log_subjects.c.seq < hi)):
+                indexed.setdefault(int(r.seq), set()).add(r.pseudonym)
+            for row in rows:
+                self._entry(conn, row, indexed)
+            extra = set(indexed) - {int(r.seq) for r in rows}
+            if extra and (self.extra is None or min(extra) < self.extra):
+                self.extra = min(extra)
+            lo = hi
 
-def _read_log(store: Store) -> _LogRead:
-    # Read in this order so that a sequencer integrating meanwhile cannot cause a false
-    # alarm: every checkpoint read is at most the state's size, and rows and index are read
-    # only up to that size (they are committed in the same transaction as the state).
-    with store.engine.connect() as conn:
-        cps = [_checkpoint_of(r) for r in
-               conn.execute(sa.select(checkpoints).order_by(checkpoints.c.tree_size))]
-        state_row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).first()
-        limit = int(state_row.size) if state_row is not None else 0
-        if state_row is None:  # no state: trust nothing, read everything there is
-            limit = 1 << 62
-        indexed: dict[int, set[str]] = {}
-        for r in conn.execute(sa.select(disclosure_log_subjects)
-                              .where(disclosure_log_subjects.c.seq < limit)):
-            indexed.setdefault(int(r.seq), set()).add(r.pseudonym)
-        rows = conn.execute(sa.select(disclosure_log).where(disclosure_log.c.seq < limit)
-                            .order_by(disclosure_log.c.seq)).all()
-        # Rows past that size are being integrated right now, or were never sequenced. Read
-        # them, then the state again: a row the sequencer wrote was committed with a state
-        # that covers it, so a row beyond the state read *after* it was put there by hand.
-        late = {int(s) for s in conn.execute(
-            sa.select(disclosure_log.c.seq).where(disclosure_log.c.seq >= limit)).scalars()}
-        late |= {int(s) for s in conn.execute(
-            sa.select(disclosure_log_subjects.c.seq)
-            .where(disclosure_log_subjects.c.seq >= limit)).scalars()}
-        size_now = conn.execute(sa.select(log_state.c.size).where(log_state.c.id == 1)
-                                ).scalar()
-        unsequenced = sorted(s for s in late if s >= int(size_now or 0))
-    return _LogRead(cps, state_row, indexed, rows, unsequenced, size_now)
+    def n_rows(self, conn: sa.Connection) -> int:
+        """Rows below the limit (asked only when an entry names another position)."""
+        if self._n_rows is None:
+            self._n_rows = int(conn.execute(sa.select(sa.func.count()).select_from(
+                disclosure_log).where(disclosure_log.c.seq < self.limit)).scalar() or 0)
+        return self._n_rows
 
-
-def _check_stored(report: VerifyReport, row: Any, seq: int, stored: StoredEntry,
-                  n_rows: int, indexed: dict[int, set[str]], seen_ids: set[str]) -> None:
-    """One readable entry: its position, uniqueness, filter columns, subject index, no CPR."""
-    where = f"entry {seq}"
-    inner_seq = stored.seq
-    if inner_seq != seq:
-        what = "reordered" if inner_seq < n_rows and inner_seq != seq else "inserted"
-        report.add(where, what, f"the entry at position {seq} says it is entry "
-                                f"{inner_seq}")
-    if stored.entry_id in seen_ids:
-        report.add(where, "inserted", "a second copy of an earlier entry")
-    seen_ids.add(stored.entry_id)
-    entry = stored.entry
-    columns = {"entry_id": stored.entry_id, "kind": stored.kind,
-               "decision": stored.decision,
-               "agency": entry.agency if entry else None,
-               "recipient": entry.recipient if entry else None,
-               "pseudonym": entry.pseudonym if entry else None,
-               "event_id": entry.event_id if entry else None}
-    for name, value in columns.items():
-        if getattr(row, name) != value:
-            report.add(where, "modified",
-                       f"column {name} differs from the hashed entry")
-    if indexed.get(seq, set()) != set(entry.subjects() if entry else ()):
-        report.add(where, "modified", "the subject index differs from the hashed entry")
-    scan_for_cpr(report, where, stored.document)
-
-
-def _replay(report: VerifyReport, read: _LogRead) -> merkle.MerkleLog:
-    """Re-derive the tree from the entry bytes, checking every entry and every checkpoint's
-    root on the way; returns the tree."""
-    by_size = {cp.tree_size: cp for cp in read.cps}
-    tree = merkle.MerkleLog()
-    seen_ids: set[str] = set()
-    erased_seqs: set[int] = set()
-    recorded_erasures: set[int] = set()
-    expected = 0
-    for row in read.rows:
+    def _entry(self, conn: sa.Connection, row: Any, indexed: dict[int, set[str]]) -> None:
+        report, tree = self.report, self.tree
         seq = int(row.seq)
         where = f"entry {seq}"
-        if seq > expected:
-            report.add(f"entry {expected}", "missing",
-                       f"entries {expected}..{seq - 1} are missing from the log")
+        if seq > tree.size:
+            report.add(f"entry {tree.size}", "missing",
+                       f"entries {tree.size}..{seq - 1} are missing from the log")
             # Keep positions honest: leaves cannot be filled in, so every later root fails.
-            for _ in range(expected, seq):
-                tree.append(merkle.leaf_hash(b"missing"))
-            expected = seq
+            while tree.size < seq:
+                self._append(merkle.leaf_hash(b"missing"))
         data = _as_bytes(row.entry)
         leaf = merkle.leaf_hash(data)
         if leaf.hex() != row.leaf_hash:
@@ -660,39 +676,97 @@ def _replay(report: VerifyReport, read: _LogRead) -> merkle.MerkleLog:
         else:
             if stored.erased:
                 report.erased += 1
-                erased_seqs.add(seq)
+                self.erased_seqs.add(seq)
             elif stored.entry is not None:
-                recorded_erasures |= erased_by(stored.entry)
-            _check_stored(report, row, seq, stored, len(read.rows), read.indexed, seen_ids)
-        tree.append(leaf)
-        expected = seq + 1
-        at_size = by_size.get(tree.size)
-        if at_size is not None and tree.root().hex() != at_size.root_hash:
-            report.add(f"checkpoint {at_size.tree_size}", "modified",
-                       f"the entries up to {at_size.tree_size - 1} do not hash to the signed root: "
-                       "an entry at or before it was modified, removed, inserted or reordered")
-    for seq in sorted(erased_seqs - recorded_erasures)[:100]:
-        report.add(f"entry {seq}", "modified",
-                   "its body is gone, but no erasure entry in the log records erasing it")
-    return tree
+                named = erased_by(stored.entry)
+                if named:
+                    self.recorded_erasures |= named
+                    self.erasure_records.append((seq, named))
+            self._check_stored(conn, row, seq, stored, indexed)
+        self.rows += 1
+        self._append(leaf)
+
+    def _append(self, leaf: bytes) -> None:
+        self.tree.append(leaf)
+        if self.tree.size == self.keep_at:
+            self.kept = self.tree.frontier
+        at_size = self.by_size.get(self.tree.size)
+        if at_size is not None and self.tree.root().hex() != at_size.root_hash:
+            self.report.add(
+                f"checkpoint {at_size.tree_size}", "modified",
+                f"the entries up to {at_size.tree_size - 1} do not hash to the signed root: "
+                "an entry at or before it was modified, removed, inserted or reordered")
+
+    def _is_copy(self, conn: sa.Connection, row: Any, seq: int, entry_id: str) -> bool:
+        """Whether an earlier entry has the same (hashed) entry id. The ``entry_id`` column is
+        unique, so a copy either has its column changed (then the earlier entry is found by
+        the column, an indexed lookup) or the earlier one does (then it is in ``odd_ids``)."""
+        if entry_id in self.odd_ids:
+            return True
+        if row.entry_id == entry_id:
+            return False
+        self.odd_ids.add(entry_id)
+        return conn.execute(sa.select(disclosure_log.c.seq).where(
+            disclosure_log.c.entry_id == entry_id, disclosure_log.c.seq < seq).limit(1)
+        ).first() is not None
+
+    def _check_stored(self, conn: sa.Connection, row: Any, seq: int, stored: StoredEntry,
+                      indexed: dict[int, set[str]]) -> None:
+        """One readable entry: its position, uniqueness, filter columns, subject index, no
+        CPR."""
+        report, where = self.report, f"entry {seq}"
+        inner_seq = stored.seq
+        if inner_seq != seq:
+            what = "reordered" if inner_seq < self.n_rows(conn) else "inserted"
+            report.add(where, what, f"the entry at position {seq} says it is entry "
+                                    f"{inner_seq}")
+        if self._is_copy(conn, row, seq, stored.entry_id):
+            report.add(where, "inserted", "a second copy of an earlier entry")
+        entry = stored.entry
+        columns = {"entry_id": stored.entry_id, "kind": stored.kind,
+                   "decision": stored.decision,
+                   "agency": entry.agency if entry else None,
+                   "recipient": entry.recipient if entry else None,
+                   "pseudonym": entry.pseudonym if entry else None,
+                   "event_id": entry.event_id if entry else None}
+        for name, value in columns.items():
+            if getattr(row, name) != value:
+                report.add(where, "modified",
+                           f"column {name} differs from the hashed entry")
+        if indexed.get(seq, set()) != set(entry.subjects() if entry else ()):
+            report.add(where, "modified", "the subject index differs from the hashed entry")
+        scan_for_cpr(report, where, stored.document)
+
+    def recorded_at(self, upto: int) -> set[int]:
+        """The entries that the erasure entries scanned below ``upto`` name."""
+        return {s for seq, named in self.erasure_records if seq < upto for s in named}
+
+    def kept_erased(self) -> int:
+        """Erased entries scanned below ``keep_at`` whose erasure an entry below it records
+        (what :mod:`core.ledger.verify` remembers, so that no erasure is counted twice)."""
+        return len({s for s in self.erased_seqs if s < self.keep_at}
+                   & self.recorded_at(self.keep_at))
+
+    def unrecorded_erasures(self) -> None:
+        for seq in sorted(self.erased_seqs - self.recorded_erasures)[:100]:
+            self.report.add(f"entry {seq}", "modified",
+                            "its body is gone, but no erasure entry in the log records erasing it")
 
 
-def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyReport:
-    """Re-derive the tree from the stored entry bytes and check every entry, the filter
-    columns and subject index against the hashed bytes, every checkpoint's signature and
-    root, and that the checkpoints are consistent (all prefixes of one sequence of leaves)."""
-    report = VerifyReport()
-    read = _read_log(store)
-    cps, rows, state_row = read.cps, read.rows, read.state_row
-    report.checkpoints = len(cps)
-    report.latest_checkpoint = cps[-1] if cps else None
+def check_signatures(report: VerifyReport, cps: Iterable[Checkpoint],
+                     keys: Mapping[str, Ed25519PublicKey]) -> None:
     for cp in cps:
         why = verify_checkpoint(cp, keys)
         if why:
             report.add(f"checkpoint {cp.tree_size}", "bad_signature",
                        f"checkpoint at tree size {cp.tree_size}: {why}")
-    tree = _replay(report, read)
-    report.entries = len(rows)
+
+
+def finish_scan(report: VerifyReport, conn: sa.Connection, scan: LogScan,
+                cps: Sequence[Checkpoint], state_row: Any) -> None:
+    """The checks after the replay: the tree against the checkpoints, the subject index and the
+    sequencer's state; rows beyond the state put there by hand."""
+    tree = scan.tree
     report.tree_size = tree.size
     report.root_hash = tree.root().hex()
     for cp in cps:
@@ -700,13 +774,17 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
             report.add(f"checkpoint {cp.tree_size}", "missing",
                        f"the checkpoint covers {cp.tree_size} entries but the log holds "
                        f"{tree.size}: entries at the end were removed")
-    extra = set(read.indexed) - {int(r.seq) for r in rows}
-    if extra:
-        report.add(f"entry {min(extra)}", "inserted",
+    if scan.extra is not None:
+        report.add(f"entry {scan.extra}", "inserted",
                    "the subject index names entries that are not in the log")
-    for seq in read.unsequenced[:100]:
+    # Rows past the state's size are being integrated right now, or were never sequenced. Read
+    # them, then the state again: a row the sequencer wrote was committed with a state that
+    # covers it, so a row beyond the state read *after* it was put there by hand.
+    late = _late_seqs(conn, scan.limit)
+    size_now = conn.execute(sa.select(log_state.c.size).where(log_state.c.id == 1)).scalar()
+    for seq in sorted(s for s in late if s >= int(size_now or 0))[:100]:
         report.add(f"entry {seq}", "inserted",
-                   f"entry {seq} is beyond the sequencer's state ({read.size_now} entries): "
+                   f"entry {seq} is beyond the sequencer's state ({size_now} entries): "
                    "it was not integrated by the hub")
     if state_row is not None and (int(state_row.size) != tree.size
                                   or state_row.root_hash != report.root_hash):
@@ -715,4 +793,39 @@ def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey]) -> VerifyRe
                    f"{tree.size} (or the roots differ)")
     last = cps[-1].tree_size if cps else 0
     report.uncovered = max(0, tree.size - last)
+
+
+def read_head(conn: sa.Connection) -> tuple[list[Checkpoint], Any, int]:
+    """The checkpoints, then the sequencer's state and the size to verify up to. Read in this
+    order so that a sequencer integrating meanwhile cannot cause a false alarm: every
+    checkpoint read is at most the state's size, and rows and index are read only up to that
+    size (they are committed in the same transaction as the state)."""
+    cps = [_checkpoint_of(r) for r in
+           conn.execute(sa.select(checkpoints).order_by(checkpoints.c.tree_size))]
+    state_row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).first()
+    # No state: trust nothing, read everything there is.
+    limit = int(state_row.size) if state_row is not None else 1 << 62
+    return cps, state_row, limit
+
+
+def verify_store(store: Store, keys: Mapping[str, Ed25519PublicKey], *,
+                 chunk: int = VERIFY_CHUNK, keep_at: int = -1) -> VerifyReport:
+    """Re-derive the tree from the stored entry bytes and check every entry, the filter
+    columns and subject index against the hashed bytes, every checkpoint's signature and
+    root, and that the checkpoints are consistent (all prefixes of one sequence of leaves).
+    Streams the log ``chunk`` rows at a time. ``keep_at``: a tree size whose frontier to keep
+    (``report.frontier``, for :mod:`core.ledger.verify`)."""
+    report = VerifyReport()
+    with store.engine.connect() as conn:
+        cps, state_row, limit = read_head(conn)
+        report.checkpoints = len(cps)
+        report.latest_checkpoint = cps[-1] if cps else None
+        check_signatures(report, cps, keys)
+        scan = LogScan(report, {cp.tree_size: cp for cp in cps}, merkle.MerkleLog(), limit,
+                       chunk=chunk, keep_at=keep_at)
+        scan.run(conn)
+        scan.unrecorded_erasures()
+        report.entries = scan.rows
+        finish_scan(report, conn, scan, cps, state_row)
+    report.frontier, report.kept_erased = scan.kept, scan.kept_erased()
     return report

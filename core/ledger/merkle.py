@@ -373,16 +373,26 @@ class MerkleLog:
         """Roots of the perfect subtrees covering the tree, left to right."""
         return tuple(self._frontier)
 
-    def append(self, leaf_hash: bytes) -> int:
-        """Append a leaf hash and return its index."""
+    def append(self, leaf_hash: bytes,
+               completed: list[tuple[int, int, bytes]] | None = None) -> int:
+        """Append a leaf hash and return its index.
+
+        With ``completed``, every perfect subtree this leaf completes is appended to it as
+        ``(level, index, hash)``: the subtree of ``2**level`` leaves covering
+        ``[index * 2**level, (index + 1) * 2**level)`` (level 1 and up; the leaf itself is not
+        reported). These are the nodes :mod:`core.ledger.tiles` stores."""
         if not isinstance(leaf_hash, bytes) or len(leaf_hash) != HASH_SIZE:
             raise ValueError(f"leaf hash is not {HASH_SIZE} bytes")
         index = self._size
         h = leaf_hash
         s = index
+        level = 0
         while s & 1:  # every trailing 1-bit is a perfect subtree that now gets a sibling
             h = node_hash(self._frontier.pop(), h)
             s >>= 1
+            level += 1
+            if completed is not None:
+                completed.append((level, ((index + 1) >> level) - 1, h))
         self._frontier.append(h)
         self._size = index + 1
         return index

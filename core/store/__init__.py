@@ -49,6 +49,8 @@ from core.store.tables import (
     disclosure_log_subjects,
     events,
     log_state,
+    log_tiles,
+    log_verified,
     metadata,
     vault,
 )
@@ -57,7 +59,8 @@ __all__ = [
     "ACCEPTING", "ConcernRow", "Page", "Principal", "Retirement", "Store", "VaultRow", "aware",
     "checkpoints", "concerns", "decode_cursor", "decode_time_cursor", "disclosure_log",
     "disclosure_log_subjects", "encode_cursor", "encode_time_cursor", "events", "hash_token",
-    "insert_ignore", "log_state", "make_engine", "metadata", "migrate", "vault",
+    "insert_ignore", "log_state", "log_tiles", "log_verified", "make_engine", "metadata",
+    "migrate", "vault",
 ]
 
 

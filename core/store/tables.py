@@ -117,6 +117,8 @@ disclosure_log_subjects = sa.Table(
     "disclosure_log_subjects", metadata,
     sa.Column("pseudonym", sa.String(100), primary_key=True),
     sa.Column("seq", sa.BigInteger, primary_key=True),
+    # Verification reads the index by seq range, a chunk at a time (migration 0008).
+    sa.Index("ix_disclosure_log_subjects_seq", "seq"),
 )
 
 
@@ -131,6 +133,35 @@ log_state = sa.Table(
     sa.Column("root_hash", sa.String(64), nullable=False),
     sa.Column("lock", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# Stored Merkle subtree hashes ("tiles", core/ledger/tiles.py): the hash of every complete,
+# aligned perfect subtree of 2**level leaves, level >= TILE_HEIGHT (6), covering leaves
+# [index * 2**level, (index + 1) * 2**level). The sequencer writes them in the transaction that
+# integrates the leaves; a node missing (a log written before migration 0008) is computed once
+# from its children and stored by the first proof that needs it.
+log_tiles = sa.Table(
+    "log_tiles", metadata,
+    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+)
+
+
+# The last verified state of the log (one row): a signed checkpoint's size and root and the
+# tree's frontier at that size, plus the entries found erased, tagged with a MAC keyed from
+# the checkpoint signing key (core/ledger/verify.py). Incremental verification starts here.
+log_verified = sa.Table(
+    "log_verified", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("tree_size", sa.BigInteger, nullable=False),
+    sa.Column("root_hash", sa.String(64), nullable=False),
+    sa.Column("frontier", sa.Text, nullable=False),
+    sa.Column("erased", sa.BigInteger, nullable=False),
+    sa.Column("key_id", sa.String(40), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+    sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 

@@ -20,8 +20,8 @@ from core.ledger.auditlog import (
     erasure_entry,
     key_fingerprint,
     public_key_b64,
-    verify_store,
 )
+from core.ledger.verify import verify_log
 from hub.api.context import NO_STORE, CtxDep, LogReader, answer, check_cursor, error
 from hub.api.models import (
     ConsistencyProof,
@@ -82,9 +82,16 @@ async def disclosures(
 
 
 @router.get("/api/v1/disclosures/verify", response_model=VerifyAnswer,
-            summary="Verify the whole log: every entry, checkpoint signature and root")
-async def disclosures_verify(request: Request, _reader: LogReader, ctx: CtxDep) -> Response:
-    report = await asyncio.to_thread(verify_store, request.app.state.store, ctx.keys)
+            summary="Verify the whole log: every entry, checkpoint signature and root "
+                    "(incremental=true: only what was appended since the last verification)")
+async def disclosures_verify(request: Request, _reader: LogReader, ctx: CtxDep,
+                             incremental: bool = False) -> Response:
+    """A full pass by default (and remembered). ``incremental=true`` verifies only the entries
+    appended since the last verified checkpoint, from that checkpoint's frontier: fast at any
+    size, but it does not re-read older entries (core/ledger/verify.py says what it proves);
+    ``verification`` in the answer says which pass ran."""
+    report = await asyncio.to_thread(verify_log, request.app.state.store, ctx.keys, ctx.ring,
+                                     full=not incremental)
     return answer(report.as_dict())
 
 
@@ -117,12 +124,8 @@ async def inclusion_proof(
     audit = _audit(request)
     if seq >= tree_size:
         raise HTTPException(422, "seq must be below tree_size")
-
-    def prove() -> tuple[bytes, list[bytes]]:
-        leaves = audit.leaf_hashes(tree_size)
-        return leaves[seq], audit.inclusion_proof(seq, tree_size)
     try:
-        leaf, path = await asyncio.to_thread(prove)
+        leaf, path = await asyncio.to_thread(audit.leaf_and_inclusion_proof, seq, tree_size)
     except ValueError as exc:
         raise HTTPException(404, "tree_size: the log is not that large yet") from exc
     cp = await asyncio.to_thread(audit.checkpoint_at, tree_size)

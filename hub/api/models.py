@@ -214,6 +214,9 @@ class VerifyAnswer(_Answer):
     entries_after_latest_checkpoint: int
     erased_entries: int
     problems: list[VerifyProblem]
+    verification: str = Field(
+        "full", description="full (every entry) | incremental (?incremental=true: the entries "
+                            "appended since the last verified checkpoint)")
 
 
 class PublicKeys(_Answer):
