@@ -6,13 +6,22 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The scrubber's compiled recognizers (Rust, built by maturin with cargo): rustup puts cargo in
+# ~/.cargo/bin, which a non-login shell (CI) may not have on its PATH.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+NATIVE := core/privacy/scrubber/native
+NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.toml \
+	$(NATIVE)/ssp_scrubber_native.pyi $(wildcard $(NATIVE)/src/*.rs)
 
 .PHONY: demo test test-kafka lint bench clean lock
 
-$(STAMP): pyproject.toml requirements-dev.lock
+$(STAMP): pyproject.toml requirements-dev.lock $(NATIVE_SOURCES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	# A local package, built from source (release profile; cargo's build files stay in
+	# $(NATIVE)/target): not in the hashed lock, so installed on its own.
+	$(BIN)/pip install --quiet $(NATIVE)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
