@@ -8,8 +8,144 @@
 
 use fancy_regex::{Regex, RegexBuilder};
 
+const W: &str = r"\p{L}\p{N}_";
+
+/// A Python ``re`` pattern in fancy-regex syntax with Python's meaning: ``\w`` is a letter, a
+/// number of any kind ("²" too) or "_" (Rust's ``\w`` also takes combining marks and not
+/// "²"), ``\s`` also the separators U+001C..U+001F, ``\b`` between those word characters,
+/// and under IGNORECASE an "i" also matches "İ" and "ı" (Python folds them, Rust does not).
+pub fn py(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut ci = false;
+    let mut stack: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
+        if c == '\\' {
+            let e = chars[i + 1];
+            match e {
+                'w' => out.push_str(&format!("[{W}]")),
+                'W' => out.push_str(&format!("[^{W}]")),
+                's' => out.push_str(r"[\s\x1c-\x1f]"),
+                'b' => out.push_str(&format!("(?:(?<=[{W}])(?![{W}])|(?<![{W}])(?=[{W}]))")),
+                _ => {
+                    out.push(c);
+                    out.push(e);
+                }
+            }
+            i += 2;
+        } else if rest.starts_with("(?i)") {
+            ci = true;
+            out.push_str("(?i)");
+            i += 4;
+        } else if c == '(' {
+            stack.push(ci);
+            if rest.starts_with("(?i:") {
+                ci = true;
+                out.push_str("(?i:");
+                i += 4;
+            } else if rest.starts_with("(?P<") {
+                while chars[i] != '>' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+                out.push('>');
+                i += 1;
+            } else {
+                out.push('(');
+                i += 1;
+                if chars.get(i) == Some(&'?') {
+                    // (?: (?= (?! (?<= (?<!
+                    out.push('?');
+                    i += 1;
+                    while matches!(chars.get(i), Some('<') | Some('=') | Some('!') | Some(':')) {
+                        out.push(chars[i]);
+                        i += 1;
+                        if matches!(chars[i - 1], '=' | '!' | ':') {
+                            break;
+                        }
+                    }
+                }
+            }
+        } else if c == ')' {
+            ci = stack.pop().unwrap_or(false);
+            out.push(')');
+            i += 1;
+        } else if c == '[' {
+            i = class(&chars, i, ci, &mut out);
+        } else if ci && (c == 'i' || c == 'I') {
+            out.push_str("[iIİı]");
+            i += 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The character class at ``chars[start]`` ("["), translated as :func:`py`; returns the
+/// index after its "]".
+fn class(chars: &[char], start: usize, ci: bool, out: &mut String) -> usize {
+    let mut i = start + 1;
+    let negated = chars.get(i) == Some(&'^');
+    if negated {
+        i += 1;
+    }
+    let mut body = String::new();
+    let mut raw = String::new();
+    let mut not_word = false;
+    let mut first = true;
+    while chars[i] != ']' || first {
+        first = false;
+        let c = chars[i];
+        if c == '\\' {
+            let e = chars[i + 1];
+            match e {
+                'w' => body.push_str(W),
+                'W' => not_word = true,
+                's' => body.push_str(r"\s\x1c-\x1f"),
+                _ => {
+                    body.push(c);
+                    body.push(e);
+                }
+            }
+            raw.push(e);
+            i += 2;
+        } else {
+            if c == '[' {
+                body.push_str(r"\[");
+            } else {
+                body.push(c);
+            }
+            raw.push(c);
+            i += 1;
+        }
+    }
+    let folds = ci && (raw.contains('i') || raw.contains('I') || raw.contains("a-z") || raw.contains("A-Z"));
+    if folds {
+        body.insert_str(0, "İı"); // first: a "-" at the end would make a range with them
+    }
+    if not_word {
+        // [^\W...]: a word character that is none of the rest
+        assert!(negated, "\\W only in a negated class");
+        if body.is_empty() {
+            out.push_str(&format!("[{W}]"));
+        } else {
+            out.push_str(&format!("[[{W}]--[{body}]]"));
+        }
+    } else if negated {
+        out.push_str(&format!("[^{body}]"));
+    } else {
+        out.push_str(&format!("[{body}]"));
+    }
+    i + 1
+}
+
 fn build(pattern: &str) -> Regex {
-    RegexBuilder::new(pattern)
+    RegexBuilder::new(&py(pattern))
         .delegate_size_limit(1 << 27)
         .delegate_dfa_size_limit(1 << 26)
         .backtrack_limit(10_000_000)
@@ -160,6 +296,8 @@ pub struct Patterns {
     pub not_house_after: Regex,
     pub digit: regex::Regex,
     pub word: regex::Regex,
+    pub alnum: regex::Regex,
+    pub alpha: regex::Regex,
 }
 
 impl Patterns {
@@ -267,7 +405,9 @@ impl Patterns {
                 r"(?i)[.,:/]\d|\d|\.?\s?(?:%MONTHS%)(?![^\W\d_])|\s?(?:%|kr\b|år\b|årig|timer|time\b|gange|minutter|min\b|km\b|kg\b|g\b|stk|elever|dage|dag\b|uger|måneder|personer|unge|drenge|piger|point|mål|-\s?\d)",
                 &[("MONTHS", MONTHS)])),
             digit: regex::Regex::new(r"\A\d\z").expect("digit"),
-            word: regex::Regex::new(r"\A\w\z").expect("word"),
+            word: regex::Regex::new(r"\A[\p{L}\p{N}_]\z").expect("word"),
+            alnum: regex::Regex::new(r"\A[\p{L}\p{N}]\z").expect("alnum"),
+            alpha: regex::Regex::new(r"\A\p{L}\z").expect("alpha"),
         }
     }
 }

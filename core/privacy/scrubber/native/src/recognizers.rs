@@ -618,9 +618,11 @@ fn account(t: &Text, iban_valid: &dyn Fn(&str) -> PyResult<bool>) -> PyResult<Ve
     out.extend(labelled(&p.account_label, KW_ACCOUNT, t).iter().filter_map(|m| span(m, "v")));
     let cards: Vec<usize> = t.runs.iter().filter(|r| r.2 == 4 || r.2 >= 16).map(|r| r.0).collect();
     for m in matches_at(&p.card, s, &cards) {
-        let digits: Vec<u32> = m.get(0).expect("m").as_str().chars().filter(|c| is_digit(*c))
-            .map(crate::text::digit_value).collect();
-        if (16..=19).contains(&digits.len()) && luhn_valid(&digits) {
+        let digits: Vec<char> = m.get(0).expect("m").as_str().chars().filter(|c| is_digit(*c)).collect();
+        // python-stdnum's Luhn knows only "0".."9": another script's digit fails it
+        if (16..=19).contains(&digits.len()) && digits.iter().all(char::is_ascii_digit)
+            && luhn_valid(&digits.iter().map(|c| *c as u32 - '0' as u32).collect::<Vec<u32>>())
+        {
             out.push(whole(&m));
         }
     }

@@ -54,12 +54,20 @@ pub fn is_word(c: char) -> bool {
 
 /// Python ``str.isalnum()`` of one character.
 pub fn is_alnum(c: char) -> bool {
-    c.is_alphanumeric() || is_digit(c)
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        crate::recognizers::patterns().alnum.is_match(c.encode_utf8(&mut [0; 4]))
+    }
 }
 
 /// Python ``str.isalpha()`` of one character.
 pub fn is_alpha(c: char) -> bool {
-    c.is_alphabetic()
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        crate::recognizers::patterns().alpha.is_match(c.encode_utf8(&mut [0; 4]))
+    }
 }
 
 /// The decimal value of a Unicode digit (Python ``int()``): digits come in runs of ten.
