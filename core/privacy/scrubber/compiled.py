@@ -19,10 +19,17 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import ssp_scrubber_native
 from stdnum import iban as stdnum_iban
 
 from core.privacy.scrubber.vocabulary import Vocabulary
+
+try:
+    import ssp_scrubber_native
+except ImportError as missing:  # a source install without the extension: say how to build it
+    raise ImportError(
+        "the scrubber's compiled recognizers (ssp-scrubber-native) are not installed: run "
+        "`make` (or `pip install ./core/privacy/scrubber/native`; needs Rust's cargo)"
+    ) from missing
 
 
 def _common_word(low: str) -> bool:

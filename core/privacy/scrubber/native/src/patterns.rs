@@ -6,7 +6,116 @@
 //! pre-scans and validates their matches belong together (a gate is only right for its
 //! pattern), and one file holds both.
 
-use fancy_regex::{Regex, RegexBuilder};
+use fancy_regex::RegexBuilder;
+use regex_automata::meta;
+use regex_automata::{Anchored, Input};
+
+/// A pattern: run by fancy-regex (backtracking, look-around, as Python's ``re``), after a
+/// quick test with ``quick``, the same pattern without its look-arounds and back-references
+/// (so it matches wherever the full one does, and more) run by regex-automata's DFA: most
+/// positions a pattern is tried at fail, and the DFA says so several times faster.
+pub struct Regex {
+    pub fancy: fancy_regex::Regex,
+    quick: Option<meta::Regex>,
+}
+
+impl Regex {
+    /// Could the pattern match at exactly ``at``? (false: it cannot)
+    pub fn may_match_at(&self, s: &str, at: usize) -> bool {
+        match &self.quick {
+            Some(q) => q.is_match(Input::new(s).range(at..).anchored(Anchored::Yes)),
+            None => true,
+        }
+    }
+
+    /// Could the pattern match anywhere in ``s``?
+    pub fn may_match(&self, s: &str) -> bool {
+        match &self.quick {
+            Some(q) => q.is_match(s),
+            None => true,
+        }
+    }
+}
+
+/// ``pattern`` (translated) without look-arounds, back-references as "anything".
+fn relaxed(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            if chars[i + 1].is_ascii_digit() {
+                out.push_str("(?s:.)*");
+            } else {
+                out.push(c);
+                out.push(chars[i + 1]);
+            }
+            i += 2;
+        } else if c == '[' {
+            let end = class_end(&chars, i);
+            out.extend(&chars[i..end]);
+            i = end;
+        } else if c == '(' && is_lookaround(&chars[i..]) {
+            i = group_end(&chars, i);
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn is_lookaround(rest: &[char]) -> bool {
+    let head: String = rest.iter().take(4).collect();
+    head.starts_with("(?=") || head.starts_with("(?!") || head.starts_with("(?<=")
+        || head.starts_with("(?<!")
+}
+
+/// The index after the class that begins at ``chars[start]`` (classes nest: ``[[a]--[b]]``;
+/// a "]" or "[" in a translated class is always escaped).
+fn class_end(chars: &[char], start: usize) -> usize {
+    let mut depth = 0;
+    let mut i = start;
+    loop {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// The index after the group that begins at ``chars[start]``.
+fn group_end(chars: &[char], start: usize) -> usize {
+    let mut depth = 0;
+    let mut i = start;
+    loop {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' => {
+                i = class_end(chars, i);
+                continue;
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
 
 const W: &str = r"\p{L}\p{N}_";
 
@@ -145,12 +254,19 @@ fn class(chars: &[char], start: usize, ci: bool, out: &mut String) -> usize {
 }
 
 fn build(pattern: &str) -> Regex {
-    RegexBuilder::new(&py(pattern))
+    let translated = py(pattern);
+    let fancy = RegexBuilder::new(&translated)
         .delegate_size_limit(1 << 27)
         .delegate_dfa_size_limit(1 << 26)
         .backtrack_limit(10_000_000)
         .build()
-        .unwrap_or_else(|e| panic!("scrubber pattern does not compile: {e}"))
+        .unwrap_or_else(|e| panic!("scrubber pattern does not compile: {e}"));
+    let quick = meta::Regex::builder()
+        .syntax(regex_automata::util::syntax::Config::new().unicode(true).utf8(true))
+        .configure(meta::Config::new().nfa_size_limit(Some(1 << 27)).hybrid_cache_capacity(1 << 22))
+        .build(&relaxed(&translated))
+        .ok();
+    Regex { fancy, quick }
 }
 
 /// ``template`` with each ``%NAME%`` replaced by its value.

@@ -2,14 +2,15 @@
 //! run, an "@", a keyword of its label): the same matches as scanning every position, found
 //! without the scan.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
-use fancy_regex::{Captures, Regex, RegexInput};
+use fancy_regex::{Captures, RegexInput};
 
 type Caps<'t> = Captures<'t, str>;
 use pyo3::prelude::*;
 
-use crate::patterns::{self, Patterns};
+use crate::patterns::{self, Patterns, Regex};
 use crate::text::{char_at, int, is_alnum, is_alpha, is_digit, is_word, prev_char, Keywords, Text};
 
 pub fn patterns() -> &'static Patterns {
@@ -64,7 +65,10 @@ type Span = (usize, usize);
 /// The match of ``re`` at exactly ``at`` (Python ``pattern.match(text, at)``: look-behinds
 /// see the text before it).
 fn match_at<'t>(re: &Regex, s: &'t str, at: usize) -> Option<Caps<'t>> {
-    re.captures_input(RegexInput::new(s).from_pos(at).anchored(true)).ok().flatten()
+    if !re.may_match_at(s, at) {
+        return None;
+    }
+    re.fancy.captures_input(RegexInput::new(s).from_pos(at).anchored(true)).ok().flatten()
 }
 
 /// The matches ``finditer`` yields, with ``re`` tried only at ``starts`` (ascending).
@@ -84,11 +88,14 @@ fn matches_at<'t>(re: &Regex, s: &'t str, starts: &[usize]) -> Vec<Caps<'t>> {
 }
 
 fn find_iter<'t>(re: &Regex, s: &'t str) -> Vec<Caps<'t>> {
-    re.captures_iter(s).filter_map(|c| c.ok()).collect()
+    if !re.may_match(s) {
+        return Vec::new();
+    }
+    re.fancy.captures_iter(s).filter_map(|c| c.ok()).collect()
 }
 
 fn search(re: &Regex, s: &str) -> bool {
-    re.is_match(s).unwrap_or(false)
+    re.may_match(s) && re.fancy.is_match(s).unwrap_or(false)
 }
 
 fn span(c: &Caps<'_>, group: &str) -> Option<Span> {
@@ -121,13 +128,15 @@ fn labelled<'t>(re: &Regex, group: usize, t: &Text<'t>) -> Vec<Caps<'t>> {
 pub struct Engine {
     iban_valid: Py<PyAny>,
     common_word: Py<PyAny>,
+    /// the vocabulary's answers, kept: the same few street-like words come again and again
+    common: Mutex<HashMap<String, bool>>,
 }
 
 impl Engine {
     pub fn new(iban_valid: Py<PyAny>, common_word: Py<PyAny>) -> Self {
         patterns();
         keywords();
-        Engine { iban_valid, common_word }
+        Engine { iban_valid, common_word, common: Mutex::new(HashMap::new()) }
     }
 
     pub fn find_all(
@@ -156,7 +165,7 @@ impl Engine {
                 IP => ip(&t),
                 URL => url(&t),
                 ID => id_number(&t),
-                HOUSE => house(&t, &|v| self.call(py, &self.common_word, v))?,
+                HOUSE => house(&t, &|v| self.is_common(py, v))?,
                 _ => Vec::new(),
             };
             found.extend(spans.into_iter().filter(|(a, b)| b > a).map(|sp| (index, sp)));
@@ -165,6 +174,20 @@ impl Engine {
             .into_iter()
             .map(|(i, (a, b))| (i, t.idx.ch(a), t.idx.ch(b)))
             .collect())
+    }
+
+    fn is_common(&self, py: Python<'_>, word: &str) -> PyResult<bool> {
+        if let Some(&known) = self.common.lock().ok().and_then(|c| c.get(word).copied()).as_ref() {
+            return Ok(known);
+        }
+        let answer = self.call(py, &self.common_word, word)?;
+        if let Ok(mut cache) = self.common.lock() {
+            if cache.len() >= 1 << 16 {
+                cache.clear();
+            }
+            cache.insert(word.to_string(), answer);
+        }
+        Ok(answer)
     }
 
     fn call(&self, py: Python<'_>, f: &Py<PyAny>, value: &str) -> PyResult<bool> {
@@ -371,7 +394,7 @@ fn plate(t: &Text) -> Vec<Span> {
 // ---- addresses ---------------------------------------------------------------------------
 /// Where the first capitalised word before " " and a digit begins.
 fn address_gate(t: &Text) -> Option<usize> {
-    patterns().address_gate.find(t.s).ok().flatten().map(|m| m.start())
+    patterns().address_gate.fancy.find(t.s).ok().flatten().map(|m| m.start())
 }
 
 /// Where a street with a house number can begin, and those of them where the street ends
@@ -417,10 +440,10 @@ fn address(t: &Text) -> Vec<Span> {
     if address_gate(t).is_none() {
         return out;
     }
-    let (starts, suffixed) = address_starts(t);
+    let (starts, suffixed) = t.address_starts.get_or_init(|| address_starts(t));
     if !starts.is_empty() {
-        out.extend(matches_at(&p.address, s, &suffixed).iter().map(whole));
-        out.extend(matches_at(&p.any_street, s, &starts).iter().map(whole));
+        out.extend(matches_at(&p.address, s, suffixed).iter().map(whole));
+        out.extend(matches_at(&p.any_street, s, starts).iter().map(whole));
     }
     if t.low.is_none() {
         if search(&p.context_words, &s.to_lowercase()) {
@@ -802,11 +825,11 @@ fn house(t: &Text, common_word: &dyn Fn(&str) -> PyResult<bool>) -> PyResult<Vec
     let s = t.s;
     let mut out = Vec::new();
     let Some(gate) = address_gate(t) else { return Ok(out) };
-    if p.house_gate.find_from_pos(s, gate).ok().flatten().is_none() {
+    if p.house_gate.fancy.find_from_pos(s, gate).ok().flatten().is_none() {
         return Ok(out);
     }
-    let (starts, _) = address_starts(t);
-    for m in matches_at(&p.house, s, &starts) {
+    let (starts, _) = t.address_starts.get_or_init(|| address_starts(t));
+    for m in matches_at(&p.house, s, starts) {
         if let Some(sp) = house_match(t, &m, common_word)? {
             out.push(sp);
         }

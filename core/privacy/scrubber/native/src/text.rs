@@ -1,7 +1,8 @@
 //! One text as the recognizers read it: byte <-> code point offsets, digit runs, the
 //! lower-cased form and where each keyword group occurs in it (computed once per text).
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 /// Offsets of a string: byte offset <-> code point index.
@@ -40,13 +41,23 @@ impl Index {
 }
 
 pub fn is_digit(c: char) -> bool {
-    c.is_ascii_digit() || (!c.is_ascii() && crate::recognizers::patterns().digit.is_match(c.encode_utf8(&mut [0; 4])))
+    if c.is_ascii() {
+        return c.is_ascii_digit();
+    }
+    // a Unicode decimal digit is numeric: most characters are answered by that table alone
+    c.is_numeric() && crate::recognizers::patterns().digit.is_match(c.encode_utf8(&mut [0; 4]))
 }
+
+/// Below U+0250 (Latin-1 and Latin Extended) no combining marks: a letter or number there is
+/// one by Rust's tables and Python's alike.
+const SIMPLE: u32 = 0x250;
 
 /// Python ``\w`` (as the regex engine reads it).
 pub fn is_word(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric() || c == '_'
+    } else if (c as u32) < SIMPLE {
+        c.is_alphanumeric()
     } else {
         crate::recognizers::patterns().word.is_match(c.encode_utf8(&mut [0; 4]))
     }
@@ -56,6 +67,8 @@ pub fn is_word(c: char) -> bool {
 pub fn is_alnum(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric()
+    } else if (c as u32) < SIMPLE {
+        c.is_alphanumeric()
     } else {
         crate::recognizers::patterns().alnum.is_match(c.encode_utf8(&mut [0; 4]))
     }
@@ -65,6 +78,8 @@ pub fn is_alnum(c: char) -> bool {
 pub fn is_alpha(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphabetic()
+    } else if (c as u32) < SIMPLE {
+        c.is_alphabetic()
     } else {
         crate::recognizers::patterns().alpha.is_match(c.encode_utf8(&mut [0; 4]))
     }
@@ -122,7 +137,11 @@ impl Keywords {
                 }
             }
         }
-        let automaton = AhoCorasick::new(&words).expect("keywords");
+        // a DFA: a few hundred keywords keep it small, and it is the fastest to search
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&words)
+            .expect("keywords");
         Keywords { automaton, owners, groups: groups.len() }
     }
 }
@@ -137,6 +156,9 @@ pub struct Text<'a> {
     pub low: Option<String>,
     /// per keyword group: where its words begin, byte offsets into ``s``, ascending
     pub hits: Vec<Vec<usize>>,
+    /// where a street with a house number can begin, and where one with a known ending can
+    /// (two recognizers ask)
+    pub address_starts: OnceCell<(Vec<usize>, Vec<usize>)>,
 }
 
 impl<'a> Text<'a> {
@@ -163,6 +185,7 @@ impl<'a> Text<'a> {
         let low = lowered(s, nchars);
         let mut hits = vec![Vec::new(); keywords.groups];
         if let Some(low) = &low {
+            // lower-casing may change a character's UTF-8 length ("K" -> "k"), not the count
             let lidx = Index::new(low);
             for m in keywords.automaton.find_overlapping_iter(low.as_str()) {
                 let at = idx.by(lidx.ch(m.start()));
@@ -175,7 +198,7 @@ impl<'a> Text<'a> {
                 h.dedup();
             }
         }
-        Text { s, idx, nchars, runs, low, hits }
+        Text { s, idx, nchars, runs, low, hits, address_starts: OnceCell::new() }
     }
 
     /// Byte offsets of the starts of digit runs of one of ``sizes`` (all if empty).
@@ -212,13 +235,15 @@ impl<'a> Text<'a> {
 
 /// Python ``text.lower()`` with "ı"/"ſ" folded, or None if lower-casing changed the length.
 fn lowered(s: &str, nchars: usize) -> Option<String> {
-    let low: String = if s.is_ascii() {
-        s.to_ascii_lowercase()
-    } else {
-        s.to_lowercase().replace('ı', "i").replace('ſ', "s")
-    };
+    if s.is_ascii() {
+        return Some(s.to_ascii_lowercase());
+    }
+    let mut low = s.to_lowercase();
     if low.chars().count() != nchars {
         return None;
+    }
+    if low.contains(['ı', 'ſ']) {
+        low = low.replace('ı', "i").replace('ſ', "s");
     }
     Some(low)
 }
