@@ -15,12 +15,12 @@ NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.
 
 .PHONY: demo test test-kafka lint bench clean lock
 
+# The scrubber's extension is a local package built from source (release profile; cargo's
+# build files stay in $(NATIVE)/target): not in the hashed lock, so installed on its own.
 $(STAMP): pyproject.toml requirements-dev.lock $(NATIVE_SOURCES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
-	# A local package, built from source (release profile; cargo's build files stay in
-	# $(NATIVE)/target): not in the hashed lock, so installed on its own.
 	$(BIN)/pip install --quiet $(NATIVE)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)

@@ -46,8 +46,16 @@ impl Recognizers {
     }
 }
 
+#[cfg(feature = "stats")]
+#[pyfunction]
+fn _stats() -> Vec<(String, u64, u64, u64, u64)> {
+    patterns::stats::dump()
+}
+
 #[pymodule]
 fn ssp_scrubber_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    #[cfg(feature = "stats")]
+    m.add_function(wrap_pyfunction!(_stats, m)?)?;
     m.add_class::<Recognizers>()?;
     Ok(())
 }

@@ -17,6 +17,25 @@ use regex_automata::{Anchored, Input};
 pub struct Regex {
     pub fancy: fancy_regex::Regex,
     quick: Option<meta::Regex>,
+    #[cfg(feature = "stats")]
+    pub id: usize,
+}
+
+#[cfg(feature = "stats")]
+pub mod stats {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+    use std::sync::Mutex;
+    pub static NEXT: AtomicUsize = AtomicUsize::new(0);
+    pub static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    pub static CALLS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+    pub static VM: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+    pub static NS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+    pub static QNS: [AtomicU64; 64] = [const { AtomicU64::new(0) }; 64];
+    pub fn add(a: &[AtomicU64; 64], i: usize, n: u64) { if n < 20_000 { a[i].fetch_add(n, Relaxed); } }
+    pub fn dump() -> Vec<(String, u64, u64, u64, u64)> {
+        let names = NAMES.lock().unwrap();
+        names.iter().enumerate().map(|(i, n)| (n.clone(), CALLS[i].load(Relaxed), VM[i].load(Relaxed), QNS[i].load(Relaxed), NS[i].load(Relaxed))).collect()
+    }
 }
 
 impl Regex {
@@ -263,10 +282,15 @@ fn build(pattern: &str) -> Regex {
         .unwrap_or_else(|e| panic!("scrubber pattern does not compile: {e}"));
     let quick = meta::Regex::builder()
         .syntax(regex_automata::util::syntax::Config::new().unicode(true).utf8(true))
-        .configure(meta::Config::new().nfa_size_limit(Some(1 << 27)).hybrid_cache_capacity(1 << 22))
+        .configure(meta::Config::new().nfa_size_limit(Some(1 << 27)).hybrid_cache_capacity(1 << 23))
         .build(&relaxed(&translated))
         .ok();
-    Regex { fancy, quick }
+    #[cfg(feature = "stats")]
+    let id = {
+        stats::NAMES.lock().unwrap().push(pattern.chars().take(60).collect());
+        stats::NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    };
+    Regex { fancy, quick, #[cfg(feature = "stats")] id }
 }
 
 /// ``template`` with each ``%NAME%`` replaced by its value.

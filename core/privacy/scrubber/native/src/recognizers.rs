@@ -65,10 +65,28 @@ type Span = (usize, usize);
 /// The match of ``re`` at exactly ``at`` (Python ``pattern.match(text, at)``: look-behinds
 /// see the text before it).
 fn match_at<'t>(re: &Regex, s: &'t str, at: usize) -> Option<Caps<'t>> {
-    if !re.may_match_at(s, at) {
+    #[cfg(feature = "stats")]
+    let t0 = std::time::Instant::now();
+    let may = re.may_match_at(s, at);
+    #[cfg(feature = "stats")]
+    {
+        use crate::patterns::stats::*;
+        add(&CALLS, re.id, 1);
+        add(&QNS, re.id, t0.elapsed().as_nanos() as u64);
+    }
+    if !may {
         return None;
     }
-    re.fancy.captures_input(RegexInput::new(s).from_pos(at).anchored(true)).ok().flatten()
+    #[cfg(feature = "stats")]
+    let t1 = std::time::Instant::now();
+    let r = re.fancy.captures_input(RegexInput::new(s).from_pos(at).anchored(true)).ok().flatten();
+    #[cfg(feature = "stats")]
+    {
+        use crate::patterns::stats::*;
+        add(&VM, re.id, 1);
+        add(&NS, re.id, t1.elapsed().as_nanos() as u64);
+    }
+    r
 }
 
 /// The matches ``finditer`` yields, with ``re`` tried only at ``starts`` (ascending).
