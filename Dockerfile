@@ -1,13 +1,14 @@
 # Image for the hub API and workers (docker-compose.yml). Python deps from PyPI only.
 
 # The scrubber's compiled recognizers (Rust, pyo3): built into a wheel here, so the final image
-# carries neither cargo nor the crates' sources. maturin comes from PyPI, the crates from
-# crates.io (Cargo.lock pins them).
-FROM python:3.11-slim AS native
-RUN apt-get update && apt-get install -y --no-install-recommends cargo rustc \
-    && rm -rf /var/lib/apt/lists/*
+# carries neither cargo nor the crates' sources. The official Rust image (Debian's own rustc is
+# too old for pyo3), on the same Debian as python:3.11-slim; the wheel is abi3 (CPython >= 3.11).
+# maturin comes from PyPI, the crates from crates.io (Cargo.lock pins them).
+FROM rust:1-slim-bookworm AS native
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/* && python3 -m venv /build
 COPY core/privacy/scrubber/native /src/native
-RUN pip wheel --no-cache-dir --wheel-dir /wheels /src/native
+RUN /build/bin/pip wheel --no-cache-dir --wheel-dir /wheels /src/native
 
 FROM python:3.11-slim
 WORKDIR /app

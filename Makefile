@@ -72,4 +72,4 @@ bench-signals: $(STAMP)
 	$(BIN)/python -m bench.signals $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(LOCK_TOOLS) build *.egg-info test-output
+	rm -rf $(VENV) $(LOCK_TOOLS) build *.egg-info test-output $(NATIVE)/target
