@@ -818,6 +818,11 @@ fn id_number(t: &Text) -> Vec<Span> {
 }
 
 // ---- street + house number, whatever the street is called --------------------------------
+/// Python ``str.isspace()`` of one character (also the separators U+001C..U+001F).
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
 fn is_upper_word(w: &str) -> bool {
     w.chars().any(char::is_uppercase) && !w.chars().any(char::is_lowercase)
 }
@@ -863,7 +868,8 @@ fn house_match(
     let p = patterns();
     let s = t.s;
     let (mut start, end) = whole(m);
-    let mut words: Vec<&str> = m.name("street").expect("street").as_str().split_whitespace().collect();
+    let mut words: Vec<&str> =
+        m.name("street").expect("street").as_str().split(is_py_space).filter(|w| !w.is_empty()).collect();
     let acronyms: Vec<usize> = words
         .iter()
         .enumerate()
@@ -889,7 +895,7 @@ fn house_match(
     if patterns::NOT_STREETS.contains(&last.as_str()) {
         return Ok(None);
     }
-    if m.name("tail").is_none_or(|x| x.as_str().trim().is_empty()) {
+    if m.name("tail").is_none_or(|x| x.as_str().trim_matches(is_py_space).is_empty()) {
         if match_at(&p.not_house_after, s, end).is_some() {
             return Ok(None);
         }
