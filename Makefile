@@ -6,13 +6,22 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The scrubber's compiled recognizers (Rust, built by maturin with cargo): rustup puts cargo in
+# ~/.cargo/bin, which a non-login shell (CI) may not have on its PATH.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+NATIVE := core/privacy/scrubber/native
+NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.toml \
+	$(NATIVE)/ssp_scrubber_native.pyi $(wildcard $(NATIVE)/src/*.rs)
 
 .PHONY: demo test test-kafka lint bench clean lock
 
-$(STAMP): pyproject.toml requirements-dev.lock
+# The scrubber's extension is a local package built from source (release profile; cargo's
+# build files stay in $(NATIVE)/target): not in the hashed lock, so installed on its own.
+$(STAMP): pyproject.toml requirements-dev.lock $(NATIVE_SOURCES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet $(NATIVE)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
@@ -63,4 +72,4 @@ bench-signals: $(STAMP)
 	$(BIN)/python -m bench.signals $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(LOCK_TOOLS) build *.egg-info test-output
+	rm -rf $(VENV) $(LOCK_TOOLS) build *.egg-info test-output $(NATIVE)/target

@@ -2,8 +2,9 @@
 
     from core.privacy.scrubber import Scrubber, ScrubResult, Finding
 
-A presidio-style registry of small recognizers (:mod:`.patterns` for CPR, phone, e-mail,
-handle, address and plate; :mod:`.names` for persons, backed by the gazetteer in
+A presidio-style registry of small recognizers (:mod:`.compiled` for CPR, phone, e-mail,
+handle, address, plate and the other identifiers, compiled Rust in ``native/``; :mod:`.names`
+for persons, backed by the gazetteer in
 :mod:`.gazetteer` and ``data/``), one conflict-resolution step and one rendering step
 (:mod:`.scrubber`). No network, no model download, no Faker at run time.
 """

@@ -14,11 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from core.privacy.scrubber.compiled import (
+    COMPILED_RECOGNIZERS,
+    NATIVE,
+    CompiledRecognizer,
+    this_year,
+)
 from core.privacy.scrubber.gazetteer import Gazetteer
-from core.privacy.scrubber.identifiers import IDENTIFIER_RECOGNIZERS
 from core.privacy.scrubber.model import KINDS, PLACEHOLDERS, Finding, ScrubResult
 from core.privacy.scrubber.names import NameRecognizer
-from core.privacy.scrubber.patterns import PATTERN_RECOGNIZERS, Recognizer
+from core.privacy.scrubber.patterns import Recognizer
 
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
@@ -71,13 +76,18 @@ class Scrubber:
     def __init__(
         self,
         gazetteer: Gazetteer | None = None,
-        recognizers: Sequence[Recognizer] = (*PATTERN_RECOGNIZERS, *IDENTIFIER_RECOGNIZERS),
+        recognizers: Sequence[Recognizer] = COMPILED_RECOGNIZERS,
     ) -> None:
         self._recognizers = tuple(recognizers)
-        # What each recognizer's findings carry, looked up once, not once per text.
+        # What each recognizer's findings carry, looked up once, not once per text. The
+        # compiled ones run in one call per text (by index); any other recognizer a caller
+        # passes runs on its own.
+        self._compiled = {
+            r.index: (_RANK[r.kind], r.kind, PLACEHOLDERS[r.kind], r.detector, r.reason)
+            for r in self._recognizers if isinstance(r, CompiledRecognizer)}
         self._plan = tuple(
             (r.find, _RANK[r.kind], r.kind, PLACEHOLDERS[r.kind], r.detector, r.reason)
-            for r in self._recognizers)
+            for r in self._recognizers if not isinstance(r, CompiledRecognizer))
         self._names = NameRecognizer(gazetteer if gazetteer is not None else Gazetteer.load())
 
     def scrub(self, text: str, known_names: Sequence[str] = ()) -> ScrubResult:
@@ -92,6 +102,13 @@ class Scrubber:
         text, where = _visible(text)
         # (rank, -length, start, end, kind, placeholder, detector, reason)
         candidates: list[tuple[int, int, int, int, str, str, str, str]] = []
+        if self._compiled:
+            compiled = self._compiled
+            for index, start, end in NATIVE.find_all(text, this_year()):
+                if index in compiled:
+                    rank, kind, label, detector, reason = compiled[index]
+                    candidates.append(
+                        (rank, start - end, start, end, kind, label, detector, reason))
         for find, rank, kind, label, detector, reason in self._plan:
             for start, end in find(text):
                 if end > start:

@@ -1,0 +1,61 @@
+//! The scrubber's pattern and identifier recognizers, compiled (issue 12: the hot path).
+//!
+//! ``Recognizers.find_all(text, year)`` runs all thirteen recognizers over one text and returns
+//! ``(recognizer index, start, end)`` for each finding, offsets in Python ``str`` (code point)
+//! units. The Python side (``core/privacy/scrubber/compiled.py``) keeps the registry: kind,
+//! detector id and reason of each index. Never logs; never raises with the text.
+
+mod patterns;
+mod recognizers;
+mod text;
+
+use pyo3::prelude::*;
+
+use recognizers::Engine;
+
+/// The compiled recognizers; one instance serves many threads (immutable after construction).
+#[pyclass(frozen, module = "ssp_scrubber_native")]
+struct Recognizers {
+    engine: Engine,
+}
+
+#[pymethods]
+impl Recognizers {
+    /// ``iban_valid(str) -> bool`` validates an IBAN-shaped code (python-stdnum keeps the
+    /// per-country registry); ``common_word(str) -> bool`` says whether a lower-case word is
+    /// an ordinary Danish word and no place (the hunspell vocabulary, loaded on first use).
+    #[new]
+    fn new(iban_valid: Py<PyAny>, common_word: Py<PyAny>) -> Self {
+        Recognizers { engine: Engine::new(iban_valid, common_word) }
+    }
+
+    /// Every finding of every recognizer: ``(index, start, end)``; ``year`` is today's year
+    /// (a date eight or more years back is a date of birth).
+    fn find_all(&self, py: Python<'_>, text: &str, year: i32) -> PyResult<Vec<(u8, usize, usize)>> {
+        self.engine.find_all(py, text, year, None)
+    }
+
+    /// The findings of one recognizer (for a caller that runs them one by one).
+    fn find(&self, py: Python<'_>, index: u8, text: &str, year: i32) -> PyResult<Vec<(usize, usize)>> {
+        Ok(self
+            .engine
+            .find_all(py, text, year, Some(index))?
+            .into_iter()
+            .map(|(_, start, end)| (start, end))
+            .collect())
+    }
+}
+
+#[cfg(feature = "stats")]
+#[pyfunction]
+fn _stats() -> Vec<(String, u64, u64, u64, u64)> {
+    patterns::stats::dump()
+}
+
+#[pymodule]
+fn ssp_scrubber_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    #[cfg(feature = "stats")]
+    m.add_function(wrap_pyfunction!(_stats, m)?)?;
+    m.add_class::<Recognizers>()?;
+    Ok(())
+}
