@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import subprocess
 import sys
@@ -249,10 +250,14 @@ def test_consecutive_checkpoints_are_consistent(
                 first=2, second=10**9).status_code == 404
 
 
+def _about_event(event_id: str, entry: dict[str, Any]) -> bool:
+    return bool(entry.get("event_id") == event_id)
+
+
 def test_subject_access_finds_the_persons_entries_and_is_logged(
         hub: HubStack, tokens: dict[str, str], routed: dict[str, Any]) -> None:
     for event_id in routed["ids"][:2]:  # both routed events' disclosures are in the log
-        hub.wait_log(lambda e, i=event_id: e.get("event_id") == i, kind="disclosure")
+        hub.wait_log(functools.partial(_about_event, event_id), kind="disclosure")
     with hub.client(tokens["officer"]) as c:
         response = c.post("/api/v1/subject-access", json={"cpr": routed["cpr"]})
 
