@@ -298,10 +298,12 @@ def _safe(text: str) -> str:
 def to_csv(tables: Sequence[ShownTable], *, total_label: str) -> str:
     """One block per table — title line, header, a line per row, totals line — blank-separated.
 
-    Suppressed values are written as SUPPRESSED ("<5").
+    Suppressed values are written as SUPPRESSED ("<5"). Fields are separated by ";", the list
+    separator of Danish Excel (with the UTF-8 BOM the download adds, it opens the file as
+    columns with æøå intact; counts are whole numbers, so no decimal comma is needed).
     """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=";")
     for i, t in enumerate(tables):
         if i:
             writer.writerow([])

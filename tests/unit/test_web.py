@@ -489,7 +489,8 @@ def test_governance_page_and_csv_suppress_small_counts(web: Web) -> None:
     assert page.text.count("<svg") >= 2
     resp = client.get("/ui/styring.csv")
     assert resp.headers["content-disposition"].startswith("attachment;")
-    rows = list(csv.reader(io.StringIO(resp.text.lstrip("\ufeff"))))
+    assert resp.text.startswith("\ufeff")  # UTF-8 with a BOM, for Danish Excel
+    rows = list(csv.reader(io.StringIO(resp.text.lstrip("\ufeff")), delimiter=";"))
     numbers = [cell for row in rows for cell in row[1:] if cell]
     assert "<5" in numbers
     for cell in numbers:
