@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -63,8 +64,22 @@ def parse_day(name: str, value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
+def recipient_filter(queues: Mapping[str, str], value: str | None) -> str | None:
+    """The recipient a person typed, as the log stores it: a queue's id, its Danish title or
+    the title's name before the parenthesis, in any case ("Infohus", "INFOHUS", "Infohus
+    (ekstremisme, …)"), is that queue's id; anything else (a staff member's name) is kept
+    as typed."""
+    if value is None:
+        return None
+    wanted = value.casefold().strip()
+    for queue, title in queues.items():
+        if wanted in (queue.casefold(), title.casefold(), title.split(" (")[0].casefold()):
+            return queue
+    return value
+
+
 @router.get("/ui/log")
-async def log_page(request: Request, user: LogUser) -> Response:
+async def log_page(request: Request, user: LogUser, web: WebDep) -> Response:
     q = {k: v.strip() for k, v in request.query_params.items() if v.strip()}
     error = None
     page = None
@@ -80,10 +95,10 @@ async def log_page(request: Request, user: LogUser) -> Response:
             except ValueError as exc:
                 raise FilterError("cursor", "not one this page issued") from exc
         audit: AuditLog = request.app.state.audit
+        recipient = recipient_filter(web.ctx.policy.doc.queues, q.get("recipient"))
         page = await asyncio.to_thread(
-            audit.page_about, pseudonym, agency=q.get("agency"),
-            recipient=q.get("recipient"), kind=kind, decision=decision, start=start,
-            end=end, limit=100, cursor=cursor)
+            audit.page_about, pseudonym, agency=q.get("agency"), recipient=recipient,
+            kind=kind, decision=decision, start=start, end=end, limit=100, cursor=cursor)
     except FilterError as exc:
         error = TEXTS["log"]["invalid"].format(detail=exc.field)
     more = None

@@ -374,6 +374,15 @@ def test_log_page_filters_and_refuses_bad_filters_by_name(web: Web) -> None:
     assert bad.status_code == 422
     assert "Ugyldigt filter: decision" in bad.text
     assert client.get("/ui/log", params={"pseudonym": "0102031234"}).status_code == 422
+    # A queue by its Danish name, in any case, as the officer reads it on the page.
+    by_id = client.get("/ui/log", params={"recipient": "infohus"}).text
+    rows = re.findall(r'<tr class="kind-', by_id)
+    assert rows
+    title = load_policy(web.settings.resolved_policy_file).doc.queues["infohus"]
+    for typed in ("Infohus", "INFOHUS", title):
+        page = client.get("/ui/log", params={"recipient": typed}).text
+        assert len(re.findall(r'<tr class="kind-', page)) == len(rows), typed
+    assert '<datalist id="queues">' in by_id
     # A consultant is not a log reader.
     assert web.login("konsulent").get("/ui/log").status_code == 403
 
