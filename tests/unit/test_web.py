@@ -626,3 +626,22 @@ def test_area_group_pages_show_the_age_band_and_year_group_in_danish(web: Web) -
     person = next(i for i in exact if isinstance(i.get("age"), int))
     page = client.get(f"/ui/bekymringer/beredskab/{person['event_id']}")
     assert f"{person['age']} år" in page.text
+
+
+def test_subject_access_on_screen_honours_include_staff(web: Web) -> None:
+    """"Medtag medarbejdernavne og begrundelser" shows the staff member and their reason on
+    the screen too, not only in the document; without it neither column is there."""
+    client = web.login("sikkerhed")
+    _agency, event = next(e for e in sample_events() if e[1]["kind"] == "concern")
+    cpr = str(event["subject"]["cpr"])  # type: ignore[index]
+    page = client.get("/ui/indsigt")
+    plain = client.post("/ui/indsigt", data={"csrf": csrf_of(page.text), "cpr": cpr,
+                                             "action": "vis"})
+    staff = client.post("/ui/indsigt", data={"csrf": csrf_of(page.text), "cpr": cpr,
+                                             "action": "vis", "include_staff": "1"})
+    assert plain.status_code == staff.status_code == 200
+    header = '<th scope="col">Medarbejder</th><th scope="col">Begrundelse</th>'
+    assert header not in plain.text
+    assert header in staff.text
+    rows = staff.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert rows.count("<tr>") == rows.count('<form method="post"')  # one row per entry
