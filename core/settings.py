@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     log_origin: str = Field("ssp-hub", description="names this log in signed checkpoints")
+    dpo_contact: str | None = Field(
+        None, max_length=500,
+        description="the municipality's data-protection officer as a citizen should reach "
+                    "them (name, e-mail, telephone), printed in every subject-access answer")
     checkpoint_every: int = Field(1000, ge=1, description="sign after this many entries")
     checkpoint_interval: float = Field(10.0, gt=0, description="…or after this many seconds")
     # Benchmarks only (`python -m bench.throughput --log-cost`): the worker then neither writes

@@ -87,6 +87,7 @@ def subject_access(
     finally:
         store.close()
     # Recorded before it is handed over: if the record fails, no document is written.
-    _write_private(out, render_document_da(answer, municipality_title=municipality_of(policy)))
+    _write_private(out, render_document_da(answer, municipality_title=municipality_of(policy),
+                                           dpo_contact=settings.dpo_contact))
     typer.echo(f"{answer.count} entries about the person; the answer is logged")
     typer.echo(f"wrote {out}")

@@ -616,10 +616,13 @@ _CSS = """
 """
 
 
-def render_document_da(answer: SubjectAccessAnswer, *, municipality_title: str) -> str:
+def render_document_da(answer: SubjectAccessAnswer, *, municipality_title: str,
+                       dpo_contact: str | None = None) -> str:
     """The answer as a print-ready HTML document in Danish, for the security officer to hand
     to the citizen. Self-contained: inline CSS, no scripts, no external resources. It shows
-    the birth-date part of the CPR number only, and no name."""
+    the birth-date part of the CPR number only, and no name. ``dpo_contact`` (the setting
+    ``SSP_HUB_DPO_CONTACT``) is how the citizen reaches the data-protection officer; without
+    it a marked placeholder stands there for the officer to fill in."""
     generated = _copenhagen(answer.generated_at)
     paragraphs = "\n".join(f"    <p>{_e(p.format(municipality=municipality_title))}</p>"
                            for p in DA["intro"])
@@ -647,6 +650,8 @@ def render_document_da(answer: SubjectAccessAnswer, *, municipality_title: str) 
     footer = str(DA["footer"]).format(
         generated=f"{_date_da(generated.date())} {DA['at']} {generated:%H.%M}",
         count=answer.count)
+    dpo = (f"<p>{_e(dpo_contact)}</p>" if dpo_contact
+           else f'<p class="placeholder">{_e(DA["dpo_placeholder"])}</p>')
     return f"""<!DOCTYPE html>
 <html lang="da">
 <head>
@@ -683,7 +688,7 @@ def render_document_da(answer: SubjectAccessAnswer, *, municipality_title: str) 
   <section>
     <h2>{_e(DA['contact_heading'])}</h2>
     <p>{_e(contact[0])}</p>
-    <p class="placeholder">{_e(DA['dpo_placeholder'])}</p>
+    {dpo}
     <p>{_e(contact[1])}</p>
   </section>
   <footer>{_e(footer)}</footer>

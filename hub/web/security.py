@@ -188,7 +188,8 @@ async def access(request: Request, user: LogUser, web: WebDep) -> Response:
         return render(request, "access.html", user, answer=None, status_code=422,
                       error=TEXTS["access"]["invalid_cpr"], include_staff=include_staff)
     await ctx.record(request, [subject_access_entry(answer, user.name, user.role, ctx.policy)])
-    document = render_document_da(answer, municipality_title=municipality_of(ctx.policy))
+    document = render_document_da(answer, municipality_title=municipality_of(ctx.policy),
+                                  dpo_contact=ctx.settings.dpo_contact)
     if form.get("action") == "hent":
         day = answer.generated_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         return Response(document, media_type="text/html; charset=utf-8", headers={

@@ -628,3 +628,18 @@ def test_the_routed_necessity_text_reaches_the_answer_scrubbed(
     assert "Mikkel" not in html
     assert SUBJECT_CPR not in html
     assert DA["necessity"] in html
+
+
+def test_the_document_names_the_data_protection_officer_from_the_setting(
+        store: Store, keyring: KeyRing, shipped_policy: Policy) -> None:
+    _log(store, keyring, _disclosure(_pseudonym(keyring, SUBJECT_CPR)))
+    answer = answer_subject_access(store, keyring, shipped_policy, SUBJECT_CPR, now=NOW)
+    contact = "Databeskyttelsesrådgiver Dorte Dahl, dpo@vordingborg.example, <tlf.> 55 36 36 36"
+
+    filled = render_document_da(answer, municipality_title=MUNICIPALITY, dpo_contact=contact)
+    empty = render_document_da(answer, municipality_title=MUNICIPALITY)
+
+    assert "Dorte Dahl, dpo@vordingborg.example, &lt;tlf.&gt; 55 36 36 36" in filled
+    assert DA["dpo_placeholder"] not in filled
+    assert DA["dpo_placeholder"] in empty  # unset: a marked gap, not a silent omission
+    assert Settings(dpo_contact=contact).dpo_contact == contact
