@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,6 +104,7 @@ DA: dict[str, Any] = {
         "Du kan også klage til Datatilsynet, Carl Jacobsens Vej 35, 2500 Valby, "
         "www.datatilsynet.dk.",
     ],
+    "grouped": "{first} – {last} ({count} opslag)",
     "dpo_placeholder": "[Databeskyttelsesrådgiverens navn, e-mail og telefonnummer indsættes "
                        "her]",
     "footer": "Udskrevet fra SSP Hub den {generated}. Oversigten bygger på kommunens "
@@ -616,6 +617,36 @@ _CSS = """
 """
 
 
+def _document_rows(items: Sequence[SubjectAccessItem]) -> list[tuple[str, list[str]]]:
+    """(time cell, other cells) per row of the citizen's table. Consecutive consultations that
+    read the same in every other column (the same kind of staff member, queue, source …) are
+    one row with their first and last time and how many there were, instead of dozens of
+    identical "Opslag" rows."""
+    rows: list[tuple[str, list[str]]] = []
+    run: list[SubjectAccessItem] = []
+    run_cells: list[str] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        first, last = _when_da(_parse_at(run[0].at)), _when_da(_parse_at(run[-1].at))
+        when = _e(first) if len(run) == 1 else _e(
+            str(DA["grouped"]).format(first=first, last=last, count=len(run)))
+        rows.append((when, run_cells))
+
+    for item in items:
+        cells = [_e(DA["kinds"].get(item.kind, item.kind)), _recipient_da(item),
+                 _source_da(item), _purpose_da(item),
+                 _e(legal_basis_da(item.legal_basis)) or "&mdash;", _fields_da(item)]
+        if run and item.kind == "consultation" == run[-1].kind and cells == run_cells:
+            run.append(item)
+            continue
+        flush()
+        run, run_cells = [item], cells
+    flush()
+    return rows
+
+
 def render_document_da(answer: SubjectAccessAnswer, *, municipality_title: str,
                        dpo_contact: str | None = None) -> str:
     """The answer as a print-ready HTML document in Danish, for the security officer to hand
@@ -631,15 +662,8 @@ def render_document_da(answer: SubjectAccessAnswer, *, municipality_title: str,
     if answer.entries:
         head = "".join(f"<th scope=\"col\">{_e(c)}</th>" for c in DA["columns"])
         rows = "\n".join(
-            "        <tr>"
-            f"<td>{_e(_when_da(_parse_at(i.at)))}</td>"
-            f"<td>{_e(DA['kinds'].get(i.kind, i.kind))}</td>"
-            f"<td>{_recipient_da(i)}</td>"
-            f"<td>{_source_da(i)}</td>"
-            f"<td>{_purpose_da(i)}</td>"
-            f"<td>{_e(legal_basis_da(i.legal_basis)) or '&mdash;'}</td>"
-            f"<td>{_fields_da(i)}</td>"
-            "</tr>" for i in answer.entries)
+            f"        <tr><td>{when}</td>{''.join(f'<td>{c}</td>' for c in cells)}</tr>"
+            for when, cells in _document_rows(answer.entries))
         table = (f"    <table>\n      <thead><tr>{head}</tr></thead>\n      <tbody>\n{rows}\n"
                  "      </tbody>\n    </table>")
     else:

@@ -643,3 +643,24 @@ def test_the_document_names_the_data_protection_officer_from_the_setting(
     assert DA["dpo_placeholder"] not in filled
     assert DA["dpo_placeholder"] in empty  # unset: a marked gap, not a silent omission
     assert Settings(dpo_contact=contact).dpo_contact == contact
+
+
+def test_the_document_groups_a_run_of_identical_consultations_into_one_row(
+        store: Store, keyring: KeyRing, shipped_policy: Policy) -> None:
+    mine = _pseudonym(keyring, SUBJECT_CPR)
+    principal = Principal(id=1, name=CONSULTANT, role="consultant", queues=("beredskab",))
+    shown = [{"event_id": "7b0e2f0c-5a3e-4c1b-9d2f-3e8a1b2c4d5e", "queue": "beredskab",
+              "pseudonym": mine, "source": {"agency": "police", "unit": "Vordingborg Politi"},
+              "disclosed": ["subject.age"]}]
+    views = [consultations(shipped_policy, principal, shown, "queue")[0] for _ in range(12)]
+    views = [v.model_copy(update={"at": AT + dt.timedelta(days=i)}) for i, v in enumerate(views)]
+    _log(store, keyring, _disclosure(mine), *views, _reidentification(mine))
+
+    answer = answer_subject_access(store, keyring, shipped_policy, SUBJECT_CPR, now=NOW)
+    html = render_document_da(answer, municipality_title=MUNICIPALITY)
+
+    assert len(answer.entries) == 14  # the API's answer keeps every entry
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr>") == 3  # disclosure, 12 consultations as one row, re-identification
+    assert "(12 opslag)" in body
+    assert "02.03.2026 kl. 14.05 – 13.03.2026 kl. 14.05 (12 opslag)" in body
