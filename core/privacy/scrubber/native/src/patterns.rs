@@ -272,7 +272,7 @@ fn class(chars: &[char], start: usize, ci: bool, out: &mut String) -> usize {
     i + 1
 }
 
-fn build(pattern: &str) -> Regex {
+pub(crate) fn build(pattern: &str) -> Regex {
     let translated = py(pattern);
     let fancy = RegexBuilder::new(&translated)
         .delegate_size_limit(1 << 27)
