@@ -214,6 +214,8 @@ pub struct Names {
     cue_keywords: AhoCorasick,
     cue_follows: Regex,
     nickname_cue: Regex,
+    /// the same, matched only where a search starts (``\G``)
+    nickname_cue_at: Regex,
     line_start: Regex,
     token_info: Py<PyAny>,
     spellings: Py<PyAny>,
@@ -273,6 +275,7 @@ impl Names {
             cue_keywords,
             cue_follows: build(CUE_FOLLOWS),
             nickname_cue: build(NICKNAME_CUE),
+            nickname_cue_at: build(&format!(r"\G(?:{NICKNAME_CUE})")),
             line_start: build(LINE_START),
             token_info,
             spellings,
@@ -462,16 +465,17 @@ impl Names {
         let mut cue_starts = None;
         let low = t.s.to_lowercase();
         if low.chars().count() == t.n() {
-            let mut b2c: HashMap<usize, usize> = HashMap::new();
+            let mut b2c: Vec<u32> = Vec::new();
             let mut starts: Vec<usize> = Vec::new();
             let ascii = low.is_ascii();
             if !ascii {
+                b2c = vec![0; low.len() + 1];
                 for (i, (b, _)) in low.char_indices().enumerate() {
-                    b2c.insert(b, i);
+                    b2c[b] = i as u32;
                 }
             }
             for m in self.cue_keywords.find_overlapping_iter(low.as_str()) {
-                starts.push(if ascii { m.start() } else { b2c[&m.start()] });
+                starts.push(if ascii { m.start() } else { b2c[m.start()] as usize });
             }
             starts.sort_unstable();
             starts.dedup();
@@ -726,7 +730,7 @@ impl Names {
             }
         }
         let hay_end = (end + 40).min(t.n());
-        if end <= t.n() {
+        if end <= t.n() && self.cue_follows.may_match_at(t.str(0, hay_end), t.b[end]) {
             if let Ok(Some(m)) = self.cue_follows.fancy.find_from_pos(t.str(0, hay_end), t.b[end]) {
                 if m.start() == t.b[end] {
                     return 2;
@@ -745,15 +749,42 @@ impl Names {
         0
     }
 
+    /// A nickname cue ("kaldet", "går under navnet", "aka") ends right before ``start``: the
+    /// same answer as searching the 30 characters before it, but tried only where one of its
+    /// alternatives can begin (a cue keyword, or a prefix of "navn" before one); the search
+    /// stays for what the keywords cannot see (lower-casing moved offsets, "går" and "under"
+    /// apart by other white space, an "ı" or "ſ" that IGNORECASE reads as "i" or "s").
     fn nickname_cue_before(&self, t: &T, start: usize, cue_starts: Option<&[usize]>) -> bool {
         let low = start.saturating_sub(30);
-        if let Some(cs) = cue_starts {
-            let i = cs.partition_point(|&x| x < low);
-            if i == cs.len() || cs[i] >= start {
-                return false;
-            }
+        let Some(cs) = cue_starts else {
+            return search(&self.nickname_cue, t, low, start);
+        };
+        let mut i = cs.partition_point(|&x| x < low);
+        if i == cs.len() || cs[i] >= start {
+            return false;
         }
-        search(&self.nickname_cue, t, low, start)
+        let window = lower(&t.c[low..start]);
+        if window.contains("går") || window.contains(['ı', 'ſ']) {
+            return search(&self.nickname_cue, t, low, start);
+        }
+        let hay = t.str(0, start);
+        let mut tried: Vec<usize> = Vec::new();
+        while i < cs.len() && cs[i] < start {
+            for back in [0, 3, 4, 5, 6] {
+                let Some(at) = cs[i].checked_sub(back) else { continue };
+                if at >= low && !tried.contains(&at) {
+                    tried.push(at);
+                    let b = t.b[at];
+                    if self.nickname_cue.may_match_at(hay, b)
+                        && matches!(self.nickname_cue_at.fancy.find_from_pos(hay, b), Ok(Some(m)) if m.start() == b)
+                    {
+                        return true;
+                    }
+                }
+            }
+            i += 1;
+        }
+        false
     }
 
     fn settle_chains(&self, py: Python<'_>, t: &T, items: &[Item], states: &mut [u8], adj: &[bool], _lst: &[bool]) -> PyResult<()> {
@@ -879,7 +910,9 @@ fn item(start: usize, end: usize, scrub: usize, low: &str, state: u8, flag: i64,
 /// Does ``re`` match anywhere in ``[from, to)`` of the text (Python ``search(text, from, to)``:
 /// the text read as ending at ``to``, look-behinds see before ``from``)?
 fn search(re: &Regex, t: &T, from: usize, to: usize) -> bool {
-    matches!(re.fancy.find_from_pos(t.str(0, to), t.b[from]), Ok(Some(_)))
+    let hay = t.str(0, to);
+    // the pattern without its look-arounds first (a DFA): where that cannot match, it cannot
+    re.may_match_from(hay, t.b[from]) && matches!(re.fancy.find_from_pos(hay, t.b[from]), Ok(Some(_)))
 }
 
 /// The word right before ``start`` (over an optional quote, space and full stop), as

@@ -47,6 +47,14 @@ impl Regex {
         }
     }
 
+    /// Could the pattern match anywhere in ``s`` at or after ``at``?
+    pub fn may_match_from(&self, s: &str, at: usize) -> bool {
+        match &self.quick {
+            Some(q) => q.is_match(Input::new(s).range(at..)),
+            None => true,
+        }
+    }
+
     /// Could the pattern match anywhere in ``s``?
     pub fn may_match(&self, s: &str) -> bool {
         match &self.quick {
