@@ -153,3 +153,21 @@ def test_the_compiled_tokeniser_reads_letters_as_python_does() -> None:
         assert found, hex(code)
         expected = len(prefix) + (letter.match(char) is not None)
         assert found[0].end == expected, hex(code)
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "name"),
+    [
+        ("😀🎉 Mikkel kom for sent", KNOWN, "Mikkel"),  # code points, not UTF-8 bytes
+        ("Ærø-tur: i går slog Aputsiaq ham", (), "Aputsiaq"),
+        ("İİ Hanne Østergård ringede", KNOWN, "Hanne Østergård"),  # "İ" lower-cases to two
+        ("ørn: kom nu\nfrost: nej", (), "ørn"),  # a chat line's speaker
+    ],
+)
+def test_compiled_rules_give_offsets_in_code_points(
+    text: str, known: tuple[str, ...], name: str
+) -> None:
+    found = shared_scrubber()._names.find(text, known)
+    start = text.index(name)
+    assert (start, start + len(name)) in [(span.start, span.end) for span in found]
+

@@ -26,6 +26,12 @@ One pass tokenises the text; each token gets a state, then neighbours settle the
   goes, and so does a double ``Nielsen-Kaur``.
 
 Possessives are part of the name: ``Mikkels``, ``Lukas'``, ``Ahmed's``.
+
+The per-text rules above (tokens, the known names, cues, chains, lists, person numbers) are
+compiled: ``native/src/names.rs`` in the scrubber's Rust extension (issue 12, speed). This
+module keeps the word lists they read and what a token is whatever its context (vocabulary,
+gazetteer: :meth:`NameRecognizer._token_info`), which the extension asks once per distinct
+token and keeps.
 """
 
 from __future__ import annotations
@@ -237,7 +243,7 @@ class NameRecognizer:
         # The per-text rules are compiled (native/src/names.rs); they ask this object what a
         # token is whatever its context, once per distinct token (the answers are kept there).
         self._native = ssp_scrubber_native.Names(
-            _RULE_WORDS, list(_CUE_KEYWORDS), self._token_info, self._spellings,
+            _RULE_WORDS, _FLAT_MAP, list(_CUE_KEYWORDS), self._token_info, self._spellings,
             self._place_like, self._vocab.is_place)
 
     def _lookup(self, low: str) -> int:

@@ -20,6 +20,7 @@ class Names:
     def __init__(
         self,
         words: dict[str, frozenset[str]],
+        flat: dict[str, str],
         cue_keywords: list[str],
         token_info: Callable[[str], object],
         spellings: Callable[[str], tuple[str, tuple[str, ...], bool]],

@@ -58,12 +58,14 @@ struct Names {
 
 #[pymethods]
 impl Names {
-    /// ``words``: the rules' word lists by name; ``cue_keywords``: where a strong cue can
+    /// ``words``: the rules' word lists by name; ``flat``: the letters folded when searching
+    /// for the known names ("ø" -> "o", length-preserving); ``cue_keywords``: where a strong cue can
     /// stand; ``token_info(token)``, ``spellings(part)``, ``place_like(word)``,
     /// ``is_place(word)``: the Python answers (see names.py).
     #[new]
     fn new(
         mut words: HashMap<String, HashSet<String>>,
+        flat: HashMap<char, char>,
         cue_keywords: Vec<String>,
         token_info: Py<PyAny>,
         spellings: Py<PyAny>,
@@ -85,7 +87,7 @@ impl Names {
             label_words: take("label_words")?,
             greetings: take("greetings")?,
         };
-        let inner = names::Names::new(words, cue_keywords, token_info, spellings, place_like, is_place);
+        let inner = names::Names::new(words, flat, cue_keywords, token_info, spellings, place_like, is_place);
         Ok(Names { inner })
     }
 

@@ -30,12 +30,6 @@ const CACHE_MAX: usize = 200_000;
 const QUOTES: &[char] = &['"', '\'', '“', '”', '«', '»', '„'];
 const LIST_GAPS: &[&str] = &[", ", " og ", " eller ", " & ", " + "];
 const NAME_GAPS: &[&str] = &[" ", "-", " \"", "\" ", " '", "' ", " “", "” ", " ”", " «", "» ", " »"];
-const FLAT_PAIRS: &[(char, char)] = &[
-    ('ø', 'o'), ('å', 'a'), ('é', 'e'), ('è', 'e'), ('ü', 'u'), ('ö', 'o'), ('ä', 'a'),
-    ('ı', 'i'), ('ş', 's'), ('ç', 'c'), ('ğ', 'g'), ('ł', 'l'), ('ś', 's'), ('ń', 'n'),
-    ('ć', 'c'), ('č', 'c'), ('š', 's'), ('ž', 'z'), ('ź', 'z'), ('ż', 'z'), ('đ', 'd'),
-    ('ą', 'a'), ('ę', 'e'), ('ó', 'o'), ('í', 'i'), ('á', 'a'), ('ú', 'u'), ('’', '\''),
-];
 
 /// "Bamse, som han kaldes": the cue after the name.
 const CUE_FOLLOWS: &str = r#"(?i)\s?["'“”»]?,?\s(?:som|der)\s(?:han|hun|de|vi|man|alle)\s(?:kaldes|kalder|kaldte|bliver)"#;
@@ -107,9 +101,6 @@ fn lower(s: &[char]) -> String {
     s.iter().collect::<String>().to_lowercase()
 }
 
-fn flat(c: char) -> char {
-    FLAT_PAIRS.iter().find(|p| p.0 == c).map_or(c, |p| p.1)
-}
 
 /// Tokens (Python ``[^\W\d_]+(?:['’]s?(?![^\W\d_]))?``) of ``c[from..to]`` as if the text ended
 /// at ``to``: (start, end).
@@ -211,6 +202,8 @@ pub struct Words {
 
 pub struct Names {
     words: Words,
+    /// names.py's length-preserving fold for searching the known names ("ø" -> "o")
+    flat: HashMap<char, char>,
     cue_keywords: AhoCorasick,
     cue_follows: Regex,
     nickname_cue: Regex,
@@ -260,6 +253,7 @@ impl Names {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         words: Words,
+        flat: HashMap<char, char>,
         cue_keywords: Vec<String>,
         token_info: Py<PyAny>,
         spellings: Py<PyAny>,
@@ -272,6 +266,7 @@ impl Names {
             .expect("cue keywords");
         Names {
             words,
+            flat,
             cue_keywords,
             cue_follows: build(CUE_FOLLOWS),
             nickname_cue: build(NICKNAME_CUE),
@@ -405,6 +400,7 @@ impl Names {
     fn known(&self, py: Python<'_>, t: &T, known_names: Vec<String>) -> PyResult<HashMap<usize, Item>> {
         let needles = self.needles(py, known_names)?;
         let low = t.s.to_lowercase();
+        let flat = |c: char| if c.is_ascii() { c } else { self.flat.get(&c).copied().unwrap_or(c) };
         let hay: Vec<char> = if low.chars().count() == t.n() {
             low.chars().map(flat).collect()
         } else {
