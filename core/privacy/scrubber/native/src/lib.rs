@@ -3,7 +3,8 @@
 //! ``Recognizers.find_all(text, year)`` runs all thirteen recognizers over one text and returns
 //! ``(recognizer index, start, end)`` for each finding, offsets in Python ``str`` (code point)
 //! units. The Python side (``core/privacy/scrubber/compiled.py``) keeps the registry: kind,
-//! detector id and reason of each index. Never logs; never raises with the text.
+//! detector id and reason of each index. ``Names.find(text, known_names)`` runs the name
+//! recognizer's per-text rules (``names.rs``). Never logs; never raises with the text.
 
 mod names;
 mod patterns;
