@@ -136,16 +136,38 @@ def test_regression_name_before_a_lower_case_institution_word_is_scrubbed(text: 
     assert name not in scrubbed(text)
 
 
-def test_the_latin_tokeniser_agrees_with_the_unicode_one_on_its_blocks() -> None:
-    # The name detector tokenises a text of Latin script with explicit letter ranges (faster);
-    # they must be exactly the letters [^\W\d_] finds in those blocks.
+def test_the_compiled_tokeniser_reads_letters_as_python_does() -> None:
+    # The name rules are compiled (native/src/names.rs): a name token must run over exactly the
+    # characters Python's [^\W\d_] calls letters ("²" and "ª" too; digits, "_", combining
+    # marks and punctuation end it), so the finding ends where the Python detector's ended.
     import re
 
-    from core.privacy.scrubber.names import LATIN_LETTERS, NOT_LATIN_BLOCKS
-
     letter = re.compile(r"[^\W\d_]")
-    latin = re.compile(f"[{LATIN_LETTERS}]")
-    for code in range(0x2070):
+    names = shared_scrubber()._names
+    prefix = "i går mødte vi Aputsiaq"
+    for code in range(0x20, 0x2070):
         char = chr(code)
-        if NOT_LATIN_BLOCKS.match(char) is None:
-            assert (letter.match(char) is None) == (latin.match(char) is None), hex(code)
+        if char in "'’\n\r" or not char.isprintable():
+            continue
+        found = names.find(f"{prefix}{char} i byen")
+        assert found, hex(code)
+        expected = len(prefix) + (letter.match(char) is not None)
+        assert found[0].end == expected, hex(code)
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "name"),
+    [
+        ("😀🎉 Mikkel kom for sent", KNOWN, "Mikkel"),  # code points, not UTF-8 bytes
+        ("Ærø-tur: i går slog Aputsiaq ham", (), "Aputsiaq"),
+        ("İİ Hanne Østergård ringede", KNOWN, "Hanne Østergård"),  # "İ" lower-cases to two
+        ("ørn: kom nu\nfrost: nej", (), "ørn"),  # a chat line's speaker
+    ],
+)
+def test_compiled_rules_give_offsets_in_code_points(
+    text: str, known: tuple[str, ...], name: str
+) -> None:
+    found = shared_scrubber()._names.find(text, known)
+    start = text.index(name)
+    assert (start, start + len(name)) in [(span.start, span.end) for span in found]
+

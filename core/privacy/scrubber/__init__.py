@@ -4,7 +4,7 @@
 
 A presidio-style registry of small recognizers (:mod:`.compiled` for CPR, phone, e-mail,
 handle, address, plate and the other identifiers, compiled Rust in ``native/``; :mod:`.names`
-for persons, backed by the gazetteer in
+for persons, its per-text rules compiled too (``native/src/names.rs``), backed by the gazetteer in
 :mod:`.gazetteer` and ``data/``), one conflict-resolution step and one rendering step
 (:mod:`.scrubber`). No network, no model download, no Faker at run time.
 """

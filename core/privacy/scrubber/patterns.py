@@ -1,4 +1,4 @@
-"""The recognizer protocol, and the keyword scan the name recognizer uses.
+"""The recognizer protocol.
 
 The pattern and identifier recognizers themselves (CPR, phone, e-mail, handle, address, plate,
 date of birth, case number, account, IP, link, id number, street + house number) are compiled
@@ -9,11 +9,8 @@ protocol below) runs next to them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
-from typing import ClassVar, Protocol
-
-import ahocorasick_rs
+from collections.abc import Iterator
+from typing import Protocol
 
 
 class Recognizer(Protocol):
@@ -31,50 +28,3 @@ class Recognizer(Protocol):
     def reason(self) -> str: ...
 
     def find(self, text: str) -> Iterator[tuple[int, int]]: ...
-
-
-class Keywords:
-    """Where any of some keywords starts in a lower-cased text: a cue pattern ("hedder",
-    "kaldet") is then tried only there instead of at every character.
-
-    All ``Keywords`` of the process share one Aho-Corasick automaton (ahocorasick-rs), built on
-    first use: one pass over a text answers every group's question, cached per text. (The
-    compiled recognizers have their own keyword groups, in ``native/src/patterns.rs``.)"""
-
-    _groups: ClassVar[list[tuple[str, ...]]] = []
-
-    def __init__(self, words: Iterable[str]) -> None:
-        self._id = len(Keywords._groups)
-        Keywords._groups.append(tuple(sorted(set(words))))
-        _automaton.cache_clear()
-
-    def starts(self, low: str) -> tuple[int, ...]:
-        return _keyword_hits(low).get(self._id, ())
-
-
-@lru_cache(maxsize=1)
-def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
-    """The one automaton over every group's words, and for each word the groups it is in."""
-    owners: dict[str, list[int]] = {}
-    for group, words in enumerate(Keywords._groups):
-        for word in words:
-            owners.setdefault(word, []).append(group)
-    every = sorted(owners)
-    # A DFA: about a third faster per text than the default NFA; the few hundred keywords keep
-    # it small.
-    automaton = ahocorasick_rs.AhoCorasick(every, implementation=ahocorasick_rs.Implementation.DFA)
-    return automaton, [tuple(owners[w]) for w in every]
-
-
-@lru_cache(maxsize=16)
-def _keyword_hits(low: str) -> dict[int, tuple[int, ...]]:
-    automaton, owners = _automaton()
-    hits: dict[int, list[int]] = {}
-    for index, start, _end in automaton.find_matches_as_indexes(low, overlapping=True):
-        for group in owners[index]:
-            if group in hits:
-                hits[group].append(start)
-            else:
-                hits[group] = [start]
-    # overlapping matches come in order of their end: sort, and drop a start found twice
-    return {group: tuple(sorted(set(starts))) for group, starts in hits.items()}

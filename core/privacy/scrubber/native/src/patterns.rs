@@ -47,6 +47,14 @@ impl Regex {
         }
     }
 
+    /// Could the pattern match anywhere in ``s`` at or after ``at``?
+    pub fn may_match_from(&self, s: &str, at: usize) -> bool {
+        match &self.quick {
+            Some(q) => q.is_match(Input::new(s).range(at..)),
+            None => true,
+        }
+    }
+
     /// Could the pattern match anywhere in ``s``?
     pub fn may_match(&self, s: &str) -> bool {
         match &self.quick {
@@ -272,7 +280,7 @@ fn class(chars: &[char], start: usize, ci: bool, out: &mut String) -> usize {
     i + 1
 }
 
-fn build(pattern: &str) -> Regex {
+pub(crate) fn build(pattern: &str) -> Regex {
     let translated = py(pattern);
     let fancy = RegexBuilder::new(&translated)
         .delegate_size_limit(1 << 27)
