@@ -55,7 +55,7 @@ def users_add(
     from core.policy.evaluator import load_policy
     from core.store import Store
 
-    settings = _settings(data_dir)
+    settings = _existing_hub(data_dir)
     if role not in ROLES:
         _fail(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
     queues = list(queue or [])
@@ -91,6 +91,34 @@ def users_add(
         store.close()
     typer.echo(f"created {role} {name}" + (f" for queues {', '.join(queues)}" if queues else ""))
     typer.echo(token)
+
+
+def _existing_hub(data_dir: Path | None) -> Settings:
+    """The settings of a hub that exists: a principal written to a data dir nobody runs (a
+    typo, the wrong working directory) would be a silent mistake, so without a database URL
+    the data dir must be there already (``ssp-hub keys init`` or ``ssp-hub demo`` makes it)."""
+    settings = _settings(data_dir)
+    if settings.database_url is None and not settings.data_dir.is_dir():
+        _fail(f"no hub data dir at {settings.data_dir}: give the hub's --data-dir DIR (or "
+              "SSP_HUB_DATA_DIR); `ssp-hub keys init` or `ssp-hub demo` creates one")
+    return settings
+
+
+@users_app.command("list")
+def users_list(data_dir: DataDirOpt = None) -> None:
+    """Every principal: name, role, queues and whether it has a web login (no tokens)."""
+    from core.store import Store
+
+    store = Store.open(_existing_hub(data_dir).resolved_database_url)
+    try:
+        rows = store.list_principals()
+    finally:
+        store.close()
+    width = max((len(p.name) for p, _ in rows), default=4)
+    typer.echo(f"{'NAME':<{width}}  {'ROLE':<16}  LOGIN  QUEUES")
+    for principal, login in rows:
+        typer.echo(f"{principal.name:<{width}}  {principal.role:<16}  "
+                   f"{'yes' if login else 'no':<5}  {','.join(principal.queues) or '-'}")
 
 
 @keys_app.command("init")

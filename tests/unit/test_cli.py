@@ -56,6 +56,33 @@ def test_users_add_prints_the_token_as_the_last_line(runner: CliRunner, tmp_path
         "konsulent", "consultant", ("beredskab",))
 
 
+def test_users_add_to_a_data_dir_that_does_not_exist_creates_nothing(
+        runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "tast-fejl"
+    result = _add(runner, missing, "konsulent", "--role", "consultant", "--queue", "beredskab")
+
+    assert result.exit_code == 2
+    assert "no hub data dir at" in result.output
+    assert "--data-dir" in result.output
+    assert not missing.exists()
+
+
+def test_users_list_shows_names_roles_queues_and_logins_never_tokens(
+        runner: CliRunner, tmp_path: Path) -> None:
+    token = _add(runner, tmp_path, "skole", "--role", "agency:school").output.split()[-1]
+    _add(runner, tmp_path, "konsulent", "--role", "consultant", "--queue", "beredskab",
+         "--queue", "infohus")
+
+    result = _invoke(runner, "users", "list", "--data-dir", tmp_path)
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["NAME", "ROLE", "LOGIN", "QUEUES"]
+    assert lines[1].split() == ["konsulent", "consultant", "no", "beredskab,infohus"]
+    assert lines[2].split() == ["skole", "agency:school", "no", "-"]
+    assert token not in result.output
+
+
 def test_users_add_token_has_at_least_128_bits_of_entropy(runner: CliRunner,
                                                           tmp_path: Path) -> None:
     tokens = [

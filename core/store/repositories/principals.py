@@ -47,6 +47,16 @@ class PrincipalRepository:
             return None
         return Principal(row.id, row.name, row.role, tuple(json.loads(row.queues)))
 
+    def list_principals(self) -> list[tuple[Principal, bool]]:
+        """Every principal by name, with whether it has a web login (never a token or hash)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(principals.c.id, principals.c.name, principals.c.role,
+                          principals.c.queues, principals.c.password_hash.is_not(None))
+                .order_by(principals.c.name)).all()
+        return [(Principal(r[0], r[1], r[2], tuple(json.loads(r[3]))), bool(r[4]))
+                for r in rows]
+
     def login_record(self, name: str) -> tuple[Principal, str | None] | None:
         """A principal by name with its argon2 password hash (None: no web login)."""
         with self.engine.connect() as conn:
