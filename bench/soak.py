@@ -42,6 +42,7 @@ from bench.throughput import (
     IngestMessage,
     decided_count,
     fresh_database,
+    hub_env,
     ingest_tuples,
     log,
     run_on_broker,
@@ -72,16 +73,10 @@ def rss_mb(pid: int) -> float | None:
 
 def start_api(settings: Settings, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
-    env.update({"SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-                "SSP_HUB_DATA_DIR": str(settings.data_dir), "SSP_HUB_LOG_LEVEL": "warning",
-                "SSP_HUB_WORKER_ID": settings.worker_id,
-                "SSP_HUB_REPLICATION_FACTOR": str(settings.replication_factor)})
-    if settings.database_url:
-        env["SSP_HUB_DATABASE_URL"] = settings.database_url
     with (data_dir / "api.log").open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "api", "--port", str(port)],
-                                env=env, cwd=data_dir, stdout=out, stderr=subprocess.STDOUT,
+                                env=hub_env(settings), cwd=data_dir, stdout=out,
+                                stderr=subprocess.STDOUT,
                                 start_new_session=True)
     wait_for_port("127.0.0.1", port, 60)
     return proc, f"http://127.0.0.1:{port}"

@@ -518,11 +518,10 @@ def start_fleet(settings: Settings, data_dir: Path, n: int, *, with_log: bool = 
                   for i in range(n)])
 
 
-def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -> Worker:
+def hub_env(settings: Settings) -> dict[str, str]:
+    """The environment of a hub process (worker or API) of this run: ``settings`` as
+    ``SSP_HUB_*`` variables, none inherited from the caller's environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSP_HUB_")}
-    if not with_log:  # only for measuring what the disclosure log costs (--log-cost)
-        env["SSP_HUB_UNSAFE_SKIP_DISCLOSURE_LOG"] = "true"
-        env["SSP_HUB_MODE"] = "dev"  # refused in production, which is the default
     env.update({
         "SSP_HUB_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "SSP_HUB_DATA_DIR": str(settings.data_dir),
@@ -534,6 +533,14 @@ def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -
     })
     if settings.database_url:
         env["SSP_HUB_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -> Worker:
+    env = hub_env(settings)
+    if not with_log:  # only for measuring what the disclosure log costs (--log-cost)
+        env["SSP_HUB_UNSAFE_SKIP_DISCLOSURE_LOG"] = "true"
+        env["SSP_HUB_MODE"] = "dev"  # refused in production, which is the default
     with log_path.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "worker"], env=env,
                                 cwd=settings.data_dir, stdout=out, stderr=subprocess.STDOUT,
