@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.bus.topics import ensure_topics
-from core.policy.evaluator import load_policy
-from core.privacy.keys import FileKeyProvider
-from core.settings import Settings
 from hub.embedded import start_embedded_broker
 from tests.integration.hubstack import HubStack, start_stack
 
@@ -56,9 +51,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def hub(broker: str, database_url: str | None, tmp_path_factory: pytest.TempPathFactory
         ) -> Iterator[HubStack]:
     workdir = tmp_path_factory.mktemp("hub")
-    settings = Settings(data_dir=workdir / "data", bootstrap_servers=broker)
-    FileKeyProvider(settings.resolved_key_file, create=True).load()
-    asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
     gen = start_stack(workdir, broker, database_url)
     stack = next(gen)
     try:

@@ -23,7 +23,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from core.bus.topics import ensure_topics
 from core.ledger.auditlog import AuditLog
+from core.policy.evaluator import load_policy
+from core.privacy.keys import FileKeyProvider
 from core.settings import Settings
 from core.store import Store
 from hub.auth import new_token
@@ -233,6 +236,10 @@ def start_stack(workdir: Path, bootstrap: str, database_url: str | None,
         env["SSP_HUB_DATABASE_URL"] = database_url
     settings = Settings(data_dir=data_dir, bootstrap_servers=bootstrap,
                         database_url=database_url, replication_factor=replication_factor)
+    # The hub's keys and topics exist before its processes start (as `ssp-hub keys init`
+    # and the deployment's topic set-up would have made them).
+    FileKeyProvider(settings.resolved_key_file, create=True).load()
+    asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
     stack = HubStack(settings=settings, env=env, api_url=f"http://127.0.0.1:{free_port()}",
                      logs=logs)
     try:

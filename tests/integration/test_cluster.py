@@ -9,10 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from core.bus.topics import ensure_topics
-from core.policy.evaluator import load_policy
-from core.privacy.keys import FileKeyProvider
-from core.settings import Settings
 from tests.integration.events import make_event
 from tests.integration.hubstack import HubStack, start_stack
 
@@ -29,10 +25,6 @@ def cluster_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     kafka = start_kafka("cluster", tmp_path_factory.mktemp("cluster"))
     try:
         workdir: Path = tmp_path_factory.mktemp("cluster-hub")
-        settings = Settings(data_dir=workdir / "data", bootstrap_servers=kafka.bootstrap,
-                            replication_factor=3)
-        FileKeyProvider(settings.resolved_key_file, create=True).load()
-        asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
         gen = start_stack(workdir, kafka.bootstrap, None, replication_factor=3)
         stack = next(gen)
         try:

@@ -28,11 +28,8 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from core.bus.topics import ensure_topics
 from core.ledger.auditlog import public_keys, verify_store
-from core.policy.evaluator import load_policy
 from core.privacy.keys import FileKeyProvider
-from core.settings import Settings
 from schemas.wire import ingest_topic
 from tests.integration.conftest import _keep_logs
 from tests.integration.events import expected_queues, make_event
@@ -54,10 +51,6 @@ def fault_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     pg = start_postgres()  # its own server: this suite restarts it
     try:
         workdir: Path = tmp_path_factory.mktemp("fault-hub")
-        settings = Settings(data_dir=workdir / "data", bootstrap_servers=kafka.bootstrap,
-                            replication_factor=3)
-        FileKeyProvider(settings.resolved_key_file, create=True).load()
-        asyncio.run(ensure_topics(settings, load_policy(settings.resolved_policy_file).queues))
         gen = start_stack(workdir, kafka.bootstrap, pg.url, replication_factor=3)
         stack = next(gen)
         try:
