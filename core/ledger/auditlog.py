@@ -37,6 +37,7 @@ from core.privacy.keys import KeyRing, signing_publics
 from core.store import (
     Page,
     Store,
+    bulk,
     checkpoints,
     decode_cursor,
     disclosure_log,
@@ -206,7 +207,7 @@ class AuditLog:
             for i in range(0, len(ids), 500):
                 known |= {r.entry_id for r in conn.execute(
                     sa.select(disclosure_log.c.entry_id)
-                    .where(disclosure_log.c.entry_id.in_(ids[i:i + 500])))}
+                    .where(bulk.among(conn, disclosure_log.c.entry_id, ids[i:i + 500])))}
             tree = merkle.MerkleLog.from_frontier(state.size, state.frontier)
             rows: list[dict[str, Any]] = []
             subjects: list[dict[str, Any]] = []
@@ -228,12 +229,9 @@ class AuditLog:
                 subjects += [{"pseudonym": p, "seq": seq} for p in entry.subjects()]
             if not rows:
                 return []
-            conn.execute(disclosure_log.insert(), rows)
-            if subjects:
-                conn.execute(disclosure_log_subjects.insert(), subjects)
-            new_tiles = tiles.tile_rows(completed)
-            if new_tiles:
-                conn.execute(log_tiles.insert(), new_tiles)
+            bulk.insert(conn, disclosure_log, rows)
+            bulk.insert(conn, disclosure_log_subjects, subjects)
+            bulk.insert(conn, log_tiles, tiles.tile_rows(completed))
             conn.execute(log_state.update().where(log_state.c.id == 1).values(
                 size=tree.size, frontier=_frontier_text(tree.frontier),
                 root_hash=tree.root().hex(), updated_at=now))

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from core.store import bulk
 from core.store.rows import as_utc
 from core.store.tables import (
     ACCEPTING,
@@ -114,14 +115,14 @@ def first_concerns(conn: sa.Connection, firsts: Mapping[str, dict[str, Any]],
     which differs when two transactions project one event's queues at once)."""
     if not firsts:
         return Counter()
-    ins = dialect_insert(conn, aggregate_events)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["event_id"], set_={"first_routed_at": ins.excluded.first_routed_at},
-        where=aggregate_events.c.first_routed_at.is_(None),
-    ).returning(aggregate_events.c.event_id, aggregate_events.c.routed,
-                aggregate_events.c.accepted_at)
-    new = conn.execute(stmt, [{"event_id": e, "first_routed_at": now, "routed": False,
-                               "accepted_at": None} for e in sorted(firsts)]).all()
+    new = bulk.insert(
+        conn, aggregate_events, [{"event_id": e, "first_routed_at": now, "routed": False,
+                                  "accepted_at": None} for e in sorted(firsts)],
+        keys=["event_id"],
+        update=lambda ins: {"first_routed_at": ins.excluded.first_routed_at},
+        where=lambda _ins: aggregate_events.c.first_routed_at.is_(None),
+        returning=[aggregate_events.c.event_id, aggregate_events.c.routed,
+                   aggregate_events.c.accepted_at])
     out: Counter[Key] = Counter()
     for r in new:
         row = firsts[r.event_id]
@@ -144,14 +145,13 @@ def routed_events(conn: sa.Connection, accepted: Mapping[str, dt.datetime | None
     of those whose first concern had landed already (the others count when it lands)."""
     if not accepted:
         return Counter()
-    ins = dialect_insert(conn, aggregate_events)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["event_id"],
-        set_={"routed": True, "accepted_at": ins.excluded.accepted_at},
-        where=aggregate_events.c.routed.is_(False),
-    ).returning(aggregate_events.c.first_routed_at, aggregate_events.c.accepted_at)
-    new = conn.execute(stmt, [{"event_id": e, "first_routed_at": None, "routed": True,
-                               "accepted_at": accepted[e]} for e in sorted(accepted)]).all()
+    new = bulk.insert(
+        conn, aggregate_events, [{"event_id": e, "first_routed_at": None, "routed": True,
+                                  "accepted_at": accepted[e]} for e in sorted(accepted)],
+        keys=["event_id"],
+        update=lambda ins: {"routed": True, "accepted_at": ins.excluded.accepted_at},
+        where=lambda _ins: aggregate_events.c.routed.is_(False),
+        returning=[aggregate_events.c.first_routed_at, aggregate_events.c.accepted_at])
     out: Counter[Key] = Counter()
     for r in new:
         if r.first_routed_at is not None and r.accepted_at is not None:

@@ -117,16 +117,7 @@ def vault_row(row: Any) -> VaultRow:
 
 
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]],
-                   keys: list[str]) -> None:
+                  keys: list[str]) -> None:
     """INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        conn.execute(pg_insert(table).on_conflict_do_nothing(index_elements=keys), rows)
-    else:  # pragma: no cover - only the two supported dialects are configured
-        raise NotImplementedError(dialect)
+    from core.store import bulk
+    bulk.insert(conn, table, rows, keys=keys)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
+from core.store import bulk
 from core.store.rows import (
     Page,
     as_utc,
@@ -44,10 +45,9 @@ class ConcernRepository:
                    "payload": r["payload"], "occurred_at": as_utc(r["occurred_at"]),
                    "routed_at": now} for (e, q), r in sorted(unique.items())]
         with self.engine.begin() as conn:
-            ins = agg.dialect_insert(conn, concerns)
-            stmt = ins.on_conflict_do_nothing(index_elements=["event_id", "queue"]).returning(
-                concerns.c.event_id, concerns.c.queue)
-            inserted = [unique[(r.event_id, r.queue)] for r in conn.execute(stmt, values)]
+            inserted = [unique[(r.event_id, r.queue)] for r in bulk.insert(
+                conn, concerns, values, keys=["event_id", "queue"],
+                returning=[concerns.c.event_id, concerns.c.queue])]
             deltas: Counter[agg.Key] = Counter()
             months: dict[dt.datetime, str] = {}
             for r in inserted:

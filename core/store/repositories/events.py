@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
+from core.store import bulk
 from core.store.rows import aware, insert_ignore, utc_now
 from core.store.tables import ACCEPTING, events, processed
 
@@ -79,7 +80,7 @@ class EventRepository:
             return set()
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(processed.c.event_id).where(processed.c.event_id.in_(ids))
+                sa.select(processed.c.event_id).where(bulk.among(conn, processed.c.event_id, ids))
             )
             return {r.event_id for r in rows}
 
@@ -100,16 +101,14 @@ class EventRepository:
         latest = {o["event_id"]: o for o in outcomes}
         ids = sorted(latest)
         with self.engine.begin() as conn:
-            ins = agg.dialect_insert(conn, events)
-            inserted = conn.execute(ins.on_conflict_do_nothing(index_elements=["event_id"])
-                                    .returning(events.c.event_id), [
+            inserted = bulk.insert(conn, events, [
                 {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
                  "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
-                for e in ids]).all()
+                for e in ids], keys=["event_id"], returning=[events.c.event_id])
             before = {r.event_id: r for r in conn.execute(
                 sa.select(events.c.event_id, events.c.status, events.c.accepted_at,
                           events.c.policy_version, events.c.decided_at)
-                .where(events.c.event_id.in_(ids)).order_by(events.c.event_id)
+                .where(bulk.among(conn, events.c.event_id, ids)).order_by(events.c.event_id)
                 .with_for_update())}
             conn.execute(
                 events.update().where(events.c.event_id == sa.bindparam("b_event_id")),
