@@ -215,10 +215,13 @@ class Pipeline:
         disclosure-log entry; the identities for the vault."""
         event_id, agency = str(event.event_id), event.source.agency.value
         basis = self.policy.legal_basis(agency)
-        pseudonym = self.pseudonymise(event.subject.cpr)
+        # Each person's pseudonym once per event (a related person's is used twice below).
+        pseudonyms = {cpr: self.pseudonymise(cpr) for cpr in
+                      {event.subject.cpr, *(p.cpr for p in event.related_persons if p.cpr)}}
+        pseudonym = pseudonyms[event.subject.cpr]
         source = ConcernSource(agency=event.source.agency, unit=event.source.unit)
         related = [RelatedPseudonym(role=p.role,
-                                    pseudonym=self.pseudonymise(p.cpr) if p.cpr else None)
+                                    pseudonym=pseudonyms[p.cpr] if p.cpr else None)
                    for p in event.related_persons]
         names = [n for n in [event.subject.name, *(p.name for p in event.related_persons)] if n]
         scrubbed: dict[str, str] = {}
@@ -270,7 +273,7 @@ class Pipeline:
             details={"flags": list(decision.flags)} if decision.flags else {},
         ) for c in concerns)
         identities = [Identity(pseudonym, event.subject.cpr, event.subject.name)]
-        identities += [Identity(self.pseudonymise(p.cpr), p.cpr, p.name)
+        identities += [Identity(pseudonyms[p.cpr], p.cpr, p.name)
                        for p in event.related_persons if p.cpr]
         return Routed(
             EventOutcome(
