@@ -1,0 +1,112 @@
+"""core/store/bulk.py on the database the suite runs on (SQLite by default, PostgreSQL with
+``--database postgres``, as ``make test-kafka`` runs it): the worker's batch writes keep every
+value exactly, skip or update conflicting rows as asked and return exactly the rows they
+wrote, whatever the batch size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.store import Store, bulk
+from core.store.tables import aggregate_events, concerns, log_tiles
+
+AWKWARD = 'quote " backslash \\ newline \n tab \t æøå 😀 {"json": [1]} \u200b'
+
+
+@pytest.fixture
+def store(database_url: str | None, tmp_path: Path) -> Iterator[Store]:
+    if database_url is None:
+        url = f"sqlite:///{tmp_path / 'bulk.db'}"
+    else:
+        name = f"bulk_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = sa.engine.make_url(database_url).set(database=name).render_as_string(
+            hide_password=False)
+    opened = Store.open(url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def concern_row(event_id: str, queue: str, at: dt.datetime, payload: str = "{}"
+                ) -> dict[str, object]:
+    return {"event_id": event_id, "queue": queue, "pseudonym": "ssp1:abc",
+            "payload": payload, "occurred_at": at, "routed_at": at}
+
+
+@pytest.mark.parametrize("size", [1, 7, 1200])
+def test_insert_returns_exactly_the_new_rows_and_keeps_every_value(store: Store,
+                                                                    size: int) -> None:
+    at = dt.datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=dt.UTC)
+    ids = [str(uuid.uuid4()) for _ in range(size)]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, concerns, [concern_row(ids[0], "infohus", at)],
+                    keys=["event_id", "queue"])
+    rows = [concern_row(e, "infohus", at + dt.timedelta(seconds=i), f"{AWKWARD} {i}")
+            for i, e in enumerate(ids)]
+    rows.append(concern_row(ids[-1], "infohus", at))  # the same key twice in one batch
+    with store.engine.begin() as conn:
+        new = bulk.insert(conn, concerns, rows, keys=["event_id", "queue"],
+                          returning=[concerns.c.event_id])
+    assert sorted(r.event_id for r in new) == sorted(ids[1:])
+    with store.engine.connect() as conn:
+        stored = {r.event_id: r for r in conn.execute(sa.select(concerns))}
+    assert len(stored) == size
+    for i, event_id in enumerate(ids[1:], start=1):
+        assert stored[event_id].payload == f"{AWKWARD} {i}"
+        when = stored[event_id].occurred_at
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        assert when == at + dt.timedelta(seconds=i)
+
+
+def test_update_where_changes_only_the_rows_it_allows(store: Store) -> None:
+    first = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    later = first + dt.timedelta(hours=1)
+
+    def mark(ids: list[str], when: dt.datetime) -> set[str]:
+        with store.engine.begin() as conn:
+            return {r.event_id for r in bulk.insert(
+                conn, aggregate_events,
+                [{"event_id": e, "first_routed_at": when, "routed": False, "accepted_at": None}
+                 for e in ids],
+                keys=["event_id"],
+                update=lambda ins: {"first_routed_at": ins.excluded.first_routed_at},
+                where=lambda _ins: aggregate_events.c.first_routed_at.is_(None),
+                returning=[aggregate_events.c.event_id])}
+
+    assert mark(["a", "b"], first) == {"a", "b"}
+    assert mark(["a", "b", "c"], later) == {"c"}  # a and b had theirs: left alone
+    with store.engine.connect() as conn:
+        got = {r.event_id: r.first_routed_at for r in conn.execute(sa.select(aggregate_events))}
+    assert {k: (v if v.tzinfo else v.replace(tzinfo=dt.UTC)) for k, v in got.items()} == {
+        "a": first, "b": first, "c": later}
+
+
+def test_bytes_round_trip_and_among_finds_exactly_the_listed(store: Store) -> None:
+    blobs = [bytes([i % 256, 0, 255, 92, 34]) * (i % 40 + 1) for i in range(300)]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, log_tiles, [{"level": 1, "idx": i, "hash": b}
+                                      for i, b in enumerate(blobs)])
+    with store.engine.connect() as conn:
+        stored = {r.idx: bytes(r.hash) for r in conn.execute(sa.select(log_tiles))}
+    assert stored == dict(enumerate(blobs))
+
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    ids = [f"id-{i}" for i in range(50)] + ['odd "id" \\ ,{}']
+    with store.engine.begin() as conn:
+        bulk.insert(conn, concerns, [concern_row(e, "q", at) for e in ids],
+                    keys=["event_id", "queue"])
+        wanted = [*ids[::7], "never-stored"]
+        found = {r.event_id for r in conn.execute(
+            sa.select(concerns.c.event_id).where(bulk.among(conn, concerns.c.event_id, wanted)))}
+    assert found == set(ids[::7])
