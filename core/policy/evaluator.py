@@ -357,6 +357,9 @@ class Decision:
         return sorted(f for f, t in self.treatments.get(queue, {}).items() if t != "drop")
 
 
+DECISIONS_REMEMBERED = 10_000
+
+
 class Policy:
     """A loaded, linted policy. ``decide(facts)`` is the one evaluator."""
 
@@ -364,6 +367,9 @@ class Policy:
         self.doc = doc
         self.version = version
         self.queues: tuple[str, ...] = tuple(doc.queues)
+        # decide() is a pure function of the facts, which take few distinct values (an age,
+        # a handful of categories; never an identity): remembered, bounded.
+        self._decided: dict[tuple[tuple[str, str | int], ...], Decision] = {}
 
     def legal_basis(self, agency: str | None = None) -> str:
         """The legal basis of a disclosure by ``agency``, or of the hub's own acts."""
@@ -384,6 +390,16 @@ class Policy:
         return Decision("reject", tuple(r.id for r in rejects), rejects[0].reason, self.version)
 
     def decide(self, facts: Facts) -> Decision:
+        """The decision the rules give ``facts`` (the same decision for the same facts)."""
+        key = tuple(sorted(facts.items()))
+        decision = self._decided.get(key)
+        if decision is None:
+            if len(self._decided) >= DECISIONS_REMEMBERED:
+                self._decided.clear()
+            decision = self._decided[key] = self._decide(facts)
+        return decision
+
+    def _decide(self, facts: Facts) -> Decision:
         fired = [rule for rule in self.doc.rules if rule.matches(facts)]
         rejects = [rule for rule in fired if rule.effect == "reject"]
         if rejects:

@@ -365,3 +365,26 @@ def test_version_changes_when_the_content_changes(tmp_path: Path, shipped_policy
 
     assert SHA256_VERSION.match(changed.version)
     assert changed.version != shipped_policy.version
+
+
+def test_remembered_decisions_equal_fresh_ones_and_stay_bounded(monkeypatch: Any) -> None:
+    import random
+
+    from core.policy import evaluator
+
+    monkeypatch.setattr(evaluator, "DECISIONS_REMEMBERED", 50)
+    policy = load_policy(Settings().resolved_policy_file)
+    rng = random.Random(115)
+    values = {"necessity": ["stated", "blank"], "kind": ["concern", "absence"],
+              "purpose": ["crime_prevention", "investigation"],
+              "collaboration": ["ssp", "ssp_plus", "infohus", "pol"],
+              "category": [c.value for c in Category], "area": [a.value for a in Area],
+              "severity": ["low", "medium", "high", "acute"],
+              "consent": ["given", "not_sought", "refused"],
+              "agency": ["school", "social", "police"]}
+    for _ in range(600):
+        facts: dict[str, str | int] = {k: rng.choice(v) for k, v in values.items()}
+        facts["age"] = rng.randint(5, 30)
+        assert policy.decide(facts) == policy._decide(facts)
+        assert policy.decide(dict(reversed(facts.items()))) == policy._decide(facts)
+        assert len(policy._decided) <= 50
