@@ -67,6 +67,31 @@ def insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
     return list(result.all()) if returning else []
 
 
+def update(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *,
+           key: str) -> None:
+    """``UPDATE table SET … WHERE key = …`` for each of ``rows`` (dicts with the same keys,
+    ``key`` among them); on PostgreSQL one ``UPDATE … FROM json_to_recordset(…)``."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != key]
+    if conn.dialect.name == "postgresql":
+        doc = sa.cast(sa.bindparam("bulk_rows", _json_rows(rows), type_=sa.Text),
+                      postgresql.JSON)
+        v = sa.func.json_to_recordset(doc).table_valued(
+            *[sa.column(c, table.c[c].type) for c in rows[0]]
+        ).render_derived(name="v", with_types=True)
+        conn.execute(table.update().where(table.c[key] == v.c[key])
+                     .values({c: v.c[c] for c in columns}))
+        return
+    conn.execute(table.update().where(table.c[key] == sa.bindparam(f"b_{key}")),
+                 [{f"b_{key}": r[key], **{c: r[c] for c in columns}} for r in rows])
+
+
+def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps([{c: _json_value(v) for c, v in r.items()} for r in rows],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
 def _recordset(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]
                ) -> Any:  # a Select of as many columns as the rows have
     """``SELECT v.… FROM json_to_recordset(:bulk_rows) AS v(… typed as the table's columns)``."""
@@ -74,10 +99,8 @@ def _recordset(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, An
     quote = conn.dialect.identifier_preparer.quote_identifier
     typed = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=conn.dialect)}"
                       for c in columns)
-    doc = json.dumps([{c: _json_value(r[c]) for c in columns} for r in rows],
-                     ensure_ascii=False, separators=(",", ":"))
     source = sa.text(f"json_to_recordset(CAST(:bulk_rows AS json)) AS v({typed})").bindparams(
-        bulk_rows=doc)
+        bulk_rows=_json_rows(rows))
     return sa.select(*[sa.literal_column(f"v.{quote(c)}") for c in columns]).select_from(source)
 
 

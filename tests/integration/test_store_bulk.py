@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.store import Store, bulk
-from core.store.tables import aggregate_events, concerns, log_tiles
+from core.store.tables import aggregate_events, concerns, events, log_tiles
 
 AWKWARD = 'quote " backslash \\ newline \n tab \t æøå 😀 {"json": [1]} \u200b'
 
@@ -110,3 +110,26 @@ def test_bytes_round_trip_and_among_finds_exactly_the_listed(store: Store) -> No
         found = {r.event_id for r in conn.execute(
             sa.select(concerns.c.event_id).where(bulk.among(conn, concerns.c.event_id, wanted)))}
     assert found == set(ids[::7])
+
+
+def test_update_sets_each_row_its_own_values(store: Store) -> None:
+    at = dt.datetime(2026, 3, 1, 8, 0, 0, 1, tzinfo=dt.UTC)
+    ids = [f"e-{i}" for i in range(40)]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, events, [{"event_id": e, "agency": "school", "status": "pending",
+                                    "queues": "[]", "rule_ids": "[]", "accepted_at": at}
+                                   for e in ids])
+        bulk.update(conn, events, [{"event_id": e, "status": "routed", "reason": AWKWARD + e,
+                                    "decided_at": at + dt.timedelta(minutes=i)}
+                                   for i, e in enumerate(ids[::2])], key="event_id")
+    with store.engine.connect() as conn:
+        got = {r.event_id: r for r in conn.execute(sa.select(events))}
+    for i, e in enumerate(ids):
+        row = got[e]
+        if i % 2:
+            assert (row.status, row.reason, row.decided_at) == ("pending", None, None)
+        else:
+            decided = row.decided_at if row.decided_at.tzinfo else \
+                row.decided_at.replace(tzinfo=dt.UTC)
+            assert (row.status, row.reason) == ("routed", AWKWARD + e)
+            assert decided == at + dt.timedelta(minutes=i // 2)

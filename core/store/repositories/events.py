@@ -110,13 +110,11 @@ class EventRepository:
                           events.c.policy_version, events.c.decided_at)
                 .where(bulk.among(conn, events.c.event_id, ids)).order_by(events.c.event_id)
                 .with_for_update())}
-            conn.execute(
-                events.update().where(events.c.event_id == sa.bindparam("b_event_id")),
-                [{"b_event_id": o["event_id"], "status": o["status"],
-                  "queues": json.dumps(o["queues"]), "reason": o["reason"],
-                  "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
-                  "decided_at": o["decided_at"]} for o in outcomes],
-            )
+            bulk.update(conn, events, [
+                {"event_id": o["event_id"], "status": o["status"],
+                 "queues": json.dumps(o["queues"]), "reason": o["reason"],
+                 "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
+                 "decided_at": o["decided_at"]} for o in latest.values()], key="event_id")
             deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
             routed: dict[str, dt.datetime | None] = {}
             ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
