@@ -9,6 +9,7 @@ the real pipeline); the browser checks are in ``tests/integration/test_web_consu
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -149,6 +150,25 @@ def test_inbox_shows_and_sorts_by_the_received_time(web: Web) -> None:
     assert received == sorted(received, reverse=True)
     first_row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert re.search(r'<td class="when">\d\d\.\d\d\.\d{4} \d\d:\d\d</td>', first_row)
+
+
+def test_the_inbox_order_follows_the_received_time_not_the_row_number(web: Web) -> None:
+    oldest = _everything(web)[-1]
+    newest = _everything(web)[0]
+    later = newest["_received_at"] + dt.timedelta(minutes=5)
+    concerns = sa.table("concerns", sa.column("event_id"), sa.column("queue"),
+                        sa.column("routed_at"))
+    where = sa.and_(concerns.c.event_id == oldest["event_id"],
+                    concerns.c.queue == oldest["queue"])
+    with web.store.engine.begin() as conn:
+        conn.execute(concerns.update().where(where).values(routed_at=later))
+    try:
+        first = _rows(web.login("konsulent").get("/ui/indbakke").text)[0]
+    finally:
+        with web.store.engine.begin() as conn:
+            conn.execute(concerns.update().where(where).values(
+                routed_at=oldest["_received_at"]))
+    assert first == (oldest["queue"], oldest["event_id"])
 
 
 # -- joint view --------------------------------------------------------------------------------

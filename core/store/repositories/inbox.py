@@ -85,8 +85,9 @@ class InboxRepository:
                               current.label("status")).select_from(joined).where(where))
             if status is not None:
                 stmt = stmt.where(current == status)
-            stmt = stmt.order_by(concerns.c.seq.desc()).limit(per_page) \
-                .offset((page - 1) * per_page)
+            # By the time shown (when the hub stored it), then arrival order within a batch.
+            stmt = stmt.order_by(concerns.c.routed_at.desc(), concerns.c.seq.desc()) \
+                .limit(per_page).offset((page - 1) * per_page)
             rows = conn.execute(stmt).all()
         items = [{**json.loads(r.payload), "_status": r.status,
                   "_received_at": aware(r.routed_at)} for r in rows]
