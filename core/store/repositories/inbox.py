@@ -81,13 +81,17 @@ class InboxRepository:
             matching = counts.get(status, 0) if status is not None else sum(counts.values())
             pages = max(1, -(-matching // per_page))
             page = min(max(page, 1), pages)
-            stmt = (sa.select(concerns.c.payload, concerns.c.routed_at,
-                              current.label("status")).select_from(joined).where(where))
+            # By the time shown (when the hub stored it), then arrival order within a batch;
+            # the page's rows are picked by their keys first, so only those are read whole.
+            order = (concerns.c.routed_at.desc(), concerns.c.seq.desc())
+            keys = sa.select(concerns.c.seq).select_from(joined).where(where)
             if status is not None:
-                stmt = stmt.where(current == status)
-            # By the time shown (when the hub stored it), then arrival order within a batch.
-            stmt = stmt.order_by(concerns.c.routed_at.desc(), concerns.c.seq.desc()) \
-                .limit(per_page).offset((page - 1) * per_page)
+                keys = keys.where(current == status)
+            picked = keys.order_by(*order).limit(per_page).offset((page - 1) * per_page) \
+                .subquery()
+            stmt = (sa.select(concerns.c.payload, concerns.c.routed_at, current.label("status"))
+                    .select_from(joined.join(picked, picked.c.seq == concerns.c.seq))
+                    .order_by(*order))
             rows = conn.execute(stmt).all()
         items = [{**json.loads(r.payload), "_status": r.status,
                   "_received_at": aware(r.routed_at)} for r in rows]
