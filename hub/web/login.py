@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,6 +31,7 @@ from hub.web.sessions import (
     csrf_ok,
     end_session,
     login_token,
+    safe_next,
     set_login_cookie,
     start_session,
 )
@@ -38,20 +39,6 @@ from hub.web.texts import TEXTS
 
 log = get_logger("hub.web")
 router = APIRouter(include_in_schema=False)
-
-
-def safe_next(value: str | None) -> str | None:
-    """Where to go after login: a path of this site's web UI (``/ui/...``, with its query),
-    or None for anything else — another site (``https://evil``, ``//evil``, ``/\\evil``), a
-    scheme, control characters, or the login and logout pages themselves (no open redirect)."""
-    if not value or len(value) > 2000 or not value.startswith("/ui/"):
-        return None
-    if "\\" in value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return None
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or parts.path.startswith(("/ui/login", "/ui/logout")):
-        return None
-    return value
 
 
 def login_redirect(request: Request, expired: bool) -> Response:

@@ -24,8 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.logs import get_logger
 from core.settings import Settings
 from core.store import Store
-from hub.web.login import safe_next
-from hub.web.sessions import WEB_ROLES, start_session
+from hub.web.sessions import WEB_ROLES, safe_next, start_session
 from hub.web.texts import TEXTS
 
 log = get_logger("hub.web.oidc")

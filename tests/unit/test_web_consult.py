@@ -25,7 +25,7 @@ from core.store.repositories.inbox import InboxSearch
 from hub.web import consultant
 from hub.web.consultant import inbox_search
 from hub.web.governance import MIN_FONT_PX, bar_chart_svg, monthly_chart_svg, number_da
-from hub.web.login import safe_next
+from hub.web.sessions import safe_next
 from hub.web.steering import choose_period
 from tests.unit import test_web
 from tests.unit.test_web import Web, csrf_of
