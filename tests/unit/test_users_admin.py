@@ -361,3 +361,36 @@ def test_watch_once_names_the_address_it_could_not_reach(
     assert "1 file(s) kept for the next run" in result.stderr
     assert (drop / "doegn.jsonl").exists()
     assert "doegn" not in result.stderr  # counts, not file names
+
+
+# -- the migration ---------------------------------------------------------------------------------
+def test_migration_0009_adds_and_drops_the_disabled_column_keeping_principals(
+        tmp_path: Path) -> None:
+    """Up, down and up again on SQLite (PostgreSQL: the same column, a plain ADD COLUMN)."""
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    import core.store.engine
+
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        store.add_principal("konsulent", "consultant", ["infohus"], "ssp_token")
+        store.set_disabled("konsulent", True)
+        cfg = Config()
+        cfg.set_main_option("script_location",
+                            str(Path(core.store.engine.__file__).parent / "migrations"))
+
+        def columns() -> list[str]:
+            return [c["name"] for c in sa.inspect(store.engine).get_columns("principals")]
+        for target, present in (("0008", False), ("head", True)):
+            with store.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                (command.downgrade if target == "0008" else command.upgrade)(cfg, target)
+            assert ("disabled_at" in columns()) is present
+        account = store.account("konsulent")
+        assert account is not None
+        assert not account.disabled  # the column came back empty: enabled
+        assert store.principal_by_token("ssp_token") is not None
+    finally:
+        store.close()

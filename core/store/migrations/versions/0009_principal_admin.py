@@ -24,5 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The column goes, and with it every "disabled": revoke such a principal's token and
+    # password first if it must stay out.
     with op.batch_alter_table("principals") as batch:  # SQLite rebuilds the table
         batch.drop_column("disabled_at")
