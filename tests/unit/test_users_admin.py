@@ -394,3 +394,12 @@ def test_migration_0009_adds_and_drops_the_disabled_column_keeping_principals(
         assert store.principal_by_token("ssp_token") is not None
     finally:
         store.close()
+
+
+def test_every_administration_change_has_a_danish_label() -> None:
+    from hub.administration import Change
+    from hub.web.texts import TEXTS
+
+    assert set(TEXTS["admin"]["change"]) == {c.value for c in Change}
+    assert TEXTS["kind"]["administration"]
+    assert TEXTS["decision"]["changed"]
