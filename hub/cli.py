@@ -147,7 +147,7 @@ def users_list(data_dir: DataDirOpt = None) -> None:
         rows = store.list_principals()
     finally:
         store.close()
-    width = max((len(a.name) for a in rows), default=4)
+    width = max([4, *(len(a.name) for a in rows)])  # at least the header's
     typer.echo(f"{'NAME':<{width}}  {'ROLE':<16}  LOGIN  {'DISABLED':<10}  QUEUES")
     for a in rows:
         since = a.disabled_at.date().isoformat() if a.disabled_at else "no"
