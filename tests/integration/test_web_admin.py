@@ -7,6 +7,7 @@ command line. A screenshot is saved under ``test-output/screenshots/admin.png``.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -15,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from connectors.watch import STATUS_FILE, default_state_dir, drop_status
 from hub.auth import new_token
 from hub.sample_data import native_sample
+from hub.web.pages import local_time
 from hub.web.sessions import hash_password
 from tests.integration.hubstack import REPO, HubStack
 from tests.integration.test_web_ui import CHROMIUM, PASSWORD, SHOTS, browser, login, new_page
@@ -46,8 +49,8 @@ def _people(hub: HubStack) -> dict[str, str]:
     return names
 
 
-def _delivered_drop_folder(hub: HubStack, tmp_path: Path) -> None:
-    """A real file-drop watcher delivers the police sample once: its status is on record."""
+def _delivered_drop_folder(hub: HubStack, tmp_path: Path) -> dict[str, Any]:
+    """A real file-drop watcher delivers the police sample once; the status it wrote."""
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "doegn.jsonl").write_bytes(native_sample("police-doegnrapport").read_bytes())
@@ -55,6 +58,9 @@ def _delivered_drop_folder(hub: HubStack, tmp_path: Path) -> None:
     run = _cli(hub, "connector", "watch", "--connector", "police-doegnrapport", str(drop),
                "--once", "--settle", "0", "--api", hub.api_url, token=token)
     assert run.returncode == 0, run.stdout + run.stderr
+    state = default_state_dir(hub.settings.resolved_watch_state_dir, "police-doegnrapport", drop)
+    status: dict[str, Any] = json.loads((state / STATUS_FILE).read_text(encoding="utf-8"))
+    return status
 
 
 def _login_fails(browser: Any, hub: HubStack, name: str) -> bool:
@@ -74,7 +80,8 @@ def test_admin_page_shows_users_drop_folders_and_health_and_disables_a_person(
     if not CHROMIUM.exists():
         pytest.fail("/usr/bin/chromium is missing: `make test` installs it (scripts/chromium)")
     names = _people(hub)
-    _delivered_drop_folder(hub, tmp_path)
+    status = _delivered_drop_folder(hub, tmp_path)
+    assert status["last_delivery_at"]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = new_page(browser, hub)
     login(page, names["admin"])
@@ -90,10 +97,15 @@ def test_admin_page_shows_users_drop_folders_and_health_and_disables_a_person(
     assert "Infohus" in row.inner_text()
     assert "aktiv" in row.inner_text()
     drops = page.locator("#forbindelser ~ .table-wrap table").first
-    police = drops.locator("tr", has_text="police-doegnrapport").inner_text()
-    assert "Politi" in police
-    assert "endnu ingen" not in police  # its last delivery is shown
-    assert "ingen" in police  # and no error
+    # Other tests' watchers may have folders of the same connector: one row each, as /readyz.
+    police = drops.locator("tbody tr", has_text="police-doegnrapport")
+    watched = [d for d in drop_status(hub.settings.resolved_watch_state_dir)
+               if d["connector"] == "police-doegnrapport"]
+    assert police.count() == len(watched)
+    mine = police.filter(has_text=local_time(status["checked_at"])) \
+        .filter(has_text=local_time(status["last_delivery_at"]))
+    assert mine.count() >= 1
+    assert "Politi" in mine.first.inner_text()
     assert "ssp_" not in page.content()
     page.screenshot(path=str(SHOTS / "admin.png"), full_page=True)
 
