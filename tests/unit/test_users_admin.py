@@ -403,3 +403,64 @@ def test_every_administration_change_has_a_danish_label() -> None:
     assert set(TEXTS["admin"]["change"]) == {c.value for c in Change}
     assert TEXTS["kind"]["administration"]
     assert TEXTS["decision"]["changed"]
+
+
+def test_passwd_on_a_terminal_asks_twice_and_asks_again_after_a_mismatch(
+        runner: CliRunner, data_dir: Path) -> None:
+    """On a terminal (a pseudo-terminal here) the password is prompted, hidden, confirmed."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    add(runner, data_dir, "sikkerhed", "security_officer", password=PASSWORD)
+    leader, follower = pty.openpty()
+    terminal = os.ttyname(follower)
+    proc = subprocess.Popen(  # a session of its own whose controlling terminal is the pty
+        [sys.executable, "-m", "hub.cli", "users", "passwd", "sikkerhed", "--data-dir",
+         str(data_dir)], stdin=follower, stdout=follower, stderr=follower,
+        cwd=Path(__file__).resolve().parents[2], close_fds=True, start_new_session=True,
+        preexec_fn=lambda: os.close(os.open(terminal, os.O_RDWR)))
+    os.close(follower)
+    seen = b""
+
+    def answer(prompt: bytes, text: str) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 30
+        # Click writes the prompt, then getpass turns the echo off and writes one space.
+        while not seen.endswith(prompt + b" "):
+            assert time.monotonic() < deadline, seen
+            if select.select([leader], [], [], 1)[0]:
+                seen += os.read(leader, 1024)
+        seen += b"\n"  # the next prompt is looked for after this one
+        os.write(leader, text.encode() + b"\n")
+
+    try:
+        answer(b"password:", NEW_PASSWORD)
+        answer(b"Repeat for confirmation:", NEW_PASSWORD + "x")  # a typo: asked again
+        answer(b"password:", NEW_PASSWORD)
+        answer(b"Repeat for confirmation:", NEW_PASSWORD)
+        code = proc.wait(timeout=60)
+        while select.select([leader], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(leader, 1024)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+        if proc.poll() is None:
+            proc.kill()
+    shown = seen.decode(errors="replace")
+    assert code == 0, shown
+    assert "do not match" in shown
+    assert NEW_PASSWORD not in shown  # hidden input: never echoed
+    store = store_of(data_dir)
+    try:
+        assert check_password(store, "sikkerhed", NEW_PASSWORD) is not None
+    finally:
+        store.close()
