@@ -28,6 +28,9 @@ from hub.cli import app
 from hub.sample_data import native_sample
 from hub.web.sessions import check_password
 from tests.unit.conftest import without_hub_environment
+from tests.unit.test_web_oidc import oidc_hub
+
+__all__ = ["oidc_hub"]  # the OIDC test's hub and identity provider (a module-scoped fixture)
 
 pytestmark = pytest.mark.timeout(120)
 PASSWORD = "korrekt hest batteri hæfteklamme"
@@ -464,3 +467,20 @@ def test_passwd_on_a_terminal_asks_twice_and_asks_again_after_a_mismatch(
         assert check_password(store, "sikkerhed", NEW_PASSWORD) is not None
     finally:
         store.close()
+
+
+def test_a_disabled_principal_gets_no_session_through_oidc(
+        oidc_hub: tuple[TestClient, Store]) -> None:
+    from hub.web.sessions import SESSION_COOKIE
+    from tests.unit.test_web_oidc import _through_idp
+
+    client, store = oidc_hub
+    store.set_disabled("konsulent-anne", True)
+    try:
+        refused = _through_idp(client, "anne")
+    finally:
+        store.set_disabled("konsulent-anne", False)
+
+    assert refused.status_code == 403
+    assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+    assert _through_idp(client, "anne").status_code == 200  # enabled again: in
