@@ -56,12 +56,16 @@ class EntryKind(StrEnum):
     access_withheld = "access_withheld"  # withheld from the citizen (GDPR 15(4), DBL § 22)
     access_released = "access_released"  # full content released to a related person
     access_default = "access_default"  # an earlier decision undone: the default view again
+    # An administrator changed a principal (added, disabled, enabled, new password, queues):
+    # who was changed and how, never a password or a token.
+    administration = "administration"
 
 
 class Decision(StrEnum):
     disclosed = "disclosed"
     rejected = "rejected"
     erased = "erased"
+    changed = "changed"  # who may see what changed (administration)
 
 
 DECISION_OF: dict[EntryKind, Decision] = {
@@ -75,6 +79,7 @@ DECISION_OF: dict[EntryKind, Decision] = {
     EntryKind.access_withheld: Decision.rejected,
     EntryKind.access_released: Decision.disclosed,
     EntryKind.access_default: Decision.disclosed,
+    EntryKind.administration: Decision.changed,
 }
 
 # JSON numbers an RFC 8785 canonicaliser accepts exactly (IEEE 754 safe integers).

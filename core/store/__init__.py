@@ -30,6 +30,7 @@ from core.store.repositories.refusals import RefusalRepository
 from core.store.repositories.retention import RetentionRepository
 from core.store.repositories.vault import VaultRepository
 from core.store.rows import (
+    Account,
     ConcernRow,
     Page,
     Principal,
@@ -57,8 +58,8 @@ from core.store.tables import (
 )
 
 __all__ = [
-    "ACCEPTING", "ConcernRow", "Page", "Principal", "Retirement", "Store", "VaultRow", "aware",
-    "checkpoints", "concerns", "decode_cursor", "decode_time_cursor", "disclosure_log",
+    "ACCEPTING", "Account", "ConcernRow", "Page", "Principal", "Retirement", "Store", "VaultRow",
+    "aware", "checkpoints", "concerns", "decode_cursor", "decode_time_cursor", "disclosure_log",
     "disclosure_log_subjects", "encode_cursor", "encode_time_cursor", "events", "hash_token",
     "insert_ignore", "log_state", "log_tiles", "log_verified", "make_engine", "metadata",
     "migrate", "vault",

@@ -19,6 +19,8 @@ principals = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Set: the token and the web login are refused (``ssp-hub users disable``).
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 

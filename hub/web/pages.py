@@ -45,8 +45,9 @@ PAGE_ROLES = {
     "log": ("security_officer",),
     "policy": ("security_officer", "admin"),
     "governance": ("consultant", "security_officer", "admin", "governance"),
+    "admin": ("admin",),
 }
-HOME = {"consultant": "/ui/indbakke", "security_officer": "/ui/log", "admin": "/ui/politik",
+HOME = {"consultant": "/ui/indbakke", "security_officer": "/ui/log", "admin": "/ui/admin",
         "governance": "/ui/styring"}
 
 Reidentify = Callable[[Request, Store, Principal, str, str | None],
