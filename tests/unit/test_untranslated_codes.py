@@ -17,6 +17,8 @@ from typing import Any, get_args
 
 import pytest
 import yaml
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from core.ledger.auditlog import ERASED_LOG_BODIES
@@ -25,6 +27,8 @@ from core.policy.evaluator import DEFAULT_DENY_REASON
 from hub import reasons
 from hub.sample_data import sample_events
 from hub.subject_access import DECISION_BASIS, SUBJECT_ACCESS_BASIS
+from hub.web import login
+from hub.web.routes import ROUTERS
 from hub.web.texts import HINT_CLASS, TEXTS
 from schemas.disclosures import Decision, EntryKind
 from schemas.events import CanonicalEvent, Purpose
@@ -35,6 +39,8 @@ web = test_web.web  # the web UI tests' module-scoped app over the sample data, 
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted((ROOT / "core" / "policy" / "policies").glob("*.yaml"))
+# Parameters named by a Danish word are no code to translate ("?koe=", "status").
+DANISH_PARAMS = {"fejl", "gemt", "koe", "status", "note"}
 OUTCOMES = ("pending", "routed", "rejected", "quarantined", "aggregated")
 # Pages of another page group whose template still shows codes raw, and the da.yaml groups
 # of the codes it may show until its owner labels them: the consultant's concern page shows
@@ -91,6 +97,19 @@ def relation_roles() -> set[str]:
             for person in event.get("related_persons") or []}
 
 
+def page_params() -> set[str]:
+    """The form and query parameters the pages' routers declare (an invalid one is named on
+    the error page)."""
+    def params(dependant: Dependant) -> set[str]:
+        return {p.alias for p in [*dependant.query_params, *dependant.body_params]}.union(
+            *(params(d) for d in dependant.dependencies))
+
+    routes = [r for router in (login.router, *ROUTERS) for r in router.routes]
+    found: set[str] = set().union(*(params(r.dependant) for r in routes
+                                    if isinstance(r, APIRoute)))
+    return found - DANISH_PARAMS
+
+
 def hub_codes(shown_fields: set[str]) -> dict[str, str]:
     """code → the da.yaml group that must label it."""
     from_policy = policy_codes()
@@ -107,6 +126,7 @@ def hub_codes(shown_fields: set[str]) -> dict[str, str]:
         "legal_basis": from_policy["legal_basis"] | {SUBJECT_ACCESS_BASIS, DECISION_BASIS,
                                                      "gdpr-art-17"},
         "purpose": {p.value for p in Purpose},
+        "param": page_params(),
     }
     return {code: group for group, codes in groups.items() for code in codes}
 
@@ -200,7 +220,13 @@ def _pages(web: Web) -> list[tuple[str, str, str]]:
              *{f"/ui/personer/{i['pseudonym']}" for i in items if i.get("pseudonym")}]
     shown += [("konsulent", p, consultant.get(p).text) for p in paths]
     shown += [("styregruppe", "/ui/styring", web.login("styregruppe").get("/ui/styring").text)]
-    shown.append(("-", "/ui/login", web.client().get("/ui/login").text))
+    anonymous = web.client()
+    form = anonymous.get("/ui/login")
+    shown.append(("-", "/ui/login", form.text))
+    invalid = anonymous.post("/ui/login", data={"username": "x" * 300, "password": "-",
+                                                "csrf": csrf_of(form.text)})
+    assert invalid.status_code == 422
+    shown.append(("-", "/ui/login (ugyldig formular)", invalid.text))
     return shown
 
 
@@ -228,6 +254,7 @@ def test_the_sample_pages_do_show_the_codes_somewhere(
     hints = " ".join(hint for _r, _p, html in pages
                      for hint in re.findall(rf'class="{HINT_CLASS}"[^>]*>([^<]*)<', html))
     seen = {code for code in codes if code in hints}
+    assert {"username", "password", "csrf"} <= set(codes)
     for expected in ("rejection", "consultation", "reidentification", "subject.pseudonym",
                      "rpl-115-stk2", "crime_prevention", "route-infohus", "disclosed"):
         assert expected in seen, expected

@@ -139,3 +139,20 @@ def test_rejections_and_policy_pages_show_danish_labels_with_codes_as_hints(web:
     assert ctx.policy.doc.title in policy
     assert f'<small class="kode" title="{ctx.policy.version}">' in policy
     assert "Gældende version" in policy
+
+
+def test_opening_an_entry_and_the_export_are_logged_as_the_log_page_is(
+        web: Web, capfd: Any) -> None:
+    """The log page's reads are on record in the access log (who, the route, when; never a
+    value): the detail view and the CSV export are too — by route template, so the entry's
+    number and the filter values are not in the line."""
+    client = web.login("sikkerhed")
+    seq = web.log_entries("rejection")[0]["seq"]
+    capfd.readouterr()
+    for path in ("/ui/log", f"/ui/log/{seq}", "/ui/log.csv?recipient=Infohus"):
+        assert client.get(path).status_code == 200
+    lines = [line for line in capfd.readouterr().out.splitlines() if "http_request" in line]
+    for route in ("route=/ui/log ", "route=/ui/log/{seq:int} ", "route=/ui/log.csv "):
+        assert any(route in line + " " and "principal=sikkerhed" in line for line in lines), \
+            (route, lines)
+    assert not any("Infohus" in line for line in lines)
