@@ -1,4 +1,5 @@
-"""The security officer's pages: the disclosure log (``/ui/log``), its integrity
+"""The security officer's pages: the disclosure log (``/ui/log``; one entry in full with its
+inclusion proof at ``/ui/log/{seq}``; the filtered log as CSV at ``/ui/log.csv``), its integrity
 (``/ui/log/integritet``), rejected disclosures (``/ui/log/afvisninger``), refused requests
 (``/ui/log/afviste-forespoergsler``), subject access (``/ui/indsigt``) and policy versions
 (``/ui/politik``, also for admins)."""
@@ -133,7 +134,6 @@ async def log_page(request: Request, user: LogUser, web: WebDep) -> Response:
                               if any(k != "cursor" for k in q) else "")
     return render(request, "log.html", user, items=page.items if page else [], q=q,
                   error=error, more=more, export=export, kinds=[k.value for k in EntryKind],
-                  current_policy=web.ctx.policy.version,
                   decisions=[d.value for d in Decision],
                   status_code=422 if error else 200)
 
