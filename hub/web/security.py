@@ -169,23 +169,23 @@ CSV_COLUMNS = ("seq", "at", "kind", "decision", "agency", "unit", "recipient", "
 
 def log_csv_lines(audit: AuditLog, filters: dict[str, Any], queues: Mapping[str, str]
                   ) -> Iterator[str]:
-    """The CSV file, a line at a time (a BOM first), paging through the whole selection."""
+    """The CSV file a batch of rows at a time (the header with a BOM first), paging through
+    the whole selection; one chunk per batch, as each chunk is a hop to a worker thread."""
     filters = dict(filters)
     pseudonym = filters.pop("pseudonym")
-    yield "\ufeff" + csv_line([TEXTS["log_entry"][c] for c in CSV_COLUMNS])
+    yield "\ufeff" + csv_text([[TEXTS["log_entry"][c] for c in CSV_COLUMNS]])
     cursor = None
     while True:
         page = audit.page_about(pseudonym, limit=CSV_BATCH, cursor=cursor, **filters)
-        for item in page.items:
-            yield csv_line(csv_row(item, queues))
+        yield csv_text([csv_row(item, queues) for item in page.items])
         if not page.next_cursor:
             return
         cursor = page.next_cursor
 
 
-def csv_line(values: Sequence[str]) -> str:
+def csv_text(rows: Sequence[Sequence[str]]) -> str:
     out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerow(values)
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
     return out.getvalue()
 
 
