@@ -25,10 +25,12 @@ from core.ledger.auditlog import ERASED_LOG_BODIES
 from core.ledger.retention import REASON_EXPIRED, REASON_NOTHING_LEFT
 from core.policy.evaluator import DEFAULT_DENY_REASON
 from hub import reasons
+from hub.auth import new_token
 from hub.sample_data import sample_events
 from hub.subject_access import DECISION_BASIS, SUBJECT_ACCESS_BASIS
 from hub.web import login
 from hub.web.routes import ROUTERS
+from hub.web.sessions import hash_password
 from hub.web.texts import HINT_CLASS, TEXTS
 from schemas.disclosures import Decision, EntryKind
 from schemas.events import CanonicalEvent, Purpose
@@ -212,6 +214,13 @@ def _pages(web: Web) -> list[tuple[str, str, str]]:
     answer = officer.post("/ui/indsigt", data={"csrf": csrf_of(form.text), "cpr": cpr,
                                                "action": "vis", "include_staff": "1"})
     shown.append(("sikkerhed", "/ui/indsigt (svar)", answer.text))
+    # The CSV export is read in Excel: plain text, so no hints at all.
+    shown.append(("sikkerhed", "/ui/log.csv", officer.get("/ui/log.csv").text))
+    if web.store.login_record("administrator") is None:
+        web.store.add_principal("administrator", "admin", (), new_token(),
+                                hash_password(test_web.PASSWORD))
+    admin = web.login("administrator")
+    shown += [("administrator", p, admin.get(p).text) for p in ("/ui/politik", "/ui/styring")]
     consultant = web.login("konsulent")
     items = web.store.inbox_page(queues=["beredskab", "infohus", "omraade-stege"], status=None,
                                  limit=1000, cursor=None).items
