@@ -158,3 +158,15 @@ def test_opening_an_entry_and_the_export_are_logged_as_the_log_page_is(
         assert any(route in line + " " and "principal=sikkerhed" in line for line in lines), \
             (route, lines)
     assert not any("Infohus" in line for line in lines)
+
+
+def test_labels_of_codes_and_of_a_quarantine_reason_naming_fields() -> None:
+    assert label("invalid:subject.cpr:missing,kind:enum", "reason_code") == \
+        "Ugyldige felter: CPR-nummer, Type (karantæne)"
+    assert label("no_rule_permits", "reason_code") == "Ingen regel tillader videregivelsen"
+    assert label("a_code_added_later", "reason_code") == "a_code_added_later"
+    assert label(None, "kind") == ""
+    assert str(with_code("rpl-115-stk1", "legal_basis")) == \
+        'Retsplejelovens § 115, stk. 1 <small class="kode">rpl-115-stk1</small>'
+    # A code without a label is shown as a hint alone, escaped like any text.
+    assert str(with_code("<b>", "rule")) == '<small class="kode">&lt;b&gt;</small>'
