@@ -207,8 +207,14 @@ def csv_row(item: Mapping[str, Any], queues: Mapping[str, str]) -> list[str]:
         elif column in ("fields", "rule_ids"):
             cells.append(labels(value, "field" if column == "fields" else "rule"))
         else:
-            cells.append("" if value is None else str(value))
+            cells.append(inert("" if value is None else str(value)))
     return cells
+
+
+def inert(text: str) -> str:
+    """Free text (a staff member's reason, a unit's name) that a spreadsheet would run as a
+    formula ("=HYPERLINK(…)") gets a leading apostrophe, so Excel shows it as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get("/ui/log/{seq:int}")

@@ -170,3 +170,15 @@ def test_labels_of_codes_and_of_a_quarantine_reason_naming_fields() -> None:
         'Retsplejelovens § 115, stk. 1 <small class="kode">rpl-115-stk1</small>'
     # A code without a label is shown as a hint alone, escaped like any text.
     assert str(with_code("<b>", "rule")) == '<small class="kode">&lt;b&gt;</small>'
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_inert() -> None:
+    from hub.web.security import csv_row
+
+    row = csv_row({"seq": 7, "reason": "=HYPERLINK(\"http://x\")", "unit": "@SUM(A1)",
+                   "principal": "-2+3", "recipient": "infohus"}, {"infohus": "Infohus (…)"})
+    assert "'=HYPERLINK(\"http://x\")" in row
+    assert "'@SUM(A1)" in row
+    assert "'-2+3" in row
+    assert row[0] == "7"
+    assert "Infohus (…)" in row
