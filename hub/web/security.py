@@ -232,7 +232,28 @@ async def log_entry_page(request: Request, seq: int, user: LogUser, web: WebDep)
     proof = await asyncio.to_thread(inclusion_status, audit, seq, leaf, web.ctx.public_keys)
     return render(request, "log_entry.html", user, e=item, erased=erased, proof=proof,
                   concerns=[shown_concern(c) for c in item.get("concerns") or []],
+                  details=detail_rows(item.get("details") or {}, web.ctx.policy.doc.queues),
                   current_policy=web.ctx.policy.version)
+
+
+DETAIL_CODES = {"view": "log_view", "identity": "identity_state", "flags": "flag",
+                "signal_rule": "rule"}
+
+
+def detail_rows(details: Mapping[str, Any], queues: Mapping[str, str]) -> list[tuple[str, str]]:
+    """An entry's details as (key, Danish value): queues by their Danish names, codes by their
+    labels, numbers and times as they are."""
+    rows = []
+    for key, value in details.items():
+        values = value if isinstance(value, list) else [value]
+        if key in ("queue", "queues"):
+            shown = [queues.get(str(v), str(v)) for v in values]
+        elif key in DETAIL_CODES:
+            shown = [label(v, DETAIL_CODES[key]) for v in values]
+        else:
+            shown = [str(v) for v in values]
+        rows.append((key, ", ".join(shown)))
+    return rows
 
 
 def shown_concern(concern: str) -> tuple[str, str]:

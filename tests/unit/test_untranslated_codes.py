@@ -41,7 +41,7 @@ web = test_web.web  # the web UI tests' module-scoped app over the sample data, 
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted((ROOT / "core" / "policy" / "policies").glob("*.yaml"))
-# Parameters named by a Danish word are no code to translate ("?koe=", "status").
+# Names that are Danish words are no code to translate ("?koe=", "status").
 DANISH_PARAMS = {"fejl", "gemt", "koe", "status", "note"}
 OUTCOMES = ("pending", "routed", "rejected", "quarantined", "aggregated")
 # Pages of another page group whose template still shows codes raw, and the da.yaml groups
@@ -74,6 +74,7 @@ def refusal_codes() -> set[str]:
 
 def policy_codes() -> dict[str, set[str]]:
     rules: set[str] = set()
+    flags: set[str] = set()
     reject_reasons: set[str] = set()
     bases: set[str] = set()
     for path in POLICIES:
@@ -82,9 +83,10 @@ def policy_codes() -> dict[str, set[str]]:
             rules.add(rule["id"])
             if rule.get("reason"):
                 reject_reasons.add(rule["reason"])
+            flags |= set(rule.get("flags") or [])
         basis = doc.get("legal_basis", {})
         bases |= {*basis.get("agencies", {}).values(), basis.get("hub")} - {None}
-    return {"rule": rules, "reason_code": reject_reasons, "legal_basis": bases}
+    return {"rule": rules, "reason_code": reject_reasons, "legal_basis": bases, "flag": flags}
 
 
 def sample_cpr() -> str:
@@ -112,9 +114,19 @@ def page_params() -> set[str]:
     return found - DANISH_PARAMS
 
 
-def hub_codes(shown_fields: set[str]) -> dict[str, str]:
+def logged_codes(entries: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The codes the log's entries hold beyond the schemas: the fields a queue was shown,
+    the names of the details and the views a consultation names."""
+    details = [e.get("details") or {} for e in entries]
+    return {"field": {f for e in entries for f in e.get("fields") or []},
+            "log_detail": {k for d in details for k in d} - DANISH_PARAMS,
+            "log_view": {str(d["view"]) for d in details if "view" in d}}
+
+
+def hub_codes(entries: list[dict[str, Any]]) -> dict[str, str]:
     """code → the da.yaml group that must label it."""
     from_policy = policy_codes()
+    logged = logged_codes(entries)
     groups: dict[str, set[str]] = {
         "reason_code": (set(reasons._texts()) - {"invalid"}) | from_policy["reason_code"]
         | refusal_codes() | {DEFAULT_DENY_REASON, REASON_EXPIRED, REASON_NOTHING_LEFT,
@@ -123,12 +135,15 @@ def hub_codes(shown_fields: set[str]) -> dict[str, str]:
         "decision": {d.value for d in Decision},
         "outcome": set(OUTCOMES),
         "relation": relation_roles(),
-        "field": field_paths(CanonicalEvent) | shown_fields,
+        "field": field_paths(CanonicalEvent) | logged["field"],
         "rule": from_policy["rule"],
         "legal_basis": from_policy["legal_basis"] | {SUBJECT_ACCESS_BASIS, DECISION_BASIS,
                                                      "gdpr-art-17"},
         "purpose": {p.value for p in Purpose},
         "param": page_params(),
+        "flag": from_policy["flag"],
+        "log_detail": logged["log_detail"],
+        "log_view": logged["log_view"],
     }
     return {code: group for group, codes in groups.items() for code in codes}
 
@@ -244,12 +259,8 @@ def pages(web: Web) -> list[tuple[str, str, str]]:
     return _pages(web)
 
 
-def _shown_fields(web: Web) -> set[str]:
-    return {f for e in web.log_entries() for f in e.get("fields") or []}
-
-
 def test_every_code_has_a_danish_label(web: Web, pages: list[tuple[str, str, str]]) -> None:
-    codes = hub_codes(_shown_fields(web))
+    codes = hub_codes(web.log_entries())
     assert len(codes) > 60, "the sources gave too few codes"
     missing = sorted(f"{group}.{code}" for code, group in codes.items()
                      if code not in TEXTS.get(group, {}))
@@ -259,7 +270,7 @@ def test_every_code_has_a_danish_label(web: Web, pages: list[tuple[str, str, str
 def test_the_sample_pages_do_show_the_codes_somewhere(
         web: Web, pages: list[tuple[str, str, str]]) -> None:
     """The check below has teeth: the pages' hints (and so their data) hold the codes."""
-    codes = hub_codes(_shown_fields(web))
+    codes = hub_codes(web.log_entries())
     hints = " ".join(hint for _r, _p, html in pages
                      for hint in re.findall(rf'class="{HINT_CLASS}"[^>]*>([^<]*)<', html))
     seen = {code for code in codes if code in hints}
@@ -275,7 +286,7 @@ def test_the_sample_pages_do_show_the_codes_somewhere(
 
 def test_no_page_shows_an_untranslated_code(web: Web, pages: list[tuple[str, str, str]]
                                             ) -> None:
-    codes = hub_codes(_shown_fields(web))
+    codes = hub_codes(web.log_entries())
     found = {f"{role} {path}": raw for role, path, html in pages
              if (raw := untranslated(html, codes))}
     unexpected = {page: [code for code in raw if codes[code] not in allowed_raw(page)]
