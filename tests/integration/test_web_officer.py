@@ -40,6 +40,10 @@ def test_officer_filters_by_infohus_opens_an_entry_and_exports_the_rows(
     reasons = page.locator("table.log tbody tr td:nth-child(9)").all_inner_texts()
     assert "Til Infohus" in " ".join(reasons)
     base.assert_accessible_basics(page)
+    # Every column fits a 1280 px screen: the table does not scroll sideways.
+    overflow = page.evaluate("""() => { const w = document.querySelector('.table-wrap');
+                                        return w.scrollWidth - w.clientWidth; }""")
+    assert overflow <= 1, f"the log table scrolls sideways by {overflow}px at 1280 px"
     base.shot(page, "log-infohus")
 
     # The CSV holds exactly the rows the filter selects (fewer than a page here).

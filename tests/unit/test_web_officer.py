@@ -37,7 +37,7 @@ def test_log_rows_show_reason_event_legal_basis_and_purpose_and_link_to_the_entr
     assert label(entry["legal_basis"], "legal_basis") in row
     assert label(entry["purpose"], "purpose") in row
     assert entry["event_id"][:8] in row
-    for header in ("Årsag", "Retsgrundlag", "Formål", "Hændelse"):
+    for header in ("Årsag", "Retsgrundlag og formål", "Hændelse", "Modtager"):
         assert f'<th scope="col">{header}</th>' in page
 
 
