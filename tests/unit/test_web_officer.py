@@ -187,3 +187,19 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_inert() -> None:
     assert "'-2+3" in row
     assert row[0] == "7"
     assert "Infohus (…)" in row
+
+
+def test_an_erased_entry_says_so_and_still_proves_against_the_signed_root(web: Web) -> None:
+    """Erasing an entry's body (GDPR art. 17) keeps its leaf: the detail view says the content
+    is gone and the inclusion proof still holds; a new entry shows as not yet covered."""
+    assert web.login("konsulent").get("/ui/indbakke").status_code == 200
+    seq = web.log_entries("consultation")[-1]["seq"]
+    audit = AuditLog(web.store, web.ring)
+    before = web.login("sikkerhed").get(f"/ui/log/{seq}").text
+    assert TEXTS["log_entry"]["proof_pending"] in before
+    audit.checkpoint(force=True)
+    assert audit.erase([seq]).erased == [seq]
+    page = web.login("sikkerhed").get(f"/ui/log/{seq}").text
+    assert TEXTS["log_entry"]["erased"] in page
+    assert "Bevist: posten indgår i det signerede kontrolpunkt" in page
+    assert "ui-inbox" not in page  # the body (which view it was) is gone
