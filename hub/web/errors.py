@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hub.web.login import login_redirect
 from hub.web.pages import render, user_dep
 from hub.web.sessions import CsrfFailed, LoginRequired, WebUser
-from hub.web.texts import TEXTS
+from hub.web.texts import TEXTS, label
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -36,8 +36,8 @@ def install_error_pages(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith("/ui/"):
             # The field names only: pydantic's ``input`` may hold what the person typed.
-            fields = sorted({".".join(str(p) for p in err.get("loc", ()) if p != "body")
-                             for err in exc.errors()})
+            fields = sorted({label(".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                                   "param") for err in exc.errors()})
             return render(request, "error.html", None, status_code=422,
                           message=TEXTS["errors"]["invalid"].format(fields=", ".join(fields)))
         if default_validation_handler is None:
