@@ -44,12 +44,8 @@ POLICIES = sorted((ROOT / "core" / "policy" / "policies").glob("*.yaml"))
 # Names that are Danish words are no code to translate ("?koe=", "status").
 DANISH_PARAMS = {"fejl", "gemt", "koe", "side", "status", "note"}
 OUTCOMES = ("pending", "routed", "rejected", "quarantined", "aggregated")
-# Pages of another page group whose template still shows codes raw, and the da.yaml groups
-# of the codes it may show until its owner labels them: the consultant's concern page shows
-# the related persons' roles, the fields disclosed and withheld and the rule ids raw
-# (concern.html; the labels and the filters `label`/`labels` are there to use). A code of any
-# other group on these pages still fails.
-KNOWN_GAPS: dict[str, set[str]] = {"/ui/bekymringer/": {"field", "relation", "rule"}}
+# Pages whose template may still show some groups' codes raw, and those groups (none now).
+KNOWN_GAPS: dict[str, set[str]] = {}
 
 
 # -- the hub's codes, from their sources --------------------------------------------------------
