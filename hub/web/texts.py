@@ -10,6 +10,7 @@ import yaml
 
 TEXTS: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parent / "da.yaml").read_text(encoding="utf-8"))
+TEXTS["kind"].update(TEXTS["foureyes"]["kind"])  # the four-eyes log entries' labels
 
 
 def found_da(kinds: Sequence[str]) -> str:
