@@ -301,7 +301,7 @@ async def decide_request(request: Request, store: StoreDep, principal: Principal
     if decided.refusal is not None:
         log.warning("reidentification_decision_refused", principal=principal.name,
                     refusal=decided.refusal)
-        return JSONResponse({"detail": decided.detail, "refusal": decided.refusal},
-                            status_code=decided.status, headers=NO_STORE)
+        return JSONResponse({"detail": decided.detail}, status_code=decided.status,
+                            headers=NO_STORE)
     assert decided.row is not None
     return answer(document(decided.row, dt.datetime.now(dt.UTC)), headers=NO_STORE)

@@ -34,6 +34,7 @@ from core.store import Store
 from core.store.tables import reidentification_requests
 from hub.api import create_api
 from hub.auth import new_token
+from hub.reidentification import DECISION_REFUSALS
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SHIPPED_POLICY, make_cpr
 
@@ -249,7 +250,7 @@ def test_the_requester_cannot_approve_their_own_request(hub: Hub) -> None:
     own = hub.decide("anna-infohus", request_id, "approve", APPROVED)
 
     assert own.status_code == 403
-    assert own.json()["refusal"] == "own_request"
+    assert own.json() == {"detail": DECISION_REFUSALS["own_request"][1]}
     mine = hub.call("anna-infohus", "GET", f"/api/v1/reidentify/requests/{request_id}")
     assert mine.json()["status"] == "pending"
     still = hub.reidentify("anna-infohus", pseudonym)
@@ -283,7 +284,7 @@ def test_a_decision_needs_a_reason(hub: Hub) -> None:
     response = hub.decide("bo-infohus", request_id, "approve", "ok")
 
     assert response.status_code == 422
-    assert response.json()["refusal"] == "reason_insufficient"
+    assert response.json() == {"detail": DECISION_REFUSALS["reason_insufficient"][1]}
     assert hub.call("bo-infohus", "GET",
                     f"/api/v1/reidentify/requests/{request_id}").json()["status"] == "pending"
 
@@ -297,7 +298,7 @@ def test_an_expired_request_cannot_be_approved_and_an_expired_approval_reveals_n
     late = hub.decide("bo-infohus", first, "approve", APPROVED)
 
     assert late.status_code == 409
-    assert late.json()["refusal"] == "expired"
+    assert late.json() == {"detail": DECISION_REFUSALS["expired"][1]}
     assert hub.call("anna-infohus", "GET",
                     f"/api/v1/reidentify/requests/{first}").json()["status"] == "expired"
     # A new request, approved, and then its time runs out before it is used.
