@@ -11,7 +11,9 @@ worker would; the API, the store and the log under test are the real ones.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ from core.store.tables import reidentification_requests
 from hub.api import create_api
 from hub.auth import new_token
 from hub.reidentification import DECISION_REFUSALS
+from hub.web.sessions import hash_password
+from hub.web.texts import TEXTS
 from tests.unit.conftest import without_hub_environment
 from tests.unit.factories import SHIPPED_POLICY, make_cpr
 
@@ -50,6 +54,7 @@ PRINCIPALS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sikkerhed": ("security_officer", ()),
 }
 T0 = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
+PASSWORD = "fire øjne ser mere end to"
 
 
 @dataclass
@@ -114,7 +119,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         tokens = {}
         for name, (role, queues) in PRINCIPALS.items():
             tokens[name] = new_token()
-            store.add_principal(name, role, queues, tokens[name])
+            store.add_principal(name, role, queues, tokens[name], hash_password(PASSWORD))
         try:
             with TestClient(app) as client:
                 yield Hub(client, store, ring, tokens)
@@ -340,3 +345,76 @@ def test_a_request_needs_a_sufficient_reason_before_it_is_made(hub: Hub) -> None
             reidentification_requests.c.pseudonym == pseudonym)).all()
     assert made == []
     assert hub.log(pseudonym)[-1]["reason_code"] == "reason_insufficient"
+
+
+# -- the web UI ------------------------------------------------------------------------------
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "no CSRF field"
+    return found.group(1)
+
+
+def _login(hub: Hub, name: str) -> TestClient:
+    client = TestClient(hub.client.app, base_url="http://testserver")
+    client.__enter__()
+    page = client.get("/ui/login")
+    done = client.post("/ui/login", data={"username": name, "password": PASSWORD,
+                                          "csrf": _csrf(page.text)}, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    return client
+
+
+def _status(hub: Hub, request_id: str) -> str:
+    row = hub.store.reidentification_request(request_id)
+    assert row is not None
+    return str(row["status"])
+
+
+def test_web_the_second_consultant_approves_and_only_then_the_first_sees_the_identity(
+        hub: Hub) -> None:
+    pseudonym, cpr, _ = hub.person(320, "infohus")
+    anna, bo = _login(hub, "anna-infohus"), _login(hub, "bo-infohus")
+    joint = f"/ui/personer/{pseudonym}"
+    form = anna.get(joint).text
+    assert TEXTS["foureyes"]["request_submit"] in form
+    asked = anna.post(f"{joint}/identitet", data={"csrf": _csrf(form), "reason": ASKED})
+    assert asked.status_code == 200
+    assert TEXTS["foureyes"]["requested"] in asked.text
+    assert cpr not in asked.text
+    request_id = hub.store.reidentification_requests_about([pseudonym])[0]["request_id"]
+    # Anna is offered no decision on her own request; bo finds it waiting for him.
+    assert f"/ui/godkendelser/{request_id}" not in anna.get(joint).text
+    assert f"anmodning-{request_id}" in bo.get("/ui/godkendelser").text
+    page = bo.get(joint).text
+    assert f"/ui/godkendelser/{request_id}" in page
+    assert html.escape(ASKED, quote=False) in page
+
+    done = bo.post(f"/ui/godkendelser/{request_id}", follow_redirects=False, data={
+        "csrf": _csrf(page), "decision": "approve", "reason": APPROVED})
+
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{joint}?afgjort=approve"
+    assert _status(hub, request_id) == "approved"
+    shown = anna.get(joint).text
+    assert cpr not in shown
+    revealed = anna.post(f"{joint}/identitet", data={"csrf": _csrf(shown)})
+    assert revealed.status_code == 200
+    assert cpr in revealed.text
+
+
+def test_web_a_decision_without_the_csrf_token_or_by_the_requester_is_refused(
+        hub: Hub) -> None:
+    pseudonym, _, _ = hub.person(321, "infohus")
+    request_id = hub.reidentify("anna-infohus", pseudonym).json()["request_id"]
+    anna, bo = _login(hub, "anna-infohus"), _login(hub, "bo-infohus")
+
+    forged = bo.post(f"/ui/godkendelser/{request_id}", data={
+        "csrf": "not-the-token", "decision": "approve", "reason": APPROVED})
+    own = anna.post(f"/ui/godkendelser/{request_id}", data={
+        "csrf": _csrf(anna.get(f"/ui/personer/{pseudonym}").text), "decision": "approve",
+        "reason": APPROVED})
+
+    assert forged.status_code == 403
+    assert own.status_code == 403
+    assert html.escape(TEXTS["foureyes"]["error_own_request"], quote=False) in own.text
+    assert _status(hub, request_id) == "pending"
