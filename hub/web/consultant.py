@@ -21,6 +21,7 @@ from core.privacy.crypto import PSEUDONYM_PATTERN
 from core.store import Store
 from core.store.repositories.inbox import InboxPage, InboxSearch
 from hub.auth import readable_queues
+from hub.reidentification import decide
 from hub.web.four_eyes import joint_view
 from hub.web.pages import (
     ConsultantUser,
@@ -238,4 +239,28 @@ async def reidentify(request: Request, user: ConsultantUser, pseudonym: str) -> 
                            reason=(reason or "")[:2000] if identity is None else "")
     if identity is None:
         response.status_code = status_code
+    return response
+
+
+@router.post("/ui/godkendelser/{request_id}")
+async def decide_request(request: Request, user: ConsultantUser, request_id: str) -> Response:
+    """Four eyes: a second consultant approves or refuses (:mod:`hub.reidentification`);
+    back to the person's joint view, with the outcome, or the error and the reason as
+    typed."""
+    form = await form_of(request, user)
+    if form.get("decision") not in ("approve", "refuse"):
+        raise HTTPException(422, TEXTS["foureyes"]["error_decision"])
+    ctx = _ctx(request)
+    typed = form.get("reason") or None
+    decided = await decide(request, store_of(request), ctx.policy, ctx.freetext, ctx.record,
+                           user.principal, request_id, approve=form["decision"] == "approve",
+                           raw_reason=typed)
+    if decided.row is None:
+        raise HTTPException(decided.status, TEXTS["foureyes"][f"error_{decided.refusal}"])
+    pseudonym = decided.row["pseudonym"]
+    if decided.refusal is None:
+        return see_other(f"/ui/personer/{pseudonym}?afgjort={form['decision']}")
+    response = await joint(request, user, pseudonym, decision_error=decided.refusal,
+                           decision_reason=(typed or "")[:2000], decision_for=request_id)
+    response.status_code = decided.status
     return response

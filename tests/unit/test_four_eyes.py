@@ -32,7 +32,7 @@ from core.privacy.crypto import Pseudonymiser
 from core.privacy.keys import FileKeyProvider, KeyRing
 from core.privacy.vault import Identity, Vault
 from core.settings import Settings
-from core.store import Store
+from core.store import Retirement, Store
 from core.store.tables import reidentification_requests
 from hub.api import create_api
 from hub.auth import new_token
@@ -418,3 +418,18 @@ def test_web_a_decision_without_the_csrf_token_or_by_the_requester_is_refused(
     assert own.status_code == 403
     assert html.escape(TEXTS["foureyes"]["error_own_request"], quote=False) in own.text
     assert _status(hub, request_id) == "pending"
+
+
+def test_a_request_goes_when_retention_deletes_the_last_concern_about_the_person(
+        hub: Hub) -> None:
+    pseudonym, _, _ = hub.person(330, "infohus")
+    kept, _, _ = hub.person(331, "infohus")
+    gone_id = hub.reidentify("anna-infohus", pseudonym).json()["request_id"]
+    kept_id = hub.reidentify("anna-infohus", kept).json()["request_id"]
+    seqs = [r.seq for r in hub.store.concern_rows(limit=100_000) if r.pseudonym == pseudonym]
+
+    hub.store.retire([Retirement(frozenset({pseudonym}), {"infohus": seqs}, erase=True)],
+                     newer_than_seq=10**9, at=dt.datetime.now(dt.UTC))
+
+    assert hub.store.reidentification_request(gone_id) is None
+    assert hub.store.reidentification_request(kept_id) is not None
