@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import re
 import secrets
+import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,9 +149,15 @@ def standing(store: Store, requester: str, pseudonym: str, now: dt.datetime
     return None
 
 
+def new_request_id() -> str:
+    """26 random lowercase letters (122 bits). No digits: the id is in log entries' details,
+    which refuse anything CPR-shaped, and ten digits of a hex id can be one."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(26))
+
+
 def new_request(store: Store, principal: Principal, pseudonym: str, reason: str,
                 needed: Need, now: dt.datetime) -> dict[str, Any]:
-    request_id = secrets.token_hex(16)
+    request_id = new_request_id()
     store.add_reidentification_request(
         request_id=request_id, pseudonym=pseudonym, requester=principal.name, reason=reason,
         queues=needed.queues, created_at=now, expires_at=now + needed.expires_after)
