@@ -89,6 +89,17 @@ def _unlabelled(page: Any) -> list[str]:
         .filter(el => !el.labels || el.labels.length === 0).map(el => el.name)"""))
 
 
+def _reflows(page: Any, path: str) -> None:
+    """Nothing overflows sideways at 200 % zoom (a 640 px viewport); back at 1280 px."""
+    page.set_viewport_size({"width": 640, "height": 900})
+    page.goto(path)
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at 200 % zoom"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(path)
+
+
 def test_four_eyes_reidentification_is_refused_until_a_second_consultant_approves(
         hub: HubStack, setup: dict[str, Any], browser: Any) -> None:
     pseudonym, cpr = setup["pseudonym"], setup["cpr"]
@@ -119,7 +130,9 @@ def test_four_eyes_reidentification_is_refused_until_a_second_consultant_approve
     row = bo.locator("table.four-eyes tbody tr").filter(has_text=pseudonym)
     assert setup["names"]["anna"] in row.inner_text()
     bo.screenshot(path=str(SHOTS / "four-eyes-waiting.png"), full_page=True)
+    _reflows(bo, "/ui/godkendelser")
     row.get_by_role("link", name="Se forløb og afgør").click()
+    _reflows(bo, joint)
     assert ASKED in bo.locator("main").inner_text()
     assert _unlabelled(bo) == []
     # Without a reason: not saved, the request still waits.
