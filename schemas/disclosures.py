@@ -49,6 +49,11 @@ class EntryKind(StrEnum):
     rejection = "rejection"  # an event the policy refused (reason code, no content)
     reidentification = "reidentification"  # pseudonym → identity, to a principal, with reason
     reidentification_refused = "reidentification_refused"
+    # Four eyes (policy `reidentification`): a request waiting for a second consultant, and
+    # that consultant's approval or refusal, with both names and both reasons.
+    reidentification_requested = "reidentification_requested"
+    reidentification_approved = "reidentification_approved"
+    reidentification_declined = "reidentification_declined"
     consultation = "consultation"  # a principal read a concern (queue list or joint view)
     subject_access = "subject_access"  # a citizen's access request was answered
     erasure = "erasure"  # retention deleted concerns and/or destroyed an identity
@@ -73,6 +78,10 @@ DECISION_OF: dict[EntryKind, Decision] = {
     EntryKind.rejection: Decision.rejected,
     EntryKind.reidentification: Decision.disclosed,
     EntryKind.reidentification_refused: Decision.rejected,
+    # Nothing is disclosed by a request or a refusal; an approval discloses it to the requester.
+    EntryKind.reidentification_requested: Decision.rejected,
+    EntryKind.reidentification_approved: Decision.disclosed,
+    EntryKind.reidentification_declined: Decision.rejected,
     EntryKind.consultation: Decision.disclosed,
     EntryKind.subject_access: Decision.disclosed,
     EntryKind.erasure: Decision.erased,

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from core.store.engine import make_engine, migrate
 from core.store.repositories.concerns import ConcernRepository
 from core.store.repositories.events import EventRepository
+from core.store.repositories.four_eyes import FourEyesRepository
 from core.store.repositories.inbox import InboxRepository
 from core.store.repositories.ledger import LedgerRepository
 from core.store.repositories.principals import PrincipalRepository, hash_token
@@ -67,7 +68,8 @@ __all__ = [
 
 
 class Store(PrincipalRepository, EventRepository, ConcernRepository, VaultRepository,
-            LedgerRepository, RetentionRepository, RefusalRepository, InboxRepository):
+            LedgerRepository, RetentionRepository, RefusalRepository, InboxRepository,
+            FourEyesRepository):
     """The facade: one object over one engine, with every repository's methods."""
 
     def __init__(self, engine: Engine) -> None:

@@ -21,6 +21,8 @@ from core.privacy.crypto import PSEUDONYM_PATTERN
 from core.store import Store
 from core.store.repositories.inbox import InboxPage, InboxSearch
 from hub.auth import readable_queues
+from hub.reidentification import decide
+from hub.web.four_eyes import joint_view
 from hub.web.pages import (
     ConsultantUser,
     WebContext,
@@ -186,8 +188,10 @@ async def set_status(request: Request, user: ConsultantUser, queue: str, event_i
 
 async def joint(request: Request, user: WebUser, pseudonym: str,
                 identity: Any = None, refusal: str | None = None,
-                reason: str = "") -> Response:
-    """The joint view: one row per event, with the queues it reached (the caller's)."""
+                reason: str = "", **extra: Any) -> Response:
+    """The joint view: one row per event, with the queues it reached (the caller's); with
+    four eyes, the consultant's own request and others' waiting for them (``extra``: a
+    refused decision's error and typed reason, see :mod:`hub.web.four_eyes`)."""
     if PSEUDONYM_PATTERN.fullmatch(pseudonym) is None:
         raise HTTPException(404)
     ctx = _ctx(request)
@@ -207,14 +211,18 @@ async def joint(request: Request, user: WebUser, pseudonym: str,
         row["queues"].append(item["queue"])
         row["statuses"][item["queue"]] = statuses.get(
             (item["event_id"], item["queue"]), {}).get("status", "ny")
+    four_eyes = await asyncio.to_thread(joint_view, store, ctx.policy, user.principal,
+                                        pseudonym, items, dt.datetime.now(dt.UTC))
     return render(request, "joint.html", user, pseudonym=pseudonym,
                   events=list(events.values()), identity=identity, refusal=refusal,
-                  reason=reason)
+                  reason=reason, **four_eyes, **extra)
 
 
 @router.get("/ui/personer/{pseudonym}")
-async def joint_page(request: Request, user: ConsultantUser, pseudonym: str) -> Response:
-    return await joint(request, user, pseudonym)
+async def joint_page(request: Request, user: ConsultantUser, pseudonym: str,
+                     afgjort: str | None = None) -> Response:
+    decided = afgjort if afgjort in ("approve", "refuse") else None
+    return await joint(request, user, pseudonym, decided=decided)
 
 
 @router.post("/ui/personer/{pseudonym}/identitet")
@@ -223,10 +231,36 @@ async def reidentify(request: Request, user: ConsultantUser, pseudonym: str) -> 
     reason = form.get("reason") or None
     status_code, refusal, _detail, identity = await _ctx(request).reidentify(
         request, store_of(request), user.principal, pseudonym, reason)
+    if status_code == 202:  # four eyes: the request waits for a second consultant
+        return await joint(request, user, pseudonym, requested=True)
     # Refused: the form again with what the person typed (it is theirs; the log holds
     # it scrubbed). Granted: the form is not shown.
     response = await joint(request, user, pseudonym, identity=identity, refusal=refusal,
                            reason=(reason or "")[:2000] if identity is None else "")
     if identity is None:
         response.status_code = status_code
+    return response
+
+
+@router.post("/ui/godkendelser/{request_id}")
+async def decide_request(request: Request, user: ConsultantUser, request_id: str) -> Response:
+    """Four eyes: a second consultant approves or refuses (:mod:`hub.reidentification`);
+    back to the person's joint view, with the outcome, or the error and the reason as
+    typed."""
+    form = await form_of(request, user)
+    if form.get("decision") not in ("approve", "refuse"):
+        raise HTTPException(422, TEXTS["foureyes"]["error_decision"])
+    ctx = _ctx(request)
+    typed = form.get("reason") or None
+    decided = await decide(request, store_of(request), ctx.policy, ctx.freetext, ctx.record,
+                           user.principal, request_id, approve=form["decision"] == "approve",
+                           raw_reason=typed)
+    if decided.row is None:
+        raise HTTPException(decided.status, TEXTS["foureyes"][f"error_{decided.refusal}"])
+    pseudonym = decided.row["pseudonym"]
+    if decided.refusal is None:
+        return see_other(f"/ui/personer/{pseudonym}?afgjort={form['decision']}")
+    response = await joint(request, user, pseudonym, decision_error=decided.refusal,
+                           decision_reason=(typed or "")[:2000], decision_for=request_id)
+    response.status_code = decided.status
     return response

@@ -19,6 +19,7 @@ from hub.reasons import INVALID
 TEXTS: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parent / "da.yaml").read_text(encoding="utf-8"))
 HINT_CLASS = "kode"
+TEXTS["kind"].update(TEXTS["foureyes"]["kind"])  # the four-eyes log entries' labels
 
 
 def found_da(kinds: Sequence[str]) -> str:
