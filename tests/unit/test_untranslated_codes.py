@@ -42,7 +42,7 @@ web = test_web.web  # the web UI tests' module-scoped app over the sample data, 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = sorted((ROOT / "core" / "policy" / "policies").glob("*.yaml"))
 # Names that are Danish words are no code to translate ("?koe=", "status").
-DANISH_PARAMS = {"fejl", "gemt", "koe", "side", "status", "note"}
+DANISH_PARAMS = {"afgjort", "fejl", "gemt", "koe", "side", "status", "note"}
 OUTCOMES = ("pending", "routed", "rejected", "quarantined", "aggregated")
 # Pages whose template may still show some groups' codes raw, and those groups (none now).
 KNOWN_GAPS: dict[str, set[str]] = {}
