@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from core.store.engine import make_engine, migrate
 from core.store.repositories.concerns import ConcernRepository
+from core.store.repositories.decisions import DecisionRepository
 from core.store.repositories.events import EventRepository
 from core.store.repositories.ledger import LedgerRepository
 from core.store.repositories.principals import PrincipalRepository, hash_token
@@ -65,7 +66,7 @@ __all__ = [
 
 
 class Store(PrincipalRepository, EventRepository, ConcernRepository, VaultRepository,
-            LedgerRepository, RetentionRepository, RefusalRepository):
+            LedgerRepository, RetentionRepository, RefusalRepository, DecisionRepository):
     """The facade: one object over one engine, with every repository's methods."""
 
     def __init__(self, engine: Engine) -> None:

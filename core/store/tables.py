@@ -294,3 +294,16 @@ policy_decisions = sa.Table(
     sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# What the policy decided each event on (migration 0009): the facts of
+# core/policy/evaluator.py (enumerated codes and the age in whole years; never an identifier
+# or free text), so that ``ssp-hub policy diff`` can replay a proposed policy against past
+# decisions. Events decided before the migration have no row and cannot be replayed.
+decision_inputs = sa.Table(
+    "decision_inputs", metadata,
+    sa.Column("event_id", sa.String(100), primary_key=True),
+    sa.Column("inputs", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_decision_inputs_decided_at", "decided_at"),
+)

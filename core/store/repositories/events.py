@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
 from core.store import bulk
+from core.store.repositories.decisions import record_decision_inputs
 from core.store.rows import aware, insert_ignore, utc_now
 from core.store.tables import ACCEPTING, events, processed
 
@@ -115,6 +116,7 @@ class EventRepository:
                  "queues": json.dumps(o["queues"]), "reason": o["reason"],
                  "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
                  "decided_at": o["decided_at"]} for o in latest.values()], key="event_id")
+            record_decision_inputs(conn, list(latest.values()))
             deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
             routed: dict[str, dt.datetime | None] = {}
             ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
