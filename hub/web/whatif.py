@@ -22,6 +22,7 @@ from hub.web.texts import TEXTS
 
 router = APIRouter(include_in_schema=False)
 PATH = "/ui/politik/hvad-hvis"
+# The body cap of the web routes (Settings.max_body_bytes, 64 KB by default) bounds it first.
 MAX_POLICY_BYTES = 256 * 1024
 SHOWN_IDS = 100  # event ids listed per row on the page; the CLI's --json has them all
 
@@ -45,7 +46,7 @@ async def whatif(request: Request, user: PolicyUser, web: WebDep) -> Response:
     form = await request.form()
     if not csrf_ok(user.csrf, form.get("csrf")):
         raise CsrfFailed()
-    text = str(form.get("policy") or "")[:MAX_POLICY_BYTES]
+    text = str(form.get("policy") or "")
     try:
         days = _days(str(form.get("days") or DEFAULT_DAYS))
         text = await _proposal(form.get("file"), text)
@@ -82,12 +83,15 @@ async def _proposal(upload: Any, pasted: str) -> str:
             raise ProposalError("not_utf8") from None
     if not pasted.strip():
         raise ProposalError("empty")
+    if len(pasted.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise ProposalError("too_large")
     return pasted
 
 
 def _refused(request: Request, user: WebUser, text: str, form: Any,
              exc: ProposalError) -> Response:
-    return render(request, "whatif.html", user, status_code=422, diff=None, text=text,
+    return render(request, "whatif.html", user, status_code=422, diff=None,
+                  text=text[:MAX_POLICY_BYTES],
                   days=str(form.get("days") or DEFAULT_DAYS)[:6],
                   error=TEXTS["whatif"]["errors"][exc.key], detail=exc.detail)
 
