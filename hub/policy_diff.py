@@ -144,9 +144,6 @@ def replay(proposed: Policy, decisions: Iterable[StoredDecision], diff: PolicyDi
     rules: dict[str, RuleChange] = {}
     queues: dict[str, QueueChange] = {}
     for stored in decisions:
-        if stored.inputs is None:
-            diff.not_replayable += 1
-            continue
         diff.replayed += 1
         before = stored_outcome(stored)
         after, rule_ids = outcome_of(proposed, stored.inputs)
@@ -178,4 +175,5 @@ def policy_diff(store: Store, current: Policy, proposed: Policy, *, days: int = 
     since = until - dt.timedelta(days=days)
     diff = PolicyDiff(proposed.version, current.version, days, since, until)
     replay(proposed, store.decisions_since(since), diff)
+    diff.not_replayable = store.not_replayable_since(since)
     return diff

@@ -305,5 +305,5 @@ decision_inputs = sa.Table(
     sa.Column("event_id", sa.String(100), primary_key=True),
     sa.Column("inputs", sa.Text, nullable=False),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_decision_inputs_decided_at", "decided_at"),
+    sa.Index("ix_decision_inputs_decided_at", "decided_at", "event_id"),
 )

@@ -140,7 +140,8 @@ def test_the_stored_inputs_hold_no_identifier_and_no_free_text(
                       "collaboration": "SSP", "consent": "given", "kind": "concern",
                       "necessity": "stated", "purpose": "crime_prevention",
                       "severity": "medium"}
-    assert stored[decided["age16_old_hub"]] is None
+    assert decided["age16_old_hub"] not in stored
+    assert store.not_replayable_since(NOW - dt.timedelta(days=30)) == 1
 
 
 # -- the CLI -------------------------------------------------------------------------------
@@ -198,3 +199,14 @@ def test_cli_refuses_an_invalid_proposal_naming_the_field(tmp_path: Path,
     assert result.exit_code == 2
     assert "rules.2.when.age" in result.output
     assert "proposed.yaml" in result.output
+
+
+def test_paging_through_decisions_of_the_same_instant_misses_none_and_repeats_none(
+        store: Store, decided: dict[str, str]) -> None:
+    since = NOW - dt.timedelta(days=30)
+    paged = [d.event_id for d in store.decisions_since(since, batch=2)]  # six share one time
+    whole = [d.event_id for d in store.decisions_since(since)]
+
+    assert paged == whole
+    assert sorted(paged) == sorted(v for k, v in decided.items()
+                                   if k not in ("age16_old_hub", "age16_long_ago"))

@@ -25,7 +25,8 @@ def upgrade() -> None:
         sa.Column("inputs", sa.Text, nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_decision_inputs_decided_at", "decision_inputs", ["decided_at"])
+    op.create_index("ix_decision_inputs_decided_at", "decision_inputs",
+                    ["decided_at", "event_id"])
 
 
 def downgrade() -> None:
