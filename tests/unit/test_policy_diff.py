@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from core.ledger.retention import run_retention
 from core.policy.evaluator import Policy, load_policy, parse_policy
+from core.privacy.keys import KeyRing
 from core.settings import Settings
 from core.store import Store
 from hub.cli import app
@@ -210,3 +212,18 @@ def test_paging_through_decisions_of_the_same_instant_misses_none_and_repeats_no
     assert paged == whole
     assert sorted(paged) == sorted(v for k, v in decided.items()
                                    if k not in ("age16_old_hub", "age16_long_ago"))
+
+
+def test_retention_deletes_decision_inputs_older_than_the_shortest_retention(
+        store: Store, pipeline: Pipeline, shipped_policy: Policy, keyring: KeyRing) -> None:
+    old = str(_decide(store, pipeline, _event(16, 10), NOW - dt.timedelta(days=400))
+              .outcome.event_id)  # beredskab and opsoegende keep concerns 12 months
+    recent = str(_decide(store, pipeline, _event(16, 11), NOW - dt.timedelta(days=300))
+                 .outcome.event_id)
+
+    run_retention(store, shipped_policy, keyring, now=NOW)
+
+    kept = [d.event_id for d in store.decisions_since(NOW - dt.timedelta(days=3660))]
+    assert kept == [recent]
+    assert store.not_replayable_since(NOW - dt.timedelta(days=3660)) == 1  # the old one
+    assert old not in kept

@@ -58,6 +58,12 @@ class DecisionRepository:
                 return
             after = (as_utc(page[-1].decided_at), page[-1].event_id)
 
+    def prune_decision_inputs(self, before: dt.datetime) -> int:
+        """Delete the inputs of decisions made before ``before`` (retention); returns how many."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(decision_inputs.delete().where(
+                decision_inputs.c.decided_at < as_utc(before))).rowcount)
+
     def not_replayable_since(self, since: dt.datetime) -> int:
         """Events decided at or after ``since`` without stored inputs (decided before migration
         0009): they cannot be replayed."""
