@@ -70,6 +70,9 @@ def diff_lines(diff: PolicyDiff) -> list[str]:
     if diff.not_replayable:
         lines.append(f"{diff.not_replayable} decided before the hub stored decision inputs "
                      "(migration 0009_decision_inputs): not replayable")
+    if diff.failing_examples:
+        lines.append(f"the proposal's own examples fail: {', '.join(diff.failing_examples)} "
+                     "(`ssp-hub policy test NEW.yaml` shows them)")
     if not diff.changes:
         lines.append("no event would change outcome")
         return lines

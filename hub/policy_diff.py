@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.policy.evaluator import Policy
+from core.policy.evaluator import Policy, run_examples, run_generalise_examples
 from core.store import Store
 from core.store.repositories.decisions import StoredDecision
 
@@ -111,6 +111,9 @@ class PolicyDiff:
     changes: list[Change] = field(default_factory=list)
     rules: list[RuleChange] = field(default_factory=list)
     queues: list[QueueChange] = field(default_factory=list)
+    # The proposal's own examples that fail ("ssp-target-group #1"), as `ssp-hub policy test`
+    # runs them: a version to be released should pass them all.
+    failing_examples: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> int:
@@ -126,6 +129,7 @@ class PolicyDiff:
             "days": self.days, "from": self.since.isoformat(), "to": self.until.isoformat(),
             "replayed": self.replayed, "changed": self.changed,
             "unchanged": self.replayed - self.changed, "not_replayable": self.not_replayable,
+            "failing_examples": self.failing_examples,
             "changes": [{"from": c.before.as_json(), "to": c.after.as_json(),
                          "count": len(c.event_ids), "event_ids": c.event_ids}
                         for c in self.changes],
@@ -176,4 +180,16 @@ def policy_diff(store: Store, current: Policy, proposed: Policy, *, days: int = 
     diff = PolicyDiff(proposed.version, current.version, days, since, until)
     replay(proposed, store.decisions_since(since), diff)
     diff.not_replayable = store.not_replayable_since(since)
+    diff.failing_examples = failing_examples(proposed)
     return diff
+
+
+def failing_examples(policy: Policy) -> list[str]:
+    """The policy's rule, generalisation and signal examples that fail, by rule and index."""
+    from streams.aggregation import run_signal_examples
+
+    failed = [f"{r.rule_id} #{r.index}" for r in run_examples(policy) if not r.passed]
+    failed += [f"generalise #{g.index}" for g in run_generalise_examples(policy) if not g.passed]
+    failed += [f"{s.rule_id} #{s.index}" for s in run_signal_examples(policy.doc.signals)
+               if not s.passed]
+    return failed

@@ -88,6 +88,7 @@ def test_the_same_policy_changes_nothing(store: Store, shipped_policy: Policy,
 
     assert (diff.replayed, diff.changed, diff.not_replayable) == (6, 0, 1)
     assert diff.changes == []
+    assert diff.failing_examples == []
     assert diff.rules == []
     assert diff.queues == []
 
@@ -99,6 +100,8 @@ def test_a_lowered_age_limit_lists_exactly_the_events_it_would_reject(
     diff = policy_diff(store, shipped_policy, proposed, days=30, now=NOW)
 
     assert (diff.replayed, diff.changed, diff.not_replayable) == (6, 3, 1)
+    # The proposal's own example (a 17-year-old in SSP is routed) no longer holds.
+    assert diff.failing_examples == ["ssp-target-group #1"]
     assert sorted(diff.changed_ids) == sorted(
         [decided["age16"], decided["age17"], decided["age16_acute"]])
     changes = {(c.before, c.after): c.event_ids for c in diff.changes}
@@ -173,6 +176,7 @@ def test_cli_lists_the_affected_events(tmp_path: Path, pipeline: Pipeline) -> No
     assert text.exit_code == 0, text.output
     assert "3 replayed, 1 would change, 2 unchanged" in text.output
     assert "routed to omraade-stege  ->  rejected (outside_target_group)" in text.output
+    assert "the proposal's own examples fail: ssp-target-group #1" in text.output
     assert ids[17] in text.output
     assert ids[16] not in text.output
     assert ids[14] not in text.output

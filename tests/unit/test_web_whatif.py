@@ -48,6 +48,8 @@ def test_a_pasted_proposal_shows_what_the_replay_finds(web: Web) -> None:  # noq
     for ident in expected.changed_ids[:5]:
         assert ident in resp.text
     assert "uden for målgruppen (alder)" in resp.text
+    assert "af forslagets egne eksempler passer ikke med reglerne" in resp.text
+    assert "ssp-target-group #1" in resp.text
 
 
 def test_an_uploaded_file_wins_over_the_pasted_text(web: Web) -> None:  # noqa: F811
@@ -61,6 +63,7 @@ def test_an_uploaded_file_wins_over_the_pasted_text(web: Web) -> None:  # noqa: 
     assert resp.status_code == 200, resp.text
     assert _summary_count(resp.text) == 0
     assert "Ingen hændelse ville få et andet udfald." in resp.text
+    assert "af forslagets egne eksempler passer ikke" not in resp.text
 
 
 def test_an_invalid_proposal_is_refused_naming_the_field(web: Web) -> None:  # noqa: F811
