@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.store.rows import as_utc, insert_ignore
+from core.store import bulk
+from core.store.rows import as_utc
 from core.store.tables import decision_inputs, events
 
 # The outcomes a policy decided (quarantined events never reached the policy).
@@ -39,7 +40,7 @@ def record_decision_inputs(conn: sa.Connection, outcomes: Sequence[Mapping[str, 
     rows = [{"event_id": o["event_id"], "decided_at": as_utc(o["decided_at"]),
              "inputs": json.dumps(o["decision_inputs"], separators=(",", ":"))}
             for o in outcomes if o.get("decision_inputs") and o.get("decided_at")]
-    insert_ignore(conn, decision_inputs, rows, ["event_id"])
+    bulk.insert(conn, decision_inputs, rows, keys=["event_id"])
 
 
 class DecisionRepository:
@@ -91,7 +92,7 @@ class DecisionRepository:
             found = {r.event_id: r for r in conn.execute(
                 sa.select(events.c.event_id, events.c.status, events.c.queues, events.c.reason,
                           events.c.rule_ids, events.c.policy_version)
-                .where(events.c.event_id.in_([p.event_id for p in page])))}
+                .where(bulk.among(conn, events.c.event_id, [p.event_id for p in page])))}
         decided = [(p, found[p.event_id]) for p in page
                    if p.event_id in found and found[p.event_id].status in DECIDED]
         return [StoredDecision(
