@@ -33,6 +33,11 @@ events = sa.Table(
     sa.Column("policy_version", sa.String(80), nullable=True),
     sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    # What the policy decided the event on (migration 0009): the facts of
+    # core/policy/evaluator.py as JSON (enumerated codes and the age in whole years; never an
+    # identifier or free text), for ``ssp-hub policy diff``. NULL for events decided before
+    # the migration, and after retention (core/ledger/retention.py) has pruned it.
+    sa.Column("decision_inputs", sa.Text, nullable=True),
     sa.Index("ix_events_status", "status"),
 )
 
@@ -295,15 +300,3 @@ policy_decisions = sa.Table(
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-
-# What the policy decided each event on (migration 0009): the facts of
-# core/policy/evaluator.py (enumerated codes and the age in whole years; never an identifier
-# or free text), so that ``ssp-hub policy diff`` can replay a proposed policy against past
-# decisions. Events decided before the migration have no row and cannot be replayed.
-decision_inputs = sa.Table(
-    "decision_inputs", metadata,
-    sa.Column("event_id", sa.String(100), primary_key=True),
-    sa.Column("inputs", sa.Text, nullable=False),
-    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_decision_inputs_decided_at", "decided_at", "event_id"),
-)

@@ -1,7 +1,8 @@
-"""``decision_inputs``: per decided event, the facts the policy decided it on (enumerated codes
-and the age in whole years; no CPR, no name, no free text), so that a proposed policy can be
-replayed against the decisions of the last days (``ssp-hub policy diff``). Not backfilled:
-the facts of older events were never stored, and such events cannot be replayed.
+"""``events.decision_inputs``: per decided event, the facts the policy decided it on (enumerated
+codes and the age in whole years; no CPR, no name, no free text), so that a proposed policy can
+be replayed against the decisions of the last days (``ssp-hub policy diff``). A column of the
+row the projector updates anyway, so storing it costs no extra statement. Not backfilled: the
+facts of older events were never stored, and such events cannot be replayed.
 
 Revision ID: 0009_decision_inputs
 Revises: 0008
@@ -19,16 +20,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "decision_inputs",
-        sa.Column("event_id", sa.String(100), primary_key=True),
-        sa.Column("inputs", sa.Text, nullable=False),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_index("ix_decision_inputs_decided_at", "decision_inputs",
-                    ["decided_at", "event_id"])
+    op.add_column("events", sa.Column("decision_inputs", sa.Text, nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_decision_inputs_decided_at", table_name="decision_inputs")
-    op.drop_table("decision_inputs")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("decision_inputs")
