@@ -18,7 +18,7 @@ from hub.policy_diff import DEFAULT_DAYS, MAX_DAYS, PolicyDiff
 
 def policy_diff(
     new: Annotated[Path, typer.Argument(help="the proposed policy file (YAML)",
-                                        show_default=False)],
+                                        metavar="NEW.yaml", show_default=False)],
     days: Annotated[int, typer.Option("--days", min=1, max=MAX_DAYS,
                                       help="replay the decisions of this many days")]
     = DEFAULT_DAYS,
