@@ -45,7 +45,8 @@ def current_principal(
                             headers={"WWW-Authenticate": "Bearer"})
     principal = store.principal_by_token(creds.credentials)
     if principal is None:
-        request.state.refusal_reason = "unknown_token"
+        request.state.refusal_reason = ("disabled_principal" if store.token_disabled(
+            creds.credentials) else "unknown_token")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked token",
                             headers={"WWW-Authenticate": "Bearer"})
     request.state.principal = principal.name

@@ -7,9 +7,9 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +23,10 @@ from hub.cli_policy import policy_diff
 from hub.cli_retention import retention_app
 from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
+
+if TYPE_CHECKING:
+    from connectors.watch import WatchReport
+    from hub.administration import Administration
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="SSP Hub: secure §115 integration hub for SSP work.")
@@ -43,56 +47,85 @@ policy_app.command("diff")(policy_diff)
 MIN_PASSWORD = 8
 
 
+QueueOpt = Annotated[list[str] | None, typer.Option("--queue", help="a queue (consultants)")]
+
+
 @users_app.command("add")
 def users_add(
     name: str,
     role: Annotated[str, typer.Option("--role", help=f"one of: {', '.join(ROLES)}")],
-    queue: Annotated[list[str] | None, typer.Option("--queue", help="a queue (consultants)")]
-    = None,
+    queue: QueueOpt = None,
     password: Annotated[bool, typer.Option("--password", help="also set a login password")]
     = False,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Create a principal and print its API token (the last line)."""
-    from core.policy.evaluator import load_policy
-    from core.store import Store
+    """Create a principal and print its API token (the last line). Consultants need at least
+    one --queue. Written to the disclosure log."""
+    from hub.administration import check_queues
 
     settings = _existing_hub(data_dir)
     if role not in ROLES:
         _fail(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
     queues = list(queue or [])
-    known = load_policy(settings.resolved_policy_file).queues
-    for q in queues:
-        if q not in known:
-            _fail(f"unknown queue {q!r}; the policy has: {', '.join(known)}")
-    if queues and role != "consultant":
-        _fail("only consultants are given queues")
-    pw_hash = None
-    if password:
-        from hub.web.sessions import hash_password
-
-        if sys.stdin.isatty():
-            secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        else:  # piped (a script, a secret manager): one line, no confirmation
-            secret = sys.stdin.readline().rstrip("\r\n")
-        if len(secret) < MIN_PASSWORD:
-            _fail(f"a web password must have at least {MIN_PASSWORD} characters "
-                  "(NIST SP 800-63B)")
-        pw_hash = hash_password(secret)
-    store = Store.open(settings.resolved_database_url)
+    _refused(check_queues, role, queues, _policy_queues(settings))
+    pw_hash = _read_password() if password else None
     token = new_token()
-    try:
-        store.add_principal(name, role, queues, token, pw_hash)
-    except Exception as exc:
-        import sqlalchemy as sa
+    with _administration(settings) as admin:
+        try:
+            _refused(admin.add, name, role, queues, token, pw_hash)
+        except Exception as exc:
+            import sqlalchemy as sa
 
-        if isinstance(exc, sa.exc.IntegrityError):
-            _fail(f"a principal named {name!r} exists already")
-        raise
-    finally:
-        store.close()
+            if isinstance(exc, sa.exc.IntegrityError):
+                _fail(f"a principal named {name!r} exists already")
+            raise
     typer.echo(f"created {role} {name}" + (f" for queues {', '.join(queues)}" if queues else ""))
     typer.echo(token)
+
+
+def _read_password() -> str:
+    """A web password, argon2-hashed: prompted twice on a terminal, else one line from stdin
+    (a script, a secret manager); at least MIN_PASSWORD characters."""
+    from hub.web.sessions import hash_password
+
+    if sys.stdin.isatty():
+        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:  # piped: one line, no confirmation
+        secret = sys.stdin.readline().rstrip("\r\n")
+    if len(secret) < MIN_PASSWORD:
+        _fail(f"a web password must have at least {MIN_PASSWORD} characters "
+              "(NIST SP 800-63B)")
+    return hash_password(secret)
+
+
+def _policy_queues(settings: Settings) -> tuple[str, ...]:
+    from core.policy.evaluator import load_policy
+
+    return tuple(load_policy(settings.resolved_policy_file).queues)
+
+
+def _refused(change: Callable[..., Any], *args: Any) -> Any:
+    """``change(*args)``; a broken rule (:class:`AdminRefused`) exits 2 with its message."""
+    from hub.administration import AdminRefused
+
+    try:
+        return change(*args)
+    except AdminRefused as exc:
+        _fail(str(exc))
+
+
+@contextlib.contextmanager
+def _administration(settings: Settings) -> Iterator[Administration]:
+    """The hub's store and disclosure log for changes made by whoever runs the command."""
+    from core.store import Store
+    from hub.administration import Administration
+    from hub.cli_common import _admin_log, _operator
+
+    store = Store.open(settings.resolved_database_url)
+    try:
+        yield Administration(store, _admin_log(settings, store), _operator())
+    finally:
+        store.close()
 
 
 def _existing_hub(data_dir: Path | None) -> Settings:
@@ -108,7 +141,7 @@ def _existing_hub(data_dir: Path | None) -> Settings:
 
 @users_app.command("list")
 def users_list(data_dir: DataDirOpt = None) -> None:
-    """Every principal: name, role, queues and whether it has a web login (no tokens)."""
+    """Every principal: name, role, web login, disabled (since), queues (never a token)."""
     from core.store import Store
 
     store = Store.open(_existing_hub(data_dir).resolved_database_url)
@@ -116,11 +149,52 @@ def users_list(data_dir: DataDirOpt = None) -> None:
         rows = store.list_principals()
     finally:
         store.close()
-    width = max((len(p.name) for p, _ in rows), default=4)
-    typer.echo(f"{'NAME':<{width}}  {'ROLE':<16}  LOGIN  QUEUES")
-    for principal, login in rows:
-        typer.echo(f"{principal.name:<{width}}  {principal.role:<16}  "
-                   f"{'yes' if login else 'no':<5}  {','.join(principal.queues) or '-'}")
+    width = max([4, *(len(a.name) for a in rows)])  # at least the header's
+    typer.echo(f"{'NAME':<{width}}  {'ROLE':<16}  LOGIN  {'DISABLED':<10}  QUEUES")
+    for a in rows:
+        since = a.disabled_at.date().isoformat() if a.disabled_at else "no"
+        typer.echo(f"{a.name:<{width}}  {a.role:<16}  {'yes' if a.login else 'no':<5}  "
+                   f"{since:<10}  {','.join(a.queues) or '-'}")
+
+
+@users_app.command("disable")
+def users_disable(name: str, data_dir: DataDirOpt = None) -> None:
+    """Refuse the principal's token and web login from now on, and end its web sessions
+    (it stays, with its history; `users enable` undoes it). Written to the disclosure log."""
+    with _administration(_existing_hub(data_dir)) as admin:
+        changed = _refused(admin.set_disabled, name, True)
+    typer.echo(f"disabled {name}: its token and web login are refused, its sessions ended"
+               if changed else f"{name} is disabled already")
+
+
+@users_app.command("enable")
+def users_enable(name: str, data_dir: DataDirOpt = None) -> None:
+    """Let a disabled principal in again (the same token and password). Logged."""
+    with _administration(_existing_hub(data_dir)) as admin:
+        changed = _refused(admin.set_disabled, name, False)
+    typer.echo(f"enabled {name}" if changed else f"{name} is not disabled")
+
+
+@users_app.command("passwd")
+def users_passwd(name: str, data_dir: DataDirOpt = None) -> None:
+    """Set a new web password (prompted twice on a terminal, else one line from stdin; at
+    least 8 characters); the principal's web sessions end. Logged, never the password."""
+    settings = _existing_hub(data_dir)
+    with _administration(settings) as admin:
+        _refused(admin.existing, name)
+        pw_hash = _read_password()
+        _refused(admin.set_password, name, pw_hash)
+    typer.echo(f"new web password for {name}; its web sessions ended")
+
+
+@users_app.command("set-queues")
+def users_set_queues(name: str, queue: QueueOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Replace a consultant's queues with the --queue options given (at least one). Logged."""
+    settings = _existing_hub(data_dir)
+    queues = list(dict.fromkeys(queue or []))
+    with _administration(settings) as admin:
+        _refused(admin.set_queues, name, queues, _policy_queues(settings))
+    typer.echo(f"{name}: queues {', '.join(queues) or '-'}")
 
 
 @keys_app.command("init")
@@ -251,7 +325,7 @@ def connector_watch(
     with a .rejected report of refused records, and files the hub cannot take to rejected/.
     Exit 0; with --once, 3 if a file had to wait (hub unavailable, or not yet settled)."""
     from connectors.registry import CONNECTORS
-    from connectors.watch import FileDropWatcher, UnsafeFolder, WatchReport, default_state_dir
+    from connectors.watch import FileDropWatcher, UnsafeFolder, default_state_dir
 
     settings = _settings(data_dir)
     if connector not in CONNECTORS:
@@ -287,14 +361,29 @@ def connector_watch(
         if once:
             report = watcher.run_once()
             show(report)
-            if report.waiting or report.unsettled:
-                raise typer.Exit(3)
+            _once_verdict(report, settle)
         else:
             watcher.run(on_report=show)
     except PermissionError as exc:
         _fail(str(exc))
     finally:
         watcher.close()
+
+
+def _once_verdict(report: WatchReport, settle: float) -> None:
+    """``connector watch --once``: exit 3, saying why on stderr, if a file is still there to
+    send (the hub could not be reached — its address named — or a file has not settled yet),
+    2 if the folder itself could not be read; else return (exit 0)."""
+    if report.unavailable:
+        _fail(f"{report.unavailable}; {len(report.waiting)} file(s) kept for the next run", 3)
+    if report.waiting:
+        _fail(f"{len(report.waiting)} file(s) could not be read and are kept for the next run "
+              f"({', '.join(sorted(set(report.errors)))})", 3)
+    if report.unsettled:
+        _fail(f"{report.unsettled} file(s) not sent: changed less than {settle:g} s ago (still "
+              "being written?); run again once they have settled", 3)
+    if "folder_io_error" in report.errors:
+        _fail("the drop folder could not be read (folder_io_error)")
 
 
 def _connector_token(settings: Settings, token_file: Path | None) -> str:

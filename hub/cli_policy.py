@@ -69,7 +69,7 @@ def diff_lines(diff: PolicyDiff) -> list[str]:
     ]
     if diff.not_replayable:
         lines.append(f"{diff.not_replayable} decided before the hub stored decision inputs "
-                     "(migration 0009_decision_inputs): not replayable")
+                     "(migration 0011_decision_inputs): not replayable")
     if diff.failing_examples:
         lines.append(f"the proposal's own examples fail: {', '.join(diff.failing_examples)} "
                      "(`ssp-hub policy test NEW.yaml` shows them)")

@@ -61,6 +61,8 @@ DEMO_PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("demo-politi", "agency:police", ()),
     ("demo-konsulent", "consultant", ("beredskab", "infohus", "opsoegende", "omraade-praestoe",
                                       "omraade-stege", "omraade-vordingborg", "underretning")),
+    # A second consultant on Infohus: re-identification there needs four eyes (the policy).
+    ("demo-konsulent-infohus", "consultant", ("infohus",)),
     ("demo-sikkerhed", "security_officer", ()),
     ("demo-admin", "admin", ()),
     ("demo-styregruppe", "governance", ()),

@@ -1,7 +1,7 @@
 """Policy what-if: replay the decisions of the last days against a proposed policy version.
 
 Each event the policy decided stores the facts it was decided on (``events.decision_inputs``,
-migration 0009: enumerated codes and the age in whole years). :func:`policy_diff` decides those
+migration 0011: enumerated codes and the age in whole years). :func:`policy_diff` decides those
 facts again under the proposed policy, exactly as the worker would (:func:`outcome_of`), and
 compares the result with the outcome stored at the time. The answer holds counts and event ids
 only, never event content. Events decided before their inputs were stored are counted as

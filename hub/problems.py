@@ -14,7 +14,10 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
+
+from hub.auth import current_principal, get_store
 
 
 class FieldError(BaseModel):
@@ -69,9 +72,26 @@ def reject_unknown_query(request: Request) -> None:
     known = _query_names(route.dependant)
     unknown = {name for name in request.query_params if name not in known}
     if unknown:
+        _authenticate_first(request, route.dependant)
         raise RequestValidationError([{
             "loc": ("query",), "type": "unknown_parameter",
             "msg": f"{len(unknown)} query parameter(s) this operation does not take"}])
+
+
+def _authenticate_first(request: Request, dependant: Dependant) -> None:
+    """Who asks is settled before what they ask: on an operation that needs a principal, a
+    missing or unknown token is the 401 the operation would answer (and is recorded as such),
+    not a 422 for its query string."""
+    if not _needs(dependant, current_principal):
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    creds = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()) \
+        if scheme and token.strip() else None
+    current_principal(request, get_store(request), creds)
+
+
+def _needs(dependant: Dependant, call: Any) -> bool:
+    return any(sub.call is call or _needs(sub, call) for sub in dependant.dependencies)
 
 
 def _query_names(dependant: Dependant) -> set[str]:

@@ -49,6 +49,11 @@ class EntryKind(StrEnum):
     rejection = "rejection"  # an event the policy refused (reason code, no content)
     reidentification = "reidentification"  # pseudonym → identity, to a principal, with reason
     reidentification_refused = "reidentification_refused"
+    # Four eyes (policy `reidentification`): a request waiting for a second consultant, and
+    # that consultant's approval or refusal, with both names and both reasons.
+    reidentification_requested = "reidentification_requested"
+    reidentification_approved = "reidentification_approved"
+    reidentification_declined = "reidentification_declined"
     consultation = "consultation"  # a principal read a concern (queue list or joint view)
     subject_access = "subject_access"  # a citizen's access request was answered
     erasure = "erasure"  # retention deleted concerns and/or destroyed an identity
@@ -56,12 +61,16 @@ class EntryKind(StrEnum):
     access_withheld = "access_withheld"  # withheld from the citizen (GDPR 15(4), DBL § 22)
     access_released = "access_released"  # full content released to a related person
     access_default = "access_default"  # an earlier decision undone: the default view again
+    # An administrator changed a principal (added, disabled, enabled, new password, queues):
+    # who was changed and how, never a password or a token.
+    administration = "administration"
 
 
 class Decision(StrEnum):
     disclosed = "disclosed"
     rejected = "rejected"
     erased = "erased"
+    changed = "changed"  # who may see what changed (administration)
 
 
 DECISION_OF: dict[EntryKind, Decision] = {
@@ -69,12 +78,17 @@ DECISION_OF: dict[EntryKind, Decision] = {
     EntryKind.rejection: Decision.rejected,
     EntryKind.reidentification: Decision.disclosed,
     EntryKind.reidentification_refused: Decision.rejected,
+    # Nothing is disclosed by a request or a refusal; an approval discloses it to the requester.
+    EntryKind.reidentification_requested: Decision.rejected,
+    EntryKind.reidentification_approved: Decision.disclosed,
+    EntryKind.reidentification_declined: Decision.rejected,
     EntryKind.consultation: Decision.disclosed,
     EntryKind.subject_access: Decision.disclosed,
     EntryKind.erasure: Decision.erased,
     EntryKind.access_withheld: Decision.rejected,
     EntryKind.access_released: Decision.disclosed,
     EntryKind.access_default: Decision.disclosed,
+    EntryKind.administration: Decision.changed,
 }
 
 # JSON numbers an RFC 8785 canonicaliser accepts exactly (IEEE 754 safe integers).

@@ -258,6 +258,35 @@ class Retention(_Model):
         return self.queues.get(queue, self.default_months)
 
 
+COLLABORATIONS = frozenset(c.value for c in Collaboration)
+
+
+class FourEyes(_Model):
+    """Re-identification in a queue (or of a collaboration) that needs a second consultant's
+    approval: ``four_eyes``, and how long a request stands (ISO 8601, e.g. ``PT24H``)."""
+
+    four_eyes: bool = False
+    expires_after: dt.timedelta = Field(dt.timedelta(hours=24), gt=dt.timedelta(0),
+                                        le=dt.timedelta(days=31))
+
+
+class Reidentification(_Model):
+    """Per queue and per collaboration (e.g. ``SSP+``): whether re-identifying a young person
+    who has a concern there waits for a second consultant (four eyes). Absent: at once."""
+
+    queues: dict[str, FourEyes] = Field(default_factory=dict)
+    collaborations: dict[Collaboration, FourEyes] = Field(default_factory=dict)
+
+    def four_eyes(self, queue: str, collaboration: str | None) -> dt.timedelta | None:
+        """How long a request stands when a concern in ``queue`` (of ``collaboration``)
+        needs four eyes; None when it does not."""
+        settings = [self.queues.get(queue)]
+        if collaboration in COLLABORATIONS:
+            settings.append(self.collaborations.get(Collaboration(collaboration)))
+        return min((s.expires_after for s in settings if s is not None and s.four_eyes),
+                   default=None)
+
+
 SIGNAL_KINDS = frozenset(k.value for k in Kind if k is not Kind.concern)
 
 
@@ -337,6 +366,8 @@ class PolicyDoc(_Model):
     generalise: Generalise = Generalise()
     legal_basis: LegalBasis = DEFAULT_LEGAL_BASIS
     retention: Retention = Retention(default_months=24)
+    # Policies without it (format 1 as first written): re-identification needs no approval.
+    reidentification: Reidentification = Reidentification()
     # No rule for a signal kind: its signals are rejected `signal_not_aggregated` (fail closed).
     signals: list[SignalRule] = Field(default_factory=list)
 
@@ -439,6 +470,10 @@ def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
         if queue not in doc.queues:
             raise ConfigError(f"{source}:{_line_of(text, ('retention', 'queues'))}: "
                               f"retention names unknown queue {queue!r}")
+    for queue in doc.reidentification.queues:
+        if queue not in doc.queues:
+            raise ConfigError(f"{source}:{_line_of(text, ('reidentification', 'queues'))}: "
+                              f"reidentification names unknown queue {queue!r}")
     for index, rule in enumerate(doc.rules):
         where = f"{source}:{_line_of(text, ('rules', index))}: rule {rule.id!r}"
         for name, cond in rule.when.items():

@@ -24,12 +24,15 @@ from core.store.engine import make_engine, migrate
 from core.store.repositories.concerns import ConcernRepository
 from core.store.repositories.decisions import DecisionRepository
 from core.store.repositories.events import EventRepository
+from core.store.repositories.four_eyes import FourEyesRepository
+from core.store.repositories.inbox import InboxRepository
 from core.store.repositories.ledger import LedgerRepository
 from core.store.repositories.principals import PrincipalRepository, hash_token
 from core.store.repositories.refusals import RefusalRepository
 from core.store.repositories.retention import RetentionRepository
 from core.store.repositories.vault import VaultRepository
 from core.store.rows import (
+    Account,
     ConcernRow,
     Page,
     Principal,
@@ -57,8 +60,8 @@ from core.store.tables import (
 )
 
 __all__ = [
-    "ACCEPTING", "ConcernRow", "Page", "Principal", "Retirement", "Store", "VaultRow", "aware",
-    "checkpoints", "concerns", "decode_cursor", "decode_time_cursor", "disclosure_log",
+    "ACCEPTING", "Account", "ConcernRow", "Page", "Principal", "Retirement", "Store", "VaultRow",
+    "aware", "checkpoints", "concerns", "decode_cursor", "decode_time_cursor", "disclosure_log",
     "disclosure_log_subjects", "encode_cursor", "encode_time_cursor", "events", "hash_token",
     "insert_ignore", "log_state", "log_tiles", "log_verified", "make_engine", "metadata",
     "migrate", "vault",
@@ -66,7 +69,8 @@ __all__ = [
 
 
 class Store(PrincipalRepository, EventRepository, ConcernRepository, VaultRepository,
-            LedgerRepository, RetentionRepository, RefusalRepository, DecisionRepository):
+            LedgerRepository, RetentionRepository, RefusalRepository, InboxRepository,
+            FourEyesRepository, DecisionRepository):
     """The facade: one object over one engine, with every repository's methods."""
 
     def __init__(self, engine: Engine) -> None:

@@ -20,6 +20,22 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A principal as its administrator sees it: never a token or a password hash, only
+    whether it has a web login and whether (since when) it is disabled."""
+
+    name: str
+    role: str
+    queues: tuple[str, ...]
+    login: bool
+    disabled_at: dt.datetime | None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None

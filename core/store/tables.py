@@ -19,6 +19,8 @@ principals = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Set: the token and the web login are refused (``ssp-hub users disable``).
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 
@@ -33,7 +35,7 @@ events = sa.Table(
     sa.Column("policy_version", sa.String(80), nullable=True),
     sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-    # What the policy decided the event on (migration 0009): the facts of
+    # What the policy decided the event on (migration 0011): the facts of
     # core/policy/evaluator.py as JSON (enumerated codes and the age in whole years; never an
     # identifier or free text), for ``ssp-hub policy diff``. NULL for events decided before
     # the migration, and after retention (core/ledger/retention.py) has pruned it.
@@ -300,3 +302,26 @@ policy_decisions = sa.Table(
     sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+
+# Four-eyes re-identification (policy `reidentification`, hub/four_eyes.py): a consultant's
+# request, which a second consultant of the queue approves or refuses with a reason; the
+# requester sees the identity only once it is approved, until ``expires_at``. ``reason`` and
+# ``decision_reason`` are scrubbed as the disclosure log holds them; ``queues`` (JSON) are the
+# four-eyes queues where the requester saw a concern about the person.
+reidentification_requests = sa.Table(
+    "reidentification_requests", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("pseudonym", sa.String(100), nullable=False),
+    sa.Column("requester", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("queues", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_reidentification_requests_pseudonym", "pseudonym"),
+    sa.Index("ix_reidentification_requests_status", "status", "expires_at"),
+)

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.store import Principal, Store
+from core.store import Principal, Store, decode_cursor, encode_cursor
 from hub.api.context import (
     CtxDep,
     answer,
@@ -80,7 +80,11 @@ async def event_outcome(event_id: str, store: StoreDep,
 
 @router.get("/api/v1/queues", response_model=Page[QueueItem],
             summary="Queues the caller may see, with concern counts")
-async def list_queues(store: StoreDep, principal: PrincipalDep, ctx: CtxDep) -> Response:
+async def list_queues(
+    store: StoreDep, principal: PrincipalDep, ctx: CtxDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50, cursor: str | None = None,
+) -> Response:
+    check_cursor(cursor)
     policy = ctx.policy
     if principal.role in OUTCOME_READERS:
         visible: tuple[str, ...] = policy.queues
@@ -91,7 +95,14 @@ async def list_queues(store: StoreDep, principal: PrincipalDep, ctx: CtxDep) -> 
     counts = await asyncio.to_thread(store.queue_counts, visible)
     items = [{"queue": q, "title": policy.doc.queues[q], "concerns": counts.get(q, 0)}
              for q in visible]
-    return answer({"items": items, "next_cursor": None})
+    # Paged like every list (DESIGN §6), though a policy has only a handful of queues: the
+    # cursor is the position of the next queue in the policy's order.
+    start = 0 if cursor is None else decode_cursor(cursor)
+    if start < 0:
+        raise HTTPException(422, "cursor is not one this API issued")
+    more = start + limit < len(items)
+    return answer({"items": items[start:start + limit],
+                   "next_cursor": encode_cursor(start + limit) if more else None})
 
 
 @router.get("/api/v1/queues/{queue}/concerns", response_model=Page[ConcernItem],

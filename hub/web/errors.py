@@ -5,16 +5,16 @@ kept); anything else → the API's JSON error model, unchanged."""
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.web.pages import render, see_other, user_dep
+from hub.web.login import login_redirect
+from hub.web.pages import render, user_dep
 from hub.web.sessions import CsrfFailed, LoginRequired, WebUser
-from hub.web.texts import TEXTS
+from hub.web.texts import TEXTS, label
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -25,8 +25,7 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
-        query = {"udloebet": "1"} if exc.expired else {}
-        return see_other("/ui/login" + (f"?{urlencode(query)}" if query else ""))
+        return login_redirect(request, exc.expired)
 
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
@@ -37,8 +36,8 @@ def install_error_pages(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith("/ui/"):
             # The field names only: pydantic's ``input`` may hold what the person typed.
-            fields = sorted({".".join(str(p) for p in err.get("loc", ()) if p != "body")
-                             for err in exc.errors()})
+            fields = sorted({label(".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                                   "param") for err in exc.errors()})
             return render(request, "error.html", None, status_code=422,
                           message=TEXTS["errors"]["invalid"].format(fields=", ".join(fields)))
         if default_validation_handler is None:

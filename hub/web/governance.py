@@ -23,6 +23,7 @@ SUPPRESSED = "<5"
 _INK = "#1a1a1a"  # text on white: contrast ~17:1
 _BAR = "#1f4e79"  # bars on white: contrast ~9:1
 _AXIS = "#595959"  # contrast ~7:1
+MIN_FONT_PX = 13  # the smallest text in a chart (month labels); titles 16, values 14
 _LABEL_CHARS = 32  # longer bar labels are cut (the full label is in <desc>)
 
 
@@ -108,6 +109,27 @@ class ShownTable:
     def text(self, value: int | None) -> str:
         return SUPPRESSED if value is None else str(value)
 
+    def share(self, row_total: int | None) -> float | None:
+        """A row's share of the table's total in per cent (one decimal), or None when either
+        is suppressed (a share must not reveal a hidden count)."""
+        if row_total is None or not self.total:
+            return None
+        return round(100 * row_total / self.total, 1)
+
+    def share_text(self, row_total: int | None) -> str:
+        value = self.share(row_total)
+        return NO_SHARE if value is None else number_da(value)
+
+
+NO_SHARE = "–"
+
+
+def number_da(value: float) -> str:
+    """A number as Danish Excel reads it: decimal comma, no thousands separator ("12,5")."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.1f}".replace(".", ",")
+
 
 def suppress(table: CrossTable) -> ShownTable:
     """Primary and secondary (complementary) suppression of ``table``.
@@ -178,6 +200,10 @@ def _chart_start(
 ) -> tuple[str, float]:
     """The opening of a chart and the value a full-length bar stands for.
 
+    The chart is drawn at its natural size (``width``/``height`` in CSS px, never scaled
+    down to fit), so that its text is as large as written — at least :data:`MIN_FONT_PX`; a
+    chart wider than its box scrolls inside the box.
+
     The scale depends on the shown values only, and ids on the title and labels only: nothing in
     the output depends on a suppressed value's true count.
     """
@@ -193,8 +219,9 @@ def _chart_start(
         for label, v in zip(labels, values, strict=True)
     )
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" '
-        f'viewBox="0 0 {_n(width)} {_n(height)}" aria-labelledby="{cid}-title {cid}-desc" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{_n(width)}" '
+        f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" '
+        f'aria-labelledby="{cid}-title {cid}-desc" '
         f'font-family="system-ui, sans-serif" font-size="14">'
         f'<title id="{cid}-title">{escape(title)}</title>'
         f'<desc id="{cid}-desc">{escape(desc)}</desc>'
@@ -280,7 +307,7 @@ def monthly_chart_svg(
         parts += [
             _bar(x, base - h, col_w, h, value),
             _text(x + col_w / 2, base - h - 6, shown, "middle"),
-            _text(x + col_w / 2, base + 20, month, "middle", 13),
+            _text(x + col_w / 2, base + 20, month, "middle", MIN_FONT_PX),
         ]
     return "".join(parts) + "</svg>"
 
@@ -295,21 +322,31 @@ def _safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(tables: Sequence[ShownTable], *, total_label: str) -> str:
-    """One block per table — title line, header, a line per row, totals line — blank-separated.
+def to_csv(tables: Sequence[ShownTable], *, total_label: str, share_label: str | None = None,
+           heading: Sequence[Sequence[str]] = ()) -> str:
+    """One block per table — title line, header, a line per row, totals line — blank-separated,
+    after the ``heading`` lines (e.g. the period) if any.
 
     Suppressed values are written as SUPPRESSED ("<5"). Fields are separated by ";", the list
     separator of Danish Excel (with the UTF-8 BOM the download adds, it opens the file as
-    columns with æøå intact; counts are whole numbers, so no decimal comma is needed).
+    columns with æøå intact). With ``share_label``, a last column holds each row's share of
+    the total in per cent with a decimal comma ("12,5"), as Danish Excel reads numbers.
     """
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
+    for line in heading:
+        writer.writerow([_safe(x) for x in line])
+    if heading:
+        writer.writerow([])
     for i, t in enumerate(tables):
         if i:
             writer.writerow([])
+        share = [_safe(share_label)] if share_label else []
         writer.writerow([_safe(t.title)])
-        writer.writerow(["", *map(_safe, t.col_labels), _safe(total_label)])
+        writer.writerow(["", *map(_safe, t.col_labels), _safe(total_label), *share])
         for label, cells, row_total in zip(t.row_labels, t.cells, t.row_totals, strict=True):
-            writer.writerow([_safe(label), *map(t.text, cells), t.text(row_total)])
-        writer.writerow([_safe(total_label), *map(t.text, t.col_totals), t.text(t.total)])
+            writer.writerow([_safe(label), *map(t.text, cells), t.text(row_total),
+                             *([t.share_text(row_total)] if share_label else [])])
+        writer.writerow([_safe(total_label), *map(t.text, t.col_totals), t.text(t.total),
+                         *([t.share_text(t.total)] if share_label else [])])
     return out.getvalue()

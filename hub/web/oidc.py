@@ -24,11 +24,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from core.logs import get_logger
 from core.settings import Settings
 from core.store import Store
-from hub.web.sessions import WEB_ROLES, start_session
+from hub.web.sessions import WEB_ROLES, safe_next, start_session
 from hub.web.texts import TEXTS
 
 log = get_logger("hub.web.oidc")
 STATE_COOKIE = "ssp_oidc"
+NEXT_KEY = "ssp_next"
 
 
 class OidcLogin:
@@ -61,6 +62,8 @@ class OidcLogin:
         @router.get("/ui/login/oidc")
         async def oidc_start(request: Request) -> Any:
             redirect_uri = str(request.url_for("oidc_callback"))
+            # The page that was asked for before login, kept in the signed state cookie.
+            request.session[NEXT_KEY] = safe_next(request.query_params.get("next")) or ""
             return await client.authorize_redirect(request, redirect_uri)
 
         @router.get("/ui/login/oidc/callback", name="oidc_callback")
@@ -83,8 +86,9 @@ class OidcLogin:
             # A SameSite=Strict cookie set on a cross-site redirect is not sent on the next
             # redirect of the same chain: answer with a page whose link (and refresh) is a
             # same-site navigation.
-            response = render(request, "oidc_done.html", None,
-                              target=home.get(principal.role, "/ui/"))
+            target = safe_next(request.session.pop(NEXT_KEY, None)) \
+                or home.get(principal.role, "/ui/")
+            response = render(request, "oidc_done.html", None, target=target)
             await asyncio.to_thread(start_session, request, response, store_of(request),
                                     settings, principal)
             return response

@@ -23,7 +23,7 @@ from core.privacy.keys import KeyRing
 from core.settings import Settings
 from core.store import Principal, Store
 from hub.web.sessions import CsrfFailed, LoginThrottle, WebUser, csrf_ok, current_user
-from hub.web.texts import TEXTS
+from hub.web.texts import FILTERS, TEXTS
 from schemas.disclosures import LogEntry
 
 if TYPE_CHECKING:
@@ -45,8 +45,9 @@ PAGE_ROLES = {
     "log": ("security_officer",),
     "policy": ("security_officer", "admin"),
     "governance": ("consultant", "security_officer", "admin", "governance"),
+    "admin": ("admin",),
 }
-HOME = {"consultant": "/ui/indbakke", "security_officer": "/ui/log", "admin": "/ui/politik",
+HOME = {"consultant": "/ui/indbakke", "security_officer": "/ui/log", "admin": "/ui/admin",
         "governance": "/ui/styring"}
 
 Reidentify = Callable[[Request, Store, Principal, str, str | None],
@@ -164,7 +165,7 @@ def templates() -> Jinja2Templates:
     env.globals["page_roles"] = PAGE_ROLES
     env.filters["local_time"] = local_time
     env.filters["local_date"] = lambda v: local_time(v, with_time=False)
-    env.filters["label"] = lambda code, group: TEXTS.get(group, {}).get(code, code)
+    env.filters.update(FILTERS)  # label, labels, with_code, titled, hint
     env.filters["age_da"] = age_da
     env.filters["year_group_da"] = year_group_da
     return found

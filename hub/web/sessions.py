@@ -15,6 +15,7 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -174,3 +175,17 @@ class LoginThrottle:
 
     def succeeded(self, name: str) -> None:
         self._failures.pop(name.casefold(), None)
+
+
+def safe_next(value: str | None) -> str | None:
+    """Where to go after login: a path of this site's web UI (``/ui/...``, with its query),
+    or None for anything else — another site (``https://evil``, ``//evil``, ``/\\evil``), a
+    scheme, control characters, or the login and logout pages themselves (no open redirect)."""
+    if not value or len(value) > 2000 or not value.startswith("/ui/"):
+        return None
+    if "\\" in value or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.path.startswith(("/ui/login", "/ui/logout")):
+        return None
+    return value

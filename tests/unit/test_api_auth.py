@@ -259,6 +259,24 @@ def test_security_officer_lists_all_queues(hub: Hub, shipped_policy: Policy) -> 
     assert body["next_cursor"] is None
 
 
+def test_the_queue_list_pages_like_every_list(hub: Hub, shipped_policy: Policy) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(len(shipped_policy.queues)):
+        params: dict[str, str | int] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        body = hub.client.get("/api/v1/queues", params=params,
+                              headers=hub.auth("sikkerhed")).json()
+        assert len(body["items"]) <= 3
+        seen += [q["queue"] for q in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(shipped_policy.queues)
+    bad = hub.client.get("/api/v1/queues", params={"cursor": "nonsense"},
+                         headers=hub.auth("sikkerhed"))
+    assert bad.status_code == 422
+
+
 def test_consultant_lists_only_their_queues(hub: Hub) -> None:
     response = hub.client.get("/api/v1/queues", headers=hub.auth("konsulent-stege"))
 

@@ -40,7 +40,10 @@ def test_each_resource_is_a_router_module_with_its_routes() -> None:
     assert "/api/v1/ingest/{agency}" in _paths(ingest.router)
     assert "/api/v1/connectors/{connector}" in _paths(ingest.router)
     assert "/api/v1/queues/{queue}/concerns/{event_id}/status" in _paths(queues.router)
-    assert _paths(reidentify.router) == {"/api/v1/reidentify"}
+    assert _paths(reidentify.router) == {
+        "/api/v1/reidentify", "/api/v1/reidentify/requests",
+        "/api/v1/reidentify/requests/{request_id}",
+        "/api/v1/reidentify/requests/{request_id}/decision"}
     assert "/api/v1/disclosures/erase" in _paths(disclosures.router)
     assert "/api/v1/subject-access/decisions" in _paths(subject_access.router)
     assert _paths(refusals.router) == {"/api/v1/refusals", "/api/v1/refusals/summary"}

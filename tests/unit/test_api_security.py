@@ -414,6 +414,17 @@ def test_an_unknown_query_parameter_is_refused_by_count_never_by_name(hub: Hub) 
                           params={"limit": 5}).status_code == 200
 
 
+def test_without_a_valid_token_an_unknown_query_parameter_is_401_first(hub: Hub) -> None:
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        response = hub.client.get("/api/v1/refusals", headers=headers,
+                                  params={"limit": 5, "whatever": "x"})
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    reasons = {r["reason"] for r in hub.client.get(
+        "/api/v1/refusals", headers=hub.auth("sikkerhed")).json()["items"]}
+    assert {"missing_token", "unknown_token"} <= reasons
+
+
 def test_an_unknown_key_that_is_no_field_name_is_not_echoed(hub: Hub) -> None:
     event = make_event("school")
     event["subject"]["0102104321"] = "x"

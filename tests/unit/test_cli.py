@@ -77,9 +77,9 @@ def test_users_list_shows_names_roles_queues_and_logins_never_tokens(
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NAME", "ROLE", "LOGIN", "QUEUES"]
-    assert lines[1].split() == ["konsulent", "consultant", "no", "beredskab,infohus"]
-    assert lines[2].split() == ["skole", "agency:school", "no", "-"]
+    assert lines[0].split() == ["NAME", "ROLE", "LOGIN", "DISABLED", "QUEUES"]
+    assert lines[1].split() == ["konsulent", "consultant", "no", "no", "beredskab,infohus"]
+    assert lines[2].split() == ["skole", "agency:school", "no", "no", "-"]
     assert token not in result.output
 
 
@@ -114,7 +114,8 @@ def test_users_add_accepts_several_queues(runner: CliRunner, tmp_path: Path) -> 
 @pytest.mark.parametrize("role", ROLES)
 def test_users_add_accepts_every_contract_role(runner: CliRunner, tmp_path: Path,
                                                role: str) -> None:
-    result = _add(runner, tmp_path, "someone", "--role", role)
+    queues = ("--queue", "beredskab") if role == "consultant" else ()  # consultants need one
+    result = _add(runner, tmp_path, "someone", "--role", role, *queues)
 
     assert result.exit_code == 0, result.output
 
@@ -315,7 +316,8 @@ def test_users_add_with_password_makes_a_web_login(runner: CliRunner, tmp_path: 
         assert check_password(store, "sikker", secret + "x") is None
     finally:
         store.close()
-    short = runner.invoke(app, ["users", "add", "kort", "--role", "consultant", "--password",
-                                "--data-dir", str(tmp_path)], input="kort\n")
+    short = runner.invoke(app, ["users", "add", "kort", "--role", "consultant", "--queue",
+                                "beredskab", "--password", "--data-dir", str(tmp_path)],
+                          input="kort\n")
     assert short.exit_code == 2
     assert "at least 8 characters" in short.output

@@ -142,8 +142,9 @@ def test_chart_is_accessible_well_formed_svg(chart: object) -> None:
     svg: str = chart("Bekymringer pr. måned", ["2026-01", "2026-02"], [12, None])
     root = parse(svg)
     assert root.get("role") == "img"
-    assert root.get("width") == "100%"
     assert root.get("viewBox")
+    # Drawn at its natural size, one unit a CSS pixel: never shrunk (its text stays legible).
+    assert root.get("width") == str(root.get("viewBox")).split()[2]
     by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
     title_id, desc_id = str(root.get("aria-labelledby")).split()
     assert by_id[title_id].tag == f"{SVG}title"

@@ -50,7 +50,7 @@ def _decide(store: Store, pipeline: Pipeline, event: dict[str, Any], decided_at:
     result = pipeline.process(record_for(pipeline.cipher, event), decided_at)
     assert isinstance(result, Routed | Rejected)
     outcome = result.outcome
-    if not with_inputs:  # decided by a hub from before migration 0009
+    if not with_inputs:  # decided by a hub from before migration 0011
         outcome = outcome.model_copy(update={"decision_inputs": None})
     records = [("cases." + c.queue, concern_json(c))
                for c in getattr(result, "concerns", ())]

@@ -174,3 +174,33 @@ def test_a_forged_callback_is_refused(oidc_hub: tuple[TestClient, Store]) -> Non
                       follow_redirects=False)
     assert done.status_code == 401
     assert SESSION_COOKIE not in done.headers.get("set-cookie", "")
+
+
+def test_a_deep_link_survives_the_identity_provider(oidc_hub: tuple[TestClient, Store]) -> None:
+    client, _ = oidc_hub
+    client.cookies.clear()
+    asked = "/ui/indbakke?status=ny"
+    login = client.get(asked, follow_redirects=True)
+    assert 'href="/ui/login/oidc?next=/ui/indbakke%3Fstatus%3Dny"' in login.text
+    start = client.get("/ui/login/oidc", params={"next": asked}, follow_redirects=False)
+    back = httpx.get(f"{start.headers['location']}&{urlencode({'login_hint': 'anne'})}",
+                     follow_redirects=False)
+    callback = urlparse(back.headers["location"])
+    done = client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+    assert done.status_code == 200
+    assert 'href="/ui/indbakke?status=ny"' in done.text
+
+
+def test_an_outside_next_is_not_followed_after_the_identity_provider(
+        oidc_hub: tuple[TestClient, Store]) -> None:
+    client, _ = oidc_hub
+    client.cookies.clear()
+    start = client.get("/ui/login/oidc", params={"next": "https://evil.example/"},
+                       follow_redirects=False)
+    back = httpx.get(f"{start.headers['location']}&{urlencode({'login_hint': 'anne'})}",
+                     follow_redirects=False)
+    callback = urlparse(back.headers["location"])
+    done = client.get(f"{callback.path}?{callback.query}", follow_redirects=False)
+    assert done.status_code == 200
+    assert "evil" not in done.text
+    assert 'href="/ui/indbakke"' in done.text

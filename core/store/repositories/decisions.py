@@ -59,7 +59,7 @@ class DecisionRepository:
 
     def not_replayable_since(self, since: dt.datetime) -> int:
         """Events decided at or after ``since`` without stored inputs (decided before migration
-        0009, or pruned by retention): they cannot be replayed."""
+        0011, or pruned by retention): they cannot be replayed."""
         stmt = sa.select(sa.func.count()).select_from(events).where(
             events.c.status.in_(DECIDED) & (events.c.decided_at >= as_utc(since))
             & events.c.decision_inputs.is_(None))

@@ -12,7 +12,14 @@ from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
 from core.store.rows import ConcernRow, Retirement, as_utc, aware
-from core.store.tables import concern_status, concern_status_history, concerns, legal_holds, vault
+from core.store.tables import (
+    concern_status,
+    concern_status_history,
+    concerns,
+    legal_holds,
+    reidentification_requests,
+    vault,
+)
 
 
 class RetentionRepository:
@@ -108,6 +115,9 @@ class RetentionRepository:
                 conn.execute(table.delete().where(~sa.exists().where(
                     (concerns.c.event_id == table.c.event_id)
                     & (concerns.c.queue == table.c.queue))))
+            # A four-eyes request goes with the last concern about its person.
+            conn.execute(reidentification_requests.delete().where(~sa.exists().where(
+                concerns.c.pseudonym == reidentification_requests.c.pseudonym)))
             # The held-concerns gauge goes down with the concerns, last (aggregate rows are
             # locked last in every writer); the governance counts (core/store/aggregates.py)
             # keep counting what was routed.

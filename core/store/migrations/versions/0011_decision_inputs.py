@@ -4,8 +4,8 @@ be replayed against the decisions of the last days (``ssp-hub policy diff``). A 
 row the projector updates anyway, so storing it costs no extra statement. Not backfilled: the
 facts of older events were never stored, and such events cannot be replayed.
 
-Revision ID: 0009_decision_inputs
-Revises: 0008
+Revision ID: 0011_decision_inputs
+Revises: 0010_four_eyes
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_decision_inputs"
-down_revision: str | None = "0008"
+revision = "0011_decision_inputs"
+down_revision: str | None = "0010_four_eyes"
 branch_labels = None
 depends_on = None
 
