@@ -77,7 +77,7 @@ def test_officer_sees_the_events_a_lowered_age_limit_would_reject(
     assert ids[17] in table
     assert ids[14] not in table
     row = page.locator("#aendringer tbody tr", has_text=ids[16])
-    assert "Afvist: uden for målgruppen (alder)" in row.inner_text()
+    assert "Afvist: Uden for samarbejdets målgruppe (alder)" in row.inner_text()
     assert "SSP-områdegruppe Stege" in row.inner_text()
     assert "Afgør nu" in page.locator("#regler").inner_text()
     shot(page, "policy-whatif")

@@ -47,7 +47,13 @@ def test_a_pasted_proposal_shows_what_the_replay_finds(web: Web) -> None:  # noq
     assert _summary_count(resp.text) == expected.changed
     for ident in expected.changed_ids[:5]:
         assert ident in resp.text
-    assert "uden for målgruppen (alder)" in resp.text
+    assert "Uden for samarbejdets målgruppe (alder)" in resp.text
+    # Codes only as secondary hints (issue 16, "Danish throughout").
+    page = re.sub(r"<textarea.*?</textarea>", "", resp.text, flags=re.S)  # the YAML itself
+    for code in ("outside_target_group", "ssp-target-group"):
+        shown = page.count(code)
+        hinted = len(re.findall(rf'<small class="kode">[^<]*{code}', page))
+        assert shown == hinted > 0, code
     assert "af forslagets egne eksempler passer ikke med reglerne" in resp.text
     assert "ssp-target-group #1" in resp.text
 
