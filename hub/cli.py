@@ -19,6 +19,7 @@ from core.settings import WORKER_STAGES, Settings
 from hub.auth import ROLES, new_token
 from hub.cli_audit import audit_app
 from hub.cli_common import DataDirOpt, _fail, _settings
+from hub.cli_policy import policy_diff
 from hub.cli_retention import retention_app
 from hub.cli_scrub import scrub
 from hub.cli_subject_access import subject_access
@@ -41,6 +42,7 @@ connector_app = typer.Typer(no_args_is_help=True, help="Agency connectors (nativ
 app.add_typer(connector_app, name="connector")
 audit_app.command("subject-access")(subject_access)
 app.command("scrub")(scrub)
+policy_app.command("diff")(policy_diff)
 
 MIN_PASSWORD = 8
 

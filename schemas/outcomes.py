@@ -31,3 +31,7 @@ class EventOutcome(BaseModel):
     policy_version: str | None = None
     ingested_at: dt.datetime | None = None
     decided_at: dt.datetime | None = None
+    # What the policy decided on (core/policy/evaluator.py FACTS and the age in whole years):
+    # enumerated codes and one number, never an identifier or free text. Stored per event so
+    # that a proposed policy can be replayed against past decisions (``ssp-hub policy diff``).
+    decision_inputs: dict[str, str | int] | None = None

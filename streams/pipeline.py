@@ -179,17 +179,18 @@ class Pipeline:
         if event.kind.value != "concern":
             refusal = self.policy.refusal(facts)
             if refusal is None and rule is not None:
-                return self._aggregate(event, age, rule, ingested_at, now)
+                return self._aggregate(event, age, rule, ingested_at, now, facts)
             decision = refusal or Decision(
                 "reject", (), "signal_not_aggregated", self.policy.version)
         else:
             decision = self.policy.decide(facts)
         if decision.effect == "reject":
-            return self._reject(event, decision, ingested_at, now)
-        return self._route(event, age, decision, ingested_at, now)
+            return self._reject(event, decision, ingested_at, now, facts)
+        return self._route(event, age, decision, ingested_at, now, facts)
 
     def _reject(self, event: CanonicalEvent, decision: Decision,
-                ingested_at: dt.datetime | None, now: dt.datetime) -> Rejected:
+                ingested_at: dt.datetime | None, now: dt.datetime,
+                facts: dict[str, str | int] | None = None) -> Rejected:
         """The refusal's outcome and its log entry (reason code, no content)."""
         event_id, agency = str(event.event_id), event.source.agency.value
         basis = self.policy.legal_basis(agency)
@@ -198,7 +199,7 @@ class Pipeline:
                 event_id=event_id, agency=agency, status=OutcomeStatus.rejected,
                 reason=decision.reason, rule_ids=list(decision.rule_ids),
                 policy_version=decision.policy_version, ingested_at=ingested_at,
-                decided_at=now,
+                decided_at=now, decision_inputs=facts,
             ),
             (LogEntry(
                 entry_id=derived_entry_id("rejection", event_id), kind=EntryKind.rejection,
@@ -210,7 +211,8 @@ class Pipeline:
         )
 
     def _route(self, event: CanonicalEvent, age: int, decision: Decision,
-               ingested_at: dt.datetime | None, now: dt.datetime) -> Routed:
+               ingested_at: dt.datetime | None, now: dt.datetime,
+               facts: dict[str, str | int] | None = None) -> Routed:
         """Per recipient queue: the concern minimised as its treatments say, and its
         disclosure-log entry; the identities for the vault."""
         event_id, agency = str(event.event_id), event.source.agency.value
@@ -280,6 +282,7 @@ class Pipeline:
                 event_id=event_id, agency=agency, status=OutcomeStatus.routed,
                 queues=list(decision.queues), rule_ids=list(decision.rule_ids),
                 policy_version=decision.policy_version, ingested_at=ingested_at, decided_at=now,
+                decision_inputs=facts,
             ),
             tuple(concerns),
             tuple(identities),
@@ -294,7 +297,8 @@ class Pipeline:
         return age, None
 
     def _aggregate(self, event: CanonicalEvent, age: int, rule: SignalRule,
-                   ingested_at: dt.datetime | None, now: dt.datetime) -> Aggregated:
+                   ingested_at: dt.datetime | None, now: dt.datetime,
+                   facts: dict[str, str | int] | None = None) -> Aggregated:
         event_id = str(event.event_id)
         agency = event.source.agency.value
         if event.absence is not None:
@@ -314,7 +318,7 @@ class Pipeline:
         return Aggregated(
             EventOutcome(event_id=event_id, agency=agency, status=OutcomeStatus.aggregated,
                          rule_ids=[rule.id], policy_version=self.policy.version,
-                         ingested_at=ingested_at, decided_at=now),
+                         ingested_at=ingested_at, decided_at=now, decision_inputs=facts),
             signal)
 
     def derive(self, rule: SignalRule, signal: SignalRecord, crossed: Crossed,

@@ -327,6 +327,9 @@ def run_retention(store: Store, policy: Policy, ring: KeyRing, *, now: dt.dateti
             elif person.erase:
                 raced.add(root)
     report.raced = len(raced)
+    # The what-if replay's decision inputs (hub/policy_diff.py) for the policy's shortest period.
+    store.prune_decision_inputs(months_before(now, min(
+        [policy.doc.retention.default_months, *policy.doc.retention.queues.values()])))
     return report
 
 

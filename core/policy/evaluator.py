@@ -563,8 +563,16 @@ def canonical_version(raw: Any) -> str:
 def load_policy(path: Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read policy file {path}: {exc}") from exc
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, path: str) -> Policy:
+    """A policy from its YAML text (``path`` names it in errors), validated as at load."""
+    try:
         raw = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise ConfigError(f"cannot read policy file {path}: {exc}") from exc
     try:
         doc = PolicyDoc.model_validate(raw)
@@ -573,7 +581,7 @@ def load_policy(path: Path) -> Policy:
         loc = ".".join(str(p) for p in first["loc"])
         line = _line_of(text, tuple(p for p in first["loc"] if isinstance(p, str | int)))
         raise ConfigError(f"{path}:{line}: invalid policy at {loc}: {first['msg']}") from exc
-    _lint(doc, str(path), text)
+    _lint(doc, path, text)
     return Policy(doc, canonical_version(raw))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from core.store.engine import make_engine, migrate
 from core.store.repositories.concerns import ConcernRepository
+from core.store.repositories.decisions import DecisionRepository
 from core.store.repositories.events import EventRepository
 from core.store.repositories.four_eyes import FourEyesRepository
 from core.store.repositories.inbox import InboxRepository
@@ -69,7 +70,7 @@ __all__ = [
 
 class Store(PrincipalRepository, EventRepository, ConcernRepository, VaultRepository,
             LedgerRepository, RetentionRepository, RefusalRepository, InboxRepository,
-            FourEyesRepository):
+            FourEyesRepository, DecisionRepository):
     """The facade: one object over one engine, with every repository's methods."""
 
     def __init__(self, engine: Engine) -> None:

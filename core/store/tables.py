@@ -35,6 +35,11 @@ events = sa.Table(
     sa.Column("policy_version", sa.String(80), nullable=True),
     sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    # What the policy decided the event on (migration 0011): the facts of
+    # core/policy/evaluator.py as JSON (enumerated codes and the age in whole years; never an
+    # identifier or free text), for ``ssp-hub policy diff``. NULL for events decided before
+    # the migration, and after retention (core/ledger/retention.py) has pruned it.
+    sa.Column("decision_inputs", sa.Text, nullable=True),
     sa.Index("ix_events_status", "status"),
 )
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import admin, consultant, four_eyes, login, security, steering
+from hub.web import admin, consultant, four_eyes, login, security, steering, whatif
 from hub.web.errors import install_error_pages
 from hub.web.pages import HERE, HOME, WebContext, WebState, render, store_of, templates
 from hub.web.sessions import LoginThrottle
@@ -32,7 +32,7 @@ from hub.web.sessions import LoginThrottle
 __all__ = ["ROUTERS", "WebContext", "mount_web"]
 
 ROUTERS = (consultant.router, four_eyes.router, security.router, steering.router,
-           admin.router)
+           admin.router, whatif.router)
 
 
 def mount_web(app: FastAPI, ctx: WebContext) -> None:

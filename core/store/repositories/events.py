@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
 from core.store import bulk
+from core.store.repositories.decisions import inputs_json
 from core.store.rows import aware, insert_ignore, utc_now
 from core.store.tables import ACCEPTING, events, processed
 
@@ -114,7 +115,8 @@ class EventRepository:
                 {"event_id": o["event_id"], "status": o["status"],
                  "queues": json.dumps(o["queues"]), "reason": o["reason"],
                  "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
-                 "decided_at": o["decided_at"]} for o in latest.values()], key="event_id")
+                 "decided_at": o["decided_at"], "decision_inputs": inputs_json(o)}
+                for o in latest.values()], key="event_id")
             deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
             routed: dict[str, dt.datetime | None] = {}
             ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
