@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
@@ -515,6 +516,10 @@ def demo(
 
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    # A crash below Python (the compiled scrubber, a driver) or a fatal signal writes the
+    # stacks (file, line and function names only; no values) to stderr, which is the
+    # process's log: a worker that vanishes says where it was.
+    faulthandler.enable()
     try:
         app()
     except HubError as exc:
