@@ -411,7 +411,12 @@ def test_sequencer_redelivery_after_a_kill_never_logs_an_entry_twice(
         hub.kill_worker(worker)
 
     on_topic, copies = _rewind_sequencer_and_replay(hub, extra_copies=25)
-    assert on_topic >= size
+    # `ssp-hub users …` writes its administration entries straight into the store (the CLI
+    # needs no broker): in the log, never on the topic.
+    with hub.store.engine.connect() as conn:
+        direct = conn.execute(sa.select(sa.func.count()).select_from(disclosure_log)
+                              .where(disclosure_log.c.kind == "administration")).scalar_one()
+    assert on_topic >= size - direct
     assert copies == min(25, on_topic)
     replayed = on_topic + copies
     worker = hub.start_worker()
