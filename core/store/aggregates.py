@@ -71,17 +71,6 @@ def latency_deltas(seconds: float) -> Counter[Key]:
     return Counter({(LATENCY, "", bucket): 1, (LATENCY_SUM, "", "sum"): round(seconds * 1e6)})
 
 
-def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
-    """The dialect's INSERT, which has ``on_conflict_do_*`` (SQLite and PostgreSQL)."""
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        return sqlite_insert(table)
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        return pg_insert(table)
-    raise NotImplementedError(conn.dialect.name)  # pragma: no cover
-
-
 def bump(conn: sa.Connection, deltas: Mapping[Key, int]) -> None:
     """Add ``deltas`` to the aggregates, in key order (the same lock order in every writer,
     so concurrent transactions on PostgreSQL never deadlock on these rows)."""
@@ -89,10 +78,8 @@ def bump(conn: sa.Connection, deltas: Mapping[Key, int]) -> None:
             for (k, p, key), n in sorted(deltas.items()) if n]
     if not rows:
         return
-    ins = dialect_insert(conn, aggregates)
-    conn.execute(ins.on_conflict_do_update(
-        index_elements=["kind", "period", "key"],
-        set_={"n": aggregates.c.n + ins.excluded.n}), rows)
+    bulk.insert(conn, aggregates, rows, keys=["kind", "period", "key"],
+                update=lambda ins: {"n": aggregates.c.n + ins.excluded.n})
 
 
 def read(conn: sa.Connection, kinds: Sequence[str]) -> dict[Key, int]:
@@ -182,15 +169,16 @@ def decisions(conn: sa.Connection, changes: Iterable[tuple[Decision | None, Deci
     if not groups:
         return
     t = policy_decisions
-    ins = dialect_insert(conn, t)
-    conn.execute(ins.on_conflict_do_update(index_elements=["policy_version", "status"], set_={
-        "n": t.c.n + ins.excluded.n,
-        "first_at": sa.case((ins.excluded.first_at < t.c.first_at, ins.excluded.first_at),
-                            else_=t.c.first_at),
-        "last_at": sa.case((ins.excluded.last_at > t.c.last_at, ins.excluded.last_at),
-                           else_=t.c.last_at)}),
-        [{"policy_version": v, "status": st, "n": n, "first_at": f, "last_at": la}
-         for (v, st), (n, f, la) in sorted(groups.items())])
+
+    def widened(ins: Any) -> dict[str, Any]:
+        return {"n": t.c.n + ins.excluded.n,
+                "first_at": sa.case((ins.excluded.first_at < t.c.first_at, ins.excluded.first_at),
+                                    else_=t.c.first_at),
+                "last_at": sa.case((ins.excluded.last_at > t.c.last_at, ins.excluded.last_at),
+                                   else_=t.c.last_at)}
+    bulk.insert(conn, t, [{"policy_version": v, "status": st, "n": n, "first_at": f,
+                           "last_at": la} for (v, st), (n, f, la) in sorted(groups.items())],
+                keys=["policy_version", "status"], update=widened)
 
 
 # --- recount from the base tables (backfill, and the check that nothing drifts) ---------------
