@@ -54,7 +54,7 @@ lint: $(STAMP)
 test: lint
 	scripts/hunspell-da
 	scripts/chromium
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 3
 
 ## The same integration suite on real Apache Kafka (Maven Central jars) + PostgreSQL.
 test-kafka: $(STAMP)

@@ -14,7 +14,7 @@ from tests.integration.events import IDENTIFIERS
 from tests.integration.hubstack import HubStack
 
 pytestmark = pytest.mark.integration
-SAMPLES = Path(__file__).resolve().parents[2] / "connectors" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "connectors" / "samples"
 FILES = {
     "school-absence": "elevfravaer-2026-03.csv",
     "school-concern": "bekymringsnotater.json",
