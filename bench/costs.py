@@ -10,9 +10,9 @@ batch by batch as the stages do:
 * ``decide``     — ``Pipeline.process``: open the envelope, validate, decide, scrub, pseudonymise,
                    build the concerns and log entries (the route stage's thread);
 * ``serialise``  — the route stage's output records (concern, entry, outcome JSON);
-* ``route-db``   — the route stage's store calls: ``already_processed``, ``Vault.put``,
-                   ``mark_processed``;
-* ``project``    — the projector: records → rows, ``project_concerns``, ``project_outcomes``;
+* ``route-db``   — the route stage's store calls: ``already_processed``, ``Vault.put``;
+* ``project``    — the route stage's projection: records → rows, then ``record_decided``
+                   (concerns, outcomes and the processed ledger in one transaction);
 * ``sequence``   — the sequencer: parse the entry records, ``AuditLog.integrate``.
 
 Each is timed as this process's CPU time (``time.process_time``: the database server's own CPU
@@ -110,12 +110,11 @@ def run_batch(setup: Setup, records: Sequence[IngestRecord], clock: Clock) -> No
             cases.append((OUTCOMES_TOPIC, outcome_json(result.outcome)))
     with clock.stage("route-db"):
         setup.vault.put(identities)
-        setup.store.mark_processed([(r.outcome.event_id, r.outcome.status.value)
-                                    for r in results])
     with clock.stage("project"):
+        # The route stage's one transaction: concerns, outcomes, ledger.
         outcomes, concerns = rows_from_records(cases)
-        setup.store.project_concerns(concerns)
-        setup.store.project_outcomes(outcomes)
+        setup.store.record_decided([(r.outcome.event_id, r.outcome.status.value)
+                                    for r in results], outcomes, concerns)
     with clock.stage("sequence"):
         setup.audit.integrate([parse_entry_message(m) for m in entries])
 

@@ -26,16 +26,17 @@ separately).
 
 Latency. The bench stamps ``ssp-ingested-at`` with the wall-clock time at which it hands the
 event to its producer — where the API stamps ``accepted_at``, just before its produce. The
-projector stores that header as ``events.accepted_at`` (the bench does *not* pre-seed the
+route stage stores that header as ``events.accepted_at`` (the bench does *not* pre-seed the
 ``events`` table with ``Store.claim_event``: that would add N SQLite writes competing with the
-worker for the one write lock, and the projector keeps the seeded value anyway). From the store:
+worker for the one write lock, and the worker keeps the seeded value anyway). From the store:
 
 * ``ingest→routed``  = ``concerns.routed_at − events.accepted_at``: the routed concern is in its
-  queue in the store (``routed_at`` is taken by the projector just before it writes). Primary.
+  queue in the store (``routed_at`` is taken by the route stage, which projects its own
+  concerns, just before it writes). Primary.
 * ``ingest→decided`` = ``events.decided_at − events.accepted_at``: the worker's decision time,
   which is what ``/metrics`` exposes as the ingest→routed histogram. ``decided_at`` is taken at
   the *start* of a worker batch, so it omits the batch's own processing, the produce acks and
-  the projection.
+  the store write.
 
 Under backlog the latency is queueing (it includes the pre-produce and the worker start-up) and
 says little; the paced numbers are the ones to quote as latency.

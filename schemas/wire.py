@@ -27,6 +27,8 @@ H_EVENT_ID = "ssp-event-id"
 H_INGESTED_AT = "ssp-ingested-at"
 H_REASON = "ssp-reason"
 H_SOURCE_TOPIC = "ssp-source-topic"
+# "1" on case and outcome records the route stage projected into the store itself.
+H_PROJECTED = "ssp-projected"
 
 
 def ingest_topic(agency: str) -> str:

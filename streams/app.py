@@ -4,14 +4,17 @@
               ``<worker_id>-route``): ingest.<agency> → decrypt/validate/decide/pseudonymise →
               cases.<queue>, outcomes, disclosures, signals, deadletter. Batched; outputs are
               awaited (acks=all) and the batch's identities written to the vault before the
-              batch is recorded in the ledger, and only then are its offsets committed.
+              batch's concerns, outcomes and ledger entries go to the store in one
+              transaction, and only then are its offsets committed.
 * ``aggregate`` the faust agent: signals (the route stage's ``Aggregated`` results,
               pseudonymised, on the ``signals`` topic, keyed by a hash of the aggregation key)
               → windowed state in a faust Table with a changelog (:mod:`streams.aggregation`);
               a threshold met makes one concern (``Pipeline.derive``) → cases.<queue> and its
               log entries.
 * ``project`` a task running :class:`streams.projector.Projector` (its own consumer group):
-              outcomes + cases.* → the queryable store (idempotent upserts).
+              outcomes + cases.* → the queryable store (idempotent upserts), for what the
+              route stage has not projected itself (it marks what it has): the aggregator's
+              concerns, and records a worker from before that change left.
 * ``retain``   the retention job every ``retention_interval`` seconds
               (:mod:`core.ledger.retention`), in the one worker that holds the retention
               election (:mod:`core.bus.election`).

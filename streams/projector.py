@@ -19,7 +19,7 @@ from core.bus.consumer import commit_handled, own_group_consumer, run_stage
 from core.settings import Settings
 from core.store import Store
 from core.store.engine import STORE_UNAVAILABLE
-from schemas.wire import CASES_PREFIX, OUTCOMES_TOPIC, cases_topic
+from schemas.wire import CASES_PREFIX, H_PROJECTED, OUTCOMES_TOPIC, cases_topic
 
 
 def rows_from_records(records: Iterable[tuple[str, bytes]]
@@ -63,12 +63,16 @@ class Projector:
         """One fetch: store what it brought, then commit. Returns the records handled."""
         batches = await consumer.getmany(
             timeout_ms=timeout_ms, max_records=self.settings.worker_batch_size)
-        records = [(tp.topic, m.value or b"") for tp, msgs in batches.items() for m in msgs]
-        if not records:
+        read = sum(len(msgs) for msgs in batches.values())
+        # What the route stage projected itself is skipped; the projector stores the
+        # aggregator's derived concerns (and records from before the route stage did this).
+        records = [(tp.topic, m.value or b"") for tp, msgs in batches.items() for m in msgs
+                   if (H_PROJECTED, b"1") not in (m.headers or ())]
+        if not read:
             return 0
         outcomes, concerns = rows_from_records(records)
         # Concerns first: once an outcome says "routed", its concerns are readable.
         await asyncio.to_thread(self.store.project_concerns, concerns)
         await asyncio.to_thread(self.store.project_outcomes, outcomes)
         await commit_handled(consumer, batches, "projector")
-        return len(records)
+        return read

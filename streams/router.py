@@ -35,6 +35,7 @@ from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import (
     DEADLETTER_TOPIC,
     DISCLOSURES_TOPIC,
+    H_PROJECTED,
     H_REASON,
     H_SOURCE_TOPIC,
     OUTCOMES_TOPIC,
@@ -57,9 +58,12 @@ from streams.pipeline import (
     outcome_json,
     record_event_id,
 )
+from streams.projector import rows_from_records
 
 log = get_logger("streams.router")
 ROUTE_ROLE = "route"
+# On the case and outcome records the route stage has projected into the store itself.
+PROJECTED = ((H_PROJECTED, b"1"),)
 
 
 def route_group(settings: Settings) -> str:
@@ -135,41 +139,54 @@ class Router:
 
     async def handle(self, batch: Sequence[IngestRecord]) -> None:
         """Decide one batch; return when its outputs are acknowledged, its identities are in
-        the vault and the ledger holds it. A crash before the ledger write replays it whole."""
+        the vault and the store holds its concerns, outcomes and ledger entries (one
+        transaction). A crash before that transaction replays the batch whole."""
         records = dedupe_batch(batch)
         todo = [(record_event_id(r) or r.position, r) for r in records]
-        done = await asyncio.to_thread(self.store.already_processed, [e for e, _ in todo])
         now = dt.datetime.now(dt.UTC)
         # The batch's CPU work (decrypt, validate, decide, scrub, pseudonymise: ~0.5 ms an
         # event, so ~0.5 s for a full batch) runs in a thread, not on the event loop: the
         # loop keeps serving the producer's acknowledgements, the fetches, the heartbeats and
-        # the projector and sequencer stages of this process meanwhile.
-        decided = await asyncio.to_thread(self._decide, todo, done, now)
+        # the projector and sequencer stages of this process meanwhile. The ledger lookup
+        # runs beside it (a replayed event is decided for nothing, and then dropped).
+        done, decided = await asyncio.gather(
+            asyncio.to_thread(self.store.already_processed, [e for e, _ in todo]),
+            asyncio.to_thread(self._decide, todo, now))
         futures: list[Awaitable[Any]] = []
         ledger: list[tuple[str, str]] = []
         identities: list[Identity] = []
+        projected: list[tuple[str, bytes]] = []
         for event_id, result in decided:
+            if event_id in done:
+                continue
             if isinstance(result, Routed):
                 identities += result.identities
-            futures += await self.emit(event_id, result)
+            futures += await self.emit(event_id, result, projected)
             ledger.append((event_id, result.outcome.status.value))
-        # The vault write runs while the broker acknowledges; both finish before the ledger
+        # The vault write runs while the broker acknowledges; both finish before the store
         # records the batch.
         await asyncio.gather(asyncio.to_thread(self.vault.put, identities), *futures)
-        await asyncio.to_thread(self.store.mark_processed, ledger)
+        # The route stage projects its own results (the projector skips the records marked
+        # H_PROJECTED): a routed concern is readable one store write after its decision,
+        # not one more consumer hop later.
+        outcomes, concerns = rows_from_records(projected)
+        await asyncio.to_thread(self.store.record_decided, ledger, outcomes, concerns)
 
-    def _decide(self, todo: Sequence[tuple[str, IngestRecord]], done: set[str],
+    def _decide(self, todo: Sequence[tuple[str, IngestRecord]],
                 now: dt.datetime) -> list[tuple[str, Result]]:
-        return [(event_id, self.pipeline.process(rec, now))
-                for event_id, rec in todo if event_id not in done]
+        return [(event_id, self.pipeline.process(rec, now)) for event_id, rec in todo]
 
-    async def emit(self, event_id: str, result: Result) -> list[Awaitable[Any]]:
+    async def emit(self, event_id: str, result: Result,
+                   projected: list[tuple[str, bytes]]) -> list[Awaitable[Any]]:
+        """Send ``result``'s records; the case and outcome records, which this stage
+        projects itself, are also appended to ``projected`` and go out marked so."""
         send = self.outputs.send
         futures: list[Awaitable[Any]] = []
         if isinstance(result, Routed):
             for concern in result.concerns:
-                futures.append(await send(cases_topic(concern.queue), event_id,
-                                          concern_json(concern)))
+                topic, value = cases_topic(concern.queue), concern_json(concern)
+                projected.append((topic, value))
+                futures.append(await send(topic, event_id, value, PROJECTED))
         if isinstance(result, Routed | Rejected) and not self.settings.unsafe_skip_disclosure_log:
             for entry in result.entries:
                 futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
@@ -192,7 +209,9 @@ class Router:
         outcome = result.outcome
         if outcome.event_id != event_id:
             outcome = outcome.model_copy(update={"event_id": event_id})
-        futures.append(await send(OUTCOMES_TOPIC, event_id, outcome_json(outcome)))
+        value = outcome_json(outcome)
+        projected.append((OUTCOMES_TOPIC, value))
+        futures.append(await send(OUTCOMES_TOPIC, event_id, value, PROJECTED))
         return futures
 
     async def emit_derived(self, derived: Derived) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from core.policy.evaluator import load_policy
 from core.privacy.crypto import PayloadCipher, Pseudonymiser
 from core.privacy.keys import new_keyring
@@ -75,3 +77,31 @@ def test_latency_histogram_runs_from_acceptance_until_the_concern_is_readable(
         store.close()
     assert (cumulative, total) == ([0, 1, 1], 1)
     assert 1.9 < seconds < 2.5
+
+
+def test_the_route_stage_records_concerns_outcome_and_ledger_together(tmp_path: Path) -> None:
+    """``record_decided`` (the route stage's one transaction): all of it, once, however
+    often it runs; and none of it when any part fails, so a replay finds the event not yet
+    processed and decides it again."""
+    result = _routed()
+    event_id = str(result.outcome.event_id)
+    records = [("cases." + c.queue, concern_json(c)) for c in result.concerns]
+    records.append(("outcomes", outcome_json(result.outcome)))
+    outcomes, concerns = rows_from_records(records)
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        broken = [{k: v for k, v in o.items() if k != "agency"} for o in outcomes]
+        with pytest.raises(KeyError):
+            store.record_decided([(event_id, "routed")], broken, concerns)
+        assert store.already_processed([event_id]) == set()
+        assert store.queue_counts(None) == {}
+        assert store.concern(event_id, result.outcome.queues[0]) is None
+
+        for _ in range(2):
+            store.record_decided([(event_id, "routed")], outcomes, concerns)
+        assert store.already_processed([event_id]) == {event_id}
+        assert store.outcome_counts() == {"routed": 1}
+        assert store.queue_counts(None) == {q: 1 for q in result.outcome.queues}
+        assert store.event(event_id)["status"] == "routed"  # type: ignore[index]
+    finally:
+        store.close()

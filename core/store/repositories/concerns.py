@@ -39,24 +39,8 @@ class ConcernRepository:
         those in the aggregates (a redelivered or re-projected concern adds nothing)."""
         if not rows:
             return
-        now = utc_now()
-        unique = {(r["event_id"], r["queue"]): r for r in rows}
-        values = [{"event_id": e, "queue": q, "pseudonym": r["pseudonym"],
-                   "payload": r["payload"], "occurred_at": as_utc(r["occurred_at"]),
-                   "routed_at": now} for (e, q), r in sorted(unique.items())]
         with self.engine.begin() as conn:
-            inserted = [unique[(r.event_id, r.queue)] for r in bulk.insert(
-                conn, concerns, values, keys=["event_id", "queue"],
-                returning=[concerns.c.event_id, concerns.c.queue])]
-            deltas: Counter[agg.Key] = Counter()
-            months: dict[dt.datetime, str] = {}
-            for r in inserted:
-                month = months.get(r["occurred_at"]) or months.setdefault(
-                    r["occurred_at"], agg.local_month(r["occurred_at"]))
-                deltas[(agg.QUEUE, month, r["queue"])] += 1
-                deltas[(agg.HELD, "", r["queue"])] += 1
-            deltas.update(agg.first_concerns(conn, {r["event_id"]: r for r in inserted}, now))
-            agg.bump(conn, deltas)
+            agg.bump(conn, insert_concerns(conn, rows))
 
     def queue_counts(self, queues: Sequence[str] | None) -> dict[str, int]:
         """Concerns held per queue now (the maintained ``held`` aggregate; retention lowers
@@ -203,3 +187,27 @@ class ConcernRepository:
             return [{"policy_version": r.policy_version, "status": r.status, "count": int(r.n),
                      "first": aware(r.first_at), "last": aware(r.last_at)}
                     for r in conn.execute(stmt)]
+
+
+def insert_concerns(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> Counter[agg.Key]:
+    """Insert the concerns not stored yet, in ``conn``'s transaction; the aggregate deltas of
+    exactly those (for the caller to add in one :func:`agg.bump` at the end)."""
+    if not rows:
+        return Counter()
+    now = utc_now()
+    unique = {(r["event_id"], r["queue"]): r for r in rows}
+    values = [{"event_id": e, "queue": q, "pseudonym": r["pseudonym"],
+               "payload": r["payload"], "occurred_at": as_utc(r["occurred_at"]),
+               "routed_at": now} for (e, q), r in sorted(unique.items())]
+    inserted = [unique[(r.event_id, r.queue)] for r in bulk.insert(
+        conn, concerns, values, keys=["event_id", "queue"],
+        returning=[concerns.c.event_id, concerns.c.queue])]
+    deltas: Counter[agg.Key] = Counter()
+    months: dict[dt.datetime, str] = {}
+    for r in inserted:
+        month = months.get(r["occurred_at"]) or months.setdefault(
+            r["occurred_at"], agg.local_month(r["occurred_at"]))
+        deltas[(agg.QUEUE, month, r["queue"])] += 1
+        deltas[(agg.HELD, "", r["queue"])] += 1
+    deltas.update(agg.first_concerns(conn, {r["event_id"]: r for r in inserted}, now))
+    return deltas

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
 from core.store import bulk
+from core.store.repositories.concerns import insert_concerns
 from core.store.repositories.decisions import inputs_json
 from core.store.rows import aware, insert_ignore, utc_now
 from core.store.tables import ACCEPTING, events, processed
@@ -85,54 +86,33 @@ class EventRepository:
             )
             return {r.event_id for r in rows}
 
-    def mark_processed(self, outcomes: Sequence[tuple[str, str]]) -> None:
-        if not outcomes:
-            return
-        now = utc_now()
-        rows = [{"event_id": e, "status": s, "processed_at": now} for e, s in outcomes]
-        with self.engine.begin() as conn:
-            insert_ignore(conn, processed, rows, ["event_id"])
-
     def project_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> None:
         """Upsert outcomes. A decided outcome never goes back to pending. The outcome counts
         and the latency change by the status transitions only, read under the rows' lock in
         this transaction: a redelivered outcome changes nothing."""
         if not outcomes:
             return
-        latest = {o["event_id"]: o for o in outcomes}
-        ids = sorted(latest)
         with self.engine.begin() as conn:
-            inserted = bulk.insert(conn, events, [
-                {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
-                 "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
-                for e in ids], keys=["event_id"], returning=[events.c.event_id])
-            before = {r.event_id: r for r in conn.execute(
-                sa.select(events.c.event_id, events.c.status, events.c.accepted_at,
-                          events.c.policy_version, events.c.decided_at)
-                .where(bulk.among(conn, events.c.event_id, ids)).order_by(events.c.event_id)
-                .with_for_update())}
-            bulk.update(conn, events, [
-                {"event_id": o["event_id"], "status": o["status"],
-                 "queues": json.dumps(o["queues"]), "reason": o["reason"],
-                 "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
-                 "decided_at": o["decided_at"], "decision_inputs": inputs_json(o)}
-                for o in latest.values()], key="event_id")
-            deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
-            routed: dict[str, dt.datetime | None] = {}
-            ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
-            for e in ids:
-                old, new = agg.status_key(before[e].status), latest[e]["status"]
-                if old != new:
-                    deltas[(agg.OUTCOME, "", old)] -= 1
-                    deltas[(agg.OUTCOME, "", new)] += 1
-                if new == "routed":
-                    routed[e] = before[e].accepted_at
-            deltas.update(agg.routed_events(conn, routed))
-            agg.decisions(conn, [(decision(before[e].policy_version, before[e].status,
-                                           before[e].decided_at),
-                                  decision(latest[e]["policy_version"], latest[e]["status"],
-                                           latest[e]["decided_at"])) for e in ids])
+            agg.bump(conn, upsert_outcomes(conn, outcomes))
+
+    def record_decided(self, ledger: Sequence[tuple[str, str]],
+                       outcomes: Sequence[dict[str, Any]],
+                       concern_rows: Sequence[dict[str, Any]]) -> None:
+        """The route stage's batch in one transaction: its concerns and outcomes projected
+        (as :meth:`project_concerns` and :meth:`project_outcomes` do) and its events marked
+        processed. The ledger entry and the readable result commit together, so a replay
+        after a crash either finds both or neither."""
+        if not ledger and not outcomes and not concern_rows:
+            return
+        with self.engine.begin() as conn:
+            # Concerns first, as the projector does; the aggregates once, at the end, in key
+            # order (core/store/aggregates.py: the one lock order of every writer).
+            deltas = insert_concerns(conn, concern_rows)
+            deltas.update(upsert_outcomes(conn, outcomes))
             agg.bump(conn, deltas)
+            insert_ignore(conn, processed, [
+                {"event_id": e, "status": s, "processed_at": utc_now()} for e, s in ledger],
+                ["event_id"])
 
     def outcome_counts(self) -> dict[str, int]:
         """Events per status (``accepting`` counted as pending), from the aggregates."""
@@ -161,3 +141,44 @@ class EventRepository:
 def decision(version: str | None, status: str, decided_at: dt.datetime | None
              ) -> agg.Decision | None:
     return None if decided_at is None else (version or "", status, decided_at)
+
+
+def upsert_outcomes(conn: sa.Connection, outcomes: Sequence[dict[str, Any]]) -> Counter[agg.Key]:
+    """Upsert outcomes in ``conn``'s transaction (a decided outcome never goes back to
+    pending); the aggregate deltas of the status transitions, read under the rows' lock, for
+    the caller to add (a redelivered outcome changes nothing)."""
+    if not outcomes:
+        return Counter()
+    latest = {o["event_id"]: o for o in outcomes}
+    ids = sorted(latest)
+    inserted = bulk.insert(conn, events, [
+        {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
+         "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
+        for e in ids], keys=["event_id"], returning=[events.c.event_id])
+    before = {r.event_id: r for r in conn.execute(
+        sa.select(events.c.event_id, events.c.status, events.c.accepted_at,
+                  events.c.policy_version, events.c.decided_at)
+        .where(bulk.among(conn, events.c.event_id, ids)).order_by(events.c.event_id)
+        .with_for_update())}
+    bulk.update(conn, events, [
+        {"event_id": o["event_id"], "status": o["status"],
+         "queues": json.dumps(o["queues"]), "reason": o["reason"],
+         "rule_ids": json.dumps(o["rule_ids"]), "policy_version": o["policy_version"],
+         "decided_at": o["decided_at"], "decision_inputs": inputs_json(o)}
+        for o in latest.values()], key="event_id")
+    deltas: Counter[agg.Key] = Counter({(agg.OUTCOME, "", "pending"): len(inserted)})
+    routed: dict[str, dt.datetime | None] = {}
+    ids = [e for e in ids if e in before]  # (a claim released meanwhile: no row)
+    for e in ids:
+        old, new = agg.status_key(before[e].status), latest[e]["status"]
+        if old != new:
+            deltas[(agg.OUTCOME, "", old)] -= 1
+            deltas[(agg.OUTCOME, "", new)] += 1
+        if new == "routed":
+            routed[e] = before[e].accepted_at
+    deltas.update(agg.routed_events(conn, routed))
+    agg.decisions(conn, [(decision(before[e].policy_version, before[e].status,
+                                   before[e].decided_at),
+                          decision(latest[e]["policy_version"], latest[e]["status"],
+                                   latest[e]["decided_at"])) for e in ids])
+    return deltas
