@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from core.bus import Bus, Consumer, KafkaBus, Producer, Record
-from core.bus.consumer import commit_handled, run_stage
+from core.bus.consumer import commit_handled, fetch_fresh, run_stage
 from core.ledger.entries import entry_message
 from core.logs import get_logger
 from core.policy.evaluator import Policy
@@ -129,8 +129,8 @@ class Router:
     async def step(self, consumer: Consumer, timeout_ms: int = 500) -> int:
         """One fetch: decide it, then commit the offsets of what was read. Returns the
         records read."""
-        batches = await consumer.getmany(
-            timeout_ms=timeout_ms, max_records=self.settings.worker_batch_size)
+        batches = await fetch_fresh(consumer, timeout_ms=timeout_ms,
+                                    max_records=self.settings.worker_batch_size)
         if not batches:
             return 0
         await self.handle([ingest_record(m) for msgs in batches.values() for m in msgs])

@@ -68,6 +68,31 @@ async def run_stage(make_consumer: Callable[[], Consumer],
         await asyncio.sleep(wait)
 
 
+# How long a stage waits, after a fetch that brought records, for the fetch aiokafka sends
+# the moment those were handed out (see :func:`fetch_fresh`).
+FRESH_WAIT_MS = 10
+
+
+async def fetch_fresh(consumer: Consumer, *, timeout_ms: int, max_records: int
+                      ) -> dict[TopicPartition, list[Record]]:
+    """One batch that is up to date. aiokafka fetches a partition again only once the records
+    buffered for it have been handed out, so what ``getmany`` returns was fetched while the
+    previous batch was being handled: at a steady trickle every record waited a whole batch
+    cycle in that buffer (at half load on PostgreSQL ~80 ms, measured with the records'
+    ``ssp-ingested-at``). The fetch sent as they are handed out answers within milliseconds on
+    a busy topic; this takes what it brings too (at most ``FRESH_WAIT_MS`` more), appended per
+    partition, in order."""
+    first = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+    batches = {tp: list(msgs) for tp, msgs in first.items() if msgs}
+    room = max_records - sum(len(msgs) for msgs in batches.values())
+    if not batches or room <= 0:
+        return batches
+    more = await consumer.getmany(timeout_ms=min(timeout_ms, FRESH_WAIT_MS), max_records=room)
+    for tp, msgs in more.items():
+        batches.setdefault(tp, []).extend(msgs)
+    return batches
+
+
 def handled_offsets(batches: Mapping[TopicPartition, Sequence[Record]]
                     ) -> dict[TopicPartition, int]:
     """The offsets to commit once ``batches`` are handled: each partition's last record + 1

@@ -5,6 +5,7 @@ answer an unreachable broker with BusError."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
@@ -18,6 +19,7 @@ from core.bus import (
     KafkaBus,
     TopicPartition,
 )
+from core.bus.consumer import commit_handled, fetch_fresh
 
 pytestmark = pytest.mark.timeout(30)
 TOPIC = "ingest.school"
@@ -207,3 +209,49 @@ async def test_a_stage_error_that_is_not_transient_still_ends_the_stage() -> Non
         await run_stage(lambda: bus.consumer([TOPIC], group_id="g", max_poll_records=10,
                                            session_timeout_ms=1),
                         step, "test", transient=STORE_UNAVAILABLE)
+
+
+class _ArrivesAsHandedOut:
+    """A consumer whose topic gets a new record just after a fetch has handed records out:
+    what aiokafka's next fetch, sent at that moment, brings back a few ms later."""
+
+    def __init__(self, inner: Consumer, bus: InMemoryBus) -> None:
+        self.inner, self.bus, self.calls = inner, bus, 0
+
+    async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
+        self.calls += 1
+        batch = await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        if self.calls == 1:
+            asyncio.get_running_loop().call_later(
+                0.002, self.bus.append, TOPIC, b"fresh", b"late", ())
+        return batch
+
+
+async def test_a_fresh_fetch_takes_what_arrived_as_the_first_records_were_handed_out() -> None:
+    bus = InMemoryBus(partitions=4)
+    await _fill(bus, [b"%d" % i for i in range(8)])
+    inner = bus.consumer([TOPIC], group_id="g", max_poll_records=100, session_timeout_ms=1)
+    await inner.start()
+    consumer = _ArrivesAsHandedOut(inner, bus)
+
+    batch = await fetch_fresh(consumer, timeout_ms=500, max_records=100)  # type: ignore[arg-type]
+
+    values = [m.value or b"" for msgs in batch.values() for m in msgs]
+    assert sorted(values) == sorted([b"v%d" % i for i in range(8)] + [b"fresh"])
+    for msgs in batch.values():  # per partition, in offset order: safe to commit the last
+        assert [m.offset for m in msgs] == list(range(msgs[0].offset, msgs[0].offset + len(msgs)))
+
+
+async def test_a_fresh_fetch_stays_within_the_batch_size_and_nothing_is_skipped() -> None:
+    bus = InMemoryBus(partitions=2)
+    await _fill(bus, [b"%d" % i for i in range(30)])
+    consumer = bus.consumer([TOPIC], group_id="g", max_poll_records=12, session_timeout_ms=1)
+    await consumer.start()
+
+    seen: list[bytes] = []
+    while batch := await fetch_fresh(consumer, timeout_ms=0, max_records=12):
+        assert sum(len(msgs) for msgs in batch.values()) <= 12
+        seen += [m.value or b"" for msgs in batch.values() for m in msgs]
+        await commit_handled(consumer, batch, "test")
+
+    assert sorted(seen) == sorted(b"v%d" % i for i in range(30))
