@@ -293,7 +293,8 @@ def test_a_scan_stands_out_in_the_summary(hub: Hub) -> None:
 
     top = summary["items"][0]
     assert top["principal"] == "stege-skole"
-    assert top["peak_per_minute"] >= 30
+    # The 30 refusals fall into at most two calendar minutes (a slow machine may cross one).
+    assert top["peak_per_minute"] >= 15
     assert top["reasons"]["not_found"] >= 30
 
 
