@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -285,6 +286,11 @@ def test_the_security_officer_filters_refusals_and_others_may_not(hub: Hub) -> N
 
 
 def test_a_scan_stands_out_in_the_summary(hub: Hub) -> None:
+    # The peak is per calendar minute: start where 30 requests cannot cross into the next
+    # one, even on a loaded machine (21 + 9 was seen when they did).
+    second = dt.datetime.now(dt.UTC).second
+    if second >= 40:
+        time.sleep(61 - second)
     for n in range(30):
         hub.client.get(f"/api/v1/queues/queue-{n}/concerns", headers=hub.auth("stege-skole"))
 
@@ -293,8 +299,7 @@ def test_a_scan_stands_out_in_the_summary(hub: Hub) -> None:
 
     top = summary["items"][0]
     assert top["principal"] == "stege-skole"
-    # The 30 refusals fall into at most two calendar minutes (a slow machine may cross one).
-    assert top["peak_per_minute"] >= 15
+    assert top["peak_per_minute"] >= 30
     assert top["reasons"]["not_found"] >= 30
 
 
