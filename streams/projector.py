@@ -67,7 +67,7 @@ class Projector:
         # What the route stage projected itself is skipped; the projector stores the
         # aggregator's derived concerns (and records from before the route stage did this).
         records = [(tp.topic, m.value or b"") for tp, msgs in batches.items() for m in msgs
-                   if (H_PROJECTED, b"1") not in (m.headers or ())]
+                   if dict(m.headers or ()).get(H_PROJECTED) != b"1"]
         if not read:
             return 0
         outcomes, concerns = rows_from_records(records)

@@ -8,7 +8,8 @@ recovery left ingest partitions unconsumed, and faust's acked-offset bookkeeping
 committed past an event it had not handled (both seen in the kill test, never on Apache
 Kafka). Here the loop is short enough to check by reading:
 
-    getmany → pipeline → send all outputs and write the vault → ledger → commit what was read
+    fetch → pipeline → send all outputs and write the vault
+          → store (concerns, outcomes, ledger: one transaction) → commit what was read
 
 The commit names the offsets of the records just handled (never the consumer's position),
 so nothing is committed that has not been decided, written and acknowledged. A commit

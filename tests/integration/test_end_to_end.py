@@ -19,8 +19,10 @@ from schemas.wire import (
     H_EVENT_ID,
     H_INGESTED_AT,
     H_KEY_ID,
+    H_PROJECTED,
     H_REASON,
     OUTCOMES_TOPIC,
+    cases_topic,
     ingest_topic,
 )
 from tests.integration.events import ROUTING, expected_queues, make_event
@@ -155,6 +157,22 @@ def test_same_event_id_twice_is_accepted_once(hub: HubStack, tokens: dict[str, s
     ingested = [r for r in records
                 if r[0] == ingest_topic("school") and _event_id(r) == event["event_id"]]
     assert len(ingested) == 1
+
+
+def test_the_route_stage_marks_the_records_it_stored_itself(
+        hub: HubStack, tokens: dict[str, str]) -> None:
+    """The route stage writes a routed event's concerns and outcome to the store itself; the
+    case and outcome records it sends carry ``ssp-projected: 1`` through the broker, so that
+    the projector skips them."""
+    event = make_event("school", category="group_conflict", area="stege", age=14)
+    assert _post(hub, tokens["school"], "school", event).status_code == 202
+    hub.wait_outcomes([event["event_id"]])
+
+    key = event["event_id"].encode()
+    sent = [r for r in read_all_topics(hub.settings.bootstrap_servers)
+            if r[1] == key and r[0] in (OUTCOMES_TOPIC, cases_topic("beredskab"))]
+    assert sorted(r[0] for r in sent) == sorted([OUTCOMES_TOPIC, cases_topic("beredskab")])
+    assert [dict(r[3]).get(H_PROJECTED) for r in sent] == [b"1", b"1"]
 
 
 def _event_id(record: tuple[str, bytes | None, bytes, list[Any]]) -> str | None:

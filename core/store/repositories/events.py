@@ -104,6 +104,7 @@ class EventRepository:
         after a crash either finds both or neither."""
         if not ledger and not outcomes and not concern_rows:
             return
+        now = utc_now()
         with self.engine.begin() as conn:
             # Concerns first, as the projector does; the aggregates once, at the end, in key
             # order (core/store/aggregates.py: the one lock order of every writer).
@@ -111,7 +112,7 @@ class EventRepository:
             deltas.update(upsert_outcomes(conn, outcomes))
             agg.bump(conn, deltas)
             insert_ignore(conn, processed, [
-                {"event_id": e, "status": s, "processed_at": utc_now()} for e, s in ledger],
+                {"event_id": e, "status": s, "processed_at": now} for e, s in ledger],
                 ["event_id"])
 
     def outcome_counts(self) -> dict[str, int]:
