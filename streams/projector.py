@@ -64,15 +64,16 @@ class Projector:
         batches = await consumer.getmany(
             timeout_ms=timeout_ms, max_records=self.settings.worker_batch_size)
         read = sum(len(msgs) for msgs in batches.values())
+        if not read:
+            return 0
         # What the route stage projected itself is skipped; the projector stores the
         # aggregator's derived concerns (and records from before the route stage did this).
         records = [(tp.topic, m.value or b"") for tp, msgs in batches.items() for m in msgs
                    if dict(m.headers or ()).get(H_PROJECTED) != b"1"]
-        if not read:
-            return 0
-        outcomes, concerns = rows_from_records(records)
-        # Concerns first: once an outcome says "routed", its concerns are readable.
-        await asyncio.to_thread(self.store.project_concerns, concerns)
-        await asyncio.to_thread(self.store.project_outcomes, outcomes)
+        if records:
+            outcomes, concerns = rows_from_records(records)
+            # Concerns first: once an outcome says "routed", its concerns are readable.
+            await asyncio.to_thread(self.store.project_concerns, concerns)
+            await asyncio.to_thread(self.store.project_outcomes, outcomes)
         await commit_handled(consumer, batches, "projector")
         return read
