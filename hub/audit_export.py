@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -46,7 +45,7 @@ from core.ledger.auditlog import (
     verify_checkpoint,
 )
 from core.privacy.keys import KeyRing
-from schemas.disclosures import Checkpoint, format_time, parse_time, read_entry
+from schemas.disclosures import Checkpoint, canonical, format_time, parse_time, read_entry
 
 EXPORT_FORMAT = "ssp-hub-audit-export"
 EXPORT_FORMAT_VERSION = 2  # version 2 adds each entry's erasable body; version 1 still verifies
@@ -71,8 +70,10 @@ _KEY_ID = re.compile(r"^ed25519:[1-9][0-9]*$")
 
 
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 (JCS) bytes of a JSON value: the export's one byte form."""
-    return rfc8785.dumps(value)
+    """RFC 8785 (JCS) bytes of a JSON value: the export's one byte form (the log's own
+    :func:`schemas.disclosures.canonical`, which takes ``json.dumps`` where that gives the
+    library's bytes: verifying a file canonicalises the whole document twice)."""
+    return canonical(value)
 
 
 def header_message(header: Mapping[str, Any]) -> bytes:

@@ -231,12 +231,13 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def canonical(doc: dict[str, Any]) -> bytes:
-    """RFC 8785 JSON Canonicalization Scheme (the ``rfc8785`` library, not a hand-rolled
-    ``json.dumps``: JCS pins number and string escaping, which sort_keys alone does not).
-    Verification checks every stored entry's form with it, so a document without floats,
-    non-ASCII keys or lone surrogates takes ``json.dumps``, which gives the same bytes at a
-    sixth of the cost (a property test pins the equality against the library)."""
+def canonical(doc: Any) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme of a JSON value (the ``rfc8785`` library, not a
+    hand-rolled ``json.dumps``: JCS pins number and string escaping, which sort_keys alone
+    does not). Verification checks every stored entry's form with it, and an audit export's
+    whole document twice, so a document without floats, non-ASCII keys or lone surrogates
+    takes ``json.dumps``, which gives the same bytes at a sixth of the cost (a property test
+    pins the equality against the library)."""
     if _plain(doc):
         try:
             return json.dumps(doc, sort_keys=True, separators=(",", ":"),
