@@ -8,7 +8,7 @@ submitted value. The OpenAPI document declares exactly this model for 400, 401, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -65,17 +65,26 @@ COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
 def reject_unknown_query(request: Request) -> None:
     """Default deny for query strings (DESIGN §7): a parameter the operation does not declare
     is refused with 422 — never silently ignored — on every operation in the OpenAPI
-    document. The answer counts them and never names them (a name is caller-chosen text)."""
+    document. The answer counts them and never names them (a name is caller-chosen text).
+    A parameter that takes one value and is given several (``?reason=a&reason=b``) is
+    refused too, naming it: FastAPI would silently keep the last one."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
-    known = _query_names(route.dependant)
-    unknown = {name for name in request.query_params if name not in known}
+    params = _query_params(route.dependant)
+    unknown = {name for name in request.query_params if name not in {p.alias for p in params}}
+    repeated = sorted(name for name in _single_valued(params)
+                      if len(request.query_params.getlist(name)) > 1)
     if unknown:
         _authenticate_first(request, route.dependant)
         raise RequestValidationError([{
             "loc": ("query",), "type": "unknown_parameter",
             "msg": f"{len(unknown)} query parameter(s) this operation does not take"}])
+    if repeated:
+        _authenticate_first(request, route.dependant)
+        raise RequestValidationError([{
+            "loc": ("query", name), "type": "repeated_parameter",
+            "msg": "takes one value but was given more than once"} for name in repeated])
 
 
 def _authenticate_first(request: Request, dependant: Dependant) -> None:
@@ -94,8 +103,21 @@ def _needs(dependant: Dependant, call: Any) -> bool:
     return any(sub.call is call or _needs(sub, call) for sub in dependant.dependencies)
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
+def _single_valued(params: list[Any]) -> set[str]:
+    """The names of the query parameters that take one value (not a list, tuple or set)."""
+    many = (list, tuple, set, frozenset)
+    names = set()
+    for p in params:
+        annotation = p.field_info.annotation
+        if not any(a in many or get_origin(a) in many
+                   for a in (annotation, *get_args(annotation))):
+            names.add(p.alias)
     return names
+
+
+def _query_params(dependant: Dependant) -> list[Any]:
+    """The operation's declared query parameters, its dependencies' included."""
+    params = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        params += _query_params(sub)
+    return params

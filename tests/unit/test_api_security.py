@@ -420,6 +420,20 @@ def test_an_unknown_query_parameter_is_refused_by_count_never_by_name(hub: Hub) 
                           params={"limit": 5}).status_code == 200
 
 
+def test_a_parameter_given_twice_is_refused_naming_it_not_its_values(hub: Hub) -> None:
+    """FastAPI keeps the last of ``?reason=a&reason=b``; the schema says one string."""
+    response = hub.client.get("/api/v1/refusals", headers=hub.auth("sikkerhed"),
+                              params=[("reason", "0102104321"), ("reason", "missing_token"),
+                                      ("limit", "5")])
+
+    assert response.status_code == 422
+    body = ErrorBody.model_validate(response.json())
+    assert [(e.field, e.type) for e in body.errors] == [("query.reason", "repeated_parameter")]
+    assert "0102104321" not in response.text
+    assert hub.client.get("/api/v1/refusals", headers={}, params=[
+        ("reason", "a"), ("reason", "b")]).status_code == 401
+
+
 def test_without_a_valid_token_an_unknown_query_parameter_is_401_first(hub: Hub) -> None:
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):
         response = hub.client.get("/api/v1/refusals", headers=headers,
