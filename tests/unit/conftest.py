@@ -34,6 +34,21 @@ def _no_hub_environment() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheapest_password_hashing() -> Iterator[None]:
+    """Web passwords hashed with argon2's CHEAPEST profile, which argon2-cffi ships for
+    tests: at the production cost (RFC 9106 low-memory: 64 MiB, 3 passes, 4 lanes) each
+    login costs ~150 ms of CPU, 39 s over the unit tests. The integration suite's API
+    processes keep the production cost; test_web pins that the hub's hasher has it."""
+    from argon2 import PasswordHasher, profiles
+
+    from hub.web import sessions
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sessions, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
+
+
 @pytest.fixture(scope="session")
 def shipped_policy() -> Policy:
     return load_policy(SHIPPED_POLICY)

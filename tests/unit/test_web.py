@@ -127,6 +127,19 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
 
 
 # -- login, sessions, CSRF ---------------------------------------------------------------------
+def test_the_hub_hashes_web_passwords_with_argon2id_at_rfc_9106_cost() -> None:
+    """The unit tests log in with argon2's cheapest profile (tests/unit/conftest.py); the
+    hasher the hub itself builds keeps the RFC 9106 low-memory profile."""
+    import argon2
+    from argon2 import profiles
+
+    from hub.web import sessions
+
+    assert argon2.extract_parameters(sessions._DUMMY_HASH) == profiles.RFC_9106_LOW_MEMORY
+    assert isinstance(sessions._hasher, argon2.PasswordHasher)
+    assert sessions._hasher.time_cost == 1  # the tests' own, so the pin above is the hub's
+
+
 def test_login_sets_a_strict_httponly_session_cookie_and_lands_on_the_role_home(web: Web) -> None:
     client = web.client()
     page = client.get("/ui/login")
