@@ -427,8 +427,8 @@ def test_a_parameter_given_twice_is_refused_naming_it_not_its_values(hub: Hub) -
                                       ("limit", "5")])
 
     assert response.status_code == 422
-    body = ErrorBody.model_validate(response.json())
-    assert [(e.field, e.type) for e in body.errors] == [("query.reason", "repeated_parameter")]
+    errors = ErrorBody.model_validate(response.json()).errors or []
+    assert [(e.field, e.type) for e in errors] == [("query.reason", "repeated_parameter")]
     assert "0102104321" not in response.text
     assert hub.client.get("/api/v1/refusals", headers={}, params=[
         ("reason", "a"), ("reason", "b")]).status_code == 401
