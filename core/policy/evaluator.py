@@ -475,7 +475,7 @@ def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
             raise ConfigError(f"{source}:{_line_of(text, ('reidentification', 'queues'))}: "
                               f"reidentification names unknown queue {queue!r}")
     for index, rule in enumerate(doc.rules):
-        where = f"{source}:{_line_of(text, ('rules', index))}: rule {rule.id!r}"
+        where = _At(source, text, ("rules", index), f"rule {rule.id!r}")
         for name, cond in rule.when.items():
             if name in NUMERIC_FACTS:
                 if not cond.numeric:
@@ -508,7 +508,7 @@ def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
             for name in example.event:
                 if name not in FACTS and name not in NUMERIC_FACTS:
                     raise ConfigError(f"{where}: example uses unknown fact {name!r}")
-    where = f"{source}:{_line_of(text, ('disclosure',))}: disclosure"
+    where = _At(source, text, ("disclosure",), "disclosure")
     for queue, overrides in [("default", doc.disclosure.default), *doc.disclosure.queues.items()]:
         if queue != "default" and queue not in doc.queues:
             raise ConfigError(f"{where}: unknown queue {queue!r}")
@@ -529,6 +529,18 @@ def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
         raise ConfigError(f"{where}.{banded[0]}: subject is pseudonym_age_band, but "
                           f"`generalise.age_bands` (line {_line_of(text, ('generalise',))}) "
                           "defines no bands")
+
+
+class _At:
+    """``source:line: what`` of the YAML node at ``path``, for error messages. The line is
+    looked up when a message is formatted: composing the YAML tree costs ~80 ms, and the
+    shipped policy, which raises nothing, was composed 13 times on every load."""
+
+    def __init__(self, source: str, text: str, path: tuple[str | int, ...], what: str) -> None:
+        self.source, self.text, self.path, self.what = source, text, path, what
+
+    def __str__(self) -> str:
+        return f"{self.source}:{_line_of(self.text, self.path)}: {self.what}"
 
 
 def _line_of(text: str, path: tuple[str | int, ...]) -> int | None:
