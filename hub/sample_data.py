@@ -19,9 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 import connectors
+from core.policy.evaluator import safe_load
 
 __all__ = ["DEMO_DELIVERY", "NATIVE_SAMPLES", "native_sample", "sample_events"]
 
@@ -60,7 +59,7 @@ _OPTIONAL: Final = frozenset({"related", "co_involved", "kind", "system", "colla
 
 def _load(name: str) -> Any:
     with (DEMO_DATA / name).open(encoding="utf-8") as file:
-        return yaml.safe_load(file)
+        return safe_load(file)
 
 
 @functools.cache

@@ -452,6 +452,14 @@ class Policy:
                         treatments)
 
 
+def safe_load(stream: Any) -> Any:
+    """``yaml.safe_load`` through libyaml where PyYAML was built with it (its wheels are):
+    ten times faster than the pure-Python loader, the same documents."""
+    if yaml.__with_libyaml__:
+        return yaml.load(stream, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(stream)
+
+
 def _lint(doc: PolicyDoc, source: str, text: str = "") -> None:
     agencies = {a.value for a in Agency}
     for agency in doc.legal_basis.agencies:
@@ -583,7 +591,7 @@ def load_policy(path: Path) -> Policy:
 def parse_policy(text: str, path: str) -> Policy:
     """A policy from its YAML text (``path`` names it in errors), validated as at load."""
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"cannot read policy file {path}: {exc}") from exc
     try:
