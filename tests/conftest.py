@@ -21,8 +21,10 @@ STANDALONE = frozenset(f"tests/integration/{name}.py" for name in (
     "test_schemathesis", "test_demo_and_cli", "test_demo_children", "test_bounded_requests",
     "test_cluster"))
 # The groups of integration files that share one hub each (a session fixture, so one per pytest
-# worker), in file order, each ending in its own test_zz_no_plaintext.py.
-HUB_GROUPS = ("tests/integration/connectors", "tests/integration")
+# worker), in file order, each ending in its own test_zz_no_plaintext.py: the connectors, the
+# browser tests (Playwright), and the rest. A run without -n (make test-kafka) goes through
+# them in directory order on one hub: browser/, connectors/, then the files at the top.
+HUB_GROUPS = ("tests/integration/connectors", "tests/integration/browser", "tests/integration")
 
 
 def hub_group(nodeid: str) -> str | None:

@@ -1,6 +1,6 @@
 """The web UI over HTTP without a browser or broker: login, sessions, CSRF, roles, the pages'
 content and the disclosure-log entries they write. The browser flows are in
-``tests/integration/test_web_ui.py``.
+``tests/integration/browser/test_web_ui.py``.
 
 The store is filled the way the worker and the projector fill it: the demo's sample events,
 encrypted and run through the real pipeline; log entries go straight into the log.

@@ -3,7 +3,7 @@ view's status, a deep link kept across login (and no open redirect), a failed st
 keeps the note, and the governance report's period, CSV and charts (issue 16).
 
 Over HTTP without a browser, on the same store as ``test_web.py`` (the sample events through
-the real pipeline); the browser checks are in ``tests/integration/test_web_consult.py``.
+the real pipeline); the browser checks are in ``tests/integration/browser/test_web_consult.py``.
 """
 
 from __future__ import annotations

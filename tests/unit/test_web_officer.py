@@ -1,7 +1,7 @@
 """The security officer's log that explains itself (issue 16): each row's reason, event id,
 legal basis and purpose; a detail view of one entry with Danish labels and its inclusion
 proof; the filtered log as a CSV file for Danish Excel; Danish labels on the rejections and
-policy pages. The browser flow is tests/integration/test_web_officer.py."""
+policy pages. The browser flow is tests/integration/browser/test_web_officer.py."""
 
 from __future__ import annotations
 

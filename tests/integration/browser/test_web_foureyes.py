@@ -16,7 +16,7 @@ import pytest
 
 from hub.auth import new_token
 from hub.web.sessions import hash_password
-from tests.integration import test_web_ui as base
+from tests.integration.browser import test_web_ui as base
 from tests.integration.events import make_event
 from tests.integration.hubstack import HubStack
 

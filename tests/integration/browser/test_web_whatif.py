@@ -16,9 +16,9 @@ from core.settings import Settings
 from hub.auth import new_token
 from hub.policy_diff import policy_diff
 from hub.web.sessions import hash_password
+from tests.integration.browser.test_web_ui import PASSWORD, browser, login, new_page, shot  # noqa: F401
 from tests.integration.events import make_event
 from tests.integration.hubstack import HubStack
-from tests.integration.test_web_ui import PASSWORD, browser, login, new_page, shot  # noqa: F401
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]

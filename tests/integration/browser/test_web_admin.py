@@ -21,8 +21,15 @@ from hub.auth import new_token
 from hub.sample_data import native_sample
 from hub.web.pages import local_time
 from hub.web.sessions import hash_password
+from tests.integration.browser.test_web_ui import (
+    CHROMIUM,
+    PASSWORD,
+    SHOTS,
+    browser,
+    login,
+    new_page,
+)
 from tests.integration.hubstack import REPO, HubStack
-from tests.integration.test_web_ui import CHROMIUM, PASSWORD, SHOTS, browser, login, new_page
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration import test_web_ui
+from tests.integration.browser import test_web_ui
+from tests.integration.browser.test_web_ui import login, new_page, shot
 from tests.integration.hubstack import HubStack
-from tests.integration.test_web_ui import login, new_page, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 ui = test_web_ui.ui  # the web UI tests' sample events and accounts, reused

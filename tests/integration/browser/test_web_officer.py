@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hub.web.texts import TEXTS
-from tests.integration import test_web_ui as base
+from tests.integration.browser import test_web_ui as base
 from tests.integration.hubstack import HubStack
 
 pytest.importorskip("playwright.sync_api")
