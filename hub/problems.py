@@ -72,7 +72,8 @@ def reject_unknown_query(request: Request) -> None:
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return
     params = _query_params(route.dependant)
-    unknown = {name for name in request.query_params if name not in {p.alias for p in params}}
+    declared = {p.alias for p in params}
+    unknown = {name for name in request.query_params if name not in declared}
     repeated = sorted(name for name in _single_valued(params)
                       if len(request.query_params.getlist(name)) > 1)
     if unknown:
