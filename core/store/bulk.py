@@ -22,6 +22,7 @@ cheap there. ``bench.costs`` measures both.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -45,12 +46,16 @@ def insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
     if not rows:
         return []
     if conn.dialect.name == "postgresql":
-        ins: Any = postgresql.insert(table).from_select(list(rows[0]),
-                                                        _recordset(conn, table, rows))
-    elif conn.dialect.name == "sqlite":
-        ins = sqlite.insert(table)
-    else:  # pragma: no cover - only the two supported dialects are configured
+        return _pg_insert(conn, table, rows, keys, update, where, returning)
+    if conn.dialect.name != "sqlite":  # pragma: no cover - only two dialects are configured
         raise NotImplementedError(conn.dialect.name)
+    stmt = _upsert(sqlite.insert(table), keys, update, where, returning)
+    result = conn.execute(stmt, list(rows))
+    return list(result.all()) if returning else []
+
+
+def _upsert(ins: Any, keys: Sequence[str], update: Update | None, where: Where | None,
+            returning: Sequence[sa.Column[Any]]) -> Any:
     if not keys:
         stmt = ins
     elif update is None:
@@ -60,11 +65,54 @@ def insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
                                          where=None if where is None else where(ins))
     if returning:
         stmt = stmt.returning(*returning)
-    if conn.dialect.name == "postgresql":
-        result = conn.execute(stmt)
-    else:
-        result = conn.execute(stmt, list(rows))
+    return stmt
+
+
+# PostgreSQL ``INSERT``s compiled once per shape (table, columns, conflict handling, what they
+# return) and sent as SQL text with the rows' one JSON parameter: SQLAlchemy's building,
+# cache-key and compile-cache lookup cost ~1 ms a statement, several per batch of the route
+# stage's one transaction (``bench.costs``). Values the statement holds as constants (a
+# ``True`` in an ``ON CONFLICT … SET``) are kept with its text.
+_PG_INSERTS: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
+
+
+def _pg_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
+               keys: Sequence[str], update: Update | None, where: Where | None,
+               returning: Sequence[sa.Column[Any]]) -> list[sa.Row[Any]]:
+    update_code, where_code = _same_code(update), _same_code(where)
+    cacheable = update_code is not None and where_code is not None
+    shape = (conn.dialect, table, tuple(rows[0]), tuple(keys), update_code, where_code,
+             tuple(returning))
+    known = _PG_INSERTS.get(shape) if cacheable else None
+    if known is None:
+        source = _recordset_source(conn.dialect, table, tuple(rows[0]))
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        columns: list[Any] = [sa.literal_column(f"v.{quote(c)}") for c in rows[0]]
+        select = sa.select(*columns).select_from(source)
+        stmt = _upsert(postgresql.insert(table).from_select(list(rows[0]), select),
+                       keys, update, where, returning)
+        compiled = stmt.compile(dialect=conn.dialect)
+        known = (str(compiled), {k: v for k, v in compiled.params.items() if k != "bulk_rows"})
+        if cacheable:
+            _PG_INSERTS[shape] = known
+    sql, constants = known
+    result = conn.exec_driver_sql(sql, {**constants, "bulk_rows": _json_rows(rows)})
     return list(result.all()) if returning else []
+
+
+def _same_code(fn: Callable[..., Any] | None) -> tuple[Any, ...] | None:
+    """What makes two ``update``/``where`` callables build the same clause: their code and
+    what they close over (module-level tables, say). None (not cacheable) if a closed-over
+    value cannot be a dictionary key."""
+    if fn is None:
+        return ()
+    code = getattr(fn, "__code__", None)
+    cells = tuple(c.cell_contents for c in (getattr(fn, "__closure__", None) or ()))
+    try:
+        hash(cells)
+    except TypeError:
+        return None
+    return None if code is None else (code, cells)
 
 
 def update(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *,
@@ -88,29 +136,30 @@ def update(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
 
 
 def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps([{c: _json_value(v) for c, v in r.items()} for r in rows],
-                      ensure_ascii=False, separators=(",", ":"))
+    # The C encoder takes the rows as they are and calls back only for the values JSON has no
+    # type for (times, bytes): a Python call per value cost ~8 ms per batch of 40 events.
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_value)
 
 
-def _recordset(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]
-               ) -> Any:  # a Select of as many columns as the rows have
-    """``SELECT v.… FROM json_to_recordset(:bulk_rows) AS v(… typed as the table's columns)``."""
-    columns = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote_identifier
-    typed = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=conn.dialect)}"
+@functools.lru_cache(maxsize=256)
+def _recordset_source(dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
+                      ) -> sa.TextClause:
+    """The typed ``json_to_recordset`` clause of ``table``'s ``columns``, built once: compiling
+    the column types for every batch was a third of the cost of building its statement."""
+    quote = dialect.identifier_preparer.quote_identifier
+    typed = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}"
                       for c in columns)
-    source = sa.text(f"json_to_recordset(CAST(:bulk_rows AS json)) AS v({typed})").bindparams(
-        bulk_rows=_json_rows(rows))
-    return sa.select(*[sa.literal_column(f"v.{quote(c)}") for c in columns]).select_from(source)
+    return sa.text(f"json_to_recordset(CAST(:bulk_rows AS json)) AS v({typed})")
 
 
 def _json_value(value: Any) -> Any:
-    """A column value as PostgreSQL reads it back from JSON text into the column's type."""
+    """A column value JSON has no type for, as PostgreSQL reads it back from JSON text into
+    the column's type (``json.dumps``'s ``default``)."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):
         return "\\x" + bytes(value).hex()
-    return value
+    raise TypeError(f"no JSON form for a {type(value).__name__} column value")
 
 
 def among(conn: sa.Connection, column: sa.Column[Any], values: Sequence[str]
