@@ -385,6 +385,69 @@ async def test_a_rebalance_between_fetch_and_commit_loses_and_doubles_nothing(
             outcome["queues"])
 
 
+class CommitsHeld:
+    """The route stage's consumer with commits that wait until released (the coordinator's
+    round trip), or that fail with ``error``."""
+
+    def __init__(self, inner: Consumer, error: Exception | None = None) -> None:
+        self.inner, self.error = inner, error
+        self.release = asyncio.Event()
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.inner.assignment()
+
+    async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
+        return await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
+
+    async def commit(self, offsets: Any = None) -> None:
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        await self.inner.commit(offsets)
+        self.commits.append(dict(offsets))
+
+
+async def test_the_route_stage_commits_behind_the_next_fetch_and_only_what_it_handled(
+        flow: Flow) -> None:
+    """A batch's commit does not hold up the next fetch: the step returns once the batch is
+    stored, the commit still waiting on the coordinator; the next step settles it before it
+    commits again. What is committed is the handled batch's end, and a commit's failure is
+    raised by the step after it, never lost."""
+    event = make_event("school", category="group_conflict", area="stege")
+    assert flow.post("stege-skole", "school", event).status_code == 202
+    held = CommitsHeld(flow.route_in)
+    assert await flow.router.step(held, timeout_ms=0) == 1
+    assert flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()[
+        "status"] == "routed"  # stored before the step returned …
+    assert held.commits == []  # … while its commit still waits on the coordinator
+    [record] = flow.ingested(event["event_id"])
+    tp = TopicPartition(record.topic, record.partition)
+    settling = asyncio.ensure_future(flow.router.step(held, timeout_ms=0))
+    await asyncio.sleep(0.01)
+    assert not settling.done()  # the next step waits for the commit before going on
+    held.release.set()
+    assert await settling == 0
+    assert held.commits == [{tp: record.offset + 1}]
+    assert flow.bus.committed(route_group(flow.settings), tp) == record.offset + 1
+
+    failing = CommitsHeld(flow.route_in, error=RuntimeError("coordinator gone"))
+    failing.release.set()
+    again = make_event("school", category="group_conflict", area="stege")
+    assert flow.post("stege-skole", "school", again).status_code == 202
+    assert await flow.router.step(failing, timeout_ms=0) == 1
+    with pytest.raises(RuntimeError, match="coordinator gone"):
+        await flow.router.step(failing, timeout_ms=0)
+    while await flow.router.step(flow.route_in, timeout_ms=0):
+        pass  # the flow left settled for the next test
+
+
 async def test_a_sequencer_that_lost_its_partition_mid_batch_goes_on_and_logs_nothing_twice(
         flow: Flow) -> None:
     """A second sequencer group reads the whole disclosures topic; its member drops out of
