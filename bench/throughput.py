@@ -104,9 +104,10 @@ EVENT_BYTES = 1024
 SRC_TOPIC = "bench.src"
 DST_TOPIC = "bench.dst"
 BENCH_PARTITIONS = 4
-# The worker's producer settings (streams/app.py), used for every producer in the bench.
+# The route stage's producer settings (streams/router.py), used for every producer in the
+# bench: the passthrough it is compared with sends as it does.
 PRODUCER_KW: dict[str, Any] = {
-    "acks": "all", "enable_idempotence": False, "linger_ms": 5,
+    "acks": "all", "enable_idempotence": False, "linger_ms": 0,
     "max_batch_size": 256 * 1024, "request_timeout_ms": 30_000,
 }
 _FILLER = (
@@ -288,6 +289,34 @@ def proc_cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def machine_cpu_seconds() -> float | None:
+    """Busy CPU seconds of the whole machine so far, every core (Linux /proc/stat: all but
+    idle and iowait): the worker, the broker, PostgreSQL and the bench together."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds so far of every live process, summed by program name (``java`` is the
+    Apache Kafka broker, ``postgres`` the database server's processes, ``python…`` the hub
+    and this bench): which part of the machine's CPU each takes."""
+    totals: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1:text.rfind(")")]
+        seconds = proc_cpu_seconds(int(stat.parent.name))
+        if seconds is not None:
+            totals[name] = totals.get(name, 0.0) + seconds
+    return totals
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
@@ -514,9 +543,27 @@ class Fleet:
         return unclean[0] if unclean else codes[0]
 
 
-def start_fleet(settings: Settings, data_dir: Path, n: int, *, with_log: bool = True) -> Fleet:
-    return Fleet([start_worker(settings, data_dir / f"worker-{i + 1}.log", with_log=with_log)
-                  for i in range(n)])
+# ``--layout split``: the N workers run the stages that carry the load, one more process the
+# rest (docker-compose.yml's worker-hot beside full workers). ``full``: every stage in each.
+HOT_STAGES = "route"
+BACK_OFFICE_STAGES = "aggregate,project,sequence,retain"
+
+
+def fleet_stages(n: int, layout: str) -> list[tuple[str, str | None]]:
+    """(log name, ``--stages`` or None for every stage) of each process of an ``n``-worker
+    fleet in ``layout``."""
+    if layout == "full":
+        return [(f"worker-{i + 1}", None) for i in range(n)]
+    if layout == "split":
+        hot: list[tuple[str, str | None]] = [(f"worker-{i + 1}", HOT_STAGES) for i in range(n)]
+        return [*hot, ("worker-back-office", BACK_OFFICE_STAGES)]
+    raise ValueError(f"unknown layout {layout!r}")
+
+
+def start_fleet(settings: Settings, data_dir: Path, n: int, *, with_log: bool = True,
+                layout: str = "full") -> Fleet:
+    return Fleet([start_worker(settings, data_dir / f"{name}.log", with_log=with_log,
+                               stages=stages) for name, stages in fleet_stages(n, layout)])
 
 
 def hub_env(settings: Settings) -> dict[str, str]:
@@ -537,8 +584,11 @@ def hub_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True) -> Worker:
+def start_worker(settings: Settings, log_path: Path, *, with_log: bool = True,
+                 stages: str | None = None) -> Worker:
     env = hub_env(settings)
+    if stages is not None:
+        env["SSP_HUB_WORKER_STAGES"] = stages
     if not with_log:  # only for measuring what the disclosure log costs (--log-cost)
         env["SSP_HUB_UNSAFE_SKIP_DISCLOSURE_LOG"] = "true"
         env["SSP_HUB_MODE"] = "dev"  # refused in production, which is the default
@@ -827,17 +877,20 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         produce_s = time.monotonic() - t0
         log(f"hub: pre-produced {n} events in {produce_s:.1f}s; starting {workers} worker(s)")
 
-        worker = start_fleet(settings, data_dir, workers, with_log=with_log)
+        worker = start_fleet(settings, data_dir, workers, with_log=with_log, layout=args.layout)
         stop_join = asyncio.Event()
         join_task = asyncio.create_task(
             group_join_time(bootstrap, route_group(settings), worker, stop_join))
         cpu: dict[str, float | None] = {}
+        programs_start: dict[str, float] = {}
 
         def on_first(_now: float, count: int) -> None:
             nonlocal profiler
             assert worker is not None
             cpu["worker_start"] = worker.cpu_seconds()
             cpu["bench_start"] = time.process_time()
+            cpu["machine_start"] = machine_cpu_seconds()
+            programs_start.update(cpu_by_program())
             if args.broker_pid:
                 cpu["broker_start"] = proc_cpu_seconds(args.broker_pid)
             log(f"hub: first outcomes after {time.monotonic() - worker.started:.1f}s "
@@ -849,6 +902,9 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             store, worker, n, limit_s=max(150.0, n / 50), on_first=on_first)
         cpu_worker_end = worker.cpu_seconds()
         cpu_bench_end = time.process_time()
+        cpu_machine_end = machine_cpu_seconds()
+        programs = {name: seconds - programs_start.get(name, 0.0)
+                    for name, seconds in cpu_by_program().items()}
         cpu_broker_end = proc_cpu_seconds(args.broker_pid) if args.broker_pid else None
         profile_s = profiler.finish() if profiler is not None else None
         stop_join.set()
@@ -865,8 +921,13 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             "measured_events": measured, "elapsed_s": round(elapsed, 3),
             "events_per_s": round(rate, 1),
         }
-        cpu.update(worker_end=cpu_worker_end, bench_end=cpu_bench_end, broker_end=cpu_broker_end)
+        cpu.update(worker_end=cpu_worker_end, bench_end=cpu_bench_end, broker_end=cpu_broker_end,
+                   machine_end=cpu_machine_end)
         _backlog_cpu(result["backlog"], cpu, elapsed, measured)
+        result["backlog"]["cpu_ms_per_event_by_program"] = {
+            name: round(1000 * seconds / measured, 3)
+            for name, seconds in sorted(programs.items(), key=lambda kv: -kv[1])
+            if seconds >= 0.05 and measured}
         log(f"hub: drained {measured} events in {elapsed:.1f}s = {rate:.0f} events/s")
         if with_log:
             entries = await wait_for_log(store, {m.event_id for m in backlog}, limit_s=120)
@@ -924,6 +985,13 @@ def _backlog_cpu(backlog: dict[str, Any], cpu: dict[str, float | None], elapsed:
     if cpu.get("broker_start") is not None and broker_end is not None:
         broker_cpu = broker_end - (cpu["broker_start"] or 0.0)
         backlog["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
+    machine_start, machine_end = cpu.get("machine_start"), cpu.get("machine_end")
+    if machine_start is not None and machine_end is not None:
+        # Everything on the machine (broker, PostgreSQL, this process, other jobs): what is
+        # left of the cores for the hub to grow into.
+        busy = machine_end - machine_start
+        backlog["machine_cpu_util"] = round(busy / elapsed, 2)
+        backlog["machine_cpu_ms_per_event"] = round(1000 * busy / measured, 3)
 
 
 def _profile_result(profiler: Profiler, path: Path, profile_s: float | None) -> dict[str, Any]:
@@ -1028,6 +1096,14 @@ def render_table(result: dict[str, Any]) -> str:
                      f"{back['worker_cpu_ms_per_event']:.2f} ms/event"))
     if "broker_cpu_util" in back:
         rows.append(("broker CPU during drain", f"{100 * back['broker_cpu_util']:.0f}% of a core"))
+    if "machine_cpu_util" in back:
+        rows.append(("whole machine CPU during drain (all processes)",
+                     f"{back['machine_cpu_util']:.2f} of {os.cpu_count()} cores, "
+                     f"{back['machine_cpu_ms_per_event']:.2f} ms/event"))
+    if back.get("cpu_ms_per_event_by_program"):
+        rows.append(("  of which, ms/event by program",
+                     ", ".join(f"{name} {ms:.2f}" for name, ms
+                               in back["cpu_ms_per_event_by_program"].items())))
     if back.get("route_stage_events_per_s"):
         rows.append(("worker route stage alone (decided_at span)",
                      f"{back['route_stage_events_per_s']:.0f} events/s"))
@@ -1135,6 +1211,9 @@ def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any]) -> dict[str, A
             "added_p99_ms_half_load": (round(p99 - floor, 1)
                                        if p99 is not None and floor is not None else None),
             "worker_cpu_ms_per_event": hub["backlog"].get("worker_cpu_ms_per_event"),
+            "machine_cpu_util": hub["backlog"].get("machine_cpu_util"),
+            "machine_cpu_ms_per_event": hub["backlog"].get("machine_cpu_ms_per_event"),
+            "cpu_ms_per_event_by_program": hub["backlog"].get("cpu_ms_per_event_by_program"),
             "accounting_ok": hub["accounting_ok"]}
 
 
@@ -1145,6 +1224,7 @@ def json_line(result: dict[str, Any]) -> str:
     return json.dumps({
         "broker": result["config"]["broker"], "database": result["config"]["database"],
         "events": result["config"]["events"], "cpus": result["host"]["cpus"],
+        "layout": result["config"]["layout"],
         "baseline_events_per_s": result["baseline"]["events_per_s"],
         "hub": fleets,
         "scaling": (round(fleets[-1]["events_per_s"] / fleets[0]["events_per_s"], 2)
@@ -1186,6 +1266,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=_workers, default=[1],
                         help="worker processes sharing the stages: N, or N,M,… to measure "
                              "each in the same run against the same baseline (default 1)")
+    parser.add_argument("--layout", choices=("full", "split"), default="full",
+                        help="full: every worker runs every stage (the default); split: the "
+                             "workers run the route stage and one more process the others")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON line (baseline, hub rate and ratio per worker "
                              "count, scaling) instead of the table")
@@ -1262,7 +1345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None
                                                              else argv),
         "config": {"events": args.events, "broker": args.broker, "database": args.database,
-                   "workers": args.workers, "event_bytes": EVENT_BYTES,
+                   "workers": args.workers, "layout": args.layout,
+                   "event_bytes": EVENT_BYTES,
                    "batch": args.batch, "baseline_rounds": args.baseline_rounds,
                    "reject_every": args.reject_every,
                    "paced_fractions": args.paced_fractions, "paced_seconds": args.paced_seconds,

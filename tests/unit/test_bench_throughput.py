@@ -6,18 +6,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.throughput import _fleet_summary, _workers, fresh_database, json_line
+from bench.throughput import (
+    _fleet_summary,
+    _workers,
+    cpu_by_program,
+    fleet_stages,
+    fresh_database,
+    json_line,
+    machine_cpu_seconds,
+)
+from core.settings import WORKER_STAGES
 
 
 def _hub(workers: int, rate: float, p99: float | None, ok: bool = True) -> dict[str, Any]:
     paced = [] if p99 is None else [{"latency": {"ingest_to_routed": {"p99_ms": p99}}}]
     return {"workers": workers, "accounting_ok": ok, "paced": paced,
             "backlog": {"events_per_s": rate * 1.2, "end_to_end_events_per_s": rate,
-                        "worker_cpu_ms_per_event": 0.7}}
+                        "worker_cpu_ms_per_event": 0.7, "machine_cpu_util": 1.3,
+                        "machine_cpu_ms_per_event": 2.1,
+                        "cpu_ms_per_event_by_program": {"python": 1.5, "java": 0.3}}}
 
 
 BASELINE = {"events_per_s": 20_000.0,
@@ -36,13 +49,17 @@ def test_a_fleet_summary_takes_the_end_to_end_rate_and_the_p99_added_over_the_fl
     line = _fleet_summary(_hub(2, 5_000.0, 95.5), BASELINE)
     assert line == {"workers": 2, "events_per_s": 5000.0, "ratio": 0.25,
                     "p99_ms_half_load": 95.5, "added_p99_ms_half_load": 65.5,
-                    "worker_cpu_ms_per_event": 0.7, "accounting_ok": True}
+                    "worker_cpu_ms_per_event": 0.7, "machine_cpu_util": 1.3,
+                    "machine_cpu_ms_per_event": 2.1,
+                    "cpu_ms_per_event_by_program": {"python": 1.5, "java": 0.3},
+                    "accounting_ok": True}
     assert _fleet_summary(_hub(1, 5_000.0, None), BASELINE)["added_p99_ms_half_load"] is None
 
 
 def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first() -> None:
     result: dict[str, Any] = {
-        "config": {"broker": "kafka", "database": "postgres", "events": 20_000},
+        "config": {"broker": "kafka", "database": "postgres", "events": 20_000,
+                   "layout": "split"},
         "host": {"cpus": 2}, "baseline": BASELINE,
         "by_workers": [_fleet_summary(_hub(1, 4_000.0, 80.0), BASELINE),
                        _fleet_summary(_hub(2, 7_000.0, 90.0, ok=False), BASELINE)],
@@ -51,6 +68,7 @@ def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first
     assert "\n" not in text
     doc = json.loads(text)
     assert doc["baseline_events_per_s"] == 20_000.0
+    assert doc["layout"] == "split"
     assert [f["ratio"] for f in doc["hub"]] == [0.2, 0.35]
     assert doc["scaling"] == 1.75
     assert doc["accounting_ok"] is False  # one fleet lost count: the whole run says so
@@ -60,3 +78,27 @@ def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first
 
 def test_without_a_postgres_server_each_run_keeps_the_default_sqlite_file() -> None:
     assert fresh_database(None, "bench_x") is None
+
+
+def test_a_split_fleet_runs_the_route_stage_in_each_worker_and_every_other_stage_once() -> None:
+    assert fleet_stages(2, "full") == [("worker-1", None), ("worker-2", None)]
+    split = fleet_stages(2, "split")
+    assert [stages for _, stages in split[:2]] == ["route", "route"]
+    assert len({name for name, _ in split}) == 3
+    rest = (split[2][1] or "").split(",")
+    assert sorted(["route", *rest]) == sorted(WORKER_STAGES)  # every stage, each once
+    with pytest.raises(ValueError, match="layout"):
+        fleet_stages(1, "both")
+
+
+def test_the_machine_and_this_process_show_the_cpu_they_spend() -> None:
+    machine, mine = machine_cpu_seconds(), cpu_by_program()
+    assert machine is not None
+    assert machine > 0
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # busy: this process's CPU must show
+        pass
+    later = cpu_by_program()
+    name = Path("/proc/self/stat").read_text().split("(", 1)[1].rsplit(")", 1)[0]
+    assert later[name] - mine.get(name, 0.0) >= 0.15
+    assert (machine_cpu_seconds() or 0.0) - machine >= 0.15
