@@ -306,16 +306,11 @@ async def test_the_broker_away_is_a_503_with_nothing_claimed(flow: Flow) -> None
     assert flow.bus.lag(route_group(flow.router.settings), [ingest_topic("school")]) == 0
 
 
-class RebalancedAfterFetch:
-    """A stage's consumer whose group rebalances between its fetch and its commit: right
-    after the fetch ``takeover`` joins the group (and, with ``leave``, this member drops out,
-    as on a missed session timeout). Counts the commits the group refused."""
+class Wrapped:
+    """A stage's consumer that does what ``inner`` does; subclasses change one step of it."""
 
-    def __init__(self, inner: Consumer, takeover: Consumer, *, leave: bool = False) -> None:
+    def __init__(self, inner: Consumer) -> None:
         self.inner = inner
-        self.takeover = takeover
-        self.leave = leave
-        self.refused = 0
 
     async def start(self) -> None:
         await self.inner.start()
@@ -325,6 +320,24 @@ class RebalancedAfterFetch:
 
     def assignment(self) -> set[TopicPartition]:
         return self.inner.assignment()
+
+    async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
+        return await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
+
+    async def commit(self, offsets: Any = None) -> None:
+        await self.inner.commit(offsets)
+
+
+class RebalancedAfterFetch(Wrapped):
+    """A stage's consumer whose group rebalances between its fetch and its commit: right
+    after the fetch ``takeover`` joins the group (and, with ``leave``, this member drops out,
+    as on a missed session timeout). Counts the commits the group refused."""
+
+    def __init__(self, inner: Consumer, takeover: Consumer, *, leave: bool = False) -> None:
+        super().__init__(inner)
+        self.takeover = takeover
+        self.leave = leave
+        self.refused = 0
 
     async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
         batches = await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
@@ -385,26 +398,15 @@ async def test_a_rebalance_between_fetch_and_commit_loses_and_doubles_nothing(
             outcome["queues"])
 
 
-class CommitsHeld:
+class CommitsHeld(Wrapped):
     """The route stage's consumer with commits that wait until released (the coordinator's
     round trip), or that fail with ``error``."""
 
     def __init__(self, inner: Consumer, error: Exception | None = None) -> None:
-        self.inner, self.error = inner, error
+        super().__init__(inner)
+        self.error = error
         self.release = asyncio.Event()
         self.commits: list[dict[TopicPartition, int]] = []
-
-    async def start(self) -> None:
-        await self.inner.start()
-
-    async def stop(self) -> None:
-        await self.inner.stop()
-
-    def assignment(self) -> set[TopicPartition]:
-        return self.inner.assignment()
-
-    async def getmany(self, *, timeout_ms: int, max_records: int | None = None) -> Any:
-        return await self.inner.getmany(timeout_ms=timeout_ms, max_records=max_records)
 
     async def commit(self, offsets: Any = None) -> None:
         await self.release.wait()
