@@ -285,10 +285,15 @@ def now_utc() -> dt.datetime:
 def proc_cpu_seconds(pid: int) -> float | None:
     """utime + stime of a process (Linux /proc), for CPU-per-event figures."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _stat_cpu_seconds(stat: str) -> float:
+    """utime + stime from the text of a ``/proc/<pid>/stat``."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu_seconds() -> float | None:
@@ -305,17 +310,18 @@ def machine_cpu_seconds() -> float | None:
 def cpu_by_program() -> dict[str, float]:
     """CPU seconds so far of every live process, summed by program name (``java`` is the
     Apache Kafka broker, ``postgres`` the database server's processes, ``python…`` the hub
-    and this bench): which part of the machine's CPU each takes."""
+    and this bench, ``kworker`` the kernel's workers): which part of the machine's CPU each
+    takes."""
     totals: dict[str, float] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
-        except OSError:
-            continue
-        name = text[text.find("(") + 1:text.rfind(")")]
-        seconds = proc_cpu_seconds(int(stat.parent.name))
-        if seconds is not None:
-            totals[name] = totals.get(name, 0.0) + seconds
+            seconds = _stat_cpu_seconds(text)
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        # A kernel thread's name carries its CPU and job (kworker/u8:2-writeback): one group.
+        name = text[text.find("(") + 1:text.rfind(")")].split("/", 1)[0]
+        totals[name] = totals.get(name, 0.0) + seconds
     return totals
 
 
