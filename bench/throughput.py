@@ -78,7 +78,7 @@ from core.bus.topics import ensure_topics
 from core.policy.evaluator import Policy, load_policy
 from core.privacy.keys import FileKeyProvider
 from core.settings import Settings
-from core.store import Store, concerns, disclosure_log, events
+from core.store import Store, bulk, concerns, disclosure_log, events
 from hub.embedded import start_embedded_broker
 from hub.sample_data import sample_events
 from schemas.cpr import age_at
@@ -701,18 +701,23 @@ def ingest_tuples(messages: Sequence[IngestMessage]) -> Iterator[tuple[str, byte
                lambda m=m: m.sealed.headers(now_utc()))
 
 
-async def send_paced(producer: Any, messages: Sequence[IngestMessage], rate: float) -> float:
-    """Produce at ``rate`` events/s, each stamped when handed over. Returns the achieved rate."""
+async def send_paced(producer: Any, messages: Sequence[IngestMessage], rate: float,
+                     on_sent: Callable[[IngestMessage, dt.datetime], None] | None = None
+                     ) -> float:
+    """Produce at ``rate`` events/s, each stamped when handed over (``on_sent`` is told the
+    stamp). Returns the achieved rate."""
     pending: list[Any] = []
     t0 = time.monotonic()
     sent = 0
     while sent < len(messages):
         due = min(len(messages), int((time.monotonic() - t0) * rate) + 1)
         while sent < due:
-            m = messages[sent]
+            m, stamp = messages[sent], now_utc()
             pending.append(await producer.send(m.sealed.topic, m.sealed.value,
                                                key=m.sealed.key,
-                                               headers=m.sealed.headers(now_utc())))
+                                               headers=m.sealed.headers(stamp)))
+            if on_sent is not None:
+                on_sent(m, stamp)
             sent += 1
         if len(pending) > 2000:
             await asyncio.gather(*pending)
@@ -721,6 +726,43 @@ async def send_paced(producer: Any, messages: Sequence[IngestMessage], rate: flo
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
     await asyncio.gather(*pending)
     return len(messages) / (time.monotonic() - t0)
+
+
+class Readable:
+    """When each routed event of a paced phase could first be read: the store is asked every
+    ``poll_s`` which of the events sent and not seen yet have a concern (the unique
+    ``(event_id, queue)`` index), and each found is timed from its ``ssp-ingested-at`` stamp to
+    the start of that query. ``concerns.routed_at`` is stamped as the route stage's
+    transaction begins; this ends when it has committed. An upper bound: a concern counts at
+    the first query that sees it, at most ``poll_s`` (and the query's own time) after it
+    became visible."""
+
+    def __init__(self, store: Store, poll_s: float = 0.01) -> None:
+        self.store = store
+        self.poll_s = poll_s
+        self.waiting: dict[str, dt.datetime] = {}
+        self.seconds: list[float] = []
+
+    def sent(self, message: IngestMessage, stamp: dt.datetime) -> None:
+        if message.expected == "routed":
+            self.waiting[message.event_id] = stamp
+
+    async def watch(self, done: asyncio.Event) -> None:
+        """Poll until ``done`` is set, then once more."""
+        while True:
+            finished = done.is_set()
+            if self.waiting:
+                asked = now_utc()
+                for event_id in await asyncio.to_thread(self._readable, list(self.waiting)):
+                    self.seconds.append((asked - self.waiting.pop(event_id)).total_seconds())
+            if finished:
+                return
+            await asyncio.sleep(self.poll_s)
+
+    def _readable(self, ids: list[str]) -> set[str]:
+        with self.store.engine.connect() as conn:
+            return set(conn.execute(sa.select(concerns.c.event_id).where(
+                bulk.among(conn, concerns.c.event_id, ids))).scalars())
 
 
 def latencies(store: Store, ids: set[str]) -> dict[str, Any]:
@@ -1021,15 +1063,22 @@ async def _paced_phases(factory: EventFactory, producer: Any, store: Store, work
         paced = factory.batch(paced_n)
         log(f"hub: paced phase, {paced_n} events at {paced_rate:.0f} events/s "
             f"({fraction:.0%} of the drain rate)")
-        achieved = await send_paced(producer, paced, paced_rate)
+        readable, done = Readable(store), asyncio.Event()
+        watching = asyncio.create_task(readable.watch(done))
+        achieved = await send_paced(producer, paced, paced_rate, readable.sent)
         everything += paced
         await wait_for_outcomes(store, worker, len(everything), limit_s=120)
+        done.set()
+        await watching
         paced_ids = {m.event_id for m in paced}
+        latency = latencies(store, paced_ids)
+        latency["ingest_to_readable"] = percentiles(readable.seconds)
+        latency["ingest_to_readable"]["not_found"] = len(readable.waiting)
         results.append({
             "fraction": fraction, "events": paced_n,
             "target_events_per_s": round(paced_rate, 1),
             "achieved_events_per_s": round(achieved, 1),
-            "latency": latencies(store, paced_ids), **batch_sizes(store, paced_ids)})
+            "latency": latency, **batch_sizes(store, paced_ids)})
 
 
 def _account(result: dict[str, Any], store: Store, everything: list[IngestMessage]) -> None:
@@ -1126,6 +1175,10 @@ def render_table(result: dict[str, Any]) -> str:
         dec = phase["latency"]["ingest_to_decided"]
         rows.append((f"{label} latency ingest→routed p50 / p99{extra}",
                      f"{_ms(lat['p50_ms'])} / {_ms(lat['p99_ms'])}"))
+        if "ingest_to_readable" in phase["latency"]:
+            seen = phase["latency"]["ingest_to_readable"]
+            rows.append((f"{label} latency ingest→readable p50 / p99 (polled every 10 ms)",
+                         f"{_ms(seen['p50_ms'])} / {_ms(seen['p99_ms'])}"))
         rows.append((f"{label} latency ingest→decided p50 / p99 (hub /metrics)",
                      f"{_ms(dec['p50_ms'])} / {_ms(dec['p99_ms'])}"))
         lag = phase["latency"]["decided_to_routed"]
@@ -1208,14 +1261,19 @@ def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any]) -> dict[str, A
     half load over the one-hop passthrough's p99 at the same rate."""
     half = hub["paced"][0] if hub["paced"] else None
     p99 = half["latency"]["ingest_to_routed"]["p99_ms"] if half else None
+    seen = half["latency"].get("ingest_to_readable", {}).get("p99_ms") if half else None
     floor = baseline.get("paced", {}).get("latency_produce_to_forwarded", {}).get("p99_ms")
+
+    def added(value: float | None) -> float | None:
+        return round(value - floor, 1) if value is not None and floor is not None else None
     rate = _rate(hub)
     return {"workers": hub["workers"], "events_per_s": round(rate, 1),
             "ratio": round(rate / baseline["events_per_s"], 3) if baseline["events_per_s"]
             else 0.0,
             "p99_ms_half_load": p99,
-            "added_p99_ms_half_load": (round(p99 - floor, 1)
-                                       if p99 is not None and floor is not None else None),
+            "added_p99_ms_half_load": added(p99),
+            "readable_p99_ms_half_load": seen,
+            "added_readable_p99_ms_half_load": added(seen),
             "worker_cpu_ms_per_event": hub["backlog"].get("worker_cpu_ms_per_event"),
             "machine_cpu_util": hub["backlog"].get("machine_cpu_util"),
             "machine_cpu_ms_per_event": hub["backlog"].get("machine_cpu_ms_per_event"),

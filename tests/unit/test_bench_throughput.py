@@ -5,14 +5,18 @@ not)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from bench.throughput import (
+    Readable,
     _fleet_summary,
     _workers,
     cpu_by_program,
@@ -22,10 +26,12 @@ from bench.throughput import (
     machine_cpu_seconds,
 )
 from core.settings import WORKER_STAGES
+from core.store import Store, concerns
 
 
 def _hub(workers: int, rate: float, p99: float | None, ok: bool = True) -> dict[str, Any]:
-    paced = [] if p99 is None else [{"latency": {"ingest_to_routed": {"p99_ms": p99}}}]
+    paced = [] if p99 is None else [{"latency": {"ingest_to_routed": {"p99_ms": p99},
+                                                 "ingest_to_readable": {"p99_ms": p99 + 44.5}}}]
     return {"workers": workers, "accounting_ok": ok, "paced": paced,
             "backlog": {"events_per_s": rate * 1.2, "end_to_end_events_per_s": rate,
                         "worker_cpu_ms_per_event": 0.7, "machine_cpu_util": 1.3,
@@ -49,6 +55,7 @@ def test_a_fleet_summary_takes_the_end_to_end_rate_and_the_p99_added_over_the_fl
     line = _fleet_summary(_hub(2, 5_000.0, 95.5), BASELINE)
     assert line == {"workers": 2, "events_per_s": 5000.0, "ratio": 0.25,
                     "p99_ms_half_load": 95.5, "added_p99_ms_half_load": 65.5,
+                    "readable_p99_ms_half_load": 140.0, "added_readable_p99_ms_half_load": 110.0,
                     "worker_cpu_ms_per_event": 0.7, "machine_cpu_util": 1.3,
                     "machine_cpu_ms_per_event": 2.1,
                     "cpu_ms_per_event_by_program": {"python": 1.5, "java": 0.3},
@@ -102,3 +109,30 @@ def test_the_machine_and_this_process_show_the_cpu_they_spend() -> None:
     name = Path("/proc/self/stat").read_text().split("(", 1)[1].rsplit(")", 1)[0]
     assert later[name] - mine.get(name, 0.0) >= 0.15
     assert (machine_cpu_seconds() or 0.0) - machine >= 0.15
+
+
+async def test_an_event_counts_as_readable_when_a_query_finds_its_concern(tmp_path: Path
+                                                                         ) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'readable.db'}")
+    readable = Readable(store, poll_s=0.005)
+    sent = dt.datetime.now(dt.UTC) - dt.timedelta(milliseconds=200)
+    routed, rejected = (SimpleNamespace(event_id=f"e-{kind}", expected=kind)
+                        for kind in ("routed", "rejected"))
+    readable.sent(routed, sent)  # type: ignore[arg-type]
+    readable.sent(rejected, sent)  # type: ignore[arg-type]
+    assert list(readable.waiting) == ["e-routed"]  # a refusal never gets a concern
+    done = asyncio.Event()
+    watching = asyncio.create_task(readable.watch(done))
+    await asyncio.sleep(0.03)
+    assert readable.seconds == []  # not in the store: not readable
+    with store.engine.begin() as conn:
+        conn.execute(concerns.insert().values(
+            event_id="e-routed", queue="infohus", pseudonym="p", payload="{}",
+            occurred_at=sent, routed_at=sent))
+    await asyncio.sleep(0.05)
+    done.set()
+    await watching
+    store.close()
+    [seconds] = readable.seconds
+    assert 0.2 + 0.03 <= seconds < 5  # from the send stamp to a query that saw it
+    assert readable.waiting == {}
