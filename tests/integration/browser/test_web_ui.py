@@ -39,6 +39,16 @@ ALL_QUEUES = ("beredskab", "infohus", "opsoegende", "omraade-praestoe", "omraade
               "omraade-vordingborg", "underretning")
 
 
+def shown(locator: Any) -> bool:
+    """Whether ``locator`` shows, once the page a click started has rendered: Playwright's
+    ``is_visible`` answers at once, and a click returns when the next page starts loading."""
+    try:
+        locator.wait_for(state="visible", timeout=10_000)
+    except playwright_sync.TimeoutError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def ui(hub: HubStack) -> dict[str, Any]:
     """Sample events through the real ingest API and worker, and web accounts."""
@@ -167,7 +177,7 @@ def test_consultant_inbox_concern_status_joint_view_and_reidentification(
     page.get_by_label("Under behandling").check()
     page.get_by_label("Kort note").fill("Aftalt samtale med skolen og forældrene.")
     page.get_by_role("button", name="Gem status").click()
-    assert page.get_by_text("Status er gemt.").is_visible()
+    assert shown(page.get_by_text("Status er gemt."))
     assert page.locator("ol.history").inner_text().count("Under behandling") == 1
     assert_accessible_basics(page)
     shot(page, "concern")
