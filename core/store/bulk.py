@@ -22,7 +22,6 @@ cheap there. ``bench.costs`` measures both.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -85,10 +84,7 @@ def _pg_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, An
              tuple(returning))
     known = _PG_INSERTS.get(shape) if cacheable else None
     if known is None:
-        source = _recordset_source(conn.dialect, table, tuple(rows[0]))
-        quote = conn.dialect.identifier_preparer.quote_identifier
-        columns: list[Any] = [sa.literal_column(f"v.{quote(c)}") for c in rows[0]]
-        select = sa.select(*columns).select_from(source)
+        select = _recordset(conn.dialect, table, list(rows[0]))
         stmt = _upsert(postgresql.insert(table).from_select(list(rows[0]), select),
                        keys, update, where, returning)
         compiled = stmt.compile(dialect=conn.dialect)
@@ -141,15 +137,15 @@ def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_value)
 
 
-@functools.lru_cache(maxsize=256)
-def _recordset_source(dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]
-                      ) -> sa.TextClause:
-    """The typed ``json_to_recordset`` clause of ``table``'s ``columns``, built once: compiling
-    the column types for every batch was a third of the cost of building its statement."""
+def _recordset(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]
+               ) -> Any:  # a Select of as many columns as the rows have
+    """``SELECT v.… FROM json_to_recordset(:bulk_rows) AS v(… typed as the table's columns)``;
+    the rows are bound when the statement runs."""
     quote = dialect.identifier_preparer.quote_identifier
     typed = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}"
                       for c in columns)
-    return sa.text(f"json_to_recordset(CAST(:bulk_rows AS json)) AS v({typed})")
+    source = sa.text(f"json_to_recordset(CAST(:bulk_rows AS json)) AS v({typed})")
+    return sa.select(*[sa.literal_column(f"v.{quote(c)}") for c in columns]).select_from(source)
 
 
 def _json_value(value: Any) -> Any:
