@@ -114,7 +114,7 @@ def test_a_failed_save_keeps_the_note(hub: HubStack, ui: dict[str, Any], browser
     shot(page, "concern-save-failed")
     # Saved on the second try, from the same form.
     page.get_by_role("button", name="Gem status").click()
-    assert test_web_ui.shown(page.get_by_text("Status er gemt."))
+    test_web_ui.assert_shown(page.get_by_text("Status er gemt."))
     assert typed in page.locator("ol.history").inner_text()
     # A note with personal data: refused, kept.
     page.get_by_label("Kort note").fill("Ring til moren på 22 33 44 55.")

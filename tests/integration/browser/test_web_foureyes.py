@@ -71,7 +71,7 @@ def test_four_eyes_reidentification_is_refused_until_a_second_consultant_approve
 
     anna.get_by_label("Begrundelse").fill(ASKED)
     anna.get_by_role("button", name="Anmod om identitet").click()
-    assert base.shown(anna.locator("#anmodning-sendt"))
+    base.assert_shown(anna.locator("#anmodning-sendt"))
     assert "Afventer godkendelse" in anna.locator("#min-anmodning").inner_text()
     assert anna.locator("#identitet-cpr").count() == 0
     assert cpr not in anna.content()

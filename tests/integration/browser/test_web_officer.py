@@ -64,7 +64,7 @@ def test_officer_filters_by_infohus_opens_an_entry_and_exports_the_rows(
     first = shown[0].strip()
     page.get_by_role("link", name=f"Vis posten {first}").click()
     assert re.search(rf"/ui/log/{first}$", page.url)
-    assert base.shown(page.get_by_role("heading",
+    base.assert_shown(page.get_by_role("heading",
                                        name=f"Post nr. {first} i videregivelsesloggen"))
     reason = page.locator("#aarsag").inner_text()
     assert "Tilladt af politikkens regel:" in reason

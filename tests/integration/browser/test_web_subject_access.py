@@ -51,7 +51,7 @@ def test_a_withheld_entry_is_absent_from_the_citizens_copy_and_present_in_the_lo
     assert seq not in shown_seqs(page)
     assert len(shown_seqs(page)) >= len(before) - 1
     withheld = page.get_by_role("heading", name=re.compile("Tilbageholdt fra borgerens kopi"))
-    assert test_web_ui.shown(withheld)
+    test_web_ui.assert_shown(withheld)
     assert f"{seq}" in page.locator("section ul").last.inner_text()
     shot(page, "subject-access-withheld")
 

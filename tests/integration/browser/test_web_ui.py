@@ -39,14 +39,11 @@ ALL_QUEUES = ("beredskab", "infohus", "opsoegende", "omraade-praestoe", "omraade
               "omraade-vordingborg", "underretning")
 
 
-def shown(locator: Any) -> bool:
-    """Whether ``locator`` shows, once the page a click started has rendered: Playwright's
-    ``is_visible`` answers at once, and a click returns when the next page starts loading."""
-    try:
-        locator.wait_for(state="visible", timeout=10_000)
-    except playwright_sync.TimeoutError:
-        return False
-    return True
+def assert_shown(locator: Any) -> None:
+    """``locator`` shows, once the page a click started has rendered: a click returns when the
+    next page starts loading, and ``is_visible()`` answers at once; Playwright's ``expect``
+    waits (up to 10 s) and fails with what it saw."""
+    playwright_sync.expect(locator).to_be_visible(timeout=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +174,7 @@ def test_consultant_inbox_concern_status_joint_view_and_reidentification(
     page.get_by_label("Under behandling").check()
     page.get_by_label("Kort note").fill("Aftalt samtale med skolen og forældrene.")
     page.get_by_role("button", name="Gem status").click()
-    assert shown(page.get_by_text("Status er gemt."))
+    assert_shown(page.get_by_text("Status er gemt."))
     assert page.locator("ol.history").inner_text().count("Under behandling") == 1
     assert_accessible_basics(page)
     shot(page, "concern")
