@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.store import Store, bulk
+from core.store.engine import STORE_UNAVAILABLE
 from core.store.tables import aggregate_events, concerns, events, log_tiles
 
 AWKWARD = 'quote " backslash \\ newline \n tab \t æøå 😀 {"json": [1]} \u200b'
@@ -133,3 +134,73 @@ def test_update_sets_each_row_its_own_values(store: Store) -> None:
                 row.decided_at.replace(tzinfo=dt.UTC)
             assert (row.status, row.reason) == ("routed", AWKWARD + e)
             assert decided == at + dt.timedelta(minutes=i // 2)
+
+
+def event_row(event_id: str, at: dt.datetime) -> dict[str, object]:
+    return {"event_id": event_id, "agency": "school", "status": "pending", "queues": "[]",
+            "rule_ids": "[]", "accepted_at": at}
+
+
+def test_a_pipelined_transaction_reads_each_result_in_order_and_commits_at_its_end(
+        store: Store) -> None:
+    at = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+    ids = [f"p-{i:02d}" for i in range(30)]
+    with store.engine.begin() as conn, bulk.pipelined(conn):
+        # Not read: sent without waiting (on PostgreSQL). The statements after it see it.
+        bulk.insert(conn, events, [event_row(e, at) for e in ids[:20]], keys=["event_id"])
+        new = bulk.insert(conn, events, [event_row(e, at) for e in ids], keys=["event_id"],
+                          returning=[events.c.event_id])
+        bulk.update(conn, events, [{"event_id": e, "status": "routed"} for e in ids[::3]],
+                    key="event_id")
+        locked = bulk.locked(conn, [events.c.event_id, events.c.status], events.c.event_id,
+                             [*ids[:6], "never-stored"])
+        with store.engine.connect() as other:  # another connection: nothing committed yet
+            assert other.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 0
+    assert sorted(r.event_id for r in new) == ids[20:]
+    assert [(r.event_id, r.status) for r in locked] == [
+        (e, "routed" if i % 3 == 0 else "pending") for i, e in enumerate(ids[:6])]
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 30
+
+
+def test_an_error_in_a_pipelined_transaction_is_sqlalchemys_and_nothing_of_it_stays(
+        store: Store) -> None:
+    at = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+    with store.engine.begin() as conn:
+        bulk.insert(conn, events, [event_row("taken", at)])
+
+    def duplicate() -> None:
+        with store.engine.begin() as conn, bulk.pipelined(conn):
+            bulk.insert(conn, concerns, [concern_row("c-1", "infohus", at)])
+            bulk.insert(conn, events, [event_row("taken", at)])  # no ON CONFLICT: a duplicate
+            bulk.insert(conn, concerns, [concern_row("c-2", "infohus", at)],
+                        returning=[concerns.c.event_id])
+
+    with pytest.raises(sa.exc.IntegrityError):
+        duplicate()
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(concerns)).scalar() == 0
+        assert conn.execute(sa.select(events.c.event_id)).scalars().all() == ["taken"]
+
+
+def test_a_connection_lost_in_a_pipelined_transaction_is_store_unavailable(
+        store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs the block as it is: no connection to lose")
+    at = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+
+    def lose_the_connection() -> None:
+        with store.engine.begin() as conn, bulk.pipelined(conn):
+            bulk.insert(conn, events, [event_row("lost", at)])
+            pid = conn.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+            with store.engine.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            bulk.insert(conn, events, [event_row("lost-too", at)],
+                        returning=[events.c.event_id])
+
+    with pytest.raises(STORE_UNAVAILABLE):
+        lose_the_connection()
+    with store.engine.begin() as conn:  # the pool hands out a working connection again
+        bulk.insert(conn, events, [event_row("after", at)])
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(events.c.event_id)).scalars().all() == ["after"]

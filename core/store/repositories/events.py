@@ -105,7 +105,7 @@ class EventRepository:
         if not ledger and not outcomes and not concern_rows:
             return
         now = utc_now()
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, bulk.pipelined(conn):
             # Concerns first, as the projector does; the aggregates once, at the end, in key
             # order (core/store/aggregates.py: the one lock order of every writer).
             deltas = insert_concerns(conn, concern_rows)
@@ -156,11 +156,9 @@ def upsert_outcomes(conn: sa.Connection, outcomes: Sequence[dict[str, Any]]) -> 
         {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
          "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
         for e in ids], keys=["event_id"], returning=[events.c.event_id])
-    before = {r.event_id: r for r in conn.execute(
-        sa.select(events.c.event_id, events.c.status, events.c.accepted_at,
-                  events.c.policy_version, events.c.decided_at)
-        .where(bulk.among(conn, events.c.event_id, ids)).order_by(events.c.event_id)
-        .with_for_update())}
+    before = {r.event_id: r for r in bulk.locked(
+        conn, [events.c.event_id, events.c.status, events.c.accepted_at,
+               events.c.policy_version, events.c.decided_at], events.c.event_id, ids)}
     bulk.update(conn, events, [
         {"event_id": o["event_id"], "status": o["status"],
          "queues": json.dumps(o["queues"]), "reason": o["reason"],
