@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,18 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@contextlib.contextmanager
+def reading(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection for one read statement. On PostgreSQL it runs outside a transaction
+    (autocommit): one round trip instead of three (psycopg's BEGIN, the statement, the pool's
+    ROLLBACK), and the same answer — a read-committed transaction takes a fresh snapshot per
+    statement anyway. On SQLite, a plain connection (there, a transaction is one snapshot)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 # The store is unavailable for now (a database restart, a failover, a dropped connection):

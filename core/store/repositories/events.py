@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from core.store import aggregates as agg
 from core.store import bulk
+from core.store.engine import reading
 from core.store.repositories.concerns import insert_concerns
 from core.store.repositories.decisions import inputs_json
 from core.store.rows import aware, insert_ignore, utc_now
@@ -80,7 +81,7 @@ class EventRepository:
         ids = list(event_ids)
         if not ids:
             return set()
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 sa.select(processed.c.event_id).where(bulk.among(conn, processed.c.event_id, ids))
             )

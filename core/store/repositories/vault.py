@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.store import bulk
+from core.store.engine import reading
 from core.store.rows import VaultRow, as_utc, insert_ignore, utc_now, vault_row
 from core.store.tables import concerns, pseudonym_aliases, vault
 
@@ -19,10 +21,10 @@ class VaultRepository:
         """Which of ``pseudonyms`` have a vault entry (erased ones included)."""
         names = list(set(pseudonyms))
         found: set[str] = set()
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             for i in range(0, len(names), 500):
-                rows = conn.execute(sa.select(vault.c.pseudonym)
-                                    .where(vault.c.pseudonym.in_(names[i:i + 500])))
+                rows = conn.execute(sa.select(vault.c.pseudonym).where(
+                    bulk.among(conn, vault.c.pseudonym, names[i:i + 500])))
                 found.update(r.pseudonym for r in rows)
         return found
 
@@ -34,7 +36,7 @@ class VaultRepository:
             return
         now = utc_now()
         links = {(a, b) for a, b in aliases if a != b} | {(b, a) for a, b in aliases if a != b}
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, bulk.pipelined(conn):
             insert_ignore(conn, vault, [
                 {"pseudonym": r.pseudonym, "key_version": r.key_version,
                  "wrapped_dek": r.wrapped_dek, "ciphertext": r.ciphertext, "created_at": now}
