@@ -25,7 +25,7 @@ import datetime as dt
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from core.bus import Bus, Consumer, KafkaBus, Producer, Record
+from core.bus import Bus, Consumer, KafkaBus, Outgoing, Producer, Record
 from core.bus.consumer import commit_handled, fetch_fresh, run_stage
 from core.ledger.entries import entry_message
 from core.logs import get_logger
@@ -107,10 +107,9 @@ class Outputs:
                 self._producer = producer
             return self._producer
 
-    async def send(self, topic: str, key: str, value: bytes,
-                   headers: Sequence[tuple[str, bytes]] = ()) -> Awaitable[Any]:
+    async def send_many(self, records: Sequence[Outgoing]) -> Awaitable[Any]:
         producer = self._producer or await self._started()
-        return await producer.send(topic, value, key=key.encode("ascii"), headers=headers)
+        return await producer.send_many(records)
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -185,7 +184,7 @@ class Router:
         done, decided = await asyncio.gather(
             asyncio.to_thread(self.store.already_processed, [e for e, _ in todo]),
             asyncio.to_thread(self._decide, todo, now))
-        futures: list[Awaitable[Any]] = []
+        outgoing: list[Outgoing] = []
         ledger: list[tuple[str, str]] = []
         identities: list[Identity] = []
         projected: list[tuple[str, bytes]] = []
@@ -194,11 +193,12 @@ class Router:
                 continue
             if isinstance(result, Routed):
                 identities += result.identities
-            futures += await self.emit(event_id, result, projected)
+            outgoing += self.emit(event_id, result, projected)
             ledger.append((event_id, result.outcome.status.value))
+        acknowledged = await self.outputs.send_many(outgoing)
         # The vault write runs while the broker acknowledges; both finish before the store
         # records the batch.
-        await asyncio.gather(asyncio.to_thread(self.vault.put, identities), *futures)
+        await asyncio.gather(asyncio.to_thread(self.vault.put, identities), acknowledged)
         # The route stage projects its own results (the projector skips the records marked
         # H_PROJECTED): a routed concern is readable one store write after its decision,
         # not one more consumer hop later.
@@ -209,28 +209,27 @@ class Router:
                 now: dt.datetime) -> list[tuple[str, Result]]:
         return [(event_id, self.pipeline.process(rec, now)) for event_id, rec in todo]
 
-    async def emit(self, event_id: str, result: Result,
-                   projected: list[tuple[str, bytes]]) -> list[Awaitable[Any]]:
-        """Send ``result``'s records; the case and outcome records, which this stage
-        projects itself, are also appended to ``projected`` and go out marked so."""
-        send = self.outputs.send
-        futures: list[Awaitable[Any]] = []
+    def emit(self, event_id: str, result: Result,
+             projected: list[tuple[str, bytes]]) -> list[Outgoing]:
+        """``result``'s records; the case and outcome records, which this stage projects
+        itself, are also appended to ``projected`` and go out marked so."""
+        key = event_id.encode("ascii")
+        out: list[Outgoing] = []
         if isinstance(result, Routed):
             for concern in result.concerns:
                 topic, value = cases_topic(concern.queue), concern_json(concern)
                 projected.append((topic, value))
-                futures.append(await send(topic, event_id, value, PROJECTED))
+                out.append(Outgoing(topic, key, value, PROJECTED))
         if isinstance(result, Routed | Rejected) and not self.settings.unsafe_skip_disclosure_log:
-            for entry in result.entries:
-                futures.append(await send(DISCLOSURES_TOPIC, entry.entry_id,
-                                          entry_message(entry)))
+            out += [Outgoing(DISCLOSURES_TOPIC, entry.entry_id.encode("ascii"),
+                             entry_message(entry)) for entry in result.entries]
         elif isinstance(result, Aggregated):
             signal = result.signal
             rule = self.policy.signal_rule(signal.kind.value)
             assert rule is not None  # the pipeline aggregates only kinds the policy has a rule for
-            key = signal.pseudonym if rule.per == "subject" else signal.area.value
-            futures.append(await send(SIGNALS_TOPIC, table_key(rule.id, key).decode("ascii"),
-                                      signal.model_dump_json().encode("utf-8")))
+            table = signal.pseudonym if rule.per == "subject" else signal.area.value
+            out.append(Outgoing(SIGNALS_TOPIC, table_key(rule.id, table),
+                                signal.model_dump_json().encode("utf-8")))
         elif isinstance(result, Quarantined):
             rec = result.record
             headers = [(k, v) for k, v in rec.headers.items()
@@ -238,22 +237,23 @@ class Router:
             headers += [(H_REASON, (result.outcome.reason or "").encode("ascii", "replace")),
                         (H_SOURCE_TOPIC, rec.topic.encode("ascii"))]
             # Still encrypted: the dead letter holds the original ciphertext, untouched.
-            futures.append(await send(DEADLETTER_TOPIC, event_id, rec.value, headers))
+            out.append(Outgoing(DEADLETTER_TOPIC, key, rec.value, headers))
         outcome = result.outcome
         if outcome.event_id != event_id:
             outcome = outcome.model_copy(update={"event_id": event_id})
         value = outcome_json(outcome)
         projected.append((OUTCOMES_TOPIC, value))
-        futures.append(await send(OUTCOMES_TOPIC, event_id, value, PROJECTED))
-        return futures
+        out.append(Outgoing(OUTCOMES_TOPIC, key, value, PROJECTED))
+        return out
 
     async def emit_derived(self, derived: Derived) -> None:
         """A concern the aggregator made: its case records and log entries, acknowledged, and
         its identities (none for an area concern) in the vault."""
-        send = self.outputs.send
-        futures = [await send(cases_topic(c.queue), derived.event_id, concern_json(c))
-                   for c in derived.concerns]
+        key = derived.event_id.encode("ascii")
+        outgoing = [Outgoing(cases_topic(c.queue), key, concern_json(c))
+                    for c in derived.concerns]
         if not self.settings.unsafe_skip_disclosure_log:
-            futures += [await send(DISCLOSURES_TOPIC, e.entry_id, entry_message(e))
-                        for e in derived.entries]
-        await asyncio.gather(asyncio.to_thread(self.vault.put, derived.identities), *futures)
+            outgoing += [Outgoing(DISCLOSURES_TOPIC, e.entry_id.encode("ascii"),
+                                  entry_message(e)) for e in derived.entries]
+        acknowledged = await self.outputs.send_many(outgoing)
+        await asyncio.gather(asyncio.to_thread(self.vault.put, derived.identities), acknowledged)

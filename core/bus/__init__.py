@@ -9,10 +9,11 @@ from core.bus.protocol import (
     BusError,
     CommitFailed,
     Consumer,
+    Outgoing,
     Producer,
     Record,
     TopicPartition,
 )
 
 __all__ = ["Bus", "BusError", "CommitFailed", "Consumer", "InMemoryBus", "KafkaBus",
-           "Producer", "Record", "TopicPartition"]
+           "Outgoing", "Producer", "Record", "TopicPartition"]

@@ -9,8 +9,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka import TopicPartition as KafkaTopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
-from core.bus.protocol import BusError, CommitFailed, Headers, Record, TopicPartition
+from core.bus.protocol import BusError, CommitFailed, Headers, Outgoing, Record, TopicPartition
 
 
 def _acknowledged(sent: asyncio.Future[Any]) -> asyncio.Future[Any]:
@@ -37,6 +38,9 @@ def _acknowledged(sent: asyncio.Future[Any]) -> asyncio.Future[Any]:
     return out
 
 
+_PARTITIONER = DefaultPartitioner()
+
+
 class KafkaProducer:
     def __init__(self, bootstrap_servers: str, **config: Any) -> None:
         # The embedded broker has no idempotent producer; duplicates from a retry are
@@ -61,6 +65,43 @@ class KafkaProducer:
         except KafkaError as exc:
             raise BusError(type(exc).__name__) from exc
         return _acknowledged(sent)
+
+    async def send_many(self, records: Sequence[Outgoing]) -> Awaitable[Any]:
+        """One producer batch per partition (``create_batch``/``send_batch``) instead of a
+        ``send`` per record: the route stage hands over ~4 records an event, and ``send``'s
+        per-record work (metadata check, partitioner, accumulator, a future each) was ~10 %
+        of the worker's CPU in a py-spy profile of ``bench.throughput``."""
+        try:
+            batches = [await self._producer.send_batch(batch, topic, partition=partition)
+                       for (topic, partition), batch in await self._batches(records)]
+        except KafkaError as exc:
+            raise BusError(type(exc).__name__) from exc
+        return asyncio.gather(*(_acknowledged(b) for b in batches))
+
+    async def _batches(self, records: Sequence[Outgoing]) -> list[tuple[tuple[str, int], Any]]:
+        """``records`` in producer batches, per (topic, partition) in the order they come; a
+        partition's records that outgrow one batch continue in the next."""
+        placed: dict[tuple[str, bytes], int] = {}
+        out: list[tuple[tuple[str, int], Any]] = []
+        open_batch: dict[tuple[str, int], Any] = {}
+        for r in records:
+            partition = placed.get((r.topic, r.key))
+            if partition is None:
+                partition = placed[(r.topic, r.key)] = await self._partition(r.topic, r.key)
+            tp = (r.topic, partition)
+            batch = open_batch.get(tp)
+            if batch is None or batch.append(key=r.key, value=r.value, timestamp=None,
+                                             headers=list(r.headers)) is None:
+                batch = open_batch[tp] = self._producer.create_batch()
+                batch.append(key=r.key, value=r.value, timestamp=None, headers=list(r.headers))
+                out.append((tp, batch))
+        return out
+
+    async def _partition(self, topic: str, key: bytes) -> int:
+        # As ``send`` places a keyed record: the default partitioner over the topic's
+        # partitions, in the order aiokafka's metadata lists them.
+        partitions = list(await self._producer.partitions_for(topic))
+        return int(_PARTITIONER(key, partitions, partitions))
 
     async def ready(self) -> None:
         try:

@@ -24,7 +24,14 @@ from typing import Any
 
 from aiokafka.partitioner import murmur2
 
-from core.bus.protocol import BusError, CommitFailed, Headers, Record, TopicPartition
+from core.bus.protocol import (
+    BusError,
+    CommitFailed,
+    Headers,
+    Outgoing,
+    Record,
+    TopicPartition,
+)
 from core.bus.topics import ONE_PARTITION_TOPICS
 
 POLL_S = 0.002
@@ -157,6 +164,11 @@ class InMemoryProducer:
                    headers: Headers = ()) -> Awaitable[Any]:
         acked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         acked.set_result(self.bus.append(topic, value, key, headers))
+        return acked
+
+    async def send_many(self, records: Sequence[Outgoing]) -> Awaitable[Any]:
+        acked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        acked.set_result([self.bus.append(r.topic, r.value, r.key, r.headers) for r in records])
         return acked
 
     async def ready(self) -> None:

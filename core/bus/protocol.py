@@ -16,6 +16,15 @@ from typing import Any, NamedTuple, Protocol
 Headers = Sequence[tuple[str, bytes]]
 
 
+class Outgoing(NamedTuple):
+    """One record to produce (:meth:`Producer.send_many`)."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers = ()
+
+
 class BusError(Exception):
     """The broker is unreachable or did not acknowledge; the caller may retry later."""
 
@@ -61,6 +70,11 @@ class Producer(Protocol):
                    headers: Headers = ()) -> Awaitable[Any]:
         """Hand one record over; the result resolves when the broker acknowledged it (and
         raises :class:`BusError` if it never does)."""
+
+    async def send_many(self, records: Sequence[Outgoing]) -> Awaitable[Any]:
+        """Hand ``records`` over at once, placed by key as :meth:`send` places them and in
+        their order on each partition; the result resolves when the broker acknowledged
+        them all (:class:`BusError` if it never does)."""
 
     async def ready(self) -> None:
         """Return if the broker answers a metadata request; else :class:`BusError`."""

@@ -17,6 +17,7 @@ from core.bus import (
     Consumer,
     InMemoryBus,
     KafkaBus,
+    Outgoing,
     TopicPartition,
 )
 from core.bus.consumer import commit_handled, fetch_fresh
@@ -255,3 +256,18 @@ async def test_a_fresh_fetch_stays_within_the_batch_size_and_nothing_is_skipped(
         await commit_handled(consumer, batch, "test")
 
     assert sorted(seen) == sorted(b"v%d" % i for i in range(30))
+
+
+async def test_records_handed_over_at_once_are_placed_as_one_by_one() -> None:
+    bus = InMemoryBus(partitions=4)
+    producer = bus.producer()
+    await producer.start()
+    keys = [b"%032x" % i for i in range(20)]
+    records = [Outgoing(TOPIC, k, b"v%d" % i, (("h", b"%d" % i),)) for i, k in enumerate(keys)]
+
+    await (await producer.send_many(records))
+
+    kafka = DefaultPartitioner()
+    got = {r.key: (r.partition, r.value, tuple(r.headers)) for r in bus.records(TOPIC)}
+    assert got == {k: (kafka(k, [0, 1, 2, 3], [0, 1, 2, 3]), b"v%d" % i, (("h", b"%d" % i),))
+                   for i, k in enumerate(keys)}
