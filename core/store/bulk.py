@@ -13,7 +13,7 @@ round of psycopg's pipeline bookkeeping per row. Here, on PostgreSQL, the rows t
     ON CONFLICT (a) DO NOTHING RETURNING t.a
 
 — the same text for every batch (psycopg parses it once and prepares it on the server), and
-the rows are encoded by the C JSON encoder. (psycopg's array parameters were tried first:
+the rows are encoded by orjson. (psycopg's array parameters were tried first:
 their text dumper escapes each element with a Python regex, slower than what it replaced.)
 ``column = ANY(…)`` does the same for ``IN``. SQLite keeps SQLAlchemy's executemany, which is
 cheap there. ``bench.costs`` measures both.
@@ -184,6 +184,7 @@ def pipelined(conn: sa.Connection) -> Iterator[None]:
     raw = conn.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     conn.info[_PIPELINE] = raw
+    sa.event.listen(conn, "before_cursor_execute", _not_in_a_pipeline)
     try:
         with raw.pipeline():
             yield
@@ -194,7 +195,13 @@ def pipelined(conn: sa.Connection) -> Iterator[None]:
                                          connection_invalidated=gone,
                                          dialect=conn.dialect) from exc
     finally:
+        sa.event.remove(conn, "before_cursor_execute", _not_in_a_pipeline)
         conn.info.pop(_PIPELINE, None)
+
+
+def _not_in_a_pipeline(*_args: Any) -> None:
+    raise RuntimeError("SQLAlchemy's execute inside bulk.pipelined (it would read no rows): "
+                       "use this module's functions there")
 
 
 def _run(conn: sa.Connection, sql: str, params: dict[str, Any], fetch: bool) -> list[Any]:

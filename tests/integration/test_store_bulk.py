@@ -204,3 +204,18 @@ def test_a_connection_lost_in_a_pipelined_transaction_is_store_unavailable(
         bulk.insert(conn, events, [event_row("after", at)])
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(events.c.event_id)).scalars().all() == ["after"]
+
+
+def test_sqlalchemys_own_execute_is_refused_inside_a_pipelined_transaction(
+        store: Store) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs the block as it is")
+
+    def select_inside() -> None:
+        with store.engine.begin() as conn, bulk.pipelined(conn):
+            conn.execute(sa.select(events.c.event_id))  # would read no rows in pipeline mode
+
+    with pytest.raises(RuntimeError, match=r"inside bulk\.pipelined"):
+        select_inside()
+    with store.engine.connect() as conn:  # the connection went back to the pool usable
+        assert conn.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 0
