@@ -9,7 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka import TopicPartition as KafkaTopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2
 
 from core.bus.protocol import BusError, CommitFailed, Headers, Outgoing, Record, TopicPartition
 
@@ -36,9 +36,6 @@ def _acknowledged(sent: asyncio.Future[Any]) -> asyncio.Future[Any]:
 
     sent.add_done_callback(copy)
     return out
-
-
-_PARTITIONER = DefaultPartitioner()
 
 
 class KafkaProducer:
@@ -81,14 +78,20 @@ class KafkaProducer:
     async def _batches(self, records: Sequence[Outgoing]) -> list[tuple[tuple[str, int], Any]]:
         """``records`` in producer batches, per (topic, partition) in the order they come; a
         partition's records that outgrow one batch continue in the next."""
-        placed: dict[tuple[str, bytes], int] = {}
+        partitions: dict[str, list[int]] = {}
+        hashes: dict[bytes, int] = {}  # an event's case and outcome records share its key
         out: list[tuple[tuple[str, int], Any]] = []
         open_batch: dict[tuple[str, int], Any] = {}
         for r in records:
-            partition = placed.get((r.topic, r.key))
-            if partition is None:
-                partition = placed[(r.topic, r.key)] = await self._partition(r.topic, r.key)
-            tp = (r.topic, partition)
+            listed = partitions.get(r.topic)
+            if listed is None:
+                # In the order aiokafka's metadata lists them, as ``send`` takes them.
+                listed = partitions[r.topic] = list(await self._producer.partitions_for(r.topic))
+            h = hashes.get(r.key)
+            if h is None:
+                h = hashes[r.key] = murmur2(r.key) & 0x7FFFFFFF
+            # Kafka's default partitioner for a keyed record (aiokafka's DefaultPartitioner).
+            tp = (r.topic, listed[h % len(listed)])
             batch = open_batch.get(tp)
             if batch is None or batch.append(key=r.key, value=r.value, timestamp=None,
                                              headers=list(r.headers)) is None:
@@ -96,12 +99,6 @@ class KafkaProducer:
                 batch.append(key=r.key, value=r.value, timestamp=None, headers=list(r.headers))
                 out.append((tp, batch))
         return out
-
-    async def _partition(self, topic: str, key: bytes) -> int:
-        # As ``send`` places a keyed record: the default partitioner over the topic's
-        # partitions, in the order aiokafka's metadata lists them.
-        partitions = list(await self._producer.partitions_for(topic))
-        return int(_PARTITIONER(key, partitions, partitions))
 
     async def ready(self) -> None:
         try:
