@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from core.bus import Bus, Consumer
 from core.bus.consumer import commit_handled, own_group_consumer, run_stage
@@ -24,11 +25,13 @@ from schemas.wire import CASES_PREFIX, H_PROJECTED, OUTCOMES_TOPIC, cases_topic
 
 def rows_from_records(records: Iterable[tuple[str, bytes]]
                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(topic, value) records → (outcome rows, concern rows) for the store."""
+    """(topic, value) records → (outcome rows, concern rows) for the store. (orjson: the
+    route stage parses every record it just wrote here; ``json.loads`` was ~3 % of its
+    worker's busy samples.)"""
     outcomes: list[dict[str, Any]] = []
     concerns: list[dict[str, Any]] = []
     for topic, value in records:
-        doc = json.loads(value)
+        doc = orjson.loads(value)
         if topic == OUTCOMES_TOPIC:
             for field in ("ingested_at", "decided_at"):
                 if doc.get(field):
