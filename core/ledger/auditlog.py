@@ -212,11 +212,15 @@ class AuditLog:
             rows: list[dict[str, Any]] = []
             subjects: list[dict[str, Any]] = []
             completed: list[tuple[int, int, bytes]] = []
-            for entry_id, entry in batch.items():
+            # Each entry's salt: 16 bytes of one read from the system's CSPRNG per batch (a
+            # read per entry was ~2.5 % of a busy worker's samples in py-spy).
+            salts = secrets.token_bytes(16 * len(batch))
+            for i, (entry_id, entry) in enumerate(batch.items()):
                 if entry_id in known:
                     continue
                 seq = tree.size
-                data, body = sequence_entry(entry, seq, now, secrets.token_hex(16))
+                salt = salts[16 * i:16 * i + 16].hex()
+                data, body = sequence_entry(entry, seq, now, salt)
                 leaf = merkle.leaf_hash(data)
                 tree.append(leaf, completed)
                 rows.append({

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -138,6 +139,18 @@ def test_integrate_twice_keeps_one_copy_with_contiguous_seqs(store: Store,
     assert len({json.loads(data)["entry_id"] for _, data in rows}) == 12
     assert log.state().size == 12
     assert verify_store(store, public_keys(keyring)).ok
+
+
+def test_every_entry_of_a_batch_gets_a_salt_of_its_own(store: Store, keyring: KeyRing) -> None:
+    log = AuditLog(store, keyring)
+    log.integrate([make_entry(0)], now=T0)
+    log.integrate([make_entry(i) for i in range(40)], now=T0)  # the first one is known
+
+    salts = [json.loads(body)["salt"] for _, _, body in log.entry_rows_with_bodies()
+             if body is not None]
+    assert len(salts) == 40
+    assert all(re.fullmatch(r"[0-9a-f]{32}", s) for s in salts)
+    assert len(set(salts)) == 40
 
 
 def test_leaf_is_the_canonical_entry_with_seq_and_logging_time(store: Store,
