@@ -48,6 +48,7 @@ from core.store import (
 )
 from core.store import aware as _aware
 from core.store import insert_ignore as _insert_ignore
+from core.store.engine import reading
 from schemas.disclosures import (
     Checkpoint,
     Decision,
@@ -278,8 +279,8 @@ class AuditLog:
                 return False
             return force or last is None or now - last.issued_at >= self.checkpoint_interval
 
-        # A read first: the sequencer asks twice a second, and most answers are "not yet";
-        # only a due checkpoint takes the log's write lock (and is re-checked under it).
+        # A read first (the sequencer asks up to once a second, and most answers are "not
+        # yet"); only a due checkpoint takes the log's write lock (and is re-checked under it).
         if not due(self.state(), self.latest_checkpoint()):
             return None
         with self.engine.begin() as conn:
@@ -292,14 +293,14 @@ class AuditLog:
 
     # -- reading ------------------------------------------------------------------------
     def state(self) -> TreeState:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(sa.select(log_state).where(log_state.c.id == 1)).first()
         if row is None:
             return TreeState(0, merkle.EMPTY_ROOT, ())
         return TreeState(int(row.size), bytes.fromhex(row.root_hash), _frontier_of(row.frontier))
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return self._last_checkpoint(conn)
 
     def checkpoints(self) -> list[Checkpoint]:

@@ -11,6 +11,7 @@ silently lose a disclosure record, and a stalled log is visible on ``/readyz``-s
 from __future__ import annotations
 
 import asyncio
+import time
 
 from core.bus import Bus, Consumer
 from core.bus.consumer import commit_handled, own_group_consumer, run_stage
@@ -27,6 +28,8 @@ log = get_logger("hub.sequencer")
 class Sequencer:
     def __init__(self, settings: Settings, audit: AuditLog, bus: Bus | None = None) -> None:
         self.settings = settings
+        # When a step last asked whether a time-based checkpoint is due (see :meth:`step`).
+        self._asked_at = -float("inf")
         self.audit = audit
         self.bus = bus
 
@@ -48,5 +51,16 @@ class Sequencer:
             await commit_handled(consumer, batches, "sequencer")
             if len(seqs) < len(entries):
                 log.info("log_duplicates_skipped", count=len(entries) - len(seqs))
-        await asyncio.to_thread(self.audit.checkpoint)
+        await self._checkpoint_if_due()
         return len(entries)
+
+    async def _checkpoint_if_due(self) -> None:
+        """Ask whether a checkpoint is due at most every tenth of ``checkpoint_interval`` (and
+        at least every second): a step at a steady trickle comes ~25 times a second, and each
+        question cost two store reads that answered "not yet". A checkpoint thus comes at most
+        a tenth of its interval late; one due by size is signed inside ``integrate``."""
+        now = time.monotonic()
+        if now - self._asked_at < min(1.0, self.audit.checkpoint_interval.total_seconds() / 10):
+            return
+        self._asked_at = now
+        await asyncio.to_thread(self.audit.checkpoint)

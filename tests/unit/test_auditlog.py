@@ -3,11 +3,13 @@ verification of the live log against every way a database administrator could ta
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.bus import InMemoryBus
 from core.ledger import merkle
 from core.ledger.auditlog import (
     AuditLog,
@@ -27,7 +30,9 @@ from core.ledger.auditlog import (
     verify_store,
 )
 from core.ledger.entries import derived_entry_id
+from core.ledger.sequencer import Sequencer
 from core.privacy.keys import KeyRing, new_keyring
+from core.settings import Settings
 from core.store import Store
 from schemas.cpr import contains_cpr_like
 from schemas.disclosures import (
@@ -504,3 +509,32 @@ def test_leaf_bytes_equal_the_rfc8785_library_for_any_entry(
                      details=details)
 
     assert leaf_bytes(entry, seq, T0) == rfc8785.dumps(entry_document(entry, seq, T0))
+
+
+async def test_the_sequencer_asks_for_a_timed_checkpoint_at_most_every_tenth_of_its_interval(
+        store: Store, keyring: KeyRing, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = AuditLog(store, keyring, checkpoint_every=1000, checkpoint_interval=2.0)
+    asked: list[float] = []
+    real = log.checkpoint
+
+    def counted() -> Checkpoint | None:
+        asked.append(time.monotonic())
+        return real()
+
+    monkeypatch.setattr(log, "checkpoint", counted)
+    bus = InMemoryBus()
+    sequencer = Sequencer(Settings(data_dir=tmp_path), log, bus)
+    consumer = sequencer.consumer()
+    await consumer.start()
+    log.integrate([make_entry(0)])
+
+    for _ in range(5):  # steps in quick succession: one question, and it signs the first
+        await sequencer.step(consumer, timeout_ms=0)
+    assert (len(asked), len(log.checkpoints())) == (1, 1)
+    log.integrate([make_entry(1)])
+    await asyncio.sleep(0.25)  # a tenth of the interval has passed: asked, not due yet
+    await sequencer.step(consumer, timeout_ms=0)
+    assert (len(asked), len(log.checkpoints())) == (2, 1)
+    await asyncio.sleep(2.0)  # the interval has passed: the grown tree is signed
+    await sequencer.step(consumer, timeout_ms=0)
+    assert (len(asked), [c.tree_size for c in log.checkpoints()]) == (3, [1, 2])
