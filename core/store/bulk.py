@@ -142,26 +142,47 @@ def update(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
                  [{f"b_{key}": r[key], **{c: r[c] for c in columns}} for r in rows])
 
 
-def locked(conn: sa.Connection, columns: Sequence[sa.Column[Any]], key: sa.Column[Any],
-           values: Sequence[str]) -> list[Any]:
-    """``SELECT columns … WHERE key IN values ORDER BY key FOR UPDATE`` (text values): the
-    rows, locked for the rest of the transaction in key order."""
+def select_in(conn: sa.Connection, columns: Sequence[sa.Column[Any]], key: sa.Column[Any],
+              values: Sequence[str], *, lock: bool = False) -> list[Any]:
+    """``SELECT columns … WHERE key IN values ORDER BY key`` (text values), with ``lock``
+    ``FOR UPDATE``: the rows, then locked for the rest of the transaction in key order."""
+    def build(elements: Any) -> Any:
+        stmt = sa.select(*columns).where(key.in_(elements)).order_by(key)
+        return stmt.with_for_update() if lock else stmt
     if conn.dialect.name != "postgresql":
-        return list(conn.execute(sa.select(*columns).where(key.in_(list(values)))
-                                 .order_by(key).with_for_update()))
-    shape = ("locked", conn.dialect, tuple(columns), key)
+        return list(conn.execute(build(list(values))))
+    shape = ("select_in", conn.dialect, tuple(columns), key, lock)
     sql = _PG_TEXT.get(shape)
     if sql is None:
         elements = sa.text("json_array_elements_text(CAST(:among AS json)) AS a(value)")
-        stmt = (sa.select(*columns)
-                .where(key.in_(sa.select(sa.literal_column("a.value")).select_from(elements)))
-                .order_by(key).with_for_update())
+        stmt = build(sa.select(sa.literal_column("a.value")).select_from(elements))
         sql = _PG_TEXT[shape] = str(stmt.compile(dialect=conn.dialect))
     return _run(conn, sql, {"among": json.dumps(list(values))}, True)
 
 
 # Other statements compiled once per shape (SQL text only: their one parameter is the rows).
 _PG_TEXT: dict[tuple[Any, ...], str] = {}
+
+
+def statement(conn: sa.Connection, shape: str, build: Callable[[], Any],
+              params: dict[str, Any] | None = None, *, fetch: bool = False) -> list[Any]:
+    """Run the statement ``build()`` makes (the same one for every call with this ``shape``,
+    its bind parameters named as in ``params``); its rows if ``fetch``. On PostgreSQL it is
+    compiled once and goes the way of this module's other statements, so it may run inside
+    :func:`pipelined`. Values the statement holds itself (a ``LIMIT 1``) are kept with it."""
+    if conn.dialect.name != "postgresql":
+        result = conn.execute(build(), params or {})
+        return list(result.all()) if fetch else []
+    key = ("statement", conn.dialect, shape)
+    known = _PG_STATEMENTS.get(key)
+    if known is None:
+        compiled = build().compile(dialect=conn.dialect)
+        known = _PG_STATEMENTS[key] = (str(compiled), dict(compiled.params))
+    sql, constants = known
+    return _run(conn, sql, {**constants, **(params or {})}, fetch)
+
+
+_PG_STATEMENTS: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
 
 # ``Connection.info`` key: the psycopg connection while :func:`pipelined` runs on it.
 _PIPELINE = "ssp_hub.bulk.pipeline"

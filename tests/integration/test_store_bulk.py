@@ -152,8 +152,8 @@ def test_a_pipelined_transaction_reads_each_result_in_order_and_commits_at_its_e
                           returning=[events.c.event_id])
         bulk.update(conn, events, [{"event_id": e, "status": "routed"} for e in ids[::3]],
                     key="event_id")
-        locked = bulk.locked(conn, [events.c.event_id, events.c.status], events.c.event_id,
-                             [*ids[:6], "never-stored"])
+        locked = bulk.select_in(conn, [events.c.event_id, events.c.status],
+                                events.c.event_id, [*ids[:6], "never-stored"], lock=True)
         with store.engine.connect() as other:  # another connection: nothing committed yet
             assert other.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 0
     assert sorted(r.event_id for r in new) == ids[20:]

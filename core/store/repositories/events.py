@@ -157,9 +157,9 @@ def upsert_outcomes(conn: sa.Connection, outcomes: Sequence[dict[str, Any]]) -> 
         {"event_id": e, "agency": latest[e]["agency"], "status": "pending",
          "queues": "[]", "rule_ids": "[]", "accepted_at": latest[e]["ingested_at"]}
         for e in ids], keys=["event_id"], returning=[events.c.event_id])
-    before = {r.event_id: r for r in bulk.locked(
+    before = {r.event_id: r for r in bulk.select_in(
         conn, [events.c.event_id, events.c.status, events.c.accepted_at,
-               events.c.policy_version, events.c.decided_at], events.c.event_id, ids)}
+               events.c.policy_version, events.c.decided_at], events.c.event_id, ids, lock=True)}
     bulk.update(conn, events, [
         {"event_id": o["event_id"], "status": o["status"],
          "queues": json.dumps(o["queues"]), "reason": o["reason"],
