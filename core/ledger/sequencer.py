@@ -28,7 +28,7 @@ log = get_logger("hub.sequencer")
 class Sequencer:
     def __init__(self, settings: Settings, audit: AuditLog, bus: Bus | None = None) -> None:
         self.settings = settings
-        # When a step last asked whether a time-based checkpoint is due (see :meth:`step`).
+        # When a step last asked whether a timed checkpoint is due (:meth:`_checkpoint_if_due`).
         self._asked_at = -float("inf")
         self.audit = audit
         self.bus = bus
