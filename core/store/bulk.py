@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, cast
 
 import orjson
@@ -126,17 +126,15 @@ def update(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
         return
     columns = [c for c in rows[0] if c != key]
     if conn.dialect.name == "postgresql":
-        shape = ("update", conn.dialect, table, tuple(rows[0]), key)
-        sql = _PG_TEXT.get(shape)
-        if sql is None:
+        def build() -> Any:
             doc = sa.cast(sa.bindparam("bulk_rows", type_=sa.Text), postgresql.JSON)
             v = sa.func.json_to_recordset(doc).table_valued(
                 *[sa.column(c, table.c[c].type) for c in rows[0]]
             ).render_derived(name="v", with_types=True)
-            stmt = table.update().where(table.c[key] == v.c[key]).values(
+            return table.update().where(table.c[key] == v.c[key]).values(
                 {c: v.c[c] for c in columns})
-            sql = _PG_TEXT[shape] = str(stmt.compile(dialect=conn.dialect))
-        _run(conn, sql, {"bulk_rows": _json_rows(rows)}, False)
+        statement(conn, ("update", table, tuple(rows[0]), key), build,
+                  {"bulk_rows": _json_rows(rows)})
         return
     conn.execute(table.update().where(table.c[key] == sa.bindparam(f"b_{key}")),
                  [{f"b_{key}": r[key], **{c: r[c] for c in columns}} for r in rows])
@@ -151,20 +149,12 @@ def select_in(conn: sa.Connection, columns: Sequence[sa.Column[Any]], key: sa.Co
         return stmt.with_for_update() if lock else stmt
     if conn.dialect.name != "postgresql":
         return list(conn.execute(build(list(values))))
-    shape = ("select_in", conn.dialect, tuple(columns), key, lock)
-    sql = _PG_TEXT.get(shape)
-    if sql is None:
-        elements = sa.text("json_array_elements_text(CAST(:among AS json)) AS a(value)")
-        stmt = build(sa.select(sa.literal_column("a.value")).select_from(elements))
-        sql = _PG_TEXT[shape] = str(stmt.compile(dialect=conn.dialect))
-    return _run(conn, sql, {"among": json.dumps(list(values))}, True)
+    return statement(conn, ("select_in", tuple(columns), key, lock),
+                     lambda: build(_json_values("among")), {"among": json.dumps(list(values))},
+                     fetch=True)
 
 
-# Other statements compiled once per shape (SQL text only: their one parameter is the rows).
-_PG_TEXT: dict[tuple[Any, ...], str] = {}
-
-
-def statement(conn: sa.Connection, shape: str, build: Callable[[], Any],
+def statement(conn: sa.Connection, shape: Hashable, build: Callable[[], Any],
               params: dict[str, Any] | None = None, *, fetch: bool = False) -> list[Any]:
     """Run the statement ``build()`` makes (the same one for every call with this ``shape``,
     its bind parameters named as in ``params``); its rows if ``fetch``. On PostgreSQL it is
@@ -173,11 +163,11 @@ def statement(conn: sa.Connection, shape: str, build: Callable[[], Any],
     if conn.dialect.name != "postgresql":
         result = conn.execute(build(), params or {})
         return list(result.all()) if fetch else []
-    key = ("statement", conn.dialect, shape)
-    known = _PG_STATEMENTS.get(key)
+    cache_key = (conn.dialect, shape)
+    known = _PG_STATEMENTS.get(cache_key)
     if known is None:
         compiled = build().compile(dialect=conn.dialect)
-        known = _PG_STATEMENTS[key] = (str(compiled), dict(compiled.params))
+        known = _PG_STATEMENTS[cache_key] = (str(compiled), dict(compiled.params))
     sql, constants = known
     return _run(conn, sql, {**constants, **(params or {})}, fetch)
 
@@ -269,8 +259,14 @@ def among(conn: sa.Connection, column: sa.Column[Any], values: Sequence[str]
           ) -> sa.ColumnElement[bool]:
     """``column IN values`` (text values): on PostgreSQL the values as one JSON parameter."""
     if conn.dialect.name == "postgresql":
-        name = f"among_{column.name}"
-        elements = sa.text(f"json_array_elements_text(CAST(:{name} AS json)) AS a(value)")
-        return column.in_(sa.select(sa.literal_column("a.value")).select_from(
-            elements.bindparams(**{name: json.dumps(list(values))})))
+        return column.in_(_json_values(f"among_{column.name}", values))
     return column.in_(list(values))
+
+
+def _json_values(name: str, values: Sequence[str] | None = None) -> Any:
+    """``SELECT a.value FROM json_array_elements_text(:name)``: text values sent as one JSON
+    parameter ``name`` (bound to ``values`` here, if given)."""
+    elements = sa.text(f"json_array_elements_text(CAST(:{name} AS json)) AS a(value)")
+    if values is not None:
+        elements = elements.bindparams(**{name: json.dumps(list(values))})
+    return sa.select(sa.literal_column("a.value")).select_from(elements)
