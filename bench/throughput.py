@@ -79,6 +79,7 @@ from core.policy.evaluator import Policy, load_policy
 from core.privacy.keys import FileKeyProvider
 from core.settings import Settings
 from core.store import Store, bulk, concerns, disclosure_log, events
+from core.store.engine import reading
 from hub.embedded import start_embedded_broker
 from hub.sample_data import sample_events
 from schemas.cpr import age_at
@@ -761,7 +762,7 @@ class Readable:
             await asyncio.sleep(self.poll_s)
 
     def _readable(self, ids: list[str]) -> set[str]:
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             return set(conn.execute(sa.select(concerns.c.event_id).where(
                 bulk.among(conn, concerns.c.event_id, ids))).scalars())
 
