@@ -486,8 +486,8 @@ async def test_under_a_backlog_a_batch_is_stored_while_the_next_is_fetched_and_d
                 for e in events}
     assert "routed" not in statuses  # decided, its write still running …
     group = route_group(flow.settings)
-    assert all(flow.bus.committed(group, tp) is None or flow.bus.committed(group, tp) < end
-               for tp, end in ends.items())  # … and nothing of it committed
+    # … and nothing of it committed
+    assert all((flow.bus.committed(group, tp) or 0) < end for tp, end in ends.items())
     assert await flow.router.step(flow.route_in, timeout_ms=0) == 0
     for event in events:
         outcome = flow.get("stege-skole", f"/api/v1/events/{event['event_id']}").json()
