@@ -34,6 +34,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
+import orjson
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -215,9 +216,8 @@ _JCS_INT = 2**53 - 1  # the integers JCS (and the library) accepts
 
 def _plain(value: Any) -> bool:
     """JSON of objects with ASCII keys, arrays, strings, safe integers, booleans and null:
-    the values for which ``json.dumps`` (sorted keys, no whitespace, no ASCII escaping) gives
-    exactly the JCS bytes (see :func:`leaf_bytes`). Exact types: a subclass takes the
-    library."""
+    the values for which :func:`_plain_jcs` gives exactly the JCS bytes. Exact types: a
+    subclass takes the library."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
@@ -231,37 +231,33 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def _plain_jcs(doc: Any) -> bytes:
+    """The JCS bytes of a plain document (ASCII keys, no floats, safe integers), by orjson with
+    sorted keys: for such a document JCS and orjson agree byte for byte (JCS differs from plain
+    JSON only in number formatting and in sorting non-ASCII keys by UTF-16 units), at a tenth of
+    ``json.dumps``'s cost and a sixtieth of the pure-Python library's. Property tests pin the
+    equality against the library. ``orjson.JSONEncodeError`` for a lone surrogate."""
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
 def canonical(doc: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme of a JSON value (the ``rfc8785`` library, not a
-    hand-rolled ``json.dumps``: JCS pins number and string escaping, which sort_keys alone
+    hand-rolled serialiser: JCS pins number and string escaping, which sort_keys alone
     does not). Verification checks every stored entry's form with it, and an audit export's
     whole document twice, so a document without floats, non-ASCII keys or lone surrogates
-    takes ``json.dumps``, which gives the same bytes at a sixth of the cost (a property test
-    pins the equality against the library)."""
+    takes :func:`_plain_jcs`, which gives the same bytes far faster."""
     if _plain(doc):
         try:
-            return json.dumps(doc, sort_keys=True, separators=(",", ":"),
-                              ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: the library refuses it, and says why
+            return _plain_jcs(doc)
+        except orjson.JSONEncodeError:  # a lone surrogate: the library refuses it, and says why
             pass
     return rfc8785.dumps(doc)
 
 
 def leaf_bytes(entry: LogEntry, seq: int, logged_at: dt.datetime) -> bytes:
-    """The leaf: RFC 8785 bytes of the sequenced entry.
-
-    For an entry document, ``json.dumps`` with sorted keys, no whitespace and no ASCII
-    escaping gives exactly the JCS bytes, at a sixth of the ``rfc8785`` library's cost (it is
-    pure Python; this runs once per entry on the sequencer's hot path). That holds because an
-    entry holds no floats (the one place JCS and ``json`` differ: number formatting) and only
-    ASCII keys (JCS sorts keys by UTF-16 units, ``json`` by code points; the same for ASCII).
-    A property test pins the equality against the library; anything else takes the library.
-    """
-    doc = entry_document(entry, seq, logged_at)
-    if all(k.isascii() for k in entry.details):
-        return json.dumps(doc, sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False).encode("utf-8")
-    return canonical(doc)
+    """The leaf: RFC 8785 bytes of the sequenced entry (version 1; :func:`canonical`, whose
+    fast path an entry's document takes: no floats, ASCII keys)."""
+    return canonical(entry_document(entry, seq, logged_at))
 
 
 def parse_leaf(data: bytes) -> tuple[LogEntry, int, dt.datetime]:
@@ -339,17 +335,12 @@ def body_document(entry: LogEntry, salt: str) -> dict[str, Any]:
 def sequence_entry(entry: LogEntry, seq: int, logged_at: dt.datetime, salt: str
                    ) -> tuple[bytes, bytes]:
     """A version 2 entry: (leaf bytes, body bytes), both RFC 8785 canonical JSON."""
-    body_doc = body_document(entry, salt)
-    if all(k.isascii() for k in entry.details):  # the fast path of leaf_bytes, same proof
-        body = json.dumps(body_doc, sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False).encode("utf-8")
-    else:
-        body = canonical(body_doc)
+    body = canonical(body_document(entry, salt))
     envelope = {"v": 2, "seq": seq, "logged_at": format_time(logged_at),
                 "entry_id": entry.entry_id, "kind": entry.kind.value,
                 "decision": entry.decision.value, "at": format_time(entry.at),
                 "body_sha256": hashlib.sha256(body).hexdigest()}
-    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode("ascii"), body
+    return canonical(envelope), body
 
 
 class StoredEntry(BaseModel):

@@ -39,6 +39,7 @@ from schemas.disclosures import (
     Checkpoint,
     EntryKind,
     LogEntry,
+    body_document,
     entry_document,
     leaf_bytes,
     read_entry,
@@ -509,6 +510,27 @@ def test_leaf_bytes_equal_the_rfc8785_library_for_any_entry(
                      details=details)
 
     assert leaf_bytes(entry, seq, T0) == rfc8785.dumps(entry_document(entry, seq, T0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(necessity=_text, unit=_text, reason=_text, fields=st.lists(_text, max_size=4),
+       details=st.dictionaries(st.text(max_size=8), st.one_of(
+           st.integers(-(2**53 - 1), 2**53 - 1), _text, st.lists(_text, max_size=3)), max_size=3),
+       pseudonym=st.none() | _text, seq=st.integers(0, 2**40))
+def test_a_sequenced_entrys_leaf_and_body_are_the_rfc8785_library_bytes(
+        necessity: str, unit: str, reason: str, fields: list[str], details: dict[str, Any],
+        pseudonym: str | None, seq: int) -> None:
+    """The sequencer writes each entry's leaf and body through orjson's fast path; both must
+    be the library's bytes exactly, for any Unicode text and any detail keys (non-ASCII ones
+    take the library)."""
+    entry = LogEntry(entry_id=derived_entry_id("p", necessity), kind=EntryKind.disclosure,
+                     at=T0, unit=unit, necessity=necessity, reason=reason, fields=fields,
+                     details=details, pseudonym=pseudonym, recipient="stege")
+    leaf, body = sequence_entry(entry, seq, T0, "ab" * 16)
+
+    assert body == rfc8785.dumps(body_document(entry, "ab" * 16))
+    assert leaf == rfc8785.dumps(json.loads(leaf))
+    assert json.loads(leaf)["body_sha256"] == hashlib.sha256(body).hexdigest()
 
 
 async def test_the_sequencer_asks_for_a_timed_checkpoint_at_most_every_tenth_of_its_interval(
