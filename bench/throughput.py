@@ -10,11 +10,12 @@ One run, one broker (by default an embedded tansu started here on a free loopbac
     per batch) until N are forwarded. Repeated ``--baseline-rounds`` (3) times with fresh
     messages and consumer groups, the median reported: one round's window is only ~1 s.
 
-(b) **hub** — pre-produce N encrypted canonical events to ``ingest.<agency>`` exactly as
-    ``POST /api/v1/ingest/{agency}`` does (pydantic-validated event serialised with
-    ``model_dump_json(by_alias=True)``, AES-GCM with the key file in a fresh data dir, the
-    headers key id / agency / event id / ingested-at, key = event id), start ONE worker
-    subprocess (``python -m hub.cli worker``) and time the drain until every event has its
+(b) **hub** — start the worker subprocesses (``python -m hub.cli worker``; ``--workers``),
+    wait until all of them are in the route stage's consumer group, then produce N encrypted
+    canonical events to ``ingest.<agency>`` at once, exactly as ``POST /api/v1/ingest/{agency}``
+    does (pydantic-validated event serialised with ``model_dump_json(by_alias=True)``, AES-GCM
+    with the key file in a fresh data dir, the headers key id / agency / event id /
+    ingested-at, key = the subject's order key), and time the drain until every event has its
     outcome in the store. Then **paced** phases produce at ``--paced-fractions`` (50 % and
     20 %) of the measured drain rate for ``--paced-seconds`` each, to measure latency without a
     backlog; the passthrough is then run paced at the first rate for a latency floor.
@@ -922,15 +923,18 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
 
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_KW)
         await producer.start()
+        # Every worker in the route stage's group before the backlog goes out: with the events
+        # waiting, the first worker drained alone until the second joined and the group
+        # rebalanced in the middle of a ~5 s drain, which measured the join, not two workers.
+        worker = start_fleet(settings, data_dir, workers, with_log=with_log, layout=args.layout)
+        join_s = await asyncio.wait_for(group_join_time(
+            bootstrap, route_group(settings), worker, asyncio.Event(), workers), timeout=120)
+        log(f"hub: {workers} worker(s) in the route stage's group after "
+            f"{join_s or 0:.1f}s; producing the backlog")
         t0 = time.monotonic()
         await send_all(producer, ingest_tuples(backlog))
         produce_s = time.monotonic() - t0
-        log(f"hub: pre-produced {n} events in {produce_s:.1f}s; starting {workers} worker(s)")
-
-        worker = start_fleet(settings, data_dir, workers, with_log=with_log, layout=args.layout)
-        stop_join = asyncio.Event()
-        join_task = asyncio.create_task(
-            group_join_time(bootstrap, route_group(settings), worker, stop_join, workers))
+        log(f"hub: produced {n} events in {produce_s:.1f}s")
         cpu: dict[str, float | None] = {}
         programs_start: dict[str, float] = {}
 
@@ -957,8 +961,6 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
                     for name, seconds in cpu_by_program().items()}
         cpu_broker_end = proc_cpu_seconds(args.broker_pid) if args.broker_pid else None
         profile_s = profiler.finish() if profiler is not None else None
-        stop_join.set()
-        join_s = await join_task
         measured = n - first_count
         elapsed = t_end - t_first
         rate = measured / elapsed if elapsed > 0 else 0.0
