@@ -159,12 +159,32 @@ def _pad_to(doc: dict[str, Any], size: int) -> CanonicalEvent:
     return event
 
 
+# Young people per sample event (see EventFactory): ~35,000 in all, a municipality's worth.
+SUBJECTS_PER_TEMPLATE = 1000
+
+
+def _another_serial(subject: dict[str, Any], i: int) -> dict[str, Any]:
+    """``subject`` with the ``i``-th of ``SUBJECTS_PER_TEMPLATE`` serials in its CPR number:
+    the first seven digits (birth date and century) kept, the last three spread by a stride
+    prime to the pool so that consecutive events are about different people."""
+    cpr = str(subject["cpr"]).replace("-", "")
+    serial = (i * 7919) % SUBJECTS_PER_TEMPLATE
+    return {**subject, "cpr": f"{cpr[:7]}{serial:03d}"}
+
+
 class EventFactory:
     """Realistic ~1 KB events from hub.sample_data with fresh uuid4 ids, encrypted as the API does.
 
     Mix: every ``reject_every``-th event is an investigation-purpose event (rejected by §115
     stk. 2); the rest are concerns the policy routes. Other sample events (signals etc.) are not
     used.
+
+    Each event is about one of ``SUBJECTS_PER_TEMPLATE`` young people per sample event: the
+    template's CPR number with another serial (its last three digits; the birth date and the
+    century digit stay, so the age and the policy's decision do too). The sample data names
+    16 young people, and the ingest topics are keyed by person: with 16 keys on 12 partitions
+    the partitions' loads were lumpy and differed from run to run (each run has a fresh key),
+    so two workers split the work 50/50 in one run and 70/30 in the next.
     """
 
     def __init__(self, cipher: PayloadCipher, order_key: OrderKey, policy: Policy,
@@ -197,7 +217,8 @@ class EventFactory:
         else:
             template = self.routable[i % len(self.routable)]
         event_id = str(uuid.uuid4())
-        event = _pad_to({**template, "event_id": event_id}, EVENT_BYTES)
+        event = _pad_to({**template, "event_id": event_id,
+                         "subject": _another_serial(template["subject"], i)}, EVENT_BYTES)
         decision = self.policy.decide(_facts(event))
         agency = event.source.agency.value
         payload = event.model_dump_json(by_alias=True).encode("utf-8")

@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 
 from bench.throughput import (
+    SUBJECTS_PER_TEMPLATE,
+    EventFactory,
     Readable,
+    _another_serial,
     _fleet_summary,
     _workers,
     cpu_by_program,
@@ -25,8 +28,12 @@ from bench.throughput import (
     json_line,
     machine_cpu_seconds,
 )
-from core.settings import WORKER_STAGES
+from core.bus.envelope import OrderKey, PayloadCipher
+from core.policy.evaluator import load_policy
+from core.privacy.keys import FileKeyProvider
+from core.settings import WORKER_STAGES, Settings
 from core.store import Store, concerns
+from schemas.cpr import birth_date
 
 
 def _hub(workers: int, rate: float, p99: float | None, ok: bool = True) -> dict[str, Any]:
@@ -136,3 +143,22 @@ async def test_an_event_counts_as_readable_when_a_query_finds_its_concern(tmp_pa
     [seconds] = readable.seconds
     assert 0.2 + 0.03 <= seconds < 5  # from the send stamp to a query that saw it
     assert readable.waiting == {}
+
+
+def test_the_bench_events_are_about_many_young_people_born_when_the_sample_ones_were(
+        tmp_path: Path) -> None:
+    """The sample data names 16 young people, and the ingest topics are keyed by person: the
+    bench spreads its events over 1,000 per sample event, with the birth date (so the age and
+    the policy's decision) of the sample one, and the partitions carry even loads."""
+    cprs = {_another_serial({"cpr": "1403114127"}, i)["cpr"]
+            for i in range(SUBJECTS_PER_TEMPLATE)}
+    assert len(cprs) == SUBJECTS_PER_TEMPLATE
+    assert {birth_date(c) for c in cprs} == {birth_date("1403114127")}
+
+    settings = Settings(data_dir=tmp_path)
+    ring = FileKeyProvider(settings.resolved_key_file, create=True).load()
+    factory = EventFactory(PayloadCipher(ring), OrderKey.for_ring(ring),
+                           load_policy(settings.resolved_policy_file), reject_every=20)
+    events = factory.batch(2000)
+    assert len({m.sealed.key for m in events}) > 1900
+    assert [m.expected for m in events].count("rejected") == 100
