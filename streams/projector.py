@@ -22,6 +22,9 @@ from core.store import Store
 from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import CASES_PREFIX, H_PROJECTED, OUTCOMES_TOPIC, cases_topic
 
+# How long the broker may hold the projector's fetch to gather a batch (Bus.consumer).
+GATHER_MS = 200
+
 
 def rows_from_records(records: Iterable[tuple[str, bytes]]
                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -57,7 +60,11 @@ class Projector:
         self.bus = bus
 
     def consumer(self) -> Consumer:
-        return own_group_consumer(self.settings, "projector", self.topics, self.bus)
+        # Nobody waits on the projector (the route stage stores its own results; it stores
+        # the aggregator's concerns): its fetches gather, instead of one per few records
+        # that it mostly skips.
+        return own_group_consumer(self.settings, "projector", self.topics, self.bus,
+                                  gather_ms=GATHER_MS)
 
     async def run(self) -> None:
         await run_stage(self.consumer, self.step, "projector", transient=STORE_UNAVAILABLE)

@@ -18,13 +18,14 @@ log = get_logger("core.bus.consumer")
 
 
 def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
-                       bus: Bus | None = None) -> Consumer:
+                       bus: Bus | None = None, *, gather_ms: int | None = None) -> Consumer:
     """A consumer in the group ``<worker_id>-<role>``: manual commits after the work is
-    stored, from the earliest offset, the worker's batch size and session timeout."""
+    stored, from the earliest offset, the worker's batch size and session timeout
+    (``gather_ms``: see :meth:`core.bus.protocol.Bus.consumer`)."""
     return (bus or KafkaBus(settings.bootstrap_servers)).consumer(
         topics, group_id=f"{settings.worker_id}-{role}",
         max_poll_records=settings.worker_batch_size,
-        session_timeout_ms=int(settings.worker_session_timeout * 1000))
+        session_timeout_ms=int(settings.worker_session_timeout * 1000), gather_ms=gather_ms)
 
 
 # Seconds to wait before the 1st, 2nd, … restart of a stage whose store was unavailable.

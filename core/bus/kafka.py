@@ -107,6 +107,11 @@ class KafkaProducer:
             raise BusError(type(exc).__name__) from exc
 
 
+# What a gathering fetch waits for (see KafkaBus.consumer): about a thousand ~1 KB records, a
+# full batch of the worker's stages.
+GATHER_BYTES = 1024 * 1024
+
+
 class KafkaConsumer:
     def __init__(self, topics: Iterable[str], bootstrap_servers: str, **config: Any) -> None:
         self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap_servers,
@@ -159,8 +164,13 @@ class KafkaBus:
         return KafkaProducer(self.bootstrap_servers, **config)
 
     def consumer(self, topics: Iterable[str], *, group_id: str, max_poll_records: int,
-                 session_timeout_ms: int) -> KafkaConsumer:
+                 session_timeout_ms: int, gather_ms: int | None = None) -> KafkaConsumer:
+        # gather_ms: the broker answers a fetch once GATHER_BYTES are there or gather_ms has
+        # passed (Kafka's fetch.min.bytes and fetch.max.wait.ms); without it, at the first
+        # record (aiokafka's defaults: 1 byte, 500 ms).
+        gather = {} if gather_ms is None else {"fetch_min_bytes": GATHER_BYTES,
+                                               "fetch_max_wait_ms": gather_ms}
         return KafkaConsumer(
             topics, self.bootstrap_servers, group_id=group_id,
             max_poll_records=max_poll_records, session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(500, session_timeout_ms // 5))
+            heartbeat_interval_ms=max(500, session_timeout_ms // 5), **gather)

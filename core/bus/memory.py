@@ -71,7 +71,7 @@ class InMemoryBus:
         return InMemoryProducer(self)
 
     def consumer(self, topics: Iterable[str], *, group_id: str, max_poll_records: int,
-                 session_timeout_ms: int) -> InMemoryConsumer:
+                 session_timeout_ms: int, gather_ms: int | None = None) -> InMemoryConsumer:
         return InMemoryConsumer(self, tuple(topics), group_id, max_poll_records)
 
     # -- inspection (tests) -------------------------------------------------------------------

@@ -23,6 +23,8 @@ from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import DISCLOSURES_TOPIC
 
 log = get_logger("hub.sequencer")
+# How long the broker may hold the sequencer's fetch to gather a batch (Bus.consumer).
+GATHER_MS = 200
 
 
 class Sequencer:
@@ -34,7 +36,10 @@ class Sequencer:
         self.bus = bus
 
     def consumer(self) -> Consumer:
-        return own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus)
+        # An entry is in the log up to GATHER_MS later at a trickle, and the one sequencer
+        # integrates (and commits) one batch where it did one per few entries.
+        return own_group_consumer(self.settings, "sequencer", [DISCLOSURES_TOPIC], self.bus,
+                                  gather_ms=GATHER_MS)
 
     async def run(self) -> None:
         await run_stage(self.consumer, self.step, "sequencer", transient=STORE_UNAVAILABLE)

@@ -1,7 +1,8 @@
 """KafkaProducer.send_many on the real broker (tansu by default, Apache Kafka with
 ``--broker kafka``): records handed over at once land where ``send`` puts a record with the
 same key, in the order they were handed over on each partition, with their keys, values and
-headers, also when a partition's records fill several producer batches."""
+headers, also when a partition's records fill several producer batches. And a consumer whose
+fetches gather (``gather_ms``) still gets a lone record of a trickle, and gets a burst whole."""
 
 from __future__ import annotations
 
@@ -79,3 +80,39 @@ async def _scenario(bootstrap: str) -> None:
 
 def test_records_handed_over_at_once_land_as_sent_one_by_one_and_in_order(broker: str) -> None:
     asyncio.run(_scenario(broker))
+
+
+async def _gathering(bootstrap: str) -> tuple[list[bytes], list[bytes]]:
+    topic = f"gather-{uuid.uuid4().hex[:8]}"
+    await _topics(bootstrap, [topic])
+    bus = KafkaBus(bootstrap)
+    consumer = bus.consumer([topic], group_id=f"g-{uuid.uuid4().hex[:8]}",
+                            max_poll_records=1000, session_timeout_ms=10_000, gather_ms=200)
+    producer = bus.producer(linger_ms=0)
+    await consumer.start()
+    await producer.start()
+
+    async def read(n: int) -> list[bytes]:
+        got: list[bytes] = []
+        async with asyncio.timeout(30):
+            while len(got) < n:
+                got += [m.value or b"" for msgs in (await consumer.getmany(
+                    timeout_ms=500, max_records=1000)).values() for m in msgs]
+        return got
+
+    try:
+        await (await producer.send(topic, b"lone", key=b"k"))
+        lone = await read(1)  # far below the bytes a fetch gathers for: it comes anyway
+        await (await producer.send_many([Outgoing(topic, b"k%d" % i, b"%03d" % i)
+                                         for i in range(300)]))
+        burst = await read(300)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return lone, burst
+
+
+def test_a_gathering_consumer_gets_a_lone_record_and_a_burst_whole(broker: str) -> None:
+    lone, burst = asyncio.run(_gathering(broker))
+    assert lone == [b"lone"]
+    assert sorted(burst) == [b"%03d" % i for i in range(300)]
