@@ -41,6 +41,7 @@ import gc
 import hashlib
 import hmac
 import os
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -165,6 +166,21 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+# The longest a thread holds the GIL while another waits for it (Python's default: 5 ms).
+GIL_SWITCH_S = 0.001
+
+
+def short_gil_slices() -> None:
+    """Hand the GIL over every millisecond instead of every five. While the route stage's
+    thread decides a batch (CPU), each of the worker's waits that ends — a broker
+    acknowledgement on the event loop, a PostgreSQL answer in the store's thread, the
+    sequencer's — waited up to a whole slice for the GIL, and a batch has a dozen of them.
+    Three interleaved pairs of ``bench.throughput --workers 1`` (Kafka + PostgreSQL): p99
+    added at half load 113/100/131 → 67/74/106 ms, readable 143/128/157 → 94/98/133 ms; the
+    drain 1–3 % slower (more switches)."""
+    sys.setswitchinterval(GIL_SWITCH_S)
+
+
 def create_stream_app(settings: Settings, *, store: Store | None = None,
                       bus: Bus | None = None) -> faust.App:
     """The worker as a faust app, with the stages ``settings.stages`` names; the aggregator
@@ -172,6 +188,7 @@ def create_stream_app(settings: Settings, *, store: Store | None = None,
     :func:`run_stages`.)"""
     stages = build_stages(settings, store=store, bus=bus)
     freeze_startup_heap()
+    short_gil_slices()
     app = _faust_app(settings)
     for task in stages.tasks():
         app.task(task)
@@ -197,6 +214,7 @@ async def run_stages(settings: Settings) -> None:
     recover their tables."""
     stages = build_stages(settings)
     freeze_startup_heap()
+    short_gil_slices()
     try:
         async with asyncio.TaskGroup() as group:
             for task in stages.tasks():
