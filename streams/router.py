@@ -94,6 +94,18 @@ def _seen(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+async def _settle(pending: tuple[Consumer, asyncio.Future[Any]] | None,
+                  consumer: Consumer) -> None:
+    """Wait for work a step left running in the background; work on a consumer since
+    replaced (the stage restarted after its error) is abandoned."""
+    if pending is None:
+        return
+    if pending[0] is consumer:
+        await pending[1]
+    else:
+        pending[1].cancel()
+
+
 def route_group(settings: Settings) -> str:
     """The route stage's consumer group: ``<worker_id>-route``."""
     return f"{settings.worker_id}-{ROUTE_ROLE}"
@@ -207,26 +219,14 @@ class Router:
         self._committing = (consumer, task)
 
     async def _write_settled(self, consumer: Consumer) -> None:
-        """Wait for the write the last step left running (its error is this step's); one on
-        a consumer since replaced (the stage restarted after that error) is abandoned."""
+        """Wait for the write the last step left running (its error is this step's)."""
         pending, self._writing = self._writing, None
-        if pending is None:
-            return
-        if pending[0] is consumer:
-            await pending[1]
-        else:
-            pending[1].cancel()
+        await _settle(pending, consumer)
 
     async def _commit_settled(self, consumer: Consumer) -> None:
-        """Wait for the commit the last write started (its error, if any, is this step's); a
-        commit on a consumer since replaced (the stage restarted) is abandoned."""
+        """Wait for the commit the last write started (its error, if any, is this step's)."""
         pending, self._committing = self._committing, None
-        if pending is None:
-            return
-        if pending[0] is consumer:
-            await pending[1]
-        else:
-            pending[1].cancel()
+        await _settle(pending, consumer)
 
     async def handle(self, batch: Sequence[IngestRecord]) -> None:
         """Decide one batch and write it (:meth:`decide`, then :meth:`write`)."""
