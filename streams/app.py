@@ -177,7 +177,7 @@ def short_gil_slices() -> None:
     sequencer's — waited up to a whole slice for the GIL, and a batch has a dozen of them.
     Three interleaved pairs of ``bench.throughput --workers 1`` (Kafka + PostgreSQL): p99
     added at half load 113/100/131 → 67/74/106 ms, readable 143/128/157 → 94/98/133 ms; the
-    drain 1–3 % slower (more switches)."""
+    drain 0–8 % slower (more switches)."""
     sys.setswitchinterval(GIL_SWITCH_S)
 
 

@@ -189,7 +189,8 @@ class Router:
 
         Under a backlog (a fetch of at least ``OVERLAP_FROM`` records) the batch's outputs,
         vault and store write run while the next batch is fetched and decided: one worker
-        waited on the broker and PostgreSQL for a third of a drain's time, its core idle.
+        waited on the broker and PostgreSQL for a fifth to a quarter of a drain's time, its
+        core idle.
         Writes and commits still go one batch after the other, in fetch order."""
         batches = await fetch_fresh(consumer, timeout_ms=timeout_ms,
                                     max_records=self.settings.worker_batch_size)
