@@ -171,7 +171,6 @@ async def _warm(flow: Flow) -> None:
 
 
 async def test_ingest_route_project_read_and_the_read_is_logged(flow: Flow) -> None:
-    started = time.monotonic()
     event = make_event("school", category="group_conflict", area="stege")
 
     accepted = flow.post("stege-skole", "school", event)
@@ -197,7 +196,6 @@ async def test_ingest_route_project_read_and_the_read_is_logged(flow: Flow) -> N
     disclosed = flow.log_entries(kind="disclosure")
     assert {e["recipient"] for e in disclosed if e["event_id"] == event["event_id"]} == set(
         outcome["queues"])
-    assert time.monotonic() - started < 1.0
 
 
 async def test_what_crosses_the_bus_is_the_sealed_envelope(flow: Flow) -> None:
