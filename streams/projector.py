@@ -60,9 +60,9 @@ class Projector:
         self.bus = bus
 
     def consumer(self) -> Consumer:
-        # Nobody waits on the projector (the route stage stores its own results; it stores
-        # the aggregator's concerns): its fetches gather, instead of one per few records
-        # that it mostly skips.
+        # The route stage stores its own results; the projector stores the aggregator's
+        # concerns (made from windows of days), which may reach the store up to GATHER_MS
+        # later: its fetches gather, instead of one per few records that it mostly skips.
         return own_group_consumer(self.settings, "projector", self.topics, self.bus,
                                   gather_ms=GATHER_MS)
 
