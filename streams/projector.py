@@ -16,14 +16,11 @@ from typing import Any
 import orjson
 
 from core.bus import Bus, Consumer
-from core.bus.consumer import commit_handled, own_group_consumer, run_stage
+from core.bus.consumer import GATHER_MS, commit_handled, own_group_consumer, run_stage
 from core.settings import Settings
 from core.store import Store
 from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import CASES_PREFIX, H_PROJECTED, OUTCOMES_TOPIC, cases_topic
-
-# How long the broker may hold the projector's fetch to gather a batch (Bus.consumer).
-GATHER_MS = 200
 
 
 def rows_from_records(records: Iterable[tuple[str, bytes]]

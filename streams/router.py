@@ -88,8 +88,8 @@ class Decided:
 
 
 def _seen(task: asyncio.Future[Any]) -> None:
-    """Mark a background commit's error as retrieved: it is raised where the next step
-    awaits the commit, and not reported again when a stopping stage never does."""
+    """Mark a background commit's or write's error as retrieved: it is raised where the next
+    step awaits it, and not reported again when a stopping stage never does."""
     if not task.cancelled():
         task.exception()
 

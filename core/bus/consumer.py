@@ -17,6 +17,11 @@ from core.settings import Settings
 log = get_logger("core.bus.consumer")
 
 
+# How long the broker may hold a fetch of a stage nobody waits on (the projector, the
+# sequencer) to gather a batch: see :meth:`core.bus.protocol.Bus.consumer`.
+GATHER_MS = 200
+
+
 def own_group_consumer(settings: Settings, role: str, topics: Iterable[str],
                        bus: Bus | None = None, *, gather_ms: int | None = None) -> Consumer:
     """A consumer in the group ``<worker_id>-<role>``: manual commits after the work is

@@ -14,7 +14,7 @@ import asyncio
 import time
 
 from core.bus import Bus, Consumer
-from core.bus.consumer import commit_handled, own_group_consumer, run_stage
+from core.bus.consumer import GATHER_MS, commit_handled, own_group_consumer, run_stage
 from core.ledger.auditlog import AuditLog
 from core.ledger.entries import parse_entry_message
 from core.logs import get_logger
@@ -23,8 +23,6 @@ from core.store.engine import STORE_UNAVAILABLE
 from schemas.wire import DISCLOSURES_TOPIC
 
 log = get_logger("hub.sequencer")
-# How long the broker may hold the sequencer's fetch to gather a batch (Bus.consumer).
-GATHER_MS = 200
 
 
 class Sequencer:
