@@ -1189,6 +1189,11 @@ def render_table(result: dict[str, Any]) -> str:
         rows.append(("  of which, ms/event by program",
                      ", ".join(f"{name} {ms:.2f}" for name, ms
                                in back["cpu_ms_per_event_by_program"].items())))
+    bound = machine_bound(back, base["events_per_s"], os.cpu_count() or 1)
+    if bound is not None:
+        rows.append(("machine bound: every core busy at that cost (ratio; with Python free)",
+                     f"{bound['events_per_s']:.0f} events/s ({bound['ratio']:.3f}; "
+                     f"{bound['ratio_if_python_were_free'] or 0:.3f})"))
     if back.get("route_stage_events_per_s"):
         rows.append(("worker route stage alone (decided_at span)",
                      f"{back['route_stage_events_per_s']:.0f} events/s"))
@@ -1286,9 +1291,29 @@ def _rate(hub: dict[str, Any]) -> float:
     return float(back.get("end_to_end_events_per_s") or back["events_per_s"])
 
 
-def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
-    """One hub run in a line: its rate, its ratio to the baseline, and the p99 the hub adds at
-    half load over the one-hop passthrough's p99 at the same rate."""
+def machine_bound(back: dict[str, Any], baseline_rate: float, cpus: int
+                  ) -> dict[str, float] | None:
+    """What this machine allows the hub at the drain's CPU cost per event (every process on it:
+    the workers, the broker, PostgreSQL, the bench): the rate if all ``cpus`` cores were busy,
+    its ratio to the baseline, and that ratio were the Python processes' share free (the
+    broker's, PostgreSQL's and the rest's cost per event alone). A linear estimate, and an
+    upper bound: it assumes nothing else waits or contends."""
+    total = back.get("machine_cpu_ms_per_event")
+    if not total or not baseline_rate:
+        return None
+    python = (back.get("cpu_ms_per_event_by_program") or {}).get("python", 0.0)
+    rate = cpus * 1000 / total
+    rest = total - python
+    return {"events_per_s": round(rate, 1), "ratio": round(rate / baseline_rate, 3),
+            "ratio_if_python_were_free": round(cpus * 1000 / rest / baseline_rate, 3)
+            if rest > 0 else None}
+
+
+def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any],
+                   cpus: int | None = None) -> dict[str, Any]:
+    """One hub run in a line: its rate, its ratio to the baseline, the p99 the hub adds at
+    half load over the one-hop passthrough's p99 at the same rate, and what the machine
+    allows at its CPU cost per event (:func:`machine_bound`)."""
     half = hub["paced"][0] if hub["paced"] else None
     p99 = half["latency"]["ingest_to_routed"]["p99_ms"] if half else None
     seen = half["latency"].get("ingest_to_readable", {}).get("p99_ms") if half else None
@@ -1308,6 +1333,8 @@ def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any]) -> dict[str, A
             "machine_cpu_util": hub["backlog"].get("machine_cpu_util"),
             "machine_cpu_ms_per_event": hub["backlog"].get("machine_cpu_ms_per_event"),
             "cpu_ms_per_event_by_program": hub["backlog"].get("cpu_ms_per_event_by_program"),
+            "machine_bound": machine_bound(hub["backlog"], baseline["events_per_s"],
+                                           cpus or os.cpu_count() or 1),
             "accounting_ok": hub["accounting_ok"]}
 
 
@@ -1323,6 +1350,12 @@ def json_line(result: dict[str, Any]) -> str:
         "hub": fleets,
         "scaling": (round(fleets[-1]["events_per_s"] / fleets[0]["events_per_s"], 2)
                     if len(fleets) > 1 and fleets[0]["events_per_s"] else None),
+        # The most any number of workers could give over the first fleet on this machine:
+        # all its cores busy at the first fleet's CPU cost per event.
+        "scaling_bound": (round(fleets[0]["machine_bound"]["events_per_s"]
+                                / fleets[0]["events_per_s"], 2)
+                          if fleets[0].get("machine_bound") and fleets[0]["events_per_s"]
+                          else None),
         "accounting_ok": all(f["accounting_ok"] for f in fleets),
     }, separators=(",", ":"))
 

@@ -26,6 +26,7 @@ from bench.throughput import (
     fleet_stages,
     fresh_database,
     json_line,
+    machine_bound,
     machine_cpu_seconds,
 )
 from core.bus.envelope import OrderKey, PayloadCipher
@@ -59,15 +60,30 @@ def test_worker_counts_parse_one_or_a_list() -> None:
 
 
 def test_a_fleet_summary_takes_the_end_to_end_rate_and_the_p99_added_over_the_floor() -> None:
-    line = _fleet_summary(_hub(2, 5_000.0, 95.5), BASELINE)
+    line = _fleet_summary(_hub(2, 5_000.0, 95.5), BASELINE, cpus=2)
     assert line == {"workers": 2, "events_per_s": 5000.0, "ratio": 0.25,
                     "p99_ms_half_load": 95.5, "added_p99_ms_half_load": 65.5,
                     "readable_p99_ms_half_load": 140.0, "added_readable_p99_ms_half_load": 110.0,
                     "worker_cpu_ms_per_event": 0.7, "machine_cpu_util": 1.3,
                     "machine_cpu_ms_per_event": 2.1,
                     "cpu_ms_per_event_by_program": {"python": 1.5, "java": 0.3},
+                    "machine_bound": {"events_per_s": 952.4, "ratio": 0.048,
+                                      "ratio_if_python_were_free": 0.167},
                     "accounting_ok": True}
     assert _fleet_summary(_hub(1, 5_000.0, None), BASELINE)["added_p99_ms_half_load"] is None
+
+
+def test_the_machine_bound_is_every_core_busy_at_the_measured_cost_per_event() -> None:
+    # 0.5 ms of the whole machine's CPU per event on 2 cores: 4,000 events/s at most, a fifth
+    # of a 20,000/s baseline; 0.1 ms of it not Python: 20,000/s, ratio 1.0, were Python free.
+    back = {"machine_cpu_ms_per_event": 0.5,
+            "cpu_ms_per_event_by_program": {"python": 0.4, "java": 0.06, "postgres": 0.04}}
+    assert machine_bound(back, 20_000.0, 2) == {
+        "events_per_s": 4000.0, "ratio": 0.2, "ratio_if_python_were_free": 1.0}
+    assert machine_bound(back, 20_000.0, 4)["events_per_s"] == 8000.0  # type: ignore[index]
+    assert machine_bound({}, 20_000.0, 2) is None  # no machine-wide sample (not Linux)
+    only_python = {"machine_cpu_ms_per_event": 0.5, "cpu_ms_per_event_by_program": {"python": 0.5}}
+    assert machine_bound(only_python, 20_000.0, 2)["ratio_if_python_were_free"] is None  # type: ignore[index]
 
 
 def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first() -> None:
@@ -75,8 +91,8 @@ def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first
         "config": {"broker": "kafka", "database": "postgres", "events": 20_000,
                    "layout": "split"},
         "host": {"cpus": 2}, "baseline": BASELINE,
-        "by_workers": [_fleet_summary(_hub(1, 4_000.0, 80.0), BASELINE),
-                       _fleet_summary(_hub(2, 7_000.0, 90.0, ok=False), BASELINE)],
+        "by_workers": [_fleet_summary(_hub(1, 4_000.0, 80.0), BASELINE, cpus=2),
+                       _fleet_summary(_hub(2, 7_000.0, 90.0, ok=False), BASELINE, cpus=2)],
     }
     text = json_line(result)
     assert "\n" not in text
@@ -85,6 +101,8 @@ def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first
     assert doc["layout"] == "split"
     assert [f["ratio"] for f in doc["hub"]] == [0.2, 0.35]
     assert doc["scaling"] == 1.75
+    # the first fleet used 2.1 ms of the machine per event: 2 cores allow 952/s, 0.24 of 4,000
+    assert doc["scaling_bound"] == 0.24
     assert doc["accounting_ok"] is False  # one fleet lost count: the whole run says so
     result["by_workers"] = result["by_workers"][:1]
     assert json.loads(json_line(result))["scaling"] is None
