@@ -1194,6 +1194,10 @@ def render_table(result: dict[str, Any]) -> str:
         rows.append(("machine bound: every core busy at that cost (ratio; with Python free)",
                      f"{bound['events_per_s']:.0f} events/s ({bound['ratio']:.3f}; "
                      f"{bound['ratio_if_python_were_free'] or 0:.3f})"))
+        budget = target_budget_ms(base["events_per_s"], os.cpu_count() or 1)
+        rows.append((f"machine CPU per event at which {TARGET_RATIO} and {TARGET_SCALING}× can "
+                     "both hold; used by all but Python", f"{budget or 0:.3f} ms; "
+                     f"{bound['not_python_ms_per_event']:.3f} ms"))
     if back.get("route_stage_events_per_s"):
         rows.append(("worker route stage alone (decided_at span)",
                      f"{back['route_stage_events_per_s']:.0f} events/s"))
@@ -1306,7 +1310,21 @@ def machine_bound(back: dict[str, Any], baseline_rate: float, cpus: int
     rest = total - python
     return {"events_per_s": round(rate, 1), "ratio": round(rate / baseline_rate, 3),
             "ratio_if_python_were_free": round(cpus * 1000 / rest / baseline_rate, 3)
-            if rest > 0 else None}
+            if rest > 0 else None,
+            "not_python_ms_per_event": round(rest, 3)}
+
+
+# The targets of issue 15 on this machine: one worker at a quarter of the baseline, two at
+# 1.7 times one.
+TARGET_RATIO, TARGET_SCALING = 0.25, 1.7
+
+
+def target_budget_ms(baseline_rate: float, cpus: int) -> float | None:
+    """The whole machine's CPU per event (ms) at which both targets can hold at all: two
+    workers at ``TARGET_SCALING`` × ``TARGET_RATIO`` of the baseline, on ``cpus`` cores."""
+    if not baseline_rate:
+        return None
+    return round(cpus * 1000 / (TARGET_SCALING * TARGET_RATIO * baseline_rate), 3)
 
 
 def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any],
@@ -1352,6 +1370,8 @@ def json_line(result: dict[str, Any]) -> str:
                     if len(fleets) > 1 and fleets[0]["events_per_s"] else None),
         # The most any number of workers could give over the first fleet on this machine:
         # all its cores busy at the first fleet's CPU cost per event.
+        "target_budget_ms_per_event": target_budget_ms(result["baseline"]["events_per_s"],
+                                                       result["host"]["cpus"] or 1),
         "scaling_bound": (round(fleets[0]["machine_bound"]["events_per_s"]
                                 / fleets[0]["events_per_s"], 2)
                           if fleets[0].get("machine_bound") and fleets[0]["events_per_s"]

@@ -68,7 +68,8 @@ def test_a_fleet_summary_takes_the_end_to_end_rate_and_the_p99_added_over_the_fl
                     "machine_cpu_ms_per_event": 2.1,
                     "cpu_ms_per_event_by_program": {"python": 1.5, "java": 0.3},
                     "machine_bound": {"events_per_s": 952.4, "ratio": 0.048,
-                                      "ratio_if_python_were_free": 0.167},
+                                      "ratio_if_python_were_free": 0.167,
+                                      "not_python_ms_per_event": 0.6},
                     "accounting_ok": True}
     assert _fleet_summary(_hub(1, 5_000.0, None), BASELINE)["added_p99_ms_half_load"] is None
 
@@ -79,7 +80,8 @@ def test_the_machine_bound_is_every_core_busy_at_the_measured_cost_per_event() -
     back = {"machine_cpu_ms_per_event": 0.5,
             "cpu_ms_per_event_by_program": {"python": 0.4, "java": 0.06, "postgres": 0.04}}
     assert machine_bound(back, 20_000.0, 2) == {
-        "events_per_s": 4000.0, "ratio": 0.2, "ratio_if_python_were_free": 1.0}
+        "events_per_s": 4000.0, "ratio": 0.2, "ratio_if_python_were_free": 1.0,
+        "not_python_ms_per_event": 0.1}
     assert machine_bound(back, 20_000.0, 4)["events_per_s"] == 8000.0  # type: ignore[index]
     assert machine_bound({}, 20_000.0, 2) is None  # no machine-wide sample (not Linux)
     only_python = {"machine_cpu_ms_per_event": 0.5, "cpu_ms_per_event_by_program": {"python": 0.5}}
@@ -103,6 +105,8 @@ def test_the_json_line_is_one_line_with_scaling_of_the_last_fleet_over_the_first
     assert doc["scaling"] == 1.75
     # the first fleet used 2.1 ms of the machine per event: 2 cores allow 952/s, 0.24 of 4,000
     assert doc["scaling_bound"] == 0.24
+    # two workers at 1.7 × 0.25 × 20,000/s = 8,500/s on 2 cores: 0.235 ms of CPU per event
+    assert doc["target_budget_ms_per_event"] == 0.235
     assert doc["accounting_ok"] is False  # one fleet lost count: the whole run says so
     result["by_workers"] = result["by_workers"][:1]
     assert json.loads(json_line(result))["scaling"] is None
