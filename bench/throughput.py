@@ -708,7 +708,9 @@ async def wait_for_outcomes(store: Store, worker: Worker | Fleet, target: int, l
             if on_first is not None:
                 on_first(now, count)
         if count >= target:
-            assert first is not None
+            # A paced phase's hub can have decided every event before the first poll: the
+            # count never moved under this watch.
+            first = first or (now, count)
             return first[0], first[1], now
         if now > deadline:
             raise TimeoutError(f"only {count}/{target} outcomes after {limit_s:.0f}s; "

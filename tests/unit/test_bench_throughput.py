@@ -28,6 +28,7 @@ from bench.throughput import (
     json_line,
     machine_bound,
     machine_cpu_seconds,
+    wait_for_outcomes,
 )
 from core.bus.envelope import OrderKey, PayloadCipher
 from core.policy.evaluator import load_policy
@@ -165,6 +166,38 @@ async def test_an_event_counts_as_readable_when_a_query_finds_its_concern(tmp_pa
     [seconds] = readable.seconds
     assert 0.2 + 0.03 <= seconds < 5  # from the send stamp to a query that saw it
     assert readable.waiting == {}
+
+
+class _Counts:
+    """A store whose decided count follows a script, one value per poll."""
+
+    def __init__(self, *decided: int) -> None:
+        self.decided = list(decided)
+
+    def outcome_counts(self) -> dict[str, int]:
+        value = self.decided.pop(0) if len(self.decided) > 1 else self.decided[0]
+        return {"routed": value, "pending": 7}
+
+
+class _Alive:
+    def check_alive(self) -> None:
+        pass
+
+
+async def test_waiting_for_outcomes_names_the_first_poll_that_saw_the_count_move() -> None:
+    t0 = time.monotonic()
+    first, count, end = await wait_for_outcomes(
+        _Counts(10, 10, 14, 20), _Alive(), 20, limit_s=5, interval=0.001)  # type: ignore[arg-type]
+    assert count == 14
+    assert t0 < first <= end
+
+
+async def test_a_target_reached_before_the_first_poll_is_reached_then() -> None:
+    # A paced phase whose hub kept up: every event decided before the wait began.
+    first, count, end = await wait_for_outcomes(
+        _Counts(20), _Alive(), 20, limit_s=5, interval=0.001)  # type: ignore[arg-type]
+    assert count == 20
+    assert first == end
 
 
 def test_the_bench_events_are_about_many_young_people_born_when_the_sample_ones_were(
