@@ -1097,7 +1097,9 @@ async def _paced_phases(factory: EventFactory, producer: Any, store: Store, work
             f"({fraction:.0%} of the drain rate)")
         readable, done = Readable(store), asyncio.Event()
         watching = asyncio.create_task(readable.watch(done))
+        busy_from, sending_from = machine_cpu_seconds(), time.monotonic()
         achieved = await send_paced(producer, paced, paced_rate, readable.sent)
+        machine = _paced_machine(busy_from, sending_from, paced_n)
         everything += paced
         await wait_for_outcomes(store, worker, len(everything), limit_s=120)
         done.set()
@@ -1109,8 +1111,22 @@ async def _paced_phases(factory: EventFactory, producer: Any, store: Store, work
         results.append({
             "fraction": fraction, "events": paced_n,
             "target_events_per_s": round(paced_rate, 1),
-            "achieved_events_per_s": round(achieved, 1),
+            "achieved_events_per_s": round(achieved, 1), **machine,
             "latency": latency, **batch_sizes(store, paced_ids)})
+
+
+def _paced_machine(busy_from: float | None, sending_from: float, events: int
+                   ) -> dict[str, float]:
+    """How busy the whole machine was while a paced phase was sent (every process: the
+    workers, the broker, PostgreSQL and this bench with its paced producer and readable
+    poll). At a trickle an event costs more than in a drain (each small batch pays every
+    stage's fixed costs), so "half load" is not half of the machine."""
+    busy_to = machine_cpu_seconds()
+    if busy_from is None or busy_to is None or not events:
+        return {}
+    elapsed = time.monotonic() - sending_from
+    return {"machine_cpu_util": round((busy_to - busy_from) / elapsed, 2),
+            "machine_cpu_ms_per_event": round(1000 * (busy_to - busy_from) / events, 3)}
 
 
 def _account(result: dict[str, Any], store: Store, everything: list[IngestMessage]) -> None:
@@ -1227,6 +1243,10 @@ def render_table(result: dict[str, Any]) -> str:
                      f"{_ms(lag['p50_ms'])} / {_ms(lag['p99_ms'])}"))
         rows.append((f"{label} mean events per worker batch / per projection write",
                      f"{phase.get('route_batch_mean')} / {phase.get('projection_batch_mean')}"))
+        if label != "backlog" and "machine_cpu_util" in phase:
+            rows.append((f"{label} whole machine CPU while sending (all processes)",
+                         f"{phase['machine_cpu_util']:.2f} of {os.cpu_count()} cores, "
+                         f"{phase['machine_cpu_ms_per_event']:.2f} ms/event"))
     width = max(len(r[0]) for r in rows)
     lines = [f"{'measure':<{width}}  value", f"{'-' * width}  {'-' * 24}"]
     lines += [f"{k:<{width}}  {v}" for k, v in rows]
@@ -1346,6 +1366,7 @@ def _fleet_summary(hub: dict[str, Any], baseline: dict[str, Any],
             "ratio": round(rate / baseline["events_per_s"], 3) if baseline["events_per_s"]
             else 0.0,
             "p99_ms_half_load": p99,
+            "machine_cpu_util_half_load": half.get("machine_cpu_util") if half else None,
             "added_p99_ms_half_load": added(p99),
             "readable_p99_ms_half_load": seen,
             "added_readable_p99_ms_half_load": added(seen),

@@ -21,6 +21,7 @@ from bench.throughput import (
     Readable,
     _another_serial,
     _fleet_summary,
+    _paced_machine,
     _workers,
     cpu_by_program,
     fleet_stages,
@@ -39,7 +40,8 @@ from schemas.cpr import birth_date
 
 
 def _hub(workers: int, rate: float, p99: float | None, ok: bool = True) -> dict[str, Any]:
-    paced = [] if p99 is None else [{"latency": {"ingest_to_routed": {"p99_ms": p99},
+    paced = [] if p99 is None else [{"machine_cpu_util": 1.1,
+                                     "latency": {"ingest_to_routed": {"p99_ms": p99},
                                                  "ingest_to_readable": {"p99_ms": p99 + 44.5}}}]
     return {"workers": workers, "accounting_ok": ok, "paced": paced,
             "backlog": {"events_per_s": rate * 1.2, "end_to_end_events_per_s": rate,
@@ -63,7 +65,8 @@ def test_worker_counts_parse_one_or_a_list() -> None:
 def test_a_fleet_summary_takes_the_end_to_end_rate_and_the_p99_added_over_the_floor() -> None:
     line = _fleet_summary(_hub(2, 5_000.0, 95.5), BASELINE, cpus=2)
     assert line == {"workers": 2, "events_per_s": 5000.0, "ratio": 0.25,
-                    "p99_ms_half_load": 95.5, "added_p99_ms_half_load": 65.5,
+                    "p99_ms_half_load": 95.5, "machine_cpu_util_half_load": 1.1,
+                    "added_p99_ms_half_load": 65.5,
                     "readable_p99_ms_half_load": 140.0, "added_readable_p99_ms_half_load": 110.0,
                     "worker_cpu_ms_per_event": 0.7, "machine_cpu_util": 1.3,
                     "machine_cpu_ms_per_event": 2.1,
@@ -139,6 +142,17 @@ def test_the_machine_and_this_process_show_the_cpu_they_spend() -> None:
     name = Path("/proc/self/stat").read_text().split("(", 1)[1].rsplit(")", 1)[0]
     assert later[name] - mine.get(name, 0.0) >= 0.15
     assert (machine_cpu_seconds() or 0.0) - machine >= 0.15
+
+
+def test_a_paced_phase_reports_the_machine_cpu_spent_while_it_was_sent() -> None:
+    busy_from, started = machine_cpu_seconds(), time.monotonic()
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    machine = _paced_machine(busy_from, started, 100)
+    assert machine["machine_cpu_ms_per_event"] >= 1.5  # 0.2 s of this process over 100 events
+    assert machine["machine_cpu_util"] >= 0.5  # a core busy most of the time
+    assert _paced_machine(None, started, 100) == {}  # no machine-wide sample (not Linux)
 
 
 async def test_an_event_counts_as_readable_when_a_query_finds_its_concern(tmp_path: Path
