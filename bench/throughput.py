@@ -1097,9 +1097,9 @@ async def _paced_phases(factory: EventFactory, producer: Any, store: Store, work
             f"({fraction:.0%} of the drain rate)")
         readable, done = Readable(store), asyncio.Event()
         watching = asyncio.create_task(readable.watch(done))
-        busy_from, sending_from = machine_cpu_seconds(), time.monotonic()
+        cpu_from = CpuSample.now(worker)
         achieved = await send_paced(producer, paced, paced_rate, readable.sent)
-        machine = _paced_machine(busy_from, sending_from, paced_n)
+        machine = CpuSample.now(worker).per_event_since(cpu_from, paced_n)
         everything += paced
         await wait_for_outcomes(store, worker, len(everything), limit_s=120)
         done.set()
@@ -1115,18 +1115,42 @@ async def _paced_phases(factory: EventFactory, producer: Any, store: Store, work
             "latency": latency, **batch_sizes(store, paced_ids)})
 
 
-def _paced_machine(busy_from: float | None, sending_from: float, events: int
-                   ) -> dict[str, float]:
-    """How busy the whole machine was while a paced phase was sent (every process: the
-    workers, the broker, PostgreSQL and this bench with its paced producer and readable
-    poll). At a trickle an event costs more than in a drain (each small batch pays every
-    stage's fixed costs), so "half load" is not half of the machine."""
-    busy_to = machine_cpu_seconds()
-    if busy_from is None or busy_to is None or not events:
-        return {}
-    elapsed = time.monotonic() - sending_from
-    return {"machine_cpu_util": round((busy_to - busy_from) / elapsed, 2),
-            "machine_cpu_ms_per_event": round(1000 * (busy_to - busy_from) / events, 3)}
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds so far: the whole machine, the workers, this bench process, and every
+    program (:func:`cpu_by_program`)."""
+
+    at: float
+    machine: float | None
+    workers: float | None
+    bench: float
+    programs: dict[str, float]
+
+    @classmethod
+    def now(cls, workers: Fleet) -> CpuSample:
+        return cls(time.monotonic(), machine_cpu_seconds(), workers.cpu_seconds(),
+                   time.process_time(), cpu_by_program())
+
+    def per_event_since(self, start: CpuSample, events: int) -> dict[str, Any]:
+        """How busy the whole machine was between ``start`` and this sample (every process:
+        the workers, the broker, PostgreSQL and this bench with its paced producer and
+        readable-poll), and what each took per event. At a trickle an event costs more than
+        in a drain (each small batch pays every stage's fixed costs), so "half load" is not
+        half of the machine."""
+        if self.machine is None or start.machine is None or not events:
+            return {}
+        elapsed = self.at - start.at
+        busy = self.machine - start.machine
+        parts = {"workers": (self.workers or 0.0) - (start.workers or 0.0),
+                 "bench": self.bench - start.bench}
+        for name, seconds in self.programs.items():
+            if name != "python" and seconds - start.programs.get(name, 0.0) >= 0.05:
+                parts[name] = seconds - start.programs.get(name, 0.0)
+        return {"machine_cpu_util": round(busy / elapsed, 2),
+                "machine_cpu_ms_per_event": round(1000 * busy / events, 3),
+                "cpu_ms_per_event_by_part": {
+                    name: round(1000 * seconds / events, 3)
+                    for name, seconds in sorted(parts.items(), key=lambda kv: -kv[1])}}
 
 
 def _account(result: dict[str, Any], store: Store, everything: list[IngestMessage]) -> None:
@@ -1247,6 +1271,9 @@ def render_table(result: dict[str, Any]) -> str:
             rows.append((f"{label} whole machine CPU while sending (all processes)",
                          f"{phase['machine_cpu_util']:.2f} of {os.cpu_count()} cores, "
                          f"{phase['machine_cpu_ms_per_event']:.2f} ms/event"))
+            rows.append(("  of which, ms/event by part",
+                         ", ".join(f"{name} {ms:.2f}" for name, ms
+                                   in phase["cpu_ms_per_event_by_part"].items())))
     width = max(len(r[0]) for r in rows)
     lines = [f"{'measure':<{width}}  value", f"{'-' * width}  {'-' * 24}"]
     lines += [f"{k:<{width}}  {v}" for k, v in rows]

@@ -17,11 +17,11 @@ import pytest
 
 from bench.throughput import (
     SUBJECTS_PER_TEMPLATE,
+    CpuSample,
     EventFactory,
     Readable,
     _another_serial,
     _fleet_summary,
-    _paced_machine,
     _workers,
     cpu_by_program,
     fleet_stages,
@@ -144,15 +144,27 @@ def test_the_machine_and_this_process_show_the_cpu_they_spend() -> None:
     assert (machine_cpu_seconds() or 0.0) - machine >= 0.15
 
 
+class _Me:
+    """A "fleet" of this very process, so its CPU shows as the workers'."""
+
+    def cpu_seconds(self) -> float:
+        return time.process_time()
+
+
 def test_a_paced_phase_reports_the_machine_cpu_spent_while_it_was_sent() -> None:
-    busy_from, started = machine_cpu_seconds(), time.monotonic()
+    start = CpuSample.now(_Me())  # type: ignore[arg-type]
     deadline = time.process_time() + 0.2
     while time.process_time() < deadline:
         pass
-    machine = _paced_machine(busy_from, started, 100)
+    machine = CpuSample.now(_Me()).per_event_since(start, 100)  # type: ignore[arg-type]
     assert machine["machine_cpu_ms_per_event"] >= 1.5  # 0.2 s of this process over 100 events
     assert machine["machine_cpu_util"] >= 0.5  # a core busy most of the time
-    assert _paced_machine(None, started, 100) == {}  # no machine-wide sample (not Linux)
+    parts = machine["cpu_ms_per_event_by_part"]
+    assert parts["workers"] >= 1.5  # the "workers" here are this process
+    assert parts["bench"] >= 1.5
+    assert "python" not in parts  # the workers and the bench are the Python processes
+    no_proc = CpuSample(start.at, None, None, 0.0, {})
+    assert no_proc.per_event_since(start, 100) == {}  # no machine-wide sample (not Linux)
 
 
 async def test_an_event_counts_as_readable_when_a_query_finds_its_concern(tmp_path: Path
