@@ -219,3 +219,41 @@ def test_sqlalchemys_own_execute_is_refused_inside_a_pipelined_transaction(
         select_inside()
     with store.engine.connect() as conn:  # the connection went back to the pool usable
         assert conn.execute(sa.select(sa.func.count()).select_from(events)).scalar() == 0
+
+
+def test_a_batchs_lookups_and_updates_read_the_index_not_the_whole_table(
+        store: Store, database_url: str | None) -> None:
+    """On PostgreSQL the planner guesses 100 rows for a JSON parameter's set; joined to that
+    guess, a table of a few thousand rows was read whole for every batch (a sequential scan
+    of 8,764 events, 3.9 ms, for ten ids). Each statement must find its ten rows by index."""
+    if database_url is None:
+        pytest.skip("PostgreSQL's planner")
+    at = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+    ids = [f"plan-{i:05d}" for i in range(5000)]
+    with store.engine.begin() as conn:
+        bulk.insert(conn, events, [event_row(e, at) for e in ids])
+        bulk.insert(conn, concerns, [concern_row(e, "q", at) for e in ids])
+        conn.exec_driver_sql("ANALYZE events")
+        conn.exec_driver_sql("ANALYZE concerns")
+    sent: list[tuple[str, dict[str, object]]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object,
+             *_rest: object) -> None:
+        sent.append((statement, dict(parameters)))  # type: ignore[call-overload]
+
+    wanted = ids[100:5000:490]
+    with store.engine.connect() as conn:
+        sa.event.listen(conn, "before_cursor_execute", seen)
+        with conn.begin():
+            bulk.select_in(conn, [events.c.event_id, events.c.status], events.c.event_id,
+                           wanted, lock=True)
+            bulk.update(conn, events, [{"event_id": e, "status": "routed"} for e in wanted],
+                        key="event_id")
+            conn.execute(sa.select(concerns.c.event_id).where(
+                bulk.among(conn, concerns.c.event_id, wanted))).all()
+        sa.event.remove(conn, "before_cursor_execute", seen)
+        assert len(sent) == 3
+        for statement, parameters in sent:
+            plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars())
+            assert "Seq Scan" not in plan, plan
+            assert "Index" in plan, plan
