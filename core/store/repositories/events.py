@@ -82,9 +82,9 @@ class EventRepository:
         if not ids:
             return set()
         with reading(self.engine) as conn:
-            rows = conn.execute(
-                sa.select(processed.c.event_id).where(bulk.among(conn, processed.c.event_id, ids))
-            )
+            # bulk.select_in: its SQL compiled once, where SQLAlchemy's execute built, keyed
+            # and looked up the statement again for every batch.
+            rows = bulk.select_in(conn, [processed.c.event_id], processed.c.event_id, ids)
             return {r.event_id for r in rows}
 
     def project_outcomes(self, outcomes: Sequence[dict[str, Any]]) -> None:

@@ -22,9 +22,9 @@ class VaultRepository:
         names = list(set(pseudonyms))
         found: set[str] = set()
         with reading(self.engine) as conn:
-            for i in range(0, len(names), 500):
-                rows = conn.execute(sa.select(vault.c.pseudonym).where(
-                    bulk.among(conn, vault.c.pseudonym, names[i:i + 500])))
+            for i in range(0, len(names), 500):  # (SQLite's limit on bound parameters)
+                rows = bulk.select_in(conn, [vault.c.pseudonym], vault.c.pseudonym,
+                                      names[i:i + 500])
                 found.update(r.pseudonym for r in rows)
         return found
 
