@@ -151,8 +151,9 @@ def update(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
 
 def select_in(conn: sa.Connection, columns: Sequence[sa.Column[Any]], key: sa.Column[Any],
               values: Sequence[str], *, lock: bool = False) -> list[Any]:
-    """``SELECT columns … WHERE key IN values ORDER BY key`` (text values), with ``lock``
-    ``FOR UPDATE``: the rows, then locked for the rest of the transaction in key order."""
+    """``SELECT columns … WHERE key IN values ORDER BY key`` (text values; on PostgreSQL
+    ``key = ANY(…)`` of one JSON parameter), with ``lock`` ``FOR UPDATE``: the rows, then
+    locked for the rest of the transaction in key order."""
     def build(where: Any) -> Any:
         stmt = sa.select(*columns).where(where).order_by(key)
         return stmt.with_for_update() if lock else stmt
