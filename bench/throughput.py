@@ -1418,10 +1418,10 @@ def json_line(result: dict[str, Any]) -> str:
         "hub": fleets,
         "scaling": (round(fleets[-1]["events_per_s"] / fleets[0]["events_per_s"], 2)
                     if len(fleets) > 1 and fleets[0]["events_per_s"] else None),
-        # The most any number of workers could give over the first fleet on this machine:
-        # all its cores busy at the first fleet's CPU cost per event.
         "target_budget_ms_per_event": target_budget_ms(result["baseline"]["events_per_s"],
                                                        result["host"]["cpus"] or 1),
+        # The most any number of workers could give over the first fleet on this machine:
+        # all its cores busy at the first fleet's CPU cost per event.
         "scaling_bound": (round(fleets[0]["machine_bound"]["events_per_s"]
                                 / fleets[0]["events_per_s"], 2)
                           if fleets[0].get("machine_bound") and fleets[0]["events_per_s"]
