@@ -958,18 +958,15 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
         await send_all(producer, ingest_tuples(backlog))
         produce_s = time.monotonic() - t0
         log(f"hub: produced {n} events in {produce_s:.1f}s")
-        cpu: dict[str, float | None] = {}
-        programs_start: dict[str, float] = {}
+        cpu_from: CpuSample | None = None
+        broker_from: float | None = None
 
         def on_first(_now: float, count: int) -> None:
-            nonlocal profiler
+            nonlocal profiler, cpu_from, broker_from
             assert worker is not None
-            cpu["worker_start"] = worker.cpu_seconds()
-            cpu["bench_start"] = time.process_time()
-            cpu["machine_start"] = machine_cpu_seconds()
-            programs_start.update(cpu_by_program())
+            cpu_from = CpuSample.now(worker)
             if args.broker_pid:
-                cpu["broker_start"] = proc_cpu_seconds(args.broker_pid)
+                broker_from = proc_cpu_seconds(args.broker_pid)
             log(f"hub: first outcomes after {time.monotonic() - worker.started:.1f}s "
                 f"({count}); draining")
             if args.profile is not None:
@@ -977,12 +974,8 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
 
         t_first, first_count, t_end = await wait_for_outcomes(
             store, worker, n, limit_s=max(150.0, n / 50), on_first=on_first)
-        cpu_worker_end = worker.cpu_seconds()
-        cpu_bench_end = time.process_time()
-        cpu_machine_end = machine_cpu_seconds()
-        programs = {name: seconds - programs_start.get(name, 0.0)
-                    for name, seconds in cpu_by_program().items()}
-        cpu_broker_end = proc_cpu_seconds(args.broker_pid) if args.broker_pid else None
+        cpu_to = CpuSample.now(worker)
+        broker_to = proc_cpu_seconds(args.broker_pid) if args.broker_pid else None
         profile_s = profiler.finish() if profiler is not None else None
         measured = n - first_count
         elapsed = t_end - t_first
@@ -996,13 +989,12 @@ async def run_hub(bootstrap: str, n: int, workdir: Path, args: argparse.Namespac
             "measured_events": measured, "elapsed_s": round(elapsed, 3),
             "events_per_s": round(rate, 1),
         }
-        cpu.update(worker_end=cpu_worker_end, bench_end=cpu_bench_end, broker_end=cpu_broker_end,
-                   machine_end=cpu_machine_end)
-        _backlog_cpu(result["backlog"], cpu, elapsed, measured)
-        result["backlog"]["cpu_ms_per_event_by_program"] = {
-            name: round(1000 * seconds / measured, 3)
-            for name, seconds in sorted(programs.items(), key=lambda kv: -kv[1])
-            if seconds >= 0.05 and measured}
+        assert cpu_from is not None  # wait_for_outcomes saw the first outcome
+        _backlog_cpu(result["backlog"], cpu_from, cpu_to, elapsed, measured)
+        if broker_from is not None and broker_to is not None:
+            result["backlog"]["broker_cpu_util"] = round((broker_to - broker_from) / elapsed, 2)
+        result["backlog"]["cpu_ms_per_event_by_program"] = _per_event(
+            cpu_to.programs_since(cpu_from), measured)
         log(f"hub: drained {measured} events in {elapsed:.1f}s = {rate:.0f} events/s")
         if with_log:
             entries = await wait_for_log(store, {m.event_id for m in backlog}, limit_s=120)
@@ -1049,27 +1041,20 @@ async def topics_from_the_end(bootstrap: str, settings: Settings, policy: Policy
     await start_at_end(bootstrap, f"{settings.worker_id}-sequencer", [DISCLOSURES_TOPIC])
 
 
-def _backlog_cpu(backlog: dict[str, Any], cpu: dict[str, float | None], elapsed: float,
+def _backlog_cpu(backlog: dict[str, Any], start: CpuSample, end: CpuSample, elapsed: float,
                  measured: int) -> None:
-    """CPU use of the worker, this process and the broker over the measured drain."""
-    worker_end, bench_end, broker_end = cpu["worker_end"], cpu["bench_end"], cpu["broker_end"]
-    if cpu.get("worker_start") is not None and worker_end is not None:
-        worker_cpu = worker_end - (cpu["worker_start"] or 0.0)
+    """CPU use of the workers, this process and the whole machine over the measured drain."""
+    if start.workers is not None and end.workers is not None:
+        worker_cpu = end.workers - start.workers
         backlog["worker_cpu_s"] = round(worker_cpu, 2)
         backlog["worker_cpu_util"] = round(worker_cpu / elapsed, 2)
         backlog["worker_cpu_ms_per_event"] = round(1000 * worker_cpu / measured, 3)
-    if cpu.get("bench_start") is not None:
-        backlog["bench_process_cpu_util"] = round(
-            ((bench_end or 0.0) - (cpu["bench_start"] or 0.0)) / elapsed, 2)
+    backlog["bench_process_cpu_util"] = round((end.bench - start.bench) / elapsed, 2)
     backlog["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    if cpu.get("broker_start") is not None and broker_end is not None:
-        broker_cpu = broker_end - (cpu["broker_start"] or 0.0)
-        backlog["broker_cpu_util"] = round(broker_cpu / elapsed, 2)
-    machine_start, machine_end = cpu.get("machine_start"), cpu.get("machine_end")
-    if machine_start is not None and machine_end is not None:
+    if start.machine is not None and end.machine is not None:
         # Everything on the machine (broker, PostgreSQL, this process, other jobs): what is
         # left of the cores for the hub to grow into.
-        busy = machine_end - machine_start
+        busy = end.machine - start.machine
         backlog["machine_cpu_util"] = round(busy / elapsed, 2)
         backlog["machine_cpu_ms_per_event"] = round(1000 * busy / measured, 3)
 
@@ -1143,14 +1128,30 @@ class CpuSample:
         busy = self.machine - start.machine
         parts = {"workers": (self.workers or 0.0) - (start.workers or 0.0),
                  "bench": self.bench - start.bench}
-        for name, seconds in self.programs.items():
-            if name != "python" and seconds - start.programs.get(name, 0.0) >= 0.05:
-                parts[name] = seconds - start.programs.get(name, 0.0)
+        parts |= {name: seconds for name, seconds in self.programs_since(start).items()
+                  if name != "python"}
         return {"machine_cpu_util": round(busy / elapsed, 2),
                 "machine_cpu_ms_per_event": round(1000 * busy / events, 3),
-                "cpu_ms_per_event_by_part": {
-                    name: round(1000 * seconds / events, 3)
-                    for name, seconds in sorted(parts.items(), key=lambda kv: -kv[1])}}
+                "cpu_ms_per_event_by_part": _per_event(parts, events)}
+
+    def programs_since(self, start: CpuSample) -> dict[str, float]:
+        """CPU seconds of each program between ``start`` and this sample that took at least
+        ``MEASURABLE_S`` (the rest: a clock tick or two of some daemon)."""
+        spent = {name: seconds - start.programs.get(name, 0.0)
+                 for name, seconds in self.programs.items()}
+        return {name: seconds for name, seconds in spent.items() if seconds >= MEASURABLE_S}
+
+
+# The least CPU time a program must have spent to be listed by name.
+MEASURABLE_S = 0.05
+
+
+def _per_event(seconds_by_name: dict[str, float], events: int) -> dict[str, float]:
+    """Milliseconds of CPU per event of each name, the largest first."""
+    if not events:
+        return {}
+    return {name: round(1000 * seconds / events, 3)
+            for name, seconds in sorted(seconds_by_name.items(), key=lambda kv: -kv[1])}
 
 
 def _account(result: dict[str, Any], store: Store, everything: list[IngestMessage]) -> None:
@@ -1196,6 +1197,10 @@ def _ms(value: Any) -> str:
     return "—" if value is None else f"{value:.0f} ms"
 
 
+def _listed_ms(ms_by_name: dict[str, float]) -> str:
+    return ", ".join(f"{name} {ms:.2f}" for name, ms in ms_by_name.items())
+
+
 def render_table(result: dict[str, Any]) -> str:
     base = result["baseline"]
     hub = result["hub"]
@@ -1229,8 +1234,7 @@ def render_table(result: dict[str, Any]) -> str:
                      f"{back['machine_cpu_ms_per_event']:.2f} ms/event"))
     if back.get("cpu_ms_per_event_by_program"):
         rows.append(("  of which, ms/event by program",
-                     ", ".join(f"{name} {ms:.2f}" for name, ms
-                               in back["cpu_ms_per_event_by_program"].items())))
+                     _listed_ms(back["cpu_ms_per_event_by_program"])))
     bound = machine_bound(back, base["events_per_s"], os.cpu_count() or 1)
     if bound is not None:
         rows.append(("machine bound: every core busy at that cost (ratio; with Python free)",
@@ -1272,8 +1276,7 @@ def render_table(result: dict[str, Any]) -> str:
                          f"{phase['machine_cpu_util']:.2f} of {os.cpu_count()} cores, "
                          f"{phase['machine_cpu_ms_per_event']:.2f} ms/event"))
             rows.append(("  of which, ms/event by part",
-                         ", ".join(f"{name} {ms:.2f}" for name, ms
-                                   in phase["cpu_ms_per_event_by_part"].items())))
+                         _listed_ms(phase["cpu_ms_per_event_by_part"])))
     width = max(len(r[0]) for r in rows)
     lines = [f"{'measure':<{width}}  value", f"{'-' * width}  {'-' * 24}"]
     lines += [f"{k:<{width}}  {v}" for k, v in rows]
